@@ -1,0 +1,525 @@
+//! Outlets, products and variants.
+
+use std::collections::HashMap;
+
+use super::{Storage, like_pattern, on_pool};
+use crate::domain::{Barcode, Currency, DomainError, Money, OutletCode, OutletId, ProductId, Sku, Timestamp, VariantId};
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OutletRow {
+    pub id: OutletId,
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outlet {
+    pub id: OutletId,
+    pub code: OutletCode,
+    pub name: String,
+}
+
+impl TryFrom<OutletRow> for Outlet {
+    type Error = DomainError;
+    fn try_from(r: OutletRow) -> Result<Self, DomainError> {
+        Ok(Outlet {
+            id: r.id,
+            code: OutletCode::parse(&r.code)?,
+            name: r.name,
+        })
+    }
+}
+
+/// A product to create, with its variants. Fields follow seed 004's mapping.
+#[derive(Debug, Clone, Default)]
+pub struct NewProduct {
+    pub name: String,
+    pub description: String,
+    pub brand: String,
+    pub category: String,
+    pub option_names: Vec<String>,
+    pub active: bool,
+    pub supplier: String,
+    pub supplier_code: String,
+    pub supplier_price: Option<Money>,
+    pub reorder_point: Option<i64>,
+    pub reorder_quantity: Option<i64>,
+    pub tax_class: String,
+    pub tags: Vec<String>,
+    pub image_urls: Vec<String>,
+    pub variants: Vec<NewVariant>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewVariant {
+    pub sku: Sku,
+    pub barcode: Option<Barcode>,
+    pub option_values: Vec<String>,
+    pub price: Money,
+    pub weight_grams: Option<i64>,
+    /// Length, width and height in millimetres.
+    pub dimensions_mm: Option<[i64; 3]>,
+}
+
+impl NewProduct {
+    fn validate(&self) -> Result<(), DomainError> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 255 {
+            return Err(DomainError::new("name", "a product name is 1 to 255 characters"));
+        }
+        if self.option_names.len() > 3 {
+            return Err(DomainError::new("options", "a product has at most 3 options"));
+        }
+        if self.variants.is_empty() {
+            return Err(DomainError::new("variants", format!("{name:?} needs at least one variant")));
+        }
+        for v in &self.variants {
+            if v.option_values.len() != self.option_names.len() {
+                return Err(DomainError::new(
+                    "options",
+                    format!("variant {} has {} option values for {} options", v.sku, v.option_values.len(), self.option_names.len()),
+                ));
+            }
+            if v.price.minor < 0 {
+                return Err(DomainError::new("price", format!("variant {} has a negative price", v.sku)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Which products to list: a search over name, SKU and barcode, an exact
+/// SKU, and a keyset cursor (the last product id of the previous page).
+#[derive(Debug, Clone, Default)]
+pub struct ProductFilter {
+    pub search: Option<String>,
+    pub sku: Option<Sku>,
+    pub after: Option<ProductId>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProductPage {
+    pub items: Vec<ProductDetail>,
+    /// The cursor for the next page, if there is one.
+    pub next_after: Option<ProductId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductSummary {
+    pub id: ProductId,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ProductDetail {
+    pub id: ProductId,
+    pub name: String,
+    pub handle: String,
+    pub description: String,
+    pub brand: String,
+    pub category: String,
+    pub option1_name: Option<String>,
+    pub option2_name: Option<String>,
+    pub option3_name: Option<String>,
+    pub active: bool,
+    pub auto_sync: bool,
+    pub supplier: String,
+    pub supplier_code: String,
+    pub supplier_price_minor: Option<i64>,
+    pub supplier_price_currency: Option<String>,
+    pub reorder_point: Option<i64>,
+    pub reorder_quantity: Option<i64>,
+    pub tax_class: String,
+    pub tags: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    #[sqlx(skip)]
+    pub variants: Vec<VariantDetail>,
+    #[sqlx(skip)]
+    pub image_urls: Vec<String>,
+}
+
+impl ProductDetail {
+    pub fn option_names(&self) -> Vec<&str> {
+        [&self.option1_name, &self.option2_name, &self.option3_name].into_iter().flatten().map(String::as_str).collect()
+    }
+
+    pub fn total_on_hand(&self) -> i64 {
+        self.variants.iter().map(VariantDetail::total_on_hand).sum()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct VariantDetail {
+    pub id: VariantId,
+    pub product_id: ProductId,
+    pub sku: String,
+    pub barcode: Option<String>,
+    pub option1_value: Option<String>,
+    pub option2_value: Option<String>,
+    pub option3_value: Option<String>,
+    pub price_minor: i64,
+    pub price_currency: String,
+    pub weight_grams: Option<i64>,
+    pub length_mm: Option<i64>,
+    pub width_mm: Option<i64>,
+    pub height_mm: Option<i64>,
+    #[sqlx(skip)]
+    pub stock: Vec<VariantStock>,
+}
+
+impl VariantDetail {
+    pub fn option_values(&self) -> Vec<&str> {
+        [&self.option1_value, &self.option2_value, &self.option3_value].into_iter().flatten().map(String::as_str).collect()
+    }
+
+    pub fn total_on_hand(&self) -> i64 {
+        self.stock.iter().map(|s| s.on_hand).sum()
+    }
+
+    pub fn price(&self) -> Option<Money> {
+        Currency::parse(&self.price_currency).ok().map(|c| Money::new(self.price_minor, c))
+    }
+}
+
+/// One variant's stock at one outlet.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct VariantStock {
+    pub variant_id: VariantId,
+    pub outlet_id: OutletId,
+    pub outlet_code: String,
+    pub outlet_name: String,
+    pub on_hand: i64,
+    pub committed: i64,
+}
+
+const PRODUCT_COLUMNS: &str = "p.id, p.name, p.handle, p.description, p.brand, p.category, p.option1_name, p.option2_name, \
+     p.option3_name, p.active, p.auto_sync, p.supplier, p.supplier_code, p.supplier_price_minor, \
+     p.supplier_price_currency, p.reorder_point, p.reorder_quantity, p.tax_class, p.tags, p.created_at, p.updated_at";
+
+const VARIANT_COLUMNS: &str = "v.id, v.product_id, v.sku, v.barcode, v.option1_value, v.option2_value, v.option3_value, \
+     v.price_minor, v.price_currency, v.weight_grams, v.length_mm, v.width_mm, v.height_mm";
+
+/// Turns a product name into a URL handle: lowercase words joined by '-'.
+fn handle_for(name: &str) -> String {
+    let mut handle = String::new();
+    for word in name.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        if !handle.is_empty() {
+            handle.push('-');
+        }
+        handle.extend(word.chars().flat_map(char::to_lowercase));
+    }
+    if handle.is_empty() { "product".into() } else { handle }
+}
+
+/// `$start, $start+1, …` for an IN list of `n` values.
+fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+fn option_at(values: &[String], i: usize) -> Option<&str> {
+    values.get(i).map(String::as_str)
+}
+
+impl Storage {
+    pub async fn create_outlet(&self, code: &OutletCode, name: &str) -> Result<Outlet> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(DomainError::new("name", "an outlet needs a name").into());
+        }
+        let id = on_pool!(self, pool => {
+            sqlx::query_scalar::<_, OutletId>("INSERT INTO outlets (code, name, created_at) VALUES ($1, $2, $3) RETURNING id")
+                .bind(code.as_str())
+                .bind(name)
+                .bind(Timestamp::now())
+                .fetch_one(pool)
+                .await
+        })
+        .map_err(|e| match e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                Error::Conflict(format!("an outlet with the code {code} already exists"))
+            }
+            other => other.into(),
+        })?;
+        Ok(Outlet {
+            id,
+            code: code.clone(),
+            name: name.to_owned(),
+        })
+    }
+
+    pub async fn list_outlets(&self) -> Result<Vec<Outlet>> {
+        let rows: Vec<OutletRow> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT id, code, name FROM outlets ORDER BY name, id").fetch_all(pool).await
+        })?;
+        Ok(rows.into_iter().map(Outlet::try_from).collect::<Result<_, _>>()?)
+    }
+
+    /// Creates products with their variants and images in one transaction:
+    /// all of them or, on any error, none.
+    pub async fn create_products(&self, products: &[NewProduct]) -> Result<Vec<ProductId>> {
+        for p in products {
+            p.validate()?;
+        }
+        let now = Timestamp::now();
+        let result: Result<Vec<ProductId>, sqlx::Error> = on_pool!(self, pool => {
+            async {
+                let mut tx = pool.begin().await?;
+                let mut ids = Vec::with_capacity(products.len());
+                for p in products {
+                    let base = handle_for(&p.name);
+                    let taken: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM products WHERE handle = $1 OR handle LIKE $2",
+                    )
+                    .bind(&base)
+                    .bind(format!("{base}-%"))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let handle = if taken == 0 { base } else { format!("{base}-{}", taken + 1) };
+                    let id: ProductId = sqlx::query_scalar(
+                        "INSERT INTO products (name, handle, description, brand, category, option1_name, option2_name,
+                             option3_name, active, auto_sync, supplier, supplier_code, supplier_price_minor,
+                             supplier_price_currency, reorder_point, reorder_quantity, tax_class, tags, created_at, updated_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)
+                         RETURNING id",
+                    )
+                    .bind(p.name.trim())
+                    .bind(&handle)
+                    .bind(&p.description)
+                    .bind(p.brand.trim())
+                    .bind(p.category.trim())
+                    .bind(option_at(&p.option_names, 0))
+                    .bind(option_at(&p.option_names, 1))
+                    .bind(option_at(&p.option_names, 2))
+                    .bind(p.active)
+                    .bind(false)
+                    .bind(&p.supplier)
+                    .bind(&p.supplier_code)
+                    .bind(p.supplier_price.map(|m| m.minor))
+                    .bind(p.supplier_price.map(|m| m.currency.as_str().to_owned()))
+                    .bind(p.reorder_point)
+                    .bind(p.reorder_quantity)
+                    .bind(&p.tax_class)
+                    .bind(p.tags.join(", "))
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    for (position, v) in p.variants.iter().enumerate() {
+                        let dims = v.dimensions_mm;
+                        sqlx::query(
+                            "INSERT INTO variants (product_id, sku, barcode, option1_value, option2_value, option3_value,
+                                 price_minor, price_currency, weight_grams, length_mm, width_mm, height_mm, position,
+                                 created_at, updated_at)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)",
+                        )
+                        .bind(id)
+                        .bind(v.sku.as_str())
+                        .bind(v.barcode.as_ref().map(Barcode::as_str))
+                        .bind(option_at(&v.option_values, 0))
+                        .bind(option_at(&v.option_values, 1))
+                        .bind(option_at(&v.option_values, 2))
+                        .bind(v.price.minor)
+                        .bind(v.price.currency.as_str())
+                        .bind(v.weight_grams)
+                        .bind(dims.map(|d| d[0]))
+                        .bind(dims.map(|d| d[1]))
+                        .bind(dims.map(|d| d[2]))
+                        .bind(position as i64)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    for (position, url) in p.image_urls.iter().enumerate() {
+                        sqlx::query("INSERT INTO product_images (product_id, url, position) VALUES ($1, $2, $3)")
+                            .bind(id)
+                            .bind(url)
+                            .bind(position as i64)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    ids.push(id);
+                }
+                tx.commit().await?;
+                Ok(ids)
+            }
+            .await
+        });
+        result.map_err(|e| match e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                Error::Conflict("a SKU or handle in these products is already used by another product".into())
+            }
+            other => other.into(),
+        })
+    }
+
+    /// One page of products, ordered by name, with variants and stock.
+    pub async fn list_products(&self, filter: &ProductFilter) -> Result<ProductPage> {
+        let limit = filter.limit.clamp(1, 500) as i64;
+        let mut conditions = vec!["p.deleted_at IS NULL".to_owned()];
+        let mut text_args: Vec<String> = Vec::new();
+        if let Some(term) = filter.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            text_args.push(like_pattern(term));
+            text_args.push(term.to_owned());
+            let (like, exact) = (text_args.len() - 1, text_args.len());
+            conditions.push(format!(
+                "(LOWER(p.name) LIKE ${like} ESCAPE '\\' OR EXISTS (SELECT 1 FROM variants sv WHERE sv.product_id = p.id
+                  AND (LOWER(sv.sku) LIKE ${like} ESCAPE '\\' OR sv.barcode = ${exact})))"
+            ));
+        }
+        if let Some(sku) = &filter.sku {
+            text_args.push(sku.as_str().to_owned());
+            let n = text_args.len();
+            conditions.push(format!("EXISTS (SELECT 1 FROM variants sv WHERE sv.product_id = p.id AND sv.sku = ${n})"));
+        }
+        let mut next_idx = text_args.len() + 1;
+        if filter.after.is_some() {
+            let a = next_idx;
+            next_idx += 1;
+            conditions.push(format!(
+                "(p.name > (SELECT name FROM products WHERE id = ${a})
+                  OR (p.name = (SELECT name FROM products WHERE id = ${a}) AND p.id > ${a}))"
+            ));
+        }
+        let limit_idx = next_idx;
+        let sql = format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products p WHERE {} ORDER BY p.name, p.id LIMIT ${limit_idx}",
+            conditions.join(" AND ")
+        );
+        let mut rows: Vec<ProductDetail> = on_pool!(self, pool => {
+            let mut q = sqlx::query_as(&sql);
+            for a in &text_args {
+                q = q.bind(a);
+            }
+            if let Some(after) = filter.after {
+                q = q.bind(after);
+            }
+            q.bind(limit + 1).fetch_all(pool).await
+        })?;
+        let next_after = if rows.len() as i64 > limit {
+            rows.truncate(limit as usize);
+            rows.last().map(|p| p.id)
+        } else {
+            None
+        };
+        self.attach_variants(&mut rows).await?;
+        Ok(ProductPage { items: rows, next_after })
+    }
+
+    pub async fn get_product(&self, id: ProductId) -> Result<Option<ProductDetail>> {
+        let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id = $1 AND p.deleted_at IS NULL");
+        let row: Option<ProductDetail> = on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
+        let Some(product) = row else { return Ok(None) };
+        let mut rows = vec![product];
+        self.attach_variants(&mut rows).await?;
+        Ok(rows.pop())
+    }
+
+    /// Fills in variants, their stock per outlet and images for `products`.
+    async fn attach_variants(&self, products: &mut [ProductDetail]) -> Result<()> {
+        if products.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<ProductId> = products.iter().map(|p| p.id).collect();
+        let list = placeholders(1, ids.len());
+        let variant_sql = format!(
+            "SELECT {VARIANT_COLUMNS} FROM variants v WHERE v.product_id IN ({list}) ORDER BY v.product_id, v.position, v.id"
+        );
+        let stock_sql = format!(
+            "SELECT s.variant_id, s.outlet_id, o.code AS outlet_code, o.name AS outlet_name, s.on_hand, s.committed
+             FROM stock_levels s JOIN outlets o ON o.id = s.outlet_id JOIN variants v ON v.id = s.variant_id
+             WHERE v.product_id IN ({list}) ORDER BY o.name, o.id"
+        );
+        let image_sql = format!("SELECT product_id, url FROM product_images WHERE product_id IN ({list}) ORDER BY position, id");
+        let (variants, stock, images): (Vec<VariantDetail>, Vec<VariantStock>, Vec<(ProductId, String)>) = on_pool!(self, pool => {
+            let mut vq = sqlx::query_as(&variant_sql);
+            let mut sq = sqlx::query_as(&stock_sql);
+            let mut iq = sqlx::query_as(&image_sql);
+            for id in &ids {
+                vq = vq.bind(*id);
+                sq = sq.bind(*id);
+                iq = iq.bind(*id);
+            }
+            (vq.fetch_all(pool).await?, sq.fetch_all(pool).await?, iq.fetch_all(pool).await?)
+        });
+        let mut stock_by_variant: HashMap<VariantId, Vec<VariantStock>> = HashMap::new();
+        for s in stock {
+            stock_by_variant.entry(s.variant_id).or_default().push(s);
+        }
+        let mut by_product: HashMap<ProductId, Vec<VariantDetail>> = HashMap::new();
+        for mut v in variants {
+            v.stock = stock_by_variant.remove(&v.id).unwrap_or_default();
+            by_product.entry(v.product_id).or_default().push(v);
+        }
+        let mut images_by_product: HashMap<ProductId, Vec<String>> = HashMap::new();
+        for (pid, url) in images {
+            images_by_product.entry(pid).or_default().push(url);
+        }
+        for p in products.iter_mut() {
+            p.variants = by_product.remove(&p.id).unwrap_or_default();
+            p.image_urls = images_by_product.remove(&p.id).unwrap_or_default();
+        }
+        Ok(())
+    }
+
+    /// Turns Auto Sync on or off for these products; returns how many changed.
+    pub async fn set_auto_sync(&self, ids: &[ProductId], on: bool) -> Result<u64> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let sql = format!(
+            "UPDATE products SET auto_sync = $1, updated_at = $2 WHERE auto_sync <> $1 AND deleted_at IS NULL AND id IN ({})",
+            placeholders(3, ids.len())
+        );
+        let changed = on_pool!(self, pool => {
+            let mut q = sqlx::query(&sql).bind(on).bind(Timestamp::now());
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.execute(pool).await.map(|r| r.rows_affected())
+        })?;
+        Ok(changed)
+    }
+
+    /// Whether the catalog has no products and no outlets yet.
+    pub async fn is_empty(&self) -> Result<bool> {
+        let n: i64 = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM products) + (SELECT COUNT(*) FROM outlets)").fetch_one(pool).await
+        })?;
+        Ok(n == 0)
+    }
+
+    /// Variant ids by SKU, for resolving API and file input.
+    pub async fn variant_ids_by_sku(&self, skus: &[Sku]) -> Result<HashMap<String, VariantId>> {
+        let mut out = HashMap::new();
+        for chunk in skus.chunks(500) {
+            let sql = format!("SELECT sku, id FROM variants WHERE sku IN ({})", placeholders(1, chunk.len()));
+            let rows: Vec<(String, VariantId)> = on_pool!(self, pool => {
+                let mut q = sqlx::query_as(&sql);
+                for s in chunk {
+                    q = q.bind(s.as_str());
+                }
+                q.fetch_all(pool).await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_are_lowercase_words_joined_by_dashes() {
+        assert_eq!(handle_for("Merino Crew — Tee (Black)"), "merino-crew-tee-black");
+        assert_eq!(handle_for("!!!"), "product");
+    }
+
+    #[test]
+    fn placeholders_number_from_the_start() {
+        assert_eq!(placeholders(3, 3), "$3, $4, $5");
+    }
+}
