@@ -1,1 +1,61 @@
-pub fn x() {}
+//! Tillbridge's dashboard: the HTML shell, the route table, pages and the
+//! server functions they call. Server function bodies only call sync-core.
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use components::layout::AdminLayout;
+use components::toast::provide_toasts;
+use pages::{ComingSoonPage, NotFoundPage, ProductPage, ProductsPage};
+
+pub use error::AppError;
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_toasts();
+    // Pages render on the server first and wait for their data (SsrMode::Async),
+    // so every page is complete without JavaScript.
+    view! {
+        <Stylesheet id="leptos" href="/pkg/tillbridge.css"/>
+        <Title formatter=|title: String| if title.is_empty() { "Tillbridge".to_owned() } else { format!("{title} · Tillbridge") }/>
+        <Router>
+            <Routes fallback=NotFoundPage>
+                <ParentRoute path=path!("") view=AdminLayout>
+                    <Route path=path!("") view=ProductsPage ssr=SsrMode::Async/>
+                    <Route path=path!("products") view=ProductsPage ssr=SsrMode::Async/>
+                    <Route path=path!("products/:id") view=ProductPage ssr=SsrMode::Async/>
+                    <Route path=path!("channels") view=|| view! { <ComingSoonPage title="Channels"/> } ssr=SsrMode::Async/>
+                    <Route path=path!("history") view=|| view! { <ComingSoonPage title="Sync History"/> } ssr=SsrMode::Async/>
+                    <Route path=path!("settings") view=|| view! { <ComingSoonPage title="Settings"/> } ssr=SsrMode::Async/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

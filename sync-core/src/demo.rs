@@ -115,7 +115,7 @@ fn demo_products(count: usize) -> Result<Vec<NewProduct>, DomainError> {
         // 1 to 6 variants: a leading subset of each option's values.
         let mut combos: Vec<Vec<String>> = vec![vec![]];
         for (_, values) in cat.options {
-            let take = 1 + dice.below(values.len().min(3) as u64) as usize;
+            let take = 2 + dice.below(values.len().min(6) as u64 - 1) as usize;
             combos = combos
                 .into_iter()
                 .flat_map(|prefix| values[..take].iter().map(move |v| [prefix.clone(), vec![(*v).to_owned()]].concat()))
@@ -249,7 +249,7 @@ mod tests {
             products.iter().flat_map(|p| p.variants.iter().map(|v| v.sku.clone())).collect();
         let variants: usize = products.iter().map(|p| p.variants.len()).sum();
         assert_eq!(skus.len(), variants, "SKUs are unique");
-        assert!((1_000..=2_000).contains(&variants), "{variants} variants");
+        assert!((1_300..=1_700).contains(&variants), "{variants} variants");
         assert!(products.iter().all(|p| (1..=6).contains(&p.variants.len())));
     }
 }

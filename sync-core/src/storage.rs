@@ -18,7 +18,7 @@ use sqlx::{PgPool, SqlitePool};
 
 use crate::{Error, Result};
 
-pub use catalog::{NewProduct, NewVariant, ProductDetail, ProductFilter, ProductPage, ProductSummary, VariantDetail, VariantStock};
+pub use catalog::{NewProduct, Outlet, NewVariant, ProductDetail, ProductFilter, ProductPage, ProductSummary, VariantDetail, VariantStock};
 pub use channels::{ChannelSummary, NewChannel};
 pub use sessions::SessionRow;
 pub use stock::{MovementRecord, NewMovement};

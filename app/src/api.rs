@@ -1,0 +1,6 @@
+//! Server functions, one module per area, and the views they return.
+
+pub mod products;
+pub mod session;
+#[cfg(feature = "ssr")]
+pub mod ssr;

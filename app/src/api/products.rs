@@ -1,0 +1,196 @@
+//! Products: the index table, one product, and the Auto Sync toggle.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+
+/// Rows shown per page of the products table.
+pub const PAGE_SIZE: u32 = 50;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductRow {
+    pub id: i64,
+    pub name: String,
+    pub brand: String,
+    pub category: String,
+    pub skus: Vec<String>,
+    pub total_stock: i64,
+    pub active: bool,
+    pub auto_sync: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductsView {
+    pub rows: Vec<ProductRow>,
+    /// Cursor for the next page, if any.
+    pub next_after: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutletView {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantView {
+    pub sku: String,
+    pub barcode: Option<String>,
+    pub options: Vec<String>,
+    pub price: String,
+    pub weight_grams: Option<i64>,
+    /// On hand per outlet, in the order of `ProductView::outlets`.
+    pub stock: Vec<i64>,
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductView {
+    pub id: i64,
+    pub name: String,
+    pub handle: String,
+    pub description: String,
+    pub brand: String,
+    pub category: String,
+    pub active: bool,
+    pub auto_sync: bool,
+    pub option_names: Vec<String>,
+    pub outlets: Vec<OutletView>,
+    pub variants: Vec<VariantView>,
+    /// Fields that never sync to channels (seed 004), as label/value pairs.
+    pub private_fields: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoSyncChanged {
+    pub product_id: i64,
+    pub name: String,
+    pub auto_sync: bool,
+}
+
+/// One page of the products table, filtered by a search over name, SKU
+/// and barcode; `after` is the keyset cursor from the previous page.
+#[server(endpoint = "list_products", input = GetUrl)]
+pub async fn list_products(q: Option<String>, after: Option<i64>) -> Result<ProductsView, AppError> {
+    use sync_core::domain::{Permission, ProductId};
+    use sync_core::storage::ProductFilter;
+    crate::api::ssr::require(Permission::Read).await?;
+    let filter = ProductFilter {
+        search: q,
+        after: after.map(ProductId::new),
+        limit: PAGE_SIZE,
+        ..ProductFilter::default()
+    };
+    let page = crate::api::ssr::storage()?.list_products(&filter).await?;
+    Ok(ProductsView {
+        rows: page.items.iter().map(ProductRow::from).collect(),
+        next_after: page.next_after.map(ProductId::get),
+    })
+}
+
+#[server(endpoint = "get_product", input = GetUrl)]
+pub async fn get_product(id: i64) -> Result<ProductView, AppError> {
+    use sync_core::domain::{Permission, ProductId};
+    crate::api::ssr::require(Permission::Read).await?;
+    let storage = crate::api::ssr::storage()?;
+    let Some(product) = storage.get_product(ProductId::new(id)).await? else {
+        return crate::api::ssr::fail(AppError::NotFound(format!("Product {id}")));
+    };
+    let outlets = storage.list_outlets().await?;
+    Ok(ProductView::new(&product, &outlets))
+}
+
+/// Turns Auto Sync on or off for one product; the state is saved at once.
+#[server(endpoint = "set_auto_sync")]
+pub async fn set_auto_sync(product_id: i64, enabled: bool) -> Result<AutoSyncChanged, AppError> {
+    use sync_core::domain::{Permission, ProductId};
+    crate::api::ssr::require(Permission::WriteCatalog).await?;
+    let storage = crate::api::ssr::storage()?;
+    let id = ProductId::new(product_id);
+    storage.set_auto_sync(&[id], enabled).await?;
+    let Some(product) = storage.get_product(id).await? else {
+        return crate::api::ssr::fail(AppError::NotFound(format!("Product {product_id}")));
+    };
+    Ok(AutoSyncChanged {
+        product_id,
+        name: product.name,
+        auto_sync: product.auto_sync,
+    })
+}
+
+#[cfg(feature = "ssr")]
+mod convert {
+    use super::*;
+    use sync_core::storage::{Outlet, ProductDetail};
+
+    impl From<&ProductDetail> for ProductRow {
+        fn from(p: &ProductDetail) -> Self {
+            ProductRow {
+                id: p.id.get(),
+                name: p.name.clone(),
+                brand: p.brand.clone(),
+                category: p.category.clone(),
+                skus: p.variants.iter().map(|v| v.sku.clone()).collect(),
+                total_stock: p.total_on_hand(),
+                active: p.active,
+                auto_sync: p.auto_sync,
+            }
+        }
+    }
+
+    impl ProductView {
+        pub fn new(p: &ProductDetail, outlets: &[Outlet]) -> Self {
+            let variants = p
+                .variants
+                .iter()
+                .map(|v| {
+                    let stock = outlets
+                        .iter()
+                        .map(|o| v.stock.iter().find(|s| s.outlet_id == o.id).map_or(0, |s| s.on_hand))
+                        .collect();
+                    VariantView {
+                        sku: v.sku.clone(),
+                        barcode: v.barcode.clone(),
+                        options: v.option_values().into_iter().map(str::to_owned).collect(),
+                        price: v.price().map_or_else(|| format!("{} (minor units)", v.price_minor), |m| m.to_string()),
+                        weight_grams: v.weight_grams,
+                        stock,
+                        total: v.total_on_hand(),
+                    }
+                })
+                .collect();
+            let supplier_price = match (p.supplier_price_minor, &p.supplier_price_currency) {
+                (Some(minor), Some(cur)) => sync_core::domain::Currency::parse(cur)
+                    .map(|c| sync_core::domain::Money::new(minor, c).to_string())
+                    .unwrap_or_default(),
+                _ => String::new(),
+            };
+            let opt = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
+            ProductView {
+                id: p.id.get(),
+                name: p.name.clone(),
+                handle: p.handle.clone(),
+                description: p.description.clone(),
+                brand: p.brand.clone(),
+                category: p.category.clone(),
+                active: p.active,
+                auto_sync: p.auto_sync,
+                option_names: p.option_names().into_iter().map(str::to_owned).collect(),
+                outlets: outlets.iter().map(|o| OutletView { code: o.code.to_string(), name: o.name.clone() }).collect(),
+                variants,
+                private_fields: vec![
+                    ("Handle".into(), p.handle.clone()),
+                    ("Supplier".into(), p.supplier.clone()),
+                    ("Supplier code".into(), p.supplier_code.clone()),
+                    ("Supplier price".into(), supplier_price),
+                    ("Reorder point".into(), opt(p.reorder_point)),
+                    ("Reorder quantity".into(), opt(p.reorder_quantity)),
+                    ("Tax".into(), p.tax_class.clone()),
+                    ("Tags".into(), p.tags.clone()),
+                ],
+            }
+        }
+    }
+}

@@ -1,0 +1,3 @@
+pub mod auto_sync_toggle;
+pub mod layout;
+pub mod toast;

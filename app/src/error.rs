@@ -1,0 +1,79 @@
+//! The one error type every server function returns. Internal details stay
+//! in the server log; the browser gets a message a merchant can act on.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("Please sign in again.")]
+    Unauthenticated,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found.")]
+    NotFound(String),
+    /// A value that fails a rule: which field, and why.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Something went wrong on our side (reference {0}). Please try again.")]
+    Internal(String),
+    #[error("Could not reach Tillbridge: {0}")]
+    Transport(String),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::AppError;
+    use sync_core::Error;
+
+    impl AppError {
+        pub fn status(&self) -> http::StatusCode {
+            use http::StatusCode;
+            match self {
+                AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+                AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+                AppError::NotFound(_) => StatusCode::NOT_FOUND,
+                AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                AppError::Conflict(_) => StatusCode::CONFLICT,
+                AppError::Internal(_) | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            }
+        }
+    }
+
+    impl From<Error> for AppError {
+        fn from(e: Error) -> Self {
+            let app = match e {
+                Error::Invalid(d) => AppError::Invalid {
+                    field: d.field.to_owned(),
+                    message: d.message,
+                },
+                Error::NotFound(what) => AppError::NotFound(what),
+                Error::Conflict(msg) => AppError::Conflict(msg),
+                other => {
+                    let reference = format!("{:08x}", rand_reference());
+                    tracing::error!(error.reference = %reference, error.cause_chain = ?other, "server function failed");
+                    AppError::Internal(reference)
+                }
+            };
+            crate::api::ssr::set_status(&app);
+            app
+        }
+    }
+
+    /// A short reference to quote to support; unique enough to find the log line.
+    fn rand_reference() -> u32 {
+        use std::hash::{BuildHasher, RandomState};
+        RandomState::new().hash_one(std::time::SystemTime::now()) as u32
+    }
+}

@@ -1,0 +1,72 @@
+//! The JSON API for point-of-sale and back-office systems, under /api/v1,
+//! authenticated with `Authorization: Bearer <token>`.
+
+mod error;
+mod openapi;
+mod outlets;
+mod products;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::{get, put};
+use sync_core::Storage;
+use sync_core::domain::{Permission, Role};
+use sync_core::storage::ApiToken;
+
+pub use error::ApiError;
+
+use crate::web::AppState;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/products", get(products::list))
+        .route("/products/{id}/auto_sync", put(products::set_auto_sync))
+        .route("/outlets", get(outlets::list))
+        .route("/openapi.json", get(openapi::document))
+        .fallback(|| async { ApiError::not_found("no such API endpoint; see /api/v1/openapi.json") })
+        .layer(axum::middleware::from_fn_with_state(state, bearer_auth))
+}
+
+/// The calling token, attached by `bearer_auth`.
+#[derive(Debug, Clone)]
+pub struct Caller(pub ApiToken);
+
+impl Caller {
+    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        if self.0.role.allows(permission) {
+            return Ok(());
+        }
+        let needed = match permission {
+            Permission::Administer => Role::Owner,
+            _ => Role::Manager,
+        };
+        Err(ApiError::forbidden(format!(
+            "this token has the {} role; this request needs a {} token",
+            self.0.role, needed
+        )))
+    }
+}
+
+async fn bearer_auth(State(storage): State<Storage>, mut request: Request, next: Next) -> Result<Response, ApiError> {
+    let header = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("missing Authorization header; send `Authorization: Bearer <token>`"))?;
+    let secret = header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))?;
+    let token = storage
+        .token_for_secret(secret)
+        .await
+        .map_err(ApiError::from)?
+        .ok_or_else(|| ApiError::unauthorized("this API token is not valid or has been revoked"))?;
+    request.extensions_mut().insert(Caller(token));
+    Ok(next.run(request).await)
+}

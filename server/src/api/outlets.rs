@@ -1,0 +1,31 @@
+use axum::extract::{Extension, State};
+use axum::Json;
+use serde::Serialize;
+use sync_core::Storage;
+use sync_core::domain::Permission;
+use utoipa::ToSchema;
+
+use super::{ApiError, Caller};
+
+#[derive(Serialize, ToSchema)]
+pub struct OutletJson {
+    /// The short code the API uses to name the outlet, e.g. `downtown`.
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OutletList {
+    pub outlets: Vec<OutletJson>,
+}
+
+/// The outlets (stores and warehouses) stock is held at.
+#[utoipa::path(get, path = "/api/v1/outlets", tag = "outlets", security(("bearer" = [])),
+    responses((status = 200, body = OutletList), (status = 401, body = super::error::ErrorBody)))]
+pub async fn list(State(storage): State<Storage>, Extension(caller): Extension<Caller>) -> Result<Json<OutletList>, ApiError> {
+    caller.require(Permission::Read)?;
+    let outlets = storage.list_outlets().await?;
+    Ok(Json(OutletList {
+        outlets: outlets.into_iter().map(|o| OutletJson { code: o.code.to_string(), name: o.name }).collect(),
+    }))
+}

@@ -1,0 +1,127 @@
+//! The command line: a thin layer over sync-core, like the pages.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use sync_core::domain::Role;
+
+use crate::config::{GlobalArgs, ServeArgs};
+
+#[derive(Debug, Parser)]
+#[command(name = "tillbridge", version, about = "Keeps every web sales channel in step with your products and multi-outlet stock.")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    /// Log more detail.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web dashboard, the API and the sync workers (the default).
+    Serve(ServeArgs),
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Manage dashboard users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens for point-of-sale and back-office systems.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Load the demo store (outlets, ~500 products, a Sandbox channel, a demo owner) into an empty database.
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. The password is asked for, or read from the first line of stdin.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token and print it once; only its hash is stored.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+}
+
+fn parse_role(raw: &str) -> Result<Role, String> {
+    Role::parse(raw).map_err(|e| e.message)
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let global = cli.global;
+    match cli.command.unwrap_or(Command::Serve(ServeArgs {
+        bind: std::env::var("TILLBRIDGE_BIND")
+            .ok()
+            .map(|b| b.parse().context("TILLBRIDGE_BIND is not an address like 127.0.0.1:3000"))
+            .transpose()?
+            .unwrap_or_else(|| ([127, 0, 0, 1], 3000).into()),
+        demo: false,
+    })) {
+        Command::Serve(args) => crate::web::serve(&global, args).await,
+        Command::Migrate => {
+            global.storage().await?;
+            println!("Database is up to date.");
+            Ok(())
+        }
+        Command::User(UserCommand::Add { email, role }) => {
+            let storage = global.storage().await?;
+            let password = read_password()?;
+            let user = storage.add_user(&email, &password, role).await?;
+            println!("Added {} as {}.", user.email, user.role);
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create { name, role }) => {
+            let storage = global.storage().await?;
+            let issued = storage.issue_api_token(&name, role).await?;
+            println!("{}", issued.secret);
+            eprintln!("API token {:?} ({}) created. Copy it now: it is not shown again.", issued.token.name, issued.token.role);
+            Ok(())
+        }
+        Command::Demo => {
+            let storage = global.storage().await?;
+            let summary = sync_core::demo::load_demo(&storage).await?;
+            println!(
+                "Loaded the demo store: {} outlets, {} products, {} SKUs. Sign in as {} with the password {}.",
+                summary.outlets,
+                summary.products,
+                summary.variants,
+                sync_core::demo::DEMO_EMAIL,
+                sync_core::demo::DEMO_PASSWORD
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Asks for a password on a terminal, or reads the first line of piped stdin.
+fn read_password() -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Password (at least 8 characters; input is shown): ");
+        std::io::stderr().flush().ok();
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line).context("cannot read the password from stdin")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        anyhow::bail!("no password given: type it, or pipe it on stdin");
+    }
+    Ok(password)
+}

@@ -1,0 +1,201 @@
+//! Signing in and out, and the guard every page and server function sits
+//! behind. The sign-in page is a plain HTML form: it works without JavaScript.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Form, Query, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use sync_core::Storage;
+use sync_core::domain::UserId;
+use tower_sessions::Session;
+
+use super::AppState;
+
+const USER_KEY: &str = "user_id";
+
+#[derive(Debug, Deserialize)]
+pub struct SignInQuery {
+    next: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+/// Only local paths, so a crafted link cannot send people elsewhere.
+fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        _ => "/products",
+    }
+}
+
+pub async fn sign_in_page(State(storage): State<Storage>, session: Session, Query(q): Query<SignInQuery>) -> Response {
+    if current_user_id(&session).await.is_some() {
+        return Redirect::to(safe_next(q.next.as_deref())).into_response();
+    }
+    let hint = sync_core::demo::demo_account_exists(&storage).await.unwrap_or(false);
+    Html(sign_in_html(q.next.as_deref(), "", None, hint)).into_response()
+}
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    session: Session,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    let ip = peer.ip();
+    let delay = state.throttle.delay(&form.email, ip);
+    if !delay.is_zero() {
+        tracing::warn!(%ip, delay_ms = delay.as_millis() as u64, "slowing down repeated failed sign-ins");
+        tokio::time::sleep(delay).await;
+    }
+    let next = safe_next(form.next.as_deref()).to_owned();
+    let hint = sync_core::demo::demo_account_exists(&state.storage).await.unwrap_or(false);
+    let user = match state.storage.authenticate(&form.email, &form.password).await {
+        Ok(user) => user,
+        Err(e) => {
+            tracing::error!(error.cause_chain = ?e, "sign-in failed");
+            let html = sign_in_html(Some(&next), &form.email, Some("Something went wrong on our side. Please try again."), hint);
+            return (StatusCode::INTERNAL_SERVER_ERROR, Html(html)).into_response();
+        }
+    };
+    let Some(user) = user else {
+        state.throttle.record_failure(&form.email, ip);
+        tracing::info!(%ip, "failed sign-in");
+        let html = sign_in_html(Some(&next), &form.email, Some("Wrong email or password."), hint);
+        return (StatusCode::UNAUTHORIZED, Html(html)).into_response();
+    };
+    state.throttle.record_success(&form.email, ip);
+    // A fresh session id on sign-in, so an id planted before cannot be reused.
+    let stored = async {
+        session.cycle_id().await?;
+        session.insert(USER_KEY, user.id).await
+    }
+    .await;
+    if let Err(e) = stored {
+        tracing::error!(error = %e, "cannot store the session");
+        return (StatusCode::INTERNAL_SERVER_ERROR, "Cannot start a session; please try again.").into_response();
+    }
+    tracing::info!(user = %user.email, "signed in");
+    Redirect::to(&next).into_response()
+}
+
+pub async fn sign_out(session: Session) -> Response {
+    if let Err(e) = session.flush().await {
+        tracing::warn!(error = %e, "could not delete the session");
+    }
+    Redirect::to("/login").into_response()
+}
+
+async fn current_user_id(session: &Session) -> Option<UserId> {
+    session.get::<UserId>(USER_KEY).await.ok().flatten()
+}
+
+/// Lets a request through only with a signed-in user, whom it attaches
+/// for server functions. Pages redirect to sign-in; server functions get 401.
+pub async fn require_sign_in(State(storage): State<Storage>, session: Session, mut request: Request, next: Next) -> Response {
+    let user = match current_user_id(&session).await {
+        Some(id) => storage.get_user(id).await.ok().flatten(),
+        None => None,
+    };
+    match user {
+        Some(user) => {
+            request.extensions_mut().insert(user);
+            next.run(request).await
+        }
+        None if request.uri().path().starts_with("/api/") => {
+            (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({"Unauthenticated": null}))).into_response()
+        }
+        None => {
+            let wanted = request.uri().path_and_query().map_or("/products", |pq| pq.as_str());
+            Redirect::to(&format!("/login?next={}", percent_encode(wanted))).into_response()
+        }
+    }
+}
+
+fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+fn sign_in_html(next: Option<&str>, email: &str, error: Option<&str>, demo_hint: bool) -> String {
+    let next = escape(safe_next(next));
+    let email = escape(email);
+    let error = error
+        .map(|e| format!(r#"<p class="form-error" role="alert">{}</p>"#, escape(e)))
+        .unwrap_or_default();
+    let hint = if demo_hint {
+        format!(
+            r#"<p class="hint">Demo store: sign in as <code>{}</code> with the password <code>{}</code>.</p>"#,
+            sync_core::demo::DEMO_EMAIL,
+            sync_core::demo::DEMO_PASSWORD
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in · Tillbridge</title>
+<link rel="stylesheet" href="/pkg/tillbridge.css">
+</head>
+<body class="sign-in-body">
+<main class="sign-in">
+<h1>Tillbridge</h1>
+<p class="muted">Sign in to manage your products, stock and channels.</p>
+{error}
+<form method="post" action="/login" class="stack">
+<input type="hidden" name="next" value="{next}">
+<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="username" required value="{email}" autofocus>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit" class="primary">Sign in</button>
+</form>
+{hint}
+</main>
+</body>
+</html>"#
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_only_follows_local_paths() {
+        assert_eq!(safe_next(Some("/products/3")), "/products/3");
+        assert_eq!(safe_next(Some("//evil.example")), "/products");
+        assert_eq!(safe_next(Some("https://evil.example")), "/products");
+        assert_eq!(safe_next(None), "/products");
+    }
+
+    #[test]
+    fn the_form_escapes_what_it_echoes() {
+        let html = sign_in_html(None, "\"><script>", None, false);
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("&quot;&gt;&lt;script&gt;"));
+    }
+}
