@@ -9,7 +9,11 @@ use sync_core::domain::Role;
 use crate::config::{GlobalArgs, ServeArgs};
 
 #[derive(Debug, Parser)]
-#[command(name = "tillbridge", version, about = "Keeps every web sales channel in step with your products and multi-outlet stock.")]
+#[command(
+    name = "tillbridge",
+    version,
+    about = "Keeps every web sales channel in step with your products and multi-outlet stock."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -69,7 +73,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve(ServeArgs {
         bind: std::env::var("TILLBRIDGE_BIND")
             .ok()
-            .map(|b| b.parse().context("TILLBRIDGE_BIND is not an address like 127.0.0.1:3000"))
+            .map(|b| {
+                b.parse()
+                    .context("TILLBRIDGE_BIND is not an address like 127.0.0.1:3000")
+            })
             .transpose()?
             .unwrap_or_else(|| ([127, 0, 0, 1], 3000).into()),
         demo: false,
@@ -91,7 +98,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let storage = global.storage().await?;
             let issued = storage.issue_api_token(&name, role).await?;
             println!("{}", issued.secret);
-            eprintln!("API token {:?} ({}) created. Copy it now: it is not shown again.", issued.token.name, issued.token.role);
+            eprintln!(
+                "API token {:?} ({}) created. Copy it now: it is not shown again.",
+                issued.token.name, issued.token.role
+            );
             Ok(())
         }
         Command::Demo => {
@@ -118,7 +128,10 @@ fn read_password() -> anyhow::Result<String> {
         std::io::stderr().flush().ok();
     }
     let mut line = String::new();
-    stdin.lock().read_line(&mut line).context("cannot read the password from stdin")?;
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from stdin")?;
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
     if password.is_empty() {
         anyhow::bail!("no password given: type it, or pipe it on stdin");

@@ -14,7 +14,12 @@ pub struct GlobalArgs {
     pub database_url: String,
 
     /// Folder for local state (the secret key file).
-    #[arg(long, env = "TILLBRIDGE_DATA_DIR", default_value = "data", global = true)]
+    #[arg(
+        long,
+        env = "TILLBRIDGE_DATA_DIR",
+        default_value = "data",
+        global = true
+    )]
     pub data_dir: PathBuf,
 }
 
@@ -22,12 +27,17 @@ impl GlobalArgs {
     /// Opens and migrates the database.
     pub async fn storage(&self) -> anyhow::Result<Storage> {
         let storage = Storage::connect(&self.database_url).await?;
-        storage.migrate().await.context("cannot bring the database schema up to date")?;
+        storage
+            .migrate()
+            .await
+            .context("cannot bring the database schema up to date")?;
         Ok(storage)
     }
 
     pub fn secret_key(&self) -> anyhow::Result<SecretKey> {
-        Ok(SecretKey::load_or_create(&self.data_dir.join("secret.key"))?)
+        Ok(SecretKey::load_or_create(
+            &self.data_dir.join("secret.key"),
+        )?)
     }
 }
 

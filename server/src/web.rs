@@ -33,10 +33,19 @@ pub struct AppState {
 
 pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     let storage = global.storage().await?;
-    global.secret_key().context("cannot prepare the secret key")?;
+    global
+        .secret_key()
+        .context("cannot prepare the secret key")?;
     if args.demo && storage.is_empty().await? {
-        let summary = sync_core::demo::load_demo(&storage).await.context("cannot load the demo store")?;
-        tracing::info!(outlets = summary.outlets, products = summary.products, skus = summary.variants, "loaded the demo store");
+        let summary = sync_core::demo::load_demo(&storage)
+            .await
+            .context("cannot load the demo store")?;
+        tracing::info!(
+            outlets = summary.outlets,
+            products = summary.products,
+            skus = summary.variants,
+            "loaded the demo store"
+        );
     }
     if sync_core::demo::demo_account_exists(&storage).await? {
         tracing::info!(
@@ -47,15 +56,25 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     }
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
-        .with_context(|| format!("cannot listen on {} (is another Tillbridge running? set TILLBRIDGE_BIND)", args.bind))?;
-    let addr = listener.local_addr().context("cannot read the bound address")?;
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (is another Tillbridge running? set TILLBRIDGE_BIND)",
+                args.bind
+            )
+        })?;
+    let addr = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
     let app = router(storage.clone(), addr).await?;
     tracing::info!("Tillbridge is listening on http://{addr}");
     let cleanup = tokio::spawn(expire_sessions(storage.clone()));
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the web server stopped")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("the web server stopped")?;
     cleanup.abort();
     storage.close().await;
     tracing::info!("stopped");
@@ -85,7 +104,10 @@ async fn router(storage: Storage, addr: SocketAddr) -> anyhow::Result<Router> {
             },
         )
         .route("/logout", post(auth::sign_out))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_sign_in));
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_sign_in,
+        ));
 
     let sessions = SessionManagerLayer::new(session_store::DbSessionStore::new(storage))
         .with_name("tillbridge_session")
@@ -104,7 +126,9 @@ async fn router(storage: Storage, addr: SocketAddr) -> anyhow::Result<Router> {
         .route("/login", get(auth::sign_in_page).post(auth::sign_in))
         .route("/healthz", get(healthz))
         .nest("/api/v1", crate::api::router(state.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
         .layer(axum::middleware::from_fn(csrf::same_origin_only))
         .layer(sessions)
         .layer(trace)
@@ -116,7 +140,10 @@ async fn healthz(State(storage): State<Storage>) -> impl IntoResponse {
         Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ok"}))),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "database unavailable"})))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "database unavailable"})),
+            )
         }
     }
 }

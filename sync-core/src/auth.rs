@@ -1,7 +1,7 @@
 //! Password hashing (argon2) and API tokens (random, stored as SHA-256).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -15,10 +15,16 @@ const TOKEN_PREFIX: &str = "tb_";
 pub fn validate_password(password: &str) -> Result<(), DomainError> {
     let n = password.chars().count();
     if n < 8 {
-        return Err(DomainError::new("password", "a password needs at least 8 characters"));
+        return Err(DomainError::new(
+            "password",
+            "a password needs at least 8 characters",
+        ));
     }
     if n > 1024 {
-        return Err(DomainError::new("password", "a password is at most 1024 characters"));
+        return Err(DomainError::new(
+            "password",
+            "a password is at most 1024 characters",
+        ));
     }
     Ok(())
 }
@@ -33,7 +39,11 @@ pub fn hash_password(password: &str) -> Result<String> {
 
 /// Whether `password` matches `hash`; a malformed hash never matches.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// A freshly made token: shown to its owner once, stored only as a hash.
@@ -69,7 +79,9 @@ impl Storage {
 
     /// The user whose email and password match, or None.
     pub async fn authenticate(&self, email: &str, password: &str) -> Result<Option<User>> {
-        let Ok(email) = Email::parse(email) else { return Ok(None) };
+        let Ok(email) = Email::parse(email) else {
+            return Ok(None);
+        };
         let found = self.find_user_for_sign_in(&email).await?;
         let password = password.to_owned();
         let (user, hash) = match found {
@@ -85,7 +97,9 @@ impl Storage {
 
     pub async fn issue_api_token(&self, name: &str, role: Role) -> Result<IssuedToken> {
         let secret = new_token_secret();
-        let token = self.create_api_token(name, &hash_token(&secret), role).await?;
+        let token = self
+            .create_api_token(name, &hash_token(&secret), role)
+            .await?;
         Ok(IssuedToken { token, secret })
     }
 

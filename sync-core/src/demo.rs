@@ -2,7 +2,10 @@
 //! with believable names, prices, barcodes and stock, a Sandbox channel and
 //! an owner account. Deterministic, so screenshots and tests agree.
 
-use crate::domain::{Actor, Barcode, ChannelKind, Currency, DomainError, MovementReason, Money, OutletCode, Role, Sku, StockChange};
+use crate::domain::{
+    Actor, Barcode, ChannelKind, Currency, DomainError, Money, MovementReason, OutletCode, Role,
+    Sku, StockChange,
+};
 use crate::storage::{NewChannel, NewMovement, NewProduct, NewVariant};
 use crate::{Error, Result, Storage};
 
@@ -47,37 +50,149 @@ struct Category {
 }
 
 const CATEGORIES: &[Category] = &[
-    Category { name: "T-Shirts", code: "TEE", nouns: &["Crew Tee", "Pocket Tee", "V-Neck Tee", "Henley", "Long Sleeve Tee"],
-        options: &[("Size", &["S", "M", "L", "XL", "XXL", "XS"]), ("Colour", &["Black", "White", "Navy"])], price_range: (29, 69), weight_grams: 180 },
-    Category { name: "Hoodies", code: "HOD", nouns: &["Hoodie", "Zip Hoodie", "Crew Sweat", "Fleece Pullover"],
-        options: &[("Size", &["S", "M", "L", "XL", "XXL", "XS"])], price_range: (79, 149), weight_grams: 520 },
-    Category { name: "Jeans", code: "JNS", nouns: &["Slim Jean", "Straight Jean", "Relaxed Jean", "Chino"],
-        options: &[("Waist", &["30", "32", "34", "36", "28", "38"])], price_range: (89, 179), weight_grams: 650 },
-    Category { name: "Footwear", code: "SHO", nouns: &["Runner", "Court Sneaker", "Trail Shoe", "Chelsea Boot", "Slide"],
-        options: &[("Size", &["8", "9", "10", "11", "7", "12"])], price_range: (99, 249), weight_grams: 900 },
-    Category { name: "Socks", code: "SCK", nouns: &["Crew Sock", "Hiking Sock", "Ankle Sock 3-Pack"],
-        options: &[("Size", &["M", "L", "S"])], price_range: (12, 29), weight_grams: 80 },
-    Category { name: "Headwear", code: "HAT", nouns: &["Beanie", "Cap", "Bucket Hat", "Sun Hat"],
-        options: &[("Colour", &["Black", "Olive", "Sand", "Rust"])], price_range: (25, 59), weight_grams: 120 },
-    Category { name: "Bags", code: "BAG", nouns: &["Backpack", "Tote", "Duffel", "Sling Bag", "Laptop Sleeve"],
-        options: &[("Colour", &["Black", "Charcoal", "Tan"])], price_range: (49, 199), weight_grams: 800 },
-    Category { name: "Kitchen", code: "KIT", nouns: &["Mug", "Pour-Over Set", "Travel Cup", "Tea Tin", "Cutting Board"],
-        options: &[], price_range: (15, 89), weight_grams: 400 },
-    Category { name: "Home", code: "HOM", nouns: &["Candle", "Throw Blanket", "Linen Cushion", "Ceramic Vase"],
-        options: &[("Scent", &["Kawakawa", "Sea Salt", "Cedar", "Fig"])], price_range: (29, 129), weight_grams: 700 },
-    Category { name: "Stationery", code: "STN", nouns: &["Notebook", "Dot Grid Journal", "Pen Set", "Weekly Planner"],
-        options: &[], price_range: (9, 45), weight_grams: 250 },
-    Category { name: "Outdoor", code: "OUT", nouns: &["Water Bottle", "Camp Mug", "Dry Bag", "Picnic Rug"],
-        options: &[("Colour", &["Forest", "Sky", "Steel"]), ("Size", &["500 ml", "1 l"])], price_range: (19, 99), weight_grams: 450 },
+    Category {
+        name: "T-Shirts",
+        code: "TEE",
+        nouns: &[
+            "Crew Tee",
+            "Pocket Tee",
+            "V-Neck Tee",
+            "Henley",
+            "Long Sleeve Tee",
+        ],
+        options: &[
+            ("Size", &["S", "M", "L", "XL", "XXL", "XS"]),
+            ("Colour", &["Black", "White", "Navy"]),
+        ],
+        price_range: (29, 69),
+        weight_grams: 180,
+    },
+    Category {
+        name: "Hoodies",
+        code: "HOD",
+        nouns: &["Hoodie", "Zip Hoodie", "Crew Sweat", "Fleece Pullover"],
+        options: &[("Size", &["S", "M", "L", "XL", "XXL", "XS"])],
+        price_range: (79, 149),
+        weight_grams: 520,
+    },
+    Category {
+        name: "Jeans",
+        code: "JNS",
+        nouns: &["Slim Jean", "Straight Jean", "Relaxed Jean", "Chino"],
+        options: &[("Waist", &["30", "32", "34", "36", "28", "38"])],
+        price_range: (89, 179),
+        weight_grams: 650,
+    },
+    Category {
+        name: "Footwear",
+        code: "SHO",
+        nouns: &[
+            "Runner",
+            "Court Sneaker",
+            "Trail Shoe",
+            "Chelsea Boot",
+            "Slide",
+        ],
+        options: &[("Size", &["8", "9", "10", "11", "7", "12"])],
+        price_range: (99, 249),
+        weight_grams: 900,
+    },
+    Category {
+        name: "Socks",
+        code: "SCK",
+        nouns: &["Crew Sock", "Hiking Sock", "Ankle Sock 3-Pack"],
+        options: &[("Size", &["M", "L", "S"])],
+        price_range: (12, 29),
+        weight_grams: 80,
+    },
+    Category {
+        name: "Headwear",
+        code: "HAT",
+        nouns: &["Beanie", "Cap", "Bucket Hat", "Sun Hat"],
+        options: &[("Colour", &["Black", "Olive", "Sand", "Rust"])],
+        price_range: (25, 59),
+        weight_grams: 120,
+    },
+    Category {
+        name: "Bags",
+        code: "BAG",
+        nouns: &["Backpack", "Tote", "Duffel", "Sling Bag", "Laptop Sleeve"],
+        options: &[("Colour", &["Black", "Charcoal", "Tan"])],
+        price_range: (49, 199),
+        weight_grams: 800,
+    },
+    Category {
+        name: "Kitchen",
+        code: "KIT",
+        nouns: &[
+            "Mug",
+            "Pour-Over Set",
+            "Travel Cup",
+            "Tea Tin",
+            "Cutting Board",
+        ],
+        options: &[],
+        price_range: (15, 89),
+        weight_grams: 400,
+    },
+    Category {
+        name: "Home",
+        code: "HOM",
+        nouns: &["Candle", "Throw Blanket", "Linen Cushion", "Ceramic Vase"],
+        options: &[("Scent", &["Kawakawa", "Sea Salt", "Cedar", "Fig"])],
+        price_range: (29, 129),
+        weight_grams: 700,
+    },
+    Category {
+        name: "Stationery",
+        code: "STN",
+        nouns: &["Notebook", "Dot Grid Journal", "Pen Set", "Weekly Planner"],
+        options: &[],
+        price_range: (9, 45),
+        weight_grams: 250,
+    },
+    Category {
+        name: "Outdoor",
+        code: "OUT",
+        nouns: &["Water Bottle", "Camp Mug", "Dry Bag", "Picnic Rug"],
+        options: &[
+            ("Colour", &["Forest", "Sky", "Steel"]),
+            ("Size", &["500 ml", "1 l"]),
+        ],
+        price_range: (19, 99),
+        weight_grams: 450,
+    },
 ];
 
 const ADJECTIVES: &[&str] = &[
-    "Classic", "Everyday", "Coastal", "Alpine", "Heritage", "Urban", "Trail", "Studio", "Weekend", "Summit",
-    "Harbour", "Kauri", "Tussock", "Southern", "Drift", "Ridge",
+    "Classic", "Everyday", "Coastal", "Alpine", "Heritage", "Urban", "Trail", "Studio", "Weekend",
+    "Summit", "Harbour", "Kauri", "Tussock", "Southern", "Drift", "Ridge",
 ];
-const MATERIALS: &[&str] = &["Merino", "Organic Cotton", "Linen", "Recycled", "Canvas", "Waxed", "Hemp", "Wool Blend", ""];
-const BRANDS: &[&str] = &["Kōwhai & Co", "Northbound", "Tidewater", "Ironsand", "Fernleaf Goods", "Matai Supply", "Salt Road"];
-const SUPPLIERS: &[&str] = &["Pacific Wholesale Ltd", "Southern Cross Textiles", "Bay Trading Co"];
+const MATERIALS: &[&str] = &[
+    "Merino",
+    "Organic Cotton",
+    "Linen",
+    "Recycled",
+    "Canvas",
+    "Waxed",
+    "Hemp",
+    "Wool Blend",
+    "",
+];
+const BRANDS: &[&str] = &[
+    "Kōwhai & Co",
+    "Northbound",
+    "Tidewater",
+    "Ironsand",
+    "Fernleaf Goods",
+    "Matai Supply",
+    "Salt Road",
+];
+const SUPPLIERS: &[&str] = &[
+    "Pacific Wholesale Ltd",
+    "Southern Cross Textiles",
+    "Bay Trading Co",
+];
 
 /// A valid EAN-13 for the sequence number `n` (GS1 check digit).
 fn ean13(n: u64) -> String {
@@ -118,7 +233,11 @@ fn demo_products(count: usize) -> Result<Vec<NewProduct>, DomainError> {
             let take = 2 + dice.below(values.len().min(6) as u64 - 1) as usize;
             combos = combos
                 .into_iter()
-                .flat_map(|prefix| values[..take].iter().map(move |v| [prefix.clone(), vec![(*v).to_owned()]].concat()))
+                .flat_map(|prefix| {
+                    values[..take]
+                        .iter()
+                        .map(move |v| [prefix.clone(), vec![(*v).to_owned()]].concat())
+                })
                 .collect();
         }
         combos.truncate(6);
@@ -128,7 +247,13 @@ fn demo_products(count: usize) -> Result<Vec<NewProduct>, DomainError> {
                 barcode_seq += 1;
                 let suffix: String = values
                     .iter()
-                    .map(|v| v.chars().filter(|c| c.is_ascii_alphanumeric()).take(3).collect::<String>().to_uppercase())
+                    .map(|v| {
+                        v.chars()
+                            .filter(|c| c.is_ascii_alphanumeric())
+                            .take(3)
+                            .collect::<String>()
+                            .to_uppercase()
+                    })
                     .collect::<Vec<_>>()
                     .join("-");
                 let sku = if suffix.is_empty() {
@@ -175,19 +300,32 @@ pub async fn load_demo(storage: &Storage) -> Result<DemoSummary> {
             "the database already has products or outlets; the demo store loads only into an empty database".into(),
         ));
     }
-    let outlet_specs = [("downtown", "Downtown"), ("harbour", "Harbour"), ("warehouse", "Warehouse")];
+    let outlet_specs = [
+        ("downtown", "Downtown"),
+        ("harbour", "Harbour"),
+        ("warehouse", "Warehouse"),
+    ];
     let mut outlets = Vec::new();
     for (code, name) in outlet_specs {
-        outlets.push(storage.create_outlet(&OutletCode::parse(code)?, name).await?);
+        outlets.push(
+            storage
+                .create_outlet(&OutletCode::parse(code)?, name)
+                .await?,
+        );
     }
     let products = demo_products(500)?;
     storage.create_products(&products).await?;
-    let skus: Vec<Sku> = products.iter().flat_map(|p| p.variants.iter().map(|v| v.sku.clone())).collect();
+    let skus: Vec<Sku> = products
+        .iter()
+        .flat_map(|p| p.variants.iter().map(|v| v.sku.clone()))
+        .collect();
     let ids = storage.variant_ids_by_sku(&skus).await?;
     let mut dice = Dice(7);
     let mut movements = Vec::with_capacity(skus.len() * outlets.len());
     for sku in &skus {
-        let Some(variant_id) = ids.get(sku.as_str()).copied() else { continue };
+        let Some(variant_id) = ids.get(sku.as_str()).copied() else {
+            continue;
+        };
         for (i, outlet) in outlets.iter().enumerate() {
             // Shops hold a few; the warehouse holds more; some sell out.
             let count = match (i, dice.below(10)) {
@@ -214,8 +352,14 @@ pub async fn load_demo(storage: &Storage) -> Result<DemoSummary> {
             outlets: vec![outlets[0].id, outlets[2].id],
         })
         .await?;
-    if storage.find_user_for_sign_in(&crate::domain::Email::parse(DEMO_EMAIL)?).await?.is_none() {
-        storage.add_user(DEMO_EMAIL, DEMO_PASSWORD, Role::Owner).await?;
+    if storage
+        .find_user_for_sign_in(&crate::domain::Email::parse(DEMO_EMAIL)?)
+        .await?
+        .is_none()
+    {
+        storage
+            .add_user(DEMO_EMAIL, DEMO_PASSWORD, Role::Owner)
+            .await?;
     }
     Ok(DemoSummary {
         outlets: outlets.len(),
@@ -226,7 +370,10 @@ pub async fn load_demo(storage: &Storage) -> Result<DemoSummary> {
 
 /// Whether the demo account still exists (the sign-in page hints it then).
 pub async fn demo_account_exists(storage: &Storage) -> Result<bool> {
-    Ok(storage.find_user_for_sign_in(&crate::domain::Email::parse(DEMO_EMAIL)?).await?.is_some())
+    Ok(storage
+        .find_user_for_sign_in(&crate::domain::Email::parse(DEMO_EMAIL)?)
+        .await?
+        .is_some())
 }
 
 #[cfg(test)]
@@ -245,8 +392,10 @@ mod tests {
     fn the_demo_catalog_has_about_500_products_and_1500_unique_skus() {
         let products = demo_products(500).expect("valid demo data");
         assert_eq!(products.len(), 500);
-        let skus: std::collections::HashSet<_> =
-            products.iter().flat_map(|p| p.variants.iter().map(|v| v.sku.clone())).collect();
+        let skus: std::collections::HashSet<_> = products
+            .iter()
+            .flat_map(|p| p.variants.iter().map(|v| v.sku.clone()))
+            .collect();
         let variants: usize = products.iter().map(|p| p.variants.len()).sum();
         assert_eq!(skus.len(), variants, "SKUs are unique");
         assert!((1_300..=1_700).contains(&variants), "{variants} variants");

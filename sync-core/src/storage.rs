@@ -18,7 +18,10 @@ use sqlx::{PgPool, SqlitePool};
 
 use crate::{Error, Result};
 
-pub use catalog::{NewProduct, Outlet, NewVariant, ProductDetail, ProductFilter, ProductPage, ProductSummary, VariantDetail, VariantStock};
+pub use catalog::{
+    NewProduct, NewVariant, Outlet, ProductDetail, ProductFilter, ProductPage, ProductSummary,
+    VariantDetail, VariantStock,
+};
 pub use channels::{ChannelSummary, NewChannel};
 pub use sessions::SessionRow;
 pub use stock::{MovementRecord, NewMovement};
@@ -73,7 +76,9 @@ impl Storage {
                 .connect_with(options)
                 .await
                 .map_err(connect_err)?;
-            return Ok(Self { pool: Pool::Postgres(pool) });
+            return Ok(Self {
+                pool: Pool::Postgres(pool),
+            });
         }
         if !url.starts_with("sqlite:") {
             return Err(Error::Connect {
@@ -90,7 +95,11 @@ impl Storage {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        if let Some(parent) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
+        if let Some(parent) = options
+            .get_filename()
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(parent).map_err(|source| Error::Io {
                 context: format!("cannot create the database folder {}", parent.display()),
                 source,
@@ -101,7 +110,9 @@ impl Storage {
             .connect_with(options)
             .await
             .map_err(connect_err)?;
-        Ok(Self { pool: Pool::Sqlite(pool) })
+        Ok(Self {
+            pool: Pool::Sqlite(pool),
+        })
     }
 
     pub fn engine(&self) -> Engine {
@@ -160,13 +171,25 @@ pub(crate) fn like_pattern(term: &str) -> String {
     out
 }
 
+impl Storage {
+    /// Runs one administrative statement (CREATE/DROP DATABASE) that takes
+    /// no parameters; for test harnesses and operators, never user input.
+    pub async fn execute_admin(&self, statement: &str) -> Result<()> {
+        on_pool!(self, pool => sqlx::raw_sql(statement).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn passwords_in_urls_are_redacted() {
-        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
     }
@@ -174,14 +197,5 @@ mod tests {
     #[test]
     fn like_patterns_escape_wildcards() {
         assert_eq!(like_pattern(" 50%_Off "), "%50\\%\\_off%");
-    }
-}
-
-impl Storage {
-    /// Runs one administrative statement (CREATE/DROP DATABASE) that takes
-    /// no parameters; for test harnesses and operators, never user input.
-    pub async fn execute_admin(&self, statement: &str) -> Result<()> {
-        on_pool!(self, pool => sqlx::raw_sql(statement).execute(pool).await.map(|r| r.rows_affected()))?;
-        Ok(())
     }
 }

@@ -5,7 +5,10 @@
 mod support;
 
 use support::TestDb;
-use sync_core::domain::{Actor, ChannelKind, Currency, Email, MovementReason, Money, OutletCode, ProductId, Role, Sku, StockChange};
+use sync_core::domain::{
+    Actor, ChannelKind, Currency, Email, Money, MovementReason, OutletCode, ProductId, Role, Sku,
+    StockChange,
+};
 use sync_core::storage::{NewChannel, NewMovement, NewProduct, NewVariant, ProductFilter};
 use sync_core::{Error, Storage};
 
@@ -45,14 +48,22 @@ fn product(name: &str, skus: &[&str]) -> NewProduct {
         brand: "Tidewater".into(),
         category: "Tests".into(),
         active: true,
-        option_names: if skus.len() > 1 { vec!["Size".into()] } else { vec![] },
+        option_names: if skus.len() > 1 {
+            vec!["Size".into()]
+        } else {
+            vec![]
+        },
         variants: skus
             .iter()
             .enumerate()
             .map(|(i, sku)| NewVariant {
                 sku: Sku::parse(sku).expect("valid sku"),
                 barcode: None,
-                option_values: if skus.len() > 1 { vec![format!("S{i}")] } else { vec![] },
+                option_values: if skus.len() > 1 {
+                    vec![format!("S{i}")]
+                } else {
+                    vec![]
+                },
                 price: nzd(1999),
                 weight_grams: Some(200),
                 dimensions_mm: None,
@@ -63,40 +74,93 @@ fn product(name: &str, skus: &[&str]) -> NewProduct {
 }
 
 async fn users_are_stored_with_roles_and_emails_are_unique(s: &Storage) {
-    let user = s.add_user("Ana@Example.com", "long enough pw", Role::Manager).await.expect("added");
+    let user = s
+        .add_user("Ana@Example.com", "long enough pw", Role::Manager)
+        .await
+        .expect("added");
     assert_eq!(user.email.as_str(), "ana@example.com");
     assert_eq!(s.get_user(user.id).await.expect("read"), Some(user.clone()));
-    let dup = s.add_user("ana@example.com", "another password", Role::Viewer).await;
-    assert!(matches!(dup, Err(Error::Conflict(ref m)) if m.contains("already exists")), "{dup:?}");
-    assert!(matches!(s.add_user("not-an-email", "long enough pw", Role::Owner).await, Err(Error::Invalid(_))));
+    let dup = s
+        .add_user("ana@example.com", "another password", Role::Viewer)
+        .await;
+    assert!(
+        matches!(dup, Err(Error::Conflict(ref m)) if m.contains("already exists")),
+        "{dup:?}"
+    );
+    assert!(matches!(
+        s.add_user("not-an-email", "long enough pw", Role::Owner)
+            .await,
+        Err(Error::Invalid(_))
+    ));
     assert_eq!(s.count_users().await.expect("count"), 1);
 }
 
 async fn sign_in_checks_the_password(s: &Storage) {
-    s.add_user("owner@example.com", "correct horse", Role::Owner).await.expect("added");
-    let ok = s.authenticate("OWNER@example.com", "correct horse").await.expect("ran");
+    s.add_user("owner@example.com", "correct horse", Role::Owner)
+        .await
+        .expect("added");
+    let ok = s
+        .authenticate("OWNER@example.com", "correct horse")
+        .await
+        .expect("ran");
     assert_eq!(ok.map(|u| u.role), Some(Role::Owner));
-    assert_eq!(s.authenticate("owner@example.com", "wrong horse").await.expect("ran"), None);
-    assert_eq!(s.authenticate("nobody@example.com", "correct horse").await.expect("ran"), None);
+    assert_eq!(
+        s.authenticate("owner@example.com", "wrong horse")
+            .await
+            .expect("ran"),
+        None
+    );
+    assert_eq!(
+        s.authenticate("nobody@example.com", "correct horse")
+            .await
+            .expect("ran"),
+        None
+    );
 }
 
 async fn api_tokens_are_found_by_secret_only(s: &Storage) {
-    let issued = s.issue_api_token("POS", Role::Manager).await.expect("issued");
-    let found = s.token_for_secret(&issued.secret).await.expect("looked up").expect("live token");
+    let issued = s
+        .issue_api_token("POS", Role::Manager)
+        .await
+        .expect("issued");
+    let found = s
+        .token_for_secret(&issued.secret)
+        .await
+        .expect("looked up")
+        .expect("live token");
     assert_eq!((found.name.as_str(), found.role), ("POS", Role::Manager));
     assert!(found.last_used_at.is_some());
-    assert_eq!(s.token_for_secret("tb_0000").await.expect("looked up"), None);
-    assert_eq!(s.token_for_secret(&issued.token.name).await.expect("looked up"), None);
+    assert_eq!(
+        s.token_for_secret("tb_0000").await.expect("looked up"),
+        None
+    );
+    assert_eq!(
+        s.token_for_secret(&issued.token.name)
+            .await
+            .expect("looked up"),
+        None
+    );
 }
 
 async fn products_are_listed_by_name_with_keyset_pages(s: &Storage) {
     let names = ["Delta", "alpha", "Charlie", "Bravo", "Echo"];
-    let batch: Vec<_> = names.iter().enumerate().map(|(i, n)| product(n, &[&format!("SKU-{i}")])).collect();
+    let batch: Vec<_> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| product(n, &[&format!("SKU-{i}")]))
+        .collect();
     s.create_products(&batch).await.expect("created");
     let mut seen = Vec::new();
     let mut after = None;
     loop {
-        let page = s.list_products(&ProductFilter { after, limit: 2, ..Default::default() }).await.expect("page");
+        let page = s
+            .list_products(&ProductFilter {
+                after,
+                limit: 2,
+                ..Default::default()
+            })
+            .await
+            .expect("page");
         assert!(page.items.len() <= 2);
         seen.extend(page.items.iter().map(|p| p.name.clone()));
         match page.next_after {
@@ -114,14 +178,26 @@ async fn products_are_listed_by_name_with_keyset_pages(s: &Storage) {
 
 async fn search_matches_name_sku_and_barcode_and_treats_wildcards_literally(s: &Storage) {
     let mut tee = product("Merino Crew Tee", &["TEE-BLK-M", "TEE-BLK-L"]);
-    tee.variants[0].barcode = Some(sync_core::domain::Barcode::parse("9400000010015").expect("valid"));
-    s.create_products(&[tee, product("Canvas Tote", &["BAG_01"]), product("100% Wool Beanie", &["HAT-1"])])
-        .await
-        .expect("created");
+    tee.variants[0].barcode =
+        Some(sync_core::domain::Barcode::parse("9400000010015").expect("valid"));
+    s.create_products(&[
+        tee,
+        product("Canvas Tote", &["BAG_01"]),
+        product("100% Wool Beanie", &["HAT-1"]),
+    ])
+    .await
+    .expect("created");
     let find = |q: &str| {
         let q = q.to_owned();
         async move {
-            let page = s.list_products(&ProductFilter { search: Some(q), limit: 50, ..Default::default() }).await.expect("listed");
+            let page = s
+                .list_products(&ProductFilter {
+                    search: Some(q),
+                    limit: 50,
+                    ..Default::default()
+                })
+                .await
+                .expect("listed");
             page.items.into_iter().map(|p| p.name).collect::<Vec<_>>()
         }
     };
@@ -130,9 +206,17 @@ async fn search_matches_name_sku_and_barcode_and_treats_wildcards_literally(s: &
     assert_eq!(find("9400000010015").await, vec!["Merino Crew Tee"]);
     assert_eq!(find("100%").await, vec!["100% Wool Beanie"]);
     assert_eq!(find("G_0").await, vec!["Canvas Tote"]);
-    assert_eq!(find("%").await, vec!["100% Wool Beanie"], "a % is a literal, not a wildcard");
+    assert_eq!(
+        find("%").await,
+        vec!["100% Wool Beanie"],
+        "a % is a literal, not a wildcard"
+    );
     let by_sku = s
-        .list_products(&ProductFilter { sku: Some(Sku::parse("HAT-1").expect("valid")), limit: 10, ..Default::default() })
+        .list_products(&ProductFilter {
+            sku: Some(Sku::parse("HAT-1").expect("valid")),
+            limit: 10,
+            ..Default::default()
+        })
         .await
         .expect("listed");
     assert_eq!(by_sku.items.len(), 1);
@@ -140,19 +224,53 @@ async fn search_matches_name_sku_and_barcode_and_treats_wildcards_literally(s: &
 }
 
 async fn a_product_batch_with_a_duplicate_sku_writes_nothing(s: &Storage) {
-    s.create_products(&[product("First", &["DUP-1"])]).await.expect("created");
-    let result = s.create_products(&[product("Second", &["NEW-1"]), product("Third", &["DUP-1"])]).await;
+    s.create_products(&[product("First", &["DUP-1"])])
+        .await
+        .expect("created");
+    let result = s
+        .create_products(&[product("Second", &["NEW-1"]), product("Third", &["DUP-1"])])
+        .await;
     assert!(matches!(result, Err(Error::Conflict(_))), "{result:?}");
-    let all = s.list_products(&ProductFilter { limit: 50, ..Default::default() }).await.expect("listed");
-    assert_eq!(all.items.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), vec!["First"]);
-    let no_variants = NewProduct { name: "Empty".into(), ..NewProduct::default() };
-    assert!(matches!(s.create_products(&[no_variants]).await, Err(Error::Invalid(_))));
+    let all = s
+        .list_products(&ProductFilter {
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .expect("listed");
+    assert_eq!(
+        all.items
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["First"]
+    );
+    let no_variants = NewProduct {
+        name: "Empty".into(),
+        ..NewProduct::default()
+    };
+    assert!(matches!(
+        s.create_products(&[no_variants]).await,
+        Err(Error::Invalid(_))
+    ));
 }
 
 async fn movements_update_on_hand_in_step_with_the_ledger(s: &Storage) {
-    let outlet = s.create_outlet(&OutletCode::parse("downtown").expect("valid"), "Downtown").await.expect("outlet");
-    let ids = s.create_products(&[product("Mug", &["MUG-1"])]).await.expect("created");
-    let variant = s.get_product(ids[0]).await.expect("read").expect("exists").variants[0].id;
+    let outlet = s
+        .create_outlet(&OutletCode::parse("downtown").expect("valid"), "Downtown")
+        .await
+        .expect("outlet");
+    let ids = s
+        .create_products(&[product("Mug", &["MUG-1"])])
+        .await
+        .expect("created");
+    let variant = s
+        .get_product(ids[0])
+        .await
+        .expect("read")
+        .expect("exists")
+        .variants[0]
+        .id;
     let mv = |change| NewMovement {
         variant_id: variant,
         outlet_id: outlet.id,
@@ -162,64 +280,153 @@ async fn movements_update_on_hand_in_step_with_the_ledger(s: &Storage) {
         note: String::new(),
     };
     let records = s
-        .record_movements(&Actor::System, &[mv(StockChange::Count(10)), mv(StockChange::Delta(-3)), mv(StockChange::Delta(5))])
+        .record_movements(
+            &Actor::System,
+            &[
+                mv(StockChange::Count(10)),
+                mv(StockChange::Delta(-3)),
+                mv(StockChange::Delta(5)),
+            ],
+        )
         .await
         .expect("recorded");
-    assert_eq!(records.iter().map(|r| (r.on_hand_before, r.on_hand_after)).collect::<Vec<_>>(), vec![(0, 10), (10, 7), (7, 12)]);
+    assert_eq!(
+        records
+            .iter()
+            .map(|r| (r.on_hand_before, r.on_hand_after))
+            .collect::<Vec<_>>(),
+        vec![(0, 10), (10, 7), (7, 12)]
+    );
     let detail = s.get_product(ids[0]).await.expect("read").expect("exists");
     assert_eq!(detail.variants[0].stock[0].on_hand, 12);
     assert_eq!(detail.variants[0].stock[0].outlet_code, "downtown");
-    assert_eq!(s.ledger_total(variant, outlet.id).await.expect("summed"), 12);
+    assert_eq!(
+        s.ledger_total(variant, outlet.id).await.expect("summed"),
+        12
+    );
 }
 
 async fn auto_sync_toggles_persist(s: &Storage) {
-    let ids = s.create_products(&[product("A", &["A-1"]), product("B", &["B-1"])]).await.expect("created");
+    let ids = s
+        .create_products(&[product("A", &["A-1"]), product("B", &["B-1"])])
+        .await
+        .expect("created");
     assert_eq!(s.set_auto_sync(&ids, true).await.expect("set"), 2);
-    assert_eq!(s.set_auto_sync(&ids, true).await.expect("set"), 0, "already on");
-    assert!(s.get_product(ids[0]).await.expect("read").expect("exists").auto_sync);
+    assert_eq!(
+        s.set_auto_sync(&ids, true).await.expect("set"),
+        0,
+        "already on"
+    );
+    assert!(
+        s.get_product(ids[0])
+            .await
+            .expect("read")
+            .expect("exists")
+            .auto_sync
+    );
     assert_eq!(s.set_auto_sync(&[ids[1]], false).await.expect("set"), 1);
-    assert!(!s.get_product(ids[1]).await.expect("read").expect("exists").auto_sync);
-    assert_eq!(s.set_auto_sync(&[ProductId::new(999_999)], true).await.expect("set"), 0);
+    assert!(
+        !s.get_product(ids[1])
+            .await
+            .expect("read")
+            .expect("exists")
+            .auto_sync
+    );
+    assert_eq!(
+        s.set_auto_sync(&[ProductId::new(999_999)], true)
+            .await
+            .expect("set"),
+        0
+    );
 }
 
 async fn sessions_round_trip_and_expire(s: &Storage) {
     use sync_core::domain::Timestamp;
     let later = Timestamp::from(chrono::Utc::now() + chrono::Duration::hours(1));
     let earlier = Timestamp::from(chrono::Utc::now() - chrono::Duration::hours(1));
-    assert!(s.create_session("abc", "{\"user\":1}", later).await.expect("created"));
-    assert!(!s.create_session("abc", "{}", later).await.expect("ran"), "ids are unique");
-    assert_eq!(s.load_session("abc").await.expect("loaded").map(|r| r.data), Some("{\"user\":1}".to_owned()));
+    assert!(
+        s.create_session("abc", "{\"user\":1}", later)
+            .await
+            .expect("created")
+    );
+    assert!(
+        !s.create_session("abc", "{}", later).await.expect("ran"),
+        "ids are unique"
+    );
+    assert_eq!(
+        s.load_session("abc").await.expect("loaded").map(|r| r.data),
+        Some("{\"user\":1}".to_owned())
+    );
     s.save_session("old", "{}", earlier).await.expect("saved");
-    assert!(s.load_session("old").await.expect("loaded").is_none(), "expired sessions do not load");
+    assert!(
+        s.load_session("old").await.expect("loaded").is_none(),
+        "expired sessions do not load"
+    );
     assert_eq!(s.delete_expired_sessions().await.expect("deleted"), 1);
     s.delete_session("abc").await.expect("deleted");
     assert!(s.load_session("abc").await.expect("loaded").is_none());
 }
 
 async fn channels_include_their_order_outlet(s: &Storage) {
-    let a = s.create_outlet(&OutletCode::parse("a").expect("valid"), "A").await.expect("outlet");
-    let b = s.create_outlet(&OutletCode::parse("b").expect("valid"), "B").await.expect("outlet");
+    let a = s
+        .create_outlet(&OutletCode::parse("a").expect("valid"), "A")
+        .await
+        .expect("outlet");
+    let b = s
+        .create_outlet(&OutletCode::parse("b").expect("valid"), "B")
+        .await
+        .expect("outlet");
     let id = s
-        .create_channel(&NewChannel { name: "Web".into(), kind: ChannelKind::Shopify, order_outlet: Some(a.id), outlets: vec![b.id] })
+        .create_channel(&NewChannel {
+            name: "Web".into(),
+            kind: ChannelKind::Shopify,
+            order_outlet: Some(a.id),
+            outlets: vec![b.id],
+        })
         .await
         .expect("created");
     let mut outlets = s.channel_outlets(id).await.expect("read");
     outlets.sort();
     assert_eq!(outlets, vec![a.id, b.id]);
     let channels = s.list_channels().await.expect("listed");
-    assert_eq!((channels[0].kind.as_str(), channels[0].schedule_minutes), ("shopify", Some(30)));
+    assert_eq!(
+        (channels[0].kind.as_str(), channels[0].schedule_minutes),
+        ("shopify", Some(30))
+    );
 }
 
 async fn the_demo_store_loads_once(s: &Storage) {
     let summary = sync_core::demo::load_demo(s).await.expect("loaded");
     assert_eq!((summary.outlets, summary.products), (3, 500));
-    let page = s.list_products(&ProductFilter { limit: 500, ..Default::default() }).await.expect("listed");
+    let page = s
+        .list_products(&ProductFilter {
+            limit: 500,
+            ..Default::default()
+        })
+        .await
+        .expect("listed");
     assert_eq!(page.items.len(), 500);
-    assert!(page.items.iter().all(|p| p.variants.iter().all(|v| v.stock.len() == 3)));
+    assert!(
+        page.items
+            .iter()
+            .all(|p| p.variants.iter().all(|v| v.stock.len() == 3))
+    );
     let total: i64 = page.items.iter().map(|p| p.total_on_hand()).sum();
     assert!(total > 10_000, "believable stock, got {total}");
-    assert!(sync_core::demo::demo_account_exists(s).await.expect("checked"));
-    assert!(s.authenticate(sync_core::demo::DEMO_EMAIL, sync_core::demo::DEMO_PASSWORD).await.expect("ran").is_some());
-    assert!(matches!(sync_core::demo::load_demo(s).await, Err(Error::Conflict(_))));
+    assert!(
+        sync_core::demo::demo_account_exists(s)
+            .await
+            .expect("checked")
+    );
+    assert!(
+        s.authenticate(sync_core::demo::DEMO_EMAIL, sync_core::demo::DEMO_PASSWORD)
+            .await
+            .expect("ran")
+            .is_some()
+    );
+    assert!(matches!(
+        sync_core::demo::load_demo(s).await,
+        Err(Error::Conflict(_))
+    ));
     let _ = Email::parse("x@y.z");
 }

@@ -1,1 +1,168 @@
-//! Helpers to start the real tillbridge binary for tests.
+//! Starts the real `tillbridge` binary (built by `scripts/build`) on a free
+//! port with a fresh database, for HTTP and browser tests.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub const DEMO_EMAIL: &str = "demo@tillbridge.test";
+pub const DEMO_PASSWORD: &str = "tillbridge-demo";
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+/// The server binary; the test command builds it once before the tests.
+pub fn binary() -> PathBuf {
+    let path = workspace_root().join("target/debug/tillbridge");
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/build (scripts/test does) first",
+        path.display()
+    );
+    path
+}
+
+/// Where a test server keeps its state.
+pub struct Database {
+    pub url: String,
+    pub data_dir: tempfile::TempDir,
+}
+
+impl Database {
+    /// A new SQLite file in a fresh temp folder.
+    pub fn sqlite() -> Self {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let url = format!(
+            "sqlite://{}",
+            data_dir.path().join("tillbridge.db").display()
+        );
+        Self { url, data_dir }
+    }
+}
+
+/// Runs `tillbridge <args>` against `db`, feeding `stdin`; returns (status ok, stdout, stderr).
+pub async fn cli(db: &Database, args: &[&str], stdin: &str) -> (bool, String, String) {
+    let mut child = Command::new(binary())
+        .args(args)
+        .current_dir(workspace_root())
+        .env("DATABASE_URL", &db.url)
+        .env("TILLBRIDGE_DATA_DIR", db.data_dir.path())
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start tillbridge");
+    if let Some(mut input) = child.stdin.take() {
+        input
+            .write_all(stdin.as_bytes())
+            .await
+            .expect("write stdin");
+    }
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("tillbridge finished within a minute")
+        .expect("ran");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A running `tillbridge serve`, killed when dropped.
+pub struct TestServer {
+    pub base: String,
+    child: Child,
+}
+
+impl TestServer {
+    /// Starts the server on a free port with the demo store loaded.
+    pub async fn start_with_demo(db: &Database) -> Self {
+        Self::start(db, &["serve", "--demo"]).await
+    }
+
+    pub async fn start(db: &Database, args: &[&str]) -> Self {
+        let mut child = Command::new(binary())
+            .args(args)
+            .current_dir(workspace_root())
+            .env("DATABASE_URL", &db.url)
+            .env("TILLBRIDGE_DATA_DIR", db.data_dir.path())
+            .env("TILLBRIDGE_BIND", "127.0.0.1:0")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start tillbridge serve");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let wait = async {
+            let mut seen = Vec::new();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(addr) = line.split("listening on ").nth(1) {
+                    return Ok(addr.trim().to_owned());
+                }
+                seen.push(line);
+            }
+            Err(seen.join("\n"))
+        };
+        let base = match tokio::time::timeout(Duration::from_secs(60), wait).await {
+            Ok(Ok(base)) => base,
+            Ok(Err(log)) => panic!("tillbridge exited before listening:\n{log}"),
+            Err(_) => panic!("tillbridge did not listen within 60 s"),
+        };
+        // Keep draining the log so the server never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self { base, child }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+/// A reqwest client that keeps cookies and does not follow redirects.
+pub fn browser_like_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// Signs `client` in through the form; panics unless it succeeds.
+pub async fn sign_in(server: &TestServer, client: &reqwest::Client, email: &str, password: &str) {
+    let response = client
+        .post(server.url("/login"))
+        .form(&[
+            ("email", email),
+            ("password", password),
+            ("next", "/products"),
+        ])
+        .send()
+        .await
+        .expect("sign-in request");
+    assert_eq!(response.status(), 303, "sign-in as {email} should redirect");
+}
+
+/// A free TCP port on 127.0.0.1 (for chromedriver, which cannot take port 0).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}

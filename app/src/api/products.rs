@@ -73,7 +73,10 @@ pub struct AutoSyncChanged {
 /// One page of the products table, filtered by a search over name, SKU
 /// and barcode; `after` is the keyset cursor from the previous page.
 #[server(endpoint = "list_products", input = GetUrl)]
-pub async fn list_products(q: Option<String>, after: Option<i64>) -> Result<ProductsView, AppError> {
+pub async fn list_products(
+    q: Option<String>,
+    after: Option<i64>,
+) -> Result<ProductsView, AppError> {
     use sync_core::domain::{Permission, ProductId};
     use sync_core::storage::ProductFilter;
     crate::api::ssr::require(Permission::Read).await?;
@@ -148,13 +151,21 @@ mod convert {
                 .map(|v| {
                     let stock = outlets
                         .iter()
-                        .map(|o| v.stock.iter().find(|s| s.outlet_id == o.id).map_or(0, |s| s.on_hand))
+                        .map(|o| {
+                            v.stock
+                                .iter()
+                                .find(|s| s.outlet_id == o.id)
+                                .map_or(0, |s| s.on_hand)
+                        })
                         .collect();
                     VariantView {
                         sku: v.sku.clone(),
                         barcode: v.barcode.clone(),
                         options: v.option_values().into_iter().map(str::to_owned).collect(),
-                        price: v.price().map_or_else(|| format!("{} (minor units)", v.price_minor), |m| m.to_string()),
+                        price: v.price().map_or_else(
+                            || format!("{} (minor units)", v.price_minor),
+                            |m| m.to_string(),
+                        ),
                         weight_grams: v.weight_grams,
                         stock,
                         total: v.total_on_hand(),
@@ -178,7 +189,13 @@ mod convert {
                 active: p.active,
                 auto_sync: p.auto_sync,
                 option_names: p.option_names().into_iter().map(str::to_owned).collect(),
-                outlets: outlets.iter().map(|o| OutletView { code: o.code.to_string(), name: o.name.clone() }).collect(),
+                outlets: outlets
+                    .iter()
+                    .map(|o| OutletView {
+                        code: o.code.to_string(),
+                        name: o.name.clone(),
+                    })
+                    .collect(),
                 variants,
                 private_fields: vec![
                     ("Handle".into(), p.handle.clone()),

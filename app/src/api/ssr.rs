@@ -32,7 +32,9 @@ pub async fn require(permission: Permission) -> Result<User, AppError> {
         return Ok(user);
     }
     let message = match (user.role, permission) {
-        (Role::Viewer, _) => "Your account can view but not change anything. Ask an owner for the manager role.",
+        (Role::Viewer, _) => {
+            "Your account can view but not change anything. Ask an owner for the manager role."
+        }
         _ => "Only an owner can do this.",
     };
     fail(AppError::Forbidden(message.into()))

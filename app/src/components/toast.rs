@@ -19,7 +19,13 @@ impl Toasts {
     pub fn show(&self, message: impl Into<String>, is_error: bool) {
         let id = self.next_id.get_value();
         self.next_id.set_value(id + 1);
-        self.items.update(|items| items.push(Toast { id, message: message.into(), is_error }));
+        self.items.update(|items| {
+            items.push(Toast {
+                id,
+                message: message.into(),
+                is_error,
+            })
+        });
         let items = self.items;
         set_timeout(
             move || items.update(|items| items.retain(|t| t.id != id)),

@@ -10,7 +10,12 @@ use crate::components::auto_sync_toggle::AutoSyncToggle;
 #[component]
 pub fn ProductPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+    };
     let product = Resource::new(id, |id| async move {
         match id {
             Some(id) => get_product(id).await.map(Some),
@@ -32,8 +37,20 @@ pub fn ProductPage() -> impl IntoView {
 
 #[component]
 fn ProductDetail(product: ProductView) -> impl IntoView {
-    let ProductView { id, name, description, brand, category, active, auto_sync, option_names, outlets, variants, private_fields, .. } =
-        product;
+    let ProductView {
+        id,
+        name,
+        description,
+        brand,
+        category,
+        active,
+        auto_sync,
+        option_names,
+        outlets,
+        variants,
+        private_fields,
+        ..
+    } = product;
     view! {
         <Title text=name.clone()/>
         <p class="crumbs"><a href="/products">"Products"</a>" / "</p>

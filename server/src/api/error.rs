@@ -28,7 +28,11 @@ pub struct ErrorDetail {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
     }
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
@@ -40,7 +44,11 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }
     pub fn bad_parameter(name: &str, message: impl std::fmt::Display) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_parameter", format!("query parameter `{name}`: {message}"))
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_parameter",
+            format!("query parameter `{name}`: {message}"),
+        )
     }
 }
 
@@ -48,12 +56,18 @@ impl From<sync_core::Error> for ApiError {
     fn from(e: sync_core::Error) -> Self {
         use sync_core::Error;
         match e {
-            Error::Invalid(d) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", d.to_string()),
+            Error::Invalid(d) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", d.to_string())
+            }
             Error::NotFound(what) => Self::not_found(format!("{what} not found")),
             Error::Conflict(msg) => Self::new(StatusCode::CONFLICT, "conflict", msg),
             other => {
                 tracing::error!(error.cause_chain = ?other, "API request failed");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "an internal error occurred; it has been logged")
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "an internal error occurred; it has been logged",
+                )
             }
         }
     }
@@ -61,13 +75,24 @@ impl From<sync_core::Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: ErrorDetail { code: self.code.to_owned(), message: self.message } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message,
+            },
+        };
         (self.status, Json(body)).into_response()
     }
 }
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
     }
 }

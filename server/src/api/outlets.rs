@@ -1,5 +1,5 @@
-use axum::extract::{Extension, State};
 use axum::Json;
+use axum::extract::{Extension, State};
 use serde::Serialize;
 use sync_core::Storage;
 use sync_core::domain::Permission;
@@ -22,10 +22,19 @@ pub struct OutletList {
 /// The outlets (stores and warehouses) stock is held at.
 #[utoipa::path(get, path = "/api/v1/outlets", tag = "outlets", security(("bearer" = [])),
     responses((status = 200, body = OutletList), (status = 401, body = super::error::ErrorBody)))]
-pub async fn list(State(storage): State<Storage>, Extension(caller): Extension<Caller>) -> Result<Json<OutletList>, ApiError> {
+pub async fn list(
+    State(storage): State<Storage>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<OutletList>, ApiError> {
     caller.require(Permission::Read)?;
     let outlets = storage.list_outlets().await?;
     Ok(Json(OutletList {
-        outlets: outlets.into_iter().map(|o| OutletJson { code: o.code.to_string(), name: o.name }).collect(),
+        outlets: outlets
+            .into_iter()
+            .map(|o| OutletJson {
+                code: o.code.to_string(),
+                name: o.name,
+            })
+            .collect(),
     }))
 }

@@ -30,7 +30,9 @@ impl ProductQuery {
     /// Parses the raw query string, naming the parameter that is wrong.
     fn parse(raw: Option<&str>) -> Result<ProductFilter, ApiError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or_default())
-            .map_err(|e| ApiError::bad_parameter("?", format!("the query string is malformed: {e}")))?;
+            .map_err(|e| {
+                ApiError::bad_parameter("?", format!("the query string is malformed: {e}"))
+            })?;
         let mut q = ProductQuery::default();
         for (key, value) in pairs {
             let duplicate = |name: &str| ApiError::bad_parameter(name, "given more than once");
@@ -43,7 +45,10 @@ impl ProductQuery {
                 }
                 "q" => {
                     if value.chars().count() > 200 {
-                        return Err(ApiError::bad_parameter("q", "search text is at most 200 characters"));
+                        return Err(ApiError::bad_parameter(
+                            "q",
+                            "search text is at most 200 characters",
+                        ));
                     }
                     if q.q.replace(value).is_some() {
                         return Err(duplicate("q"));
@@ -55,27 +60,49 @@ impl ProductQuery {
                         .parse::<i64>()
                         .ok()
                         .filter(|n| *n > 0)
-                        .ok_or_else(|| ApiError::bad_parameter("after", format!("expected a product id (a positive integer), got {value:?}")))?;
+                        .ok_or_else(|| {
+                            ApiError::bad_parameter(
+                                "after",
+                                format!(
+                                    "expected a product id (a positive integer), got {value:?}"
+                                ),
+                            )
+                        })?;
                     if q.after.replace(after).is_some() {
                         return Err(duplicate("after"));
                     }
                 }
                 "limit" => {
-                    let limit = value.trim().parse::<u32>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
-                        ApiError::bad_parameter("limit", format!("expected an integer from 1 to {MAX_LIMIT}, got {value:?}"))
-                    })?;
+                    let limit = value
+                        .trim()
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| (1..=MAX_LIMIT).contains(n))
+                        .ok_or_else(|| {
+                            ApiError::bad_parameter(
+                                "limit",
+                                format!("expected an integer from 1 to {MAX_LIMIT}, got {value:?}"),
+                            )
+                        })?;
                     if q.limit.replace(limit).is_some() {
                         return Err(duplicate("limit"));
                     }
                 }
                 other => {
-                    return Err(ApiError::bad_parameter(other, "unknown parameter; use sku, q, after or limit"));
+                    return Err(ApiError::bad_parameter(
+                        other,
+                        "unknown parameter; use sku, q, after or limit",
+                    ));
                 }
             }
         }
         Ok(ProductFilter {
             search: q.q,
-            sku: q.sku.map(|s| Sku::parse(&s)).transpose().map_err(|e| ApiError::bad_parameter("sku", e.message))?,
+            sku: q
+                .sku
+                .map(|s| Sku::parse(&s))
+                .transpose()
+                .map_err(|e| ApiError::bad_parameter("sku", e.message))?,
             after: q.after.map(ProductId::new),
             limit: q.limit.unwrap_or(DEFAULT_LIMIT),
         })
@@ -141,12 +168,19 @@ impl From<ProductDetail> for ProductJson {
                     sku: v.sku.clone(),
                     barcode: v.barcode.clone(),
                     option_values: v.option_values().into_iter().map(str::to_owned).collect(),
-                    price: MoneyJson { amount_minor: v.price_minor, currency: v.price_currency.clone() },
+                    price: MoneyJson {
+                        amount_minor: v.price_minor,
+                        currency: v.price_currency.clone(),
+                    },
                     weight_grams: v.weight_grams,
                     stock: v
                         .stock
                         .iter()
-                        .map(|s| StockJson { outlet: s.outlet_code.clone(), on_hand: s.on_hand, committed: s.committed })
+                        .map(|s| StockJson {
+                            outlet: s.outlet_code.clone(),
+                            on_hand: s.on_hand,
+                            committed: s.committed,
+                        })
                         .collect(),
                 })
                 .collect(),
@@ -195,13 +229,19 @@ pub async fn set_auto_sync(
     body: Result<Json<AutoSyncBody>, JsonRejection>,
 ) -> Result<Json<ProductJson>, ApiError> {
     caller.require(Permission::WriteCatalog)?;
-    let id = id
-        .parse::<i64>()
-        .map(ProductId::new)
-        .map_err(|_| ApiError::new(axum::http::StatusCode::BAD_REQUEST, "invalid_path", format!("{id:?} is not a product id")))?;
+    let id = id.parse::<i64>().map(ProductId::new).map_err(|_| {
+        ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "invalid_path",
+            format!("{id:?} is not a product id"),
+        )
+    })?;
     let Json(body) = body.map_err(|e| ApiError::new(e.status(), "invalid_body", e.body_text()))?;
     storage.set_auto_sync(&[id], body.enabled).await?;
-    let product = storage.get_product(id).await?.ok_or_else(|| ApiError::not_found(format!("product {id} not found")))?;
+    let product = storage
+        .get_product(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("product {id} not found")))?;
     Ok(Json(product.into()))
 }
 
@@ -211,7 +251,11 @@ mod tests {
 
     #[test]
     fn query_errors_name_the_parameter() {
-        let msg = |raw: &str| ProductQuery::parse(Some(raw)).expect_err("refused").to_string();
+        let msg = |raw: &str| {
+            ProductQuery::parse(Some(raw))
+                .expect_err("refused")
+                .to_string()
+        };
         assert!(msg("limit=abc").contains("`limit`"));
         assert!(msg("limit=0").contains("`limit`"));
         assert!(msg("after=-1").contains("`after`"));
@@ -223,7 +267,13 @@ mod tests {
     #[test]
     fn a_good_query_becomes_a_filter() {
         let f = ProductQuery::parse(Some("q=tee&limit=10&after=5")).expect("valid");
-        assert_eq!((f.search.as_deref(), f.limit, f.after), (Some("tee"), 10, Some(ProductId::new(5))));
-        assert_eq!(ProductQuery::parse(None).expect("valid").limit, DEFAULT_LIMIT);
+        assert_eq!(
+            (f.search.as_deref(), f.limit, f.after),
+            (Some("tee"), 10, Some(ProductId::new(5)))
+        );
+        assert_eq!(
+            ProductQuery::parse(None).expect("valid").limit,
+            DEFAULT_LIMIT
+        );
     }
 }

@@ -38,11 +38,17 @@ fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
-pub async fn sign_in_page(State(storage): State<Storage>, session: Session, Query(q): Query<SignInQuery>) -> Response {
+pub async fn sign_in_page(
+    State(storage): State<Storage>,
+    session: Session,
+    Query(q): Query<SignInQuery>,
+) -> Response {
     if current_user_id(&session).await.is_some() {
         return Redirect::to(safe_next(q.next.as_deref())).into_response();
     }
-    let hint = sync_core::demo::demo_account_exists(&storage).await.unwrap_or(false);
+    let hint = sync_core::demo::demo_account_exists(&storage)
+        .await
+        .unwrap_or(false);
     Html(sign_in_html(q.next.as_deref(), "", None, hint)).into_response()
 }
 
@@ -59,19 +65,35 @@ pub async fn sign_in(
         tokio::time::sleep(delay).await;
     }
     let next = safe_next(form.next.as_deref()).to_owned();
-    let hint = sync_core::demo::demo_account_exists(&state.storage).await.unwrap_or(false);
-    let user = match state.storage.authenticate(&form.email, &form.password).await {
+    let hint = sync_core::demo::demo_account_exists(&state.storage)
+        .await
+        .unwrap_or(false);
+    let user = match state
+        .storage
+        .authenticate(&form.email, &form.password)
+        .await
+    {
         Ok(user) => user,
         Err(e) => {
             tracing::error!(error.cause_chain = ?e, "sign-in failed");
-            let html = sign_in_html(Some(&next), &form.email, Some("Something went wrong on our side. Please try again."), hint);
+            let html = sign_in_html(
+                Some(&next),
+                &form.email,
+                Some("Something went wrong on our side. Please try again."),
+                hint,
+            );
             return (StatusCode::INTERNAL_SERVER_ERROR, Html(html)).into_response();
         }
     };
     let Some(user) = user else {
         state.throttle.record_failure(&form.email, ip);
         tracing::info!(%ip, "failed sign-in");
-        let html = sign_in_html(Some(&next), &form.email, Some("Wrong email or password."), hint);
+        let html = sign_in_html(
+            Some(&next),
+            &form.email,
+            Some("Wrong email or password."),
+            hint,
+        );
         return (StatusCode::UNAUTHORIZED, Html(html)).into_response();
     };
     state.throttle.record_success(&form.email, ip);
@@ -83,7 +105,11 @@ pub async fn sign_in(
     .await;
     if let Err(e) = stored {
         tracing::error!(error = %e, "cannot store the session");
-        return (StatusCode::INTERNAL_SERVER_ERROR, "Cannot start a session; please try again.").into_response();
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Cannot start a session; please try again.",
+        )
+            .into_response();
     }
     tracing::info!(user = %user.email, "signed in");
     Redirect::to(&next).into_response()
@@ -102,7 +128,12 @@ async fn current_user_id(session: &Session) -> Option<UserId> {
 
 /// Lets a request through only with a signed-in user, whom it attaches
 /// for server functions. Pages redirect to sign-in; server functions get 401.
-pub async fn require_sign_in(State(storage): State<Storage>, session: Session, mut request: Request, next: Next) -> Response {
+pub async fn require_sign_in(
+    State(storage): State<Storage>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let user = match current_user_id(&session).await {
         Some(id) => storage.get_user(id).await.ok().flatten(),
         None => None,
@@ -112,11 +143,16 @@ pub async fn require_sign_in(State(storage): State<Storage>, session: Session, m
             request.extensions_mut().insert(user);
             next.run(request).await
         }
-        None if request.uri().path().starts_with("/api/") => {
-            (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({"Unauthenticated": null}))).into_response()
-        }
+        None if request.uri().path().starts_with("/api/") => (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(serde_json::json!({"Unauthenticated": null})),
+        )
+            .into_response(),
         None => {
-            let wanted = request.uri().path_and_query().map_or("/products", |pq| pq.as_str());
+            let wanted = request
+                .uri()
+                .path_and_query()
+                .map_or("/products", |pq| pq.as_str());
             Redirect::to(&format!("/login?next={}", percent_encode(wanted))).into_response()
         }
     }
@@ -126,14 +162,20 @@ fn percent_encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 fn sign_in_html(next: Option<&str>, email: &str, error: Option<&str>, demo_hint: bool) -> String {

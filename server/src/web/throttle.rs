@@ -18,7 +18,10 @@ pub struct SignInThrottle {
 
 impl SignInThrottle {
     fn keys(email: &str, ip: IpAddr) -> [String; 2] {
-        [format!("email:{}", email.trim().to_lowercase()), format!("ip:{ip}")]
+        [
+            format!("email:{}", email.trim().to_lowercase()),
+            format!("ip:{ip}"),
+        ]
     }
 
     /// How long to wait before answering this attempt: doubling per failure
@@ -35,7 +38,9 @@ impl SignInThrottle {
             .unwrap_or(0);
         match worst.checked_sub(FREE_ATTEMPTS) {
             None => Duration::ZERO,
-            Some(extra) => Duration::from_millis(500u64.saturating_mul(1 << extra.min(8))).min(MAX_DELAY),
+            Some(extra) => {
+                Duration::from_millis(500u64.saturating_mul(1 << extra.min(8))).min(MAX_DELAY)
+            }
         }
     }
 
@@ -76,6 +81,10 @@ mod tests {
         }
         assert_eq!(t.delay("a@b.co", ip), MAX_DELAY);
         assert_eq!(t.delay("other@b.co", [10, 0, 0, 1].into()), Duration::ZERO);
-        assert_eq!(t.delay("other@b.co", ip), MAX_DELAY, "the same address is slowed for any email");
+        assert_eq!(
+            t.delay("other@b.co", ip),
+            MAX_DELAY,
+            "the same address is slowed for any email"
+        );
     }
 }

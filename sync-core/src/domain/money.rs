@@ -11,7 +11,10 @@ impl Currency {
         let s = raw.trim().to_ascii_uppercase();
         match <[u8; 3]>::try_from(s.as_bytes()) {
             Ok(code) if code.iter().all(u8::is_ascii_uppercase) => Ok(Self(code)),
-            _ => Err(DomainError::new("currency", format!("{raw:?} is not a three-letter currency code"))),
+            _ => Err(DomainError::new(
+                "currency",
+                format!("{raw:?} is not a three-letter currency code"),
+            )),
         }
     }
 
@@ -70,14 +73,28 @@ impl Money {
         if frac.len() > digits as usize {
             return Err(DomainError::new(
                 "price",
-                format!("{raw:?} has more than {digits} decimal places for {}", currency.as_str()),
+                format!(
+                    "{raw:?} has more than {digits} decimal places for {}",
+                    currency.as_str()
+                ),
             ));
         }
         let scale = 10_i64.pow(digits);
-        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| bad())?
+        };
         let frac_padded = format!("{frac:0<width$}", width = digits as usize);
-        let frac: i64 = if frac_padded.is_empty() { 0 } else { frac_padded.parse().map_err(|_| bad())? };
-        let minor = whole.checked_mul(scale).and_then(|w| w.checked_add(frac)).ok_or_else(bad)?;
+        let frac: i64 = if frac_padded.is_empty() {
+            0
+        } else {
+            frac_padded.parse().map_err(|_| bad())?
+        };
+        let minor = whole
+            .checked_mul(scale)
+            .and_then(|w| w.checked_add(frac))
+            .ok_or_else(bad)?;
         Ok(Self { minor, currency })
     }
 }
@@ -113,7 +130,10 @@ mod tests {
     #[test]
     fn amounts_parse_to_minor_units_without_floats() {
         assert_eq!(Money::parse("12.5", nzd()).map(|m| m.minor), Ok(1250));
-        assert_eq!(Money::parse("1,299.99", nzd()).map(|m| m.minor), Ok(129_999));
+        assert_eq!(
+            Money::parse("1,299.99", nzd()).map(|m| m.minor),
+            Ok(129_999)
+        );
         assert_eq!(Money::parse(".05", nzd()).map(|m| m.minor), Ok(5));
         assert_eq!(Money::parse("7", nzd()).map(|m| m.minor), Ok(700));
     }
@@ -130,7 +150,10 @@ mod tests {
     #[test]
     fn money_displays_with_its_currency() {
         assert_eq!(Money::new(129_999, nzd()).to_string(), "1299.99 NZD");
-        assert_eq!(Money::new(500, Currency::parse("JPY").expect("valid")).to_string(), "500 JPY");
+        assert_eq!(
+            Money::new(500, Currency::parse("JPY").expect("valid")).to_string(),
+            "500 JPY"
+        );
     }
 
     #[test]

@@ -36,7 +36,12 @@ impl Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == raw.trim().to_ascii_lowercase())
-            .ok_or_else(|| DomainError::new("role", format!("{raw:?} is not a role: use owner, manager or viewer")))
+            .ok_or_else(|| {
+                DomainError::new(
+                    "role",
+                    format!("{raw:?} is not a role: use owner, manager or viewer"),
+                )
+            })
     }
 
     pub fn allows(self, permission: Permission) -> bool {
@@ -93,7 +98,12 @@ mod tests {
         for role in Role::ALL {
             assert_eq!(Role::parse(role.as_str()), Ok(role));
         }
-        assert!(Role::parse("admin").unwrap_err().message.contains("owner, manager or viewer"));
+        assert!(
+            Role::parse("admin")
+                .unwrap_err()
+                .message
+                .contains("owner, manager or viewer")
+        );
     }
 
     #[test]

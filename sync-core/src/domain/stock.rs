@@ -41,10 +41,16 @@ impl MovementReason {
     }
 
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        Self::ALL.into_iter().find(|r| r.as_str() == raw.trim()).ok_or_else(|| {
-            let known: Vec<_> = Self::ALL.iter().map(|r| r.as_str()).collect();
-            DomainError::new("reason", format!("{raw:?} is not a reason; use one of {}", known.join(", ")))
-        })
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str() == raw.trim())
+            .ok_or_else(|| {
+                let known: Vec<_> = Self::ALL.iter().map(|r| r.as_str()).collect();
+                DomainError::new(
+                    "reason",
+                    format!("{raw:?} is not a reason; use one of {}", known.join(", ")),
+                )
+            })
     }
 }
 
@@ -64,14 +70,20 @@ impl StockChange {
             return Err(DomainError::new("delta", "a delta of 0 changes nothing"));
         }
         if delta.unsigned_abs() > 1_000_000_000 {
-            return Err(DomainError::new("delta", format!("{delta} is beyond any real stock movement")));
+            return Err(DomainError::new(
+                "delta",
+                format!("{delta} is beyond any real stock movement"),
+            ));
         }
         Ok(Self::Delta(delta))
     }
 
     pub fn count(count: i64) -> Result<Self, DomainError> {
         if !(0..=1_000_000_000).contains(&count) {
-            return Err(DomainError::new("count", format!("a count must be between 0 and 1000000000, not {count}")));
+            return Err(DomainError::new(
+                "count",
+                format!("a count must be between 0 and 1000000000, not {count}"),
+            ));
         }
         Ok(Self::Count(count))
     }
@@ -108,7 +120,11 @@ pub enum ChannelKind {
 }
 
 impl ChannelKind {
-    pub const ALL: [ChannelKind; 3] = [ChannelKind::Shopify, ChannelKind::Sandbox, ChannelKind::Vendure];
+    pub const ALL: [ChannelKind; 3] = [
+        ChannelKind::Shopify,
+        ChannelKind::Sandbox,
+        ChannelKind::Vendure,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -122,7 +138,12 @@ impl ChannelKind {
         Self::ALL
             .into_iter()
             .find(|k| k.as_str() == raw.trim())
-            .ok_or_else(|| DomainError::new("kind", format!("{raw:?} is not a channel kind; use shopify, sandbox or vendure")))
+            .ok_or_else(|| {
+                DomainError::new(
+                    "kind",
+                    format!("{raw:?} is not a channel kind; use shopify, sandbox or vendure"),
+                )
+            })
     }
 }
 

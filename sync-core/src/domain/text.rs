@@ -84,7 +84,8 @@ impl OutletCode {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let s = raw.trim();
         let ok = (1..=32).contains(&s.len())
-            && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
             && s.starts_with(|c: char| c.is_ascii_lowercase());
         if !ok {
             return Err(DomainError::new(
@@ -109,12 +110,18 @@ impl Email {
         let s = raw.trim().to_lowercase();
         let valid = s.len() <= 254
             && s.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
             })
             && !s.chars().any(char::is_whitespace)
             && s.matches('@').count() == 1;
         if !valid {
-            return Err(DomainError::new("email", format!("{:?} is not an email address", raw.trim())));
+            return Err(DomainError::new(
+                "email",
+                format!("{:?} is not an email address", raw.trim()),
+            ));
         }
         Ok(Self(s))
     }
@@ -126,7 +133,10 @@ mod tests {
 
     #[test]
     fn sku_is_trimmed_and_keeps_its_case() {
-        assert_eq!(Sku::parse("  Tee-Blk-M ").map(String::from), Ok("Tee-Blk-M".to_owned()));
+        assert_eq!(
+            Sku::parse("  Tee-Blk-M ").map(String::from),
+            Ok("Tee-Blk-M".to_owned())
+        );
     }
 
     #[test]
@@ -154,7 +164,10 @@ mod tests {
 
     #[test]
     fn email_is_lowercased_and_needs_a_domain() {
-        assert_eq!(Email::parse(" Demo@Tillbridge.TEST ").map(String::from), Ok("demo@tillbridge.test".into()));
+        assert_eq!(
+            Email::parse(" Demo@Tillbridge.TEST ").map(String::from),
+            Ok("demo@tillbridge.test".into())
+        );
         assert!(Email::parse("demo").is_err());
         assert!(Email::parse("a@b").is_err());
         assert!(Email::parse("a b@c.de").is_err());

@@ -3,7 +3,10 @@
 use std::collections::HashMap;
 
 use super::{Storage, like_pattern, on_pool};
-use crate::domain::{Barcode, Currency, DomainError, Money, OutletCode, OutletId, ProductId, Sku, Timestamp, VariantId};
+use crate::domain::{
+    Barcode, Currency, DomainError, Money, OutletCode, OutletId, ProductId, Sku, Timestamp,
+    VariantId,
+};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -66,23 +69,40 @@ impl NewProduct {
     fn validate(&self) -> Result<(), DomainError> {
         let name = self.name.trim();
         if name.is_empty() || name.chars().count() > 255 {
-            return Err(DomainError::new("name", "a product name is 1 to 255 characters"));
+            return Err(DomainError::new(
+                "name",
+                "a product name is 1 to 255 characters",
+            ));
         }
         if self.option_names.len() > 3 {
-            return Err(DomainError::new("options", "a product has at most 3 options"));
+            return Err(DomainError::new(
+                "options",
+                "a product has at most 3 options",
+            ));
         }
         if self.variants.is_empty() {
-            return Err(DomainError::new("variants", format!("{name:?} needs at least one variant")));
+            return Err(DomainError::new(
+                "variants",
+                format!("{name:?} needs at least one variant"),
+            ));
         }
         for v in &self.variants {
             if v.option_values.len() != self.option_names.len() {
                 return Err(DomainError::new(
                     "options",
-                    format!("variant {} has {} option values for {} options", v.sku, v.option_values.len(), self.option_names.len()),
+                    format!(
+                        "variant {} has {} option values for {} options",
+                        v.sku,
+                        v.option_values.len(),
+                        self.option_names.len()
+                    ),
                 ));
             }
             if v.price.minor < 0 {
-                return Err(DomainError::new("price", format!("variant {} has a negative price", v.sku)));
+                return Err(DomainError::new(
+                    "price",
+                    format!("variant {} has a negative price", v.sku),
+                ));
             }
         }
         Ok(())
@@ -143,7 +163,11 @@ pub struct ProductDetail {
 
 impl ProductDetail {
     pub fn option_names(&self) -> Vec<&str> {
-        [&self.option1_name, &self.option2_name, &self.option3_name].into_iter().flatten().map(String::as_str).collect()
+        [&self.option1_name, &self.option2_name, &self.option3_name]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect()
     }
 
     pub fn total_on_hand(&self) -> i64 {
@@ -172,7 +196,15 @@ pub struct VariantDetail {
 
 impl VariantDetail {
     pub fn option_values(&self) -> Vec<&str> {
-        [&self.option1_value, &self.option2_value, &self.option3_value].into_iter().flatten().map(String::as_str).collect()
+        [
+            &self.option1_value,
+            &self.option2_value,
+            &self.option3_value,
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect()
     }
 
     pub fn total_on_hand(&self) -> i64 {
@@ -180,7 +212,9 @@ impl VariantDetail {
     }
 
     pub fn price(&self) -> Option<Money> {
-        Currency::parse(&self.price_currency).ok().map(|c| Money::new(self.price_minor, c))
+        Currency::parse(&self.price_currency)
+            .ok()
+            .map(|c| Money::new(self.price_minor, c))
     }
 }
 
@@ -205,18 +239,28 @@ const VARIANT_COLUMNS: &str = "v.id, v.product_id, v.sku, v.barcode, v.option1_v
 /// Turns a product name into a URL handle: lowercase words joined by '-'.
 fn handle_for(name: &str) -> String {
     let mut handle = String::new();
-    for word in name.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+    for word in name
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         if !handle.is_empty() {
             handle.push('-');
         }
         handle.extend(word.chars().flat_map(char::to_lowercase));
     }
-    if handle.is_empty() { "product".into() } else { handle }
+    if handle.is_empty() {
+        "product".into()
+    } else {
+        handle
+    }
 }
 
 /// `$start, $start+1, …` for an IN list of `n` values.
 fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn option_at(values: &[String], i: usize) -> Option<&str> {
@@ -254,7 +298,10 @@ impl Storage {
         let rows: Vec<OutletRow> = on_pool!(self, pool => {
             sqlx::query_as("SELECT id, code, name FROM outlets ORDER BY name, id").fetch_all(pool).await
         })?;
-        Ok(rows.into_iter().map(Outlet::try_from).collect::<Result<_, _>>()?)
+        Ok(rows
+            .into_iter()
+            .map(Outlet::try_from)
+            .collect::<Result<_, _>>()?)
     }
 
     /// Creates products with their variants and images in one transaction:
@@ -347,9 +394,9 @@ impl Storage {
             .await
         });
         result.map_err(|e| match e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => {
-                Error::Conflict("a SKU or handle in these products is already used by another product".into())
-            }
+            sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(
+                "a SKU or handle in these products is already used by another product".into(),
+            ),
             other => other.into(),
         })
     }
@@ -359,7 +406,12 @@ impl Storage {
         let limit = filter.limit.clamp(1, 500) as i64;
         let mut conditions = vec!["p.deleted_at IS NULL".to_owned()];
         let mut text_args: Vec<String> = Vec::new();
-        if let Some(term) = filter.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        if let Some(term) = filter
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
             text_args.push(like_pattern(term));
             text_args.push(term.to_owned());
             let (like, exact) = (text_args.len() - 1, text_args.len());
@@ -371,7 +423,9 @@ impl Storage {
         if let Some(sku) = &filter.sku {
             text_args.push(sku.as_str().to_owned());
             let n = text_args.len();
-            conditions.push(format!("EXISTS (SELECT 1 FROM variants sv WHERE sv.product_id = p.id AND sv.sku = ${n})"));
+            conditions.push(format!(
+                "EXISTS (SELECT 1 FROM variants sv WHERE sv.product_id = p.id AND sv.sku = ${n})"
+            ));
         }
         let mut next_idx = text_args.len() + 1;
         if filter.after.is_some() {
@@ -404,12 +458,18 @@ impl Storage {
             None
         };
         self.attach_variants(&mut rows).await?;
-        Ok(ProductPage { items: rows, next_after })
+        Ok(ProductPage {
+            items: rows,
+            next_after,
+        })
     }
 
     pub async fn get_product(&self, id: ProductId) -> Result<Option<ProductDetail>> {
-        let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id = $1 AND p.deleted_at IS NULL");
-        let row: Option<ProductDetail> = on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
+        let sql = format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id = $1 AND p.deleted_at IS NULL"
+        );
+        let row: Option<ProductDetail> =
+            on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
         let Some(product) = row else { return Ok(None) };
         let mut rows = vec![product];
         self.attach_variants(&mut rows).await?;
@@ -431,8 +491,14 @@ impl Storage {
              FROM stock_levels s JOIN outlets o ON o.id = s.outlet_id JOIN variants v ON v.id = s.variant_id
              WHERE v.product_id IN ({list}) ORDER BY o.name, o.id"
         );
-        let image_sql = format!("SELECT product_id, url FROM product_images WHERE product_id IN ({list}) ORDER BY position, id");
-        let (variants, stock, images): (Vec<VariantDetail>, Vec<VariantStock>, Vec<(ProductId, String)>) = on_pool!(self, pool => {
+        let image_sql = format!(
+            "SELECT product_id, url FROM product_images WHERE product_id IN ({list}) ORDER BY position, id"
+        );
+        let (variants, stock, images): (
+            Vec<VariantDetail>,
+            Vec<VariantStock>,
+            Vec<(ProductId, String)>,
+        ) = on_pool!(self, pool => {
             let mut vq = sqlx::query_as(&variant_sql);
             let mut sq = sqlx::query_as(&stock_sql);
             let mut iq = sqlx::query_as(&image_sql);
@@ -494,7 +560,10 @@ impl Storage {
     pub async fn variant_ids_by_sku(&self, skus: &[Sku]) -> Result<HashMap<String, VariantId>> {
         let mut out = HashMap::new();
         for chunk in skus.chunks(500) {
-            let sql = format!("SELECT sku, id FROM variants WHERE sku IN ({})", placeholders(1, chunk.len()));
+            let sql = format!(
+                "SELECT sku, id FROM variants WHERE sku IN ({})",
+                placeholders(1, chunk.len())
+            );
             let rows: Vec<(String, VariantId)> = on_pool!(self, pool => {
                 let mut q = sqlx::query_as(&sql);
                 for s in chunk {
@@ -514,7 +583,10 @@ mod tests {
 
     #[test]
     fn handles_are_lowercase_words_joined_by_dashes() {
-        assert_eq!(handle_for("Merino Crew — Tee (Black)"), "merino-crew-tee-black");
+        assert_eq!(
+            handle_for("Merino Crew — Tee (Black)"),
+            "merino-crew-tee-black"
+        );
         assert_eq!(handle_for("!!!"), "product");
     }
 

@@ -3,7 +3,9 @@
 
 use super::{Storage, on_pool};
 use crate::Result;
-use crate::domain::{Actor, MovementId, MovementReason, OutletId, StockChange, Timestamp, VariantId};
+use crate::domain::{
+    Actor, MovementId, MovementReason, OutletId, StockChange, Timestamp, VariantId,
+};
 
 #[derive(Debug, Clone)]
 pub struct NewMovement {
@@ -27,7 +29,11 @@ pub struct MovementRecord {
 
 impl Storage {
     /// Records `movements` by `actor`, all or none.
-    pub async fn record_movements(&self, actor: &Actor, movements: &[NewMovement]) -> Result<Vec<MovementRecord>> {
+    pub async fn record_movements(
+        &self,
+        actor: &Actor,
+        movements: &[NewMovement],
+    ) -> Result<Vec<MovementRecord>> {
         let now = Timestamp::now();
         let actor_label = actor.label();
         Ok(on_pool!(self, pool => {

@@ -21,11 +21,15 @@ impl TestDb {
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         let storage = Storage::connect(&url).await.expect("open sqlite");
         storage.migrate().await.expect("migrate sqlite");
-        Self { storage, cleanup: Cleanup::Sqlite(dir) }
+        Self {
+            storage,
+            cleanup: Cleanup::Sqlite(dir),
+        }
     }
 
     pub async fn postgres() -> Self {
-        let admin_url = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG.to_owned());
+        let admin_url =
+            std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG.to_owned());
         let admin = Storage::connect(&admin_url).await.unwrap_or_else(|e| {
             panic!(
                 "PostgreSQL is unreachable at {admin_url} ({e}). Start it with \
@@ -34,7 +38,10 @@ impl TestDb {
             )
         });
         let name = format!("tb_test_{}_{}", std::process::id(), rand_suffix());
-        admin.execute_admin(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+        admin
+            .execute_admin(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
         admin.close().await;
         let url = match admin_url.rsplit_once('/') {
             Some((base, _)) => format!("{base}/{name}"),
@@ -42,16 +49,21 @@ impl TestDb {
         };
         let storage = Storage::connect(&url).await.expect("open test database");
         storage.migrate().await.expect("migrate postgres");
-        Self { storage, cleanup: Cleanup::Postgres { admin_url, name } }
+        Self {
+            storage,
+            cleanup: Cleanup::Postgres { admin_url, name },
+        }
     }
 
     pub async fn finish(self) {
         self.storage.close().await;
-        if let Cleanup::Postgres { admin_url, name } = self.cleanup {
-            if let Ok(admin) = Storage::connect(&admin_url).await {
-                let _ = admin.execute_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
-                admin.close().await;
-            }
+        if let Cleanup::Postgres { admin_url, name } = self.cleanup
+            && let Ok(admin) = Storage::connect(&admin_url).await
+        {
+            let _ = admin
+                .execute_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+            admin.close().await;
         }
     }
 }

@@ -1,0 +1,9 @@
+//! End-to-end tests against the real binary: the JSON API, the pages and
+//! sign-in over HTTP, the command line, and the dashboard in Chromium.
+
+mod e2e {
+    mod api;
+    mod browser;
+    mod cli;
+    mod pages;
+}

@@ -1,0 +1,236 @@
+use serde_json::Value;
+use tillbridge_tests::{Database, TestServer, cli};
+
+async fn token(db: &Database, role: &str) -> String {
+    let (ok, out, err) = cli(
+        db,
+        &[
+            "token",
+            "create",
+            "--name",
+            &format!("{role} till"),
+            "--role",
+            role,
+        ],
+        "",
+    )
+    .await;
+    assert!(ok, "token create failed: {err}");
+    out.trim().to_owned()
+}
+
+async fn get(server: &TestServer, path: &str, token: Option<&str>) -> (u16, Value) {
+    let mut request = reqwest::Client::new().get(server.url(path));
+    if let Some(t) = token {
+        request = request.bearer_auth(t);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_api_refuses_requests_without_a_valid_token_with_a_json_error() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let (status, body) = get(&server, "/api/v1/products", None).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"]["code"], "unauthorized");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Authorization")
+    );
+    let (status, body) = get(&server, "/api/v1/outlets", Some("tb_not-a-real-token")).await;
+    assert_eq!(status, 401);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not valid")
+    );
+    let (status, _) = get(&server, "/healthz", None).await;
+    assert_eq!(status, 200, "health needs no token");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn products_come_with_variants_stock_per_outlet_and_keyset_pages() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let viewer = token(&db, "viewer").await;
+
+    let (status, outlets) = get(&server, "/api/v1/outlets", Some(&viewer)).await;
+    assert_eq!(status, 200);
+    let codes: Vec<&str> = outlets["outlets"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|o| o["code"].as_str())
+        .collect();
+    assert_eq!(codes, vec!["downtown", "harbour", "warehouse"]);
+
+    let mut seen = std::collections::HashSet::new();
+    let mut after: Option<i64> = None;
+    let mut pages = 0;
+    loop {
+        let path = match after {
+            Some(a) => format!("/api/v1/products?limit=200&after={a}"),
+            None => "/api/v1/products?limit=200".to_owned(),
+        };
+        let (status, page) = get(&server, &path, Some(&viewer)).await;
+        assert_eq!(status, 200, "{page}");
+        for p in page["products"].as_array().expect("products") {
+            assert!(
+                seen.insert(p["id"].as_i64().expect("id")),
+                "a product appeared twice across pages"
+            );
+            let variant = &p["variants"][0];
+            assert!(variant["sku"].is_string());
+            assert_eq!(variant["price"]["currency"], "NZD");
+            assert_eq!(
+                variant["stock"].as_array().expect("stock").len(),
+                3,
+                "stock at each outlet"
+            );
+        }
+        pages += 1;
+        match page["next_after"].as_i64() {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 500);
+    assert_eq!(pages, 3);
+
+    let (_, first) = get(&server, "/api/v1/products?limit=1", Some(&viewer)).await;
+    let sku = first["products"][0]["variants"][0]["sku"]
+        .as_str()
+        .expect("sku")
+        .to_owned();
+    let (status, by_sku) = get(
+        &server,
+        &format!("/api/v1/products?sku={sku}"),
+        Some(&viewer),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(by_sku["products"].as_array().map(Vec::len), Some(1));
+    assert_eq!(by_sku["products"][0]["id"], first["products"][0]["id"]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_bad_query_parameter_gets_a_400_that_names_it() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let viewer = token(&db, "viewer").await;
+    for (query, name) in [
+        ("limit=ten", "`limit`"),
+        ("limit=100000", "`limit`"),
+        ("after=%27%3B%20DROP%20TABLE%20products", "`after`"),
+        ("sku=TEE%20BLK", "`sku`"),
+        ("colour=red", "`colour`"),
+    ] {
+        let (status, body) =
+            get(&server, &format!("/api/v1/products?{query}"), Some(&viewer)).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_parameter");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains(name),
+            "{query}: {body}"
+        );
+    }
+    let (status, _) = get(&server, "/api/v1/products?limit=1", Some(&viewer)).await;
+    assert_eq!(status, 200, "products survived");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_viewer_token_cannot_change_auto_sync_and_a_manager_token_can() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let viewer = token(&db, "viewer").await;
+    let manager = token(&db, "manager").await;
+    let (_, first) = get(&server, "/api/v1/products?limit=1", Some(&viewer)).await;
+    let id = first["products"][0]["id"].as_i64().expect("id");
+    let client = reqwest::Client::new();
+    let put = |t: &str, body: &'static str| {
+        client
+            .put(server.url(&format!("/api/v1/products/{id}/auto_sync")))
+            .bearer_auth(t)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+
+    let refused = put(&viewer, r#"{"enabled": true}"#).await.expect("sent");
+    assert_eq!(refused.status(), 403);
+    let body: Value = refused.json().await.expect("json");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("viewer"),
+        "{body}"
+    );
+
+    let bad = put(&manager, r#"{"enabled": "yes"}"#).await.expect("sent");
+    assert_eq!(bad.status(), 422);
+    let body: Value = bad.json().await.expect("json");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("enabled"),
+        "{body}"
+    );
+
+    let (_, still) = get(&server, "/api/v1/products?limit=1", Some(&viewer)).await;
+    assert_eq!(
+        still["products"][0]["auto_sync"], false,
+        "refused requests change nothing"
+    );
+
+    let ok = put(&manager, r#"{"enabled": true}"#).await.expect("sent");
+    assert_eq!(ok.status(), 200);
+    let (_, after) = get(&server, "/api/v1/products?limit=1", Some(&viewer)).await;
+    assert_eq!(after["products"][0]["auto_sync"], true);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_endpoints() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let viewer = token(&db, "viewer").await;
+    let (status, doc) = get(&server, "/api/v1/openapi.json", Some(&viewer)).await;
+    assert_eq!(status, 200);
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("3.")
+    );
+    for path in [
+        "/api/v1/products",
+        "/api/v1/outlets",
+        "/api/v1/products/{id}/auto_sync",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} missing");
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let (status, body) = get(&server, "/api/v1/nope", Some(&viewer)).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("not_found"))
+    );
+    server.stop().await;
+}

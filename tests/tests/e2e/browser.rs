@@ -1,0 +1,215 @@
+//! The dashboard in headless Chromium: sign in through the form, wait for
+//! hydration, turn Auto Sync on for a product, reload, see it still on.
+
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use tillbridge_tests::{DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, free_port};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+async fn start_browser(profile: &std::path::Path) -> (tokio::process::Child, Client) {
+    for tool in [CHROMIUM, CHROMEDRIVER] {
+        assert!(
+            std::path::Path::new(tool).exists(),
+            "{tool} is missing: install Debian's chromium and chromium-driver (scripts/test does)"
+        );
+    }
+    let port = free_port();
+    let driver = tokio::process::Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start chromedriver");
+    let mut ready = false;
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "chromedriver did not listen on port {port}");
+    let args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1000",
+    ];
+    let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({ "binary": CHROMIUM, "args": args }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("open a Chromium session");
+    (driver, client)
+}
+
+async fn wait_for_hydration(c: &Client) -> Result<(), fantoccini::error::CmdError> {
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(r#".frame[data-hydrated="true"]"#))
+        .await
+        .map(|_| ())
+}
+
+/// What the browser saw, for the report.
+#[derive(Debug)]
+struct Seen {
+    product: String,
+    toast: String,
+}
+
+async fn turn_auto_sync_on_and_reload(c: &Client, server: &TestServer) -> Result<Seen, String> {
+    let e = |what: &'static str| move |err: fantoccini::error::CmdError| format!("{what}: {err}");
+    c.goto(&server.url("/products"))
+        .await
+        .map_err(e("open /products"))?;
+    let url = c.current_url().await.map_err(e("read url"))?;
+    if !url.path().starts_with("/login") {
+        return Err(format!("expected the sign-in page, got {url}"));
+    }
+    c.find(Locator::Css("#email"))
+        .await
+        .map_err(e("email field"))?
+        .send_keys(DEMO_EMAIL)
+        .await
+        .map_err(e("type email"))?;
+    c.find(Locator::Css("#password"))
+        .await
+        .map_err(e("password field"))?
+        .send_keys(DEMO_PASSWORD)
+        .await
+        .map_err(e("type password"))?;
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .map_err(e("sign-in button"))?
+        .click()
+        .await
+        .map_err(e("click sign in"))?;
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("table.index-table"))
+        .await
+        .map_err(e("products table"))?;
+    wait_for_hydration(c)
+        .await
+        .map_err(e("the page never hydrated"))?;
+
+    let row = c
+        .find(Locator::Css("tbody tr[data-product-id]"))
+        .await
+        .map_err(e("first row"))?;
+    let id = row
+        .attr("data-product-id")
+        .await
+        .map_err(e("row id"))?
+        .ok_or("row without id")?;
+    let product = row
+        .find(Locator::Css("td a"))
+        .await
+        .map_err(e("name link"))?
+        .text()
+        .await
+        .map_err(e("name"))?;
+    let switch = format!(r#"tr[data-product-id="{id}"] button[role="switch"]"#);
+    let before = c
+        .find(Locator::Css(&switch))
+        .await
+        .map_err(e("switch"))?
+        .attr("aria-checked")
+        .await
+        .map_err(e("state"))?;
+    if before.as_deref() != Some("false") {
+        return Err(format!(
+            "Auto Sync should start off for {product}, was {before:?}"
+        ));
+    }
+    c.find(Locator::Css(&switch))
+        .await
+        .map_err(e("switch"))?
+        .click()
+        .await
+        .map_err(e("click switch"))?;
+    let on = format!(r#"{switch}[aria-checked="true"]"#);
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(&on))
+        .await
+        .map_err(e("switch never turned on"))?;
+    let toast = c
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::Css(".toasts .toast"))
+        .await
+        .map_err(e("no confirmation toast"))?
+        .text()
+        .await
+        .map_err(e("toast text"))?;
+    if toast != format!("Auto Sync turned on for {product}") {
+        return Err(format!("unexpected toast {toast:?}"));
+    }
+    let url = c.current_url().await.map_err(e("read url"))?;
+    if url.path() != "/products" {
+        return Err(format!(
+            "the switch should not navigate away, but went to {url}"
+        ));
+    }
+
+    // `TILLBRIDGE_SCREENSHOT=path.png` keeps a picture of the page (the README's).
+    if let Ok(path) = std::env::var("TILLBRIDGE_SCREENSHOT") {
+        let png = c.screenshot().await.map_err(e("screenshot"))?;
+        std::fs::write(&path, png).map_err(|err| format!("cannot write {path}: {err}"))?;
+    }
+    c.refresh().await.map_err(e("reload"))?;
+    wait_for_hydration(c)
+        .await
+        .map_err(e("the reloaded page never hydrated"))?;
+    let after = c
+        .find(Locator::Css(&switch))
+        .await
+        .map_err(e("switch after reload"))?
+        .attr("aria-checked")
+        .await
+        .map_err(e("state"))?;
+    if after.as_deref() != Some("true") {
+        return Err(format!(
+            "after a reload Auto Sync for {product} is {after:?}, expected on"
+        ));
+    }
+    Ok(Seen { product, toast })
+}
+
+#[tokio::test]
+async fn signing_in_and_turning_auto_sync_on_survives_a_reload() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (_driver, client) = start_browser(profile.path()).await;
+    let outcome = turn_auto_sync_on_and_reload(&client, &server).await;
+    // Close before asserting, or a failure leaves Chromium running.
+    let _ = client.close().await;
+    let seen = outcome.unwrap_or_else(|e| panic!("browser test failed: {e}"));
+    eprintln!(
+        "browser saw: product {:?}, toast {:?}, switch on after reload",
+        seen.product, seen.toast
+    );
+    server.stop().await;
+}

@@ -1,0 +1,149 @@
+use tillbridge_tests::{Database, TestServer, binary, cli, workspace_root};
+
+#[tokio::test]
+async fn help_lists_every_subcommand() {
+    let db = Database::sqlite();
+    let (ok, out, _) = cli(&db, &["--help"], "").await;
+    assert!(ok);
+    for sub in ["serve", "migrate", "user", "token", "demo"] {
+        assert!(out.contains(sub), "--help lacks {sub}:\n{out}");
+    }
+    let (ok, out, _) = cli(&db, &["user", "add", "--help"], "").await;
+    assert!(ok && out.contains("--email") && out.contains("--role"));
+}
+
+#[tokio::test]
+async fn a_wrong_database_url_is_one_clear_line() {
+    let db = Database {
+        url: "mysql://localhost/shop".into(),
+        data_dir: tempfile::tempdir().expect("dir"),
+    };
+    let (ok, _, err) = cli(&db, &["migrate"], "").await;
+    assert!(!ok);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].starts_with("error:")
+            && lines[0].contains("sqlite://")
+            && !err.contains("panicked"),
+        "{err}"
+    );
+
+    let unreachable = Database {
+        url: "postgres://postgres@127.0.0.1:1/nowhere".into(),
+        data_dir: tempfile::tempdir().expect("dir"),
+    };
+    let (ok, _, err) = cli(&unreachable, &["migrate"], "").await;
+    assert!(
+        !ok && err.lines().count() == 1 && err.contains("cannot open the database"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_port_in_use_is_one_clear_line() {
+    let db = Database::sqlite();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let out = tokio::process::Command::new(binary())
+        .args(["serve", "--bind", &addr])
+        .current_dir(workspace_root())
+        .env("DATABASE_URL", &db.url)
+        .env("TILLBRIDGE_DATA_DIR", db.data_dir.path())
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .expect("ran");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&format!("cannot listen on {addr}")) && err.contains("in use"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn users_and_tokens_are_made_from_the_command_line_and_bad_input_is_refused() {
+    let db = Database::sqlite();
+    let (ok, out, err) = cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "Owner@Shop.test",
+            "--role",
+            "owner",
+        ],
+        "a long password\n",
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(out.contains("owner@shop.test"));
+    let (ok, _, err) = cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "owner@shop.test",
+            "--role",
+            "owner",
+        ],
+        "another password\n",
+    )
+    .await;
+    assert!(!ok && err.contains("already exists"), "{err}");
+    let (ok, _, err) = cli(
+        &db,
+        &["user", "add", "--email", "x@shop.test", "--role", "owner"],
+        "short\n",
+    )
+    .await;
+    assert!(!ok && err.contains("at least 8"), "{err}");
+    let (ok, _, err) = cli(
+        &db,
+        &["user", "add", "--email", "x@shop.test", "--role", "admin"],
+        "a long password\n",
+    )
+    .await;
+    assert!(!ok && err.contains("owner, manager or viewer"), "{err}");
+    let (ok, out, _) = cli(
+        &db,
+        &["token", "create", "--name", "Till 1", "--role", "manager"],
+        "",
+    )
+    .await;
+    assert!(
+        ok && out.trim().starts_with("tb_") && out.trim().len() == 67,
+        "{out}"
+    );
+
+    // The secret key file is created on first start, private to its owner.
+    let key = db.data_dir.path().join("secret.key");
+    let server = TestServer::start(&db, &["serve"]).await;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key)
+                .expect("key exists")
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_demo_loads_into_an_empty_database_only() {
+    let db = Database::sqlite();
+    let (ok, out, err) = cli(&db, &["demo"], "").await;
+    assert!(ok, "{err}");
+    assert!(out.contains("3 outlets, 500 products"), "{out}");
+    let (ok, _, err) = cli(&db, &["demo"], "").await;
+    assert!(!ok && err.contains("empty database"), "{err}");
+}

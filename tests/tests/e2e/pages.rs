@@ -1,0 +1,236 @@
+use tillbridge_tests::{
+    DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, browser_like_client, cli, sign_in,
+};
+
+#[tokio::test]
+async fn pages_and_server_functions_need_a_signed_in_user() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let client = browser_like_client();
+    let page = client
+        .get(server.url("/products/1"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(page.status(), 303);
+    assert_eq!(page.headers()["location"], "/login?next=/products/1");
+    let call = client
+        .post(server.url("/api/set_auto_sync"))
+        .header("accept", "application/json")
+        .form(&[("product_id", "1"), ("enabled", "true")])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(call.status(), 401);
+    let list = client
+        .get(server.url("/api/list_products"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(list.status(), 401);
+
+    let login = client
+        .get(server.url("/login"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("html");
+    assert!(login.contains(r#"<label for="email">Email</label>"#));
+    assert!(login.contains(r#"<label for="password">Password</label>"#));
+    assert!(
+        login.contains(DEMO_EMAIL) && login.contains(DEMO_PASSWORD),
+        "the demo account is hinted"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_and_the_right_one_opens_the_products_table() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let client = browser_like_client();
+    let wrong = client
+        .post(server.url("/login"))
+        .form(&[("email", DEMO_EMAIL), ("password", "tillbridge-dem0")])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(wrong.status(), 401);
+    let html = wrong.text().await.expect("html");
+    assert!(html.contains("Wrong email or password."));
+    assert!(
+        html.contains(&format!(r#"value="{DEMO_EMAIL}""#)),
+        "the email is kept"
+    );
+
+    sign_in(&server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let html = client
+        .get(server.url("/products"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("index-table"));
+    assert_eq!(
+        html.matches("role=\"switch\"").count(),
+        50,
+        "one Auto Sync switch per row, 50 rows a page"
+    );
+    assert!(html.contains("rel=\"next\""), "a next page link");
+
+    let search = client
+        .get(server.url("/products?q=sock"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("html");
+    let rows = search.matches("data-product-id=").count();
+    assert!(rows > 0 && search.contains("Sock"), "search finds socks");
+    assert!(!search.contains(">Hoodie<"), "and only socks");
+
+    let signed_out = client
+        .post(server.url("/logout"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(signed_out.status(), 303);
+    assert_eq!(
+        client
+            .get(server.url("/products"))
+            .send()
+            .await
+            .expect("request")
+            .status(),
+        303
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_viewer_can_read_but_the_auto_sync_server_function_refuses_them() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let (ok, _, err) = cli(
+        &db,
+        &[
+            "user",
+            "add",
+            "--email",
+            "viewer@shop.test",
+            "--role",
+            "viewer",
+        ],
+        "viewer-password\n",
+    )
+    .await;
+    assert!(ok, "{err}");
+    let client = browser_like_client();
+    sign_in(&server, &client, "viewer@shop.test", "viewer-password").await;
+    let html = client
+        .get(server.url("/products/1"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("Variants and stock") && html.contains("Downtown"));
+
+    let refused = client
+        .post(server.url("/api/set_auto_sync"))
+        .header("accept", "application/json")
+        .form(&[("product_id", "1"), ("enabled", "true")])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(refused.status(), 403);
+    let body = refused.text().await.expect("body");
+    assert!(body.contains("can view but not change"), "{body}");
+    let html = client
+        .get(server.url("/products/1"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains(r#"aria-checked="false""#), "nothing changed");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_cross_site_form_post_is_refused() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let client = browser_like_client();
+    sign_in(&server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let forged = client
+        .post(server.url("/api/set_auto_sync"))
+        .header("origin", "https://evil.example")
+        .form(&[("product_id", "1"), ("enabled", "true")])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(forged.status(), 403);
+    let html = client
+        .get(server.url("/products/1"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains(r#"aria-checked="false""#),
+        "the forged request changed nothing"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn sessions_survive_a_restart_because_they_live_in_the_database() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let client = browser_like_client();
+    sign_in(&server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let base = server.base.clone();
+    server.stop().await;
+    let server = TestServer::start(&db, &["serve"]).await;
+    // The cookie jar is keyed by host; the new server listens on a new port of the same host.
+    assert_ne!(server.base, base);
+    let page = client
+        .get(server.url("/products"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(page.status(), 200, "still signed in after the restart");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_sign_in_cookie_is_http_only_and_same_site() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let response = browser_like_client()
+        .post(server.url("/login"))
+        .form(&[("email", DEMO_EMAIL), ("password", DEMO_PASSWORD)])
+        .send()
+        .await
+        .expect("request");
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(cookie.starts_with("tillbridge_session="), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    server.stop().await;
+}
