@@ -350,6 +350,7 @@ pub async fn load_demo(storage: &Storage) -> Result<DemoSummary> {
             kind: ChannelKind::Sandbox,
             order_outlet: Some(outlets[0].id),
             outlets: vec![outlets[0].id, outlets[2].id],
+            ..NewChannel::default()
         })
         .await?;
     if storage

@@ -1,5 +1,6 @@
 //! Domain types: parsed once at the edge, trusted everywhere after.
 
+mod balance;
 mod ids;
 mod money;
 mod role;
@@ -7,6 +8,7 @@ mod stock;
 mod text;
 mod timestamp;
 
+pub use balance::{BalanceRules, BalanceStep};
 pub use ids::{ApiTokenId, ChannelId, MovementId, OutletId, ProductId, UserId, VariantId};
 pub use money::{Currency, Money};
 pub use role::{Actor, Permission, Role};

@@ -3,11 +3,14 @@
 //! Nothing in here knows about browsers or HTTP requests.
 
 pub mod auth;
+pub mod connector;
 pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod secret;
 pub mod storage;
+pub mod sync;
+pub mod vault;
 
 pub use error::{Error, Result};
 pub use storage::Storage;

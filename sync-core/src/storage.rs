@@ -3,8 +3,13 @@
 //! whichever pool is open (`on_pool!`); where the dialects differ, each
 //! engine gets its own statement. Placeholders are `$N` on both.
 
+mod balance;
 mod catalog;
 mod channels;
+mod history;
+mod listings;
+mod outbox;
+pub(crate) mod sandbox;
 mod sessions;
 mod stock;
 mod users;
@@ -18,13 +23,24 @@ use sqlx::{PgPool, SqlitePool};
 
 use crate::{Error, Result};
 
+pub use balance::{BalanceExplanation, OutletFigure};
 pub use catalog::{
     NewProduct, NewVariant, Outlet, ProductDetail, ProductFilter, ProductPage, ProductSummary,
     VariantDetail, VariantStock,
 };
-pub use channels::{ChannelSummary, NewChannel};
+pub use channels::{ChannelConfig, ChannelSummary, NewChannel};
+pub use history::{
+    ConflictKind, ConflictRow, EventResult, EventRow, NewConflict, NewEvent, RunId, RunKind,
+    RunRow, RunTrigger,
+};
+pub use listings::{Listing, ListingIds, NewListing, PushTarget, PushedQuantity};
+pub use outbox::{ClaimedRow, RowOutcome};
+pub use sandbox::SandboxItem;
 pub use sessions::SessionRow;
-pub use stock::{MovementRecord, NewMovement};
+pub use stock::{
+    IdempotencyKey, MAX_MOVEMENTS_PER_REQUEST, MovementBatch, MovementInput, MovementRecord,
+    NewMovement,
+};
 pub use users::{ApiToken, User};
 
 /// The default database: a SQLite file beside the working directory.

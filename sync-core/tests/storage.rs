@@ -382,6 +382,7 @@ async fn channels_include_their_order_outlet(s: &Storage) {
             kind: ChannelKind::Shopify,
             order_outlet: Some(a.id),
             outlets: vec![b.id],
+            ..NewChannel::default()
         })
         .await
         .expect("created");

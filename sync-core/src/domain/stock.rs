@@ -111,10 +111,11 @@ impl StockChange {
 }
 
 /// The kinds of web channel Tillbridge can keep in step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelKind {
     Shopify,
+    #[default]
     Sandbox,
     Vendure,
 }

@@ -4,10 +4,15 @@ use super::{Storage, on_pool};
 use crate::Result;
 use crate::domain::{ChannelId, ChannelKind, DomainError, OutletId, Timestamp};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewChannel {
     pub name: String,
     pub kind: ChannelKind,
+    /// Connector settings (JSON), e.g. a Shopify shop's domain and location.
+    pub settings: serde_json::Value,
+    /// Credentials, already encrypted with the instance key.
+    pub credentials: Option<Vec<u8>>,
+    pub safety_buffer: i64,
     pub order_outlet: Option<OutletId>,
     /// Outlets whose stock is combined for this channel; the order outlet
     /// is added if missing, as seed 004 describes.
@@ -36,16 +41,24 @@ impl Storage {
         if let Some(o) = new.order_outlet.filter(|o| !outlets.contains(o)) {
             outlets.push(o);
         }
-        Ok(on_pool!(self, pool => {
+        if new.safety_buffer < 0 {
+            return Err(
+                DomainError::new("safety_buffer", "a safety buffer cannot be negative").into(),
+            );
+        }
+        let inserted: std::result::Result<ChannelId, sqlx::Error> = on_pool!(self, pool => { async {
             let mut tx = pool.begin().await?;
             let id: ChannelId = sqlx::query_scalar(
-                "INSERT INTO channels (name, kind, order_outlet_id, schedule_minutes, created_at)
-                 VALUES ($1, $2, $3, 30, $4) RETURNING id",
+                "INSERT INTO channels (name, kind, order_outlet_id, schedule_minutes, created_at, settings, credentials, safety_buffer)
+                 VALUES ($1, $2, $3, 30, $4, $5, $6, $7) RETURNING id",
             )
             .bind(name)
             .bind(new.kind.as_str())
             .bind(new.order_outlet)
             .bind(Timestamp::now())
+            .bind(new.settings.to_string())
+            .bind(&new.credentials)
+            .bind(new.safety_buffer)
             .fetch_one(&mut *tx)
             .await?;
             for outlet in &outlets {
@@ -56,8 +69,14 @@ impl Storage {
                     .await?;
             }
             tx.commit().await?;
-            id
-        }))
+            Ok(id)
+        }.await });
+        inserted.map_err(|e| match e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                crate::Error::Conflict(format!("a channel named {name:?} already exists"))
+            }
+            other => other.into(),
+        })
     }
 
     pub async fn list_channels(&self) -> Result<Vec<ChannelSummary>> {
@@ -75,6 +94,55 @@ impl Storage {
         Ok(on_pool!(self, pool => {
             sqlx::query_scalar("SELECT outlet_id FROM channel_outlets WHERE channel_id = $1 ORDER BY outlet_id")
                 .bind(channel)
+                .fetch_all(pool)
+                .await
+        })?)
+    }
+}
+
+/// Everything a worker needs to drive one channel.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ChannelConfig {
+    pub id: ChannelId,
+    pub name: String,
+    pub kind: String,
+    pub settings: String,
+    pub credentials: Option<Vec<u8>>,
+    pub order_outlet_id: Option<OutletId>,
+}
+
+impl ChannelConfig {
+    pub fn kind(&self) -> Result<ChannelKind> {
+        Ok(ChannelKind::parse(&self.kind)?)
+    }
+
+    pub fn settings_json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.settings).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl Storage {
+    pub async fn channel(&self, id: ChannelId) -> Result<Option<ChannelConfig>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as("SELECT id, name, kind, settings, credentials, order_outlet_id FROM channels WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+        })?)
+    }
+
+    pub async fn channel_by_name(&self, name: &str) -> Result<Option<ChannelConfig>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as("SELECT id, name, kind, settings, credentials, order_outlet_id FROM channels WHERE name = $1")
+                .bind(name.trim())
+                .fetch_optional(pool)
+                .await
+        })?)
+    }
+
+    pub async fn channel_configs(&self) -> Result<Vec<ChannelConfig>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as("SELECT id, name, kind, settings, credentials, order_outlet_id FROM channels ORDER BY id")
                 .fetch_all(pool)
                 .await
         })?)

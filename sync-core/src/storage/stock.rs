@@ -1,11 +1,21 @@
-//! The stock ledger: movements are appended and on-hand updated in one
-//! transaction, so the two never disagree.
+//! The stock ledger: movements are appended, on-hand updated and the outbox
+//! rows they cause enqueued in one transaction, so none of the three can
+//! disagree or be lost.
 
+use std::collections::{BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use super::outbox::{AFFECTED_BY_MOVEMENT, upsert_sql};
 use super::{Storage, on_pool};
-use crate::Result;
 use crate::domain::{
-    Actor, MovementId, MovementReason, OutletId, StockChange, Timestamp, VariantId,
+    Actor, DomainError, MovementId, MovementReason, OutletCode, OutletId, Sku, StockChange,
+    Timestamp, VariantId,
 };
+use crate::{Error, Result};
+
+/// Most movements one request may carry.
+pub const MAX_MOVEMENTS_PER_REQUEST: usize = 1_000;
 
 #[derive(Debug, Clone)]
 pub struct NewMovement {
@@ -17,14 +27,40 @@ pub struct NewMovement {
     pub note: String,
 }
 
+/// A movement as a POS names it: by SKU and outlet code.
+#[derive(Debug, Clone)]
+pub struct MovementInput {
+    pub sku: Sku,
+    pub outlet: OutletCode,
+    pub change: StockChange,
+    pub reason: MovementReason,
+    pub reference: String,
+    pub note: String,
+}
+
 /// A movement as recorded, with its effect on on-hand.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MovementRecord {
     pub id: MovementId,
     pub variant_id: VariantId,
     pub outlet_id: OutletId,
     pub on_hand_before: i64,
     pub on_hand_after: i64,
+}
+
+/// A client's key that makes a retried request apply once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    pub key: String,
+    /// A hash of the request body, to tell a retry from a different request.
+    pub request_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MovementBatch {
+    pub records: Vec<MovementRecord>,
+    /// True when this answers a retry of a request already applied.
+    pub replayed: bool,
 }
 
 impl Storage {
@@ -34,62 +70,198 @@ impl Storage {
         actor: &Actor,
         movements: &[NewMovement],
     ) -> Result<Vec<MovementRecord>> {
-        let now = Timestamp::now();
-        let actor_label = actor.label();
-        Ok(on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let mut records = Vec::with_capacity(movements.len());
-            for m in movements {
-                // The upsert takes the row lock (PostgreSQL) before we read the
-                // figure, so concurrent movements on one SKU cannot lose updates.
-                let before: i64 = sqlx::query_scalar(
-                    "INSERT INTO stock_levels (variant_id, outlet_id, on_hand, committed, updated_at)
-                     VALUES ($1, $2, 0, 0, $3)
-                     ON CONFLICT (variant_id, outlet_id) DO UPDATE SET updated_at = excluded.updated_at
-                     RETURNING on_hand",
-                )
-                .bind(m.variant_id)
-                .bind(m.outlet_id)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
-                let after = m.change.apply(before);
-                sqlx::query("UPDATE stock_levels SET on_hand = $3 WHERE variant_id = $1 AND outlet_id = $2")
-                    .bind(m.variant_id)
-                    .bind(m.outlet_id)
-                    .bind(after)
-                    .execute(&mut *tx)
-                    .await?;
-                let id: MovementId = sqlx::query_scalar(
-                    "INSERT INTO stock_movements (variant_id, outlet_id, change_kind, amount, applied_delta, on_hand_after,
-                         reason, reference, note, actor_kind, actor_label, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-                )
-                .bind(m.variant_id)
-                .bind(m.outlet_id)
-                .bind(m.change.kind())
-                .bind(m.change.amount())
-                .bind(after - before)
-                .bind(after)
-                .bind(m.reason.as_str())
-                .bind(&m.reference)
-                .bind(&m.note)
-                .bind(actor.kind())
-                .bind(&actor_label)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
-                records.push(MovementRecord {
-                    id,
-                    variant_id: m.variant_id,
-                    outlet_id: m.outlet_id,
-                    on_hand_before: before,
-                    on_hand_after: after,
+        Ok(self
+            .record_movements_once(actor, movements, None)
+            .await?
+            .records)
+    }
+
+    /// Resolves SKUs and outlet codes, then records the movements, all or none.
+    /// Every unknown SKU or outlet is named, with its index.
+    pub async fn apply_movements(
+        &self,
+        actor: &Actor,
+        inputs: &[MovementInput],
+        key: Option<&IdempotencyKey>,
+    ) -> Result<MovementBatch> {
+        if inputs.is_empty() || inputs.len() > MAX_MOVEMENTS_PER_REQUEST {
+            return Err(DomainError::new(
+                "movements",
+                format!(
+                    "send 1 to {MAX_MOVEMENTS_PER_REQUEST} movements per request, not {}",
+                    inputs.len()
+                ),
+            )
+            .into());
+        }
+        let skus: Vec<Sku> = inputs
+            .iter()
+            .map(|m| m.sku.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let variants = self.variant_ids_by_sku(&skus).await?;
+        let outlets: HashMap<String, OutletId> = self
+            .list_outlets()
+            .await?
+            .into_iter()
+            .map(|o| (o.code.to_string(), o.id))
+            .collect();
+        let mut problems = Vec::new();
+        let mut resolved = Vec::with_capacity(inputs.len());
+        for (i, m) in inputs.iter().enumerate() {
+            let variant = variants.get(m.sku.as_str());
+            let outlet = outlets.get(m.outlet.as_str());
+            if variant.is_none() {
+                problems.push(format!(
+                    "movements[{i}].sku: unknown SKU {:?}",
+                    m.sku.as_str()
+                ));
+            }
+            if outlet.is_none() {
+                problems.push(format!(
+                    "movements[{i}].outlet: unknown outlet {:?}",
+                    m.outlet.as_str()
+                ));
+            }
+            if let (Some(v), Some(o)) = (variant, outlet) {
+                resolved.push(NewMovement {
+                    variant_id: *v,
+                    outlet_id: *o,
+                    change: m.change,
+                    reason: m.reason,
+                    reference: m.reference.clone(),
+                    note: m.note.clone(),
                 });
             }
-            tx.commit().await?;
-            records
-        }))
+        }
+        if !problems.is_empty() {
+            let more = problems.len().saturating_sub(10);
+            problems.truncate(10);
+            let mut message = problems.join("; ");
+            if more > 0 {
+                message.push_str(&format!("; and {more} more"));
+            }
+            return Err(DomainError::new("movements", message).into());
+        }
+        self.record_movements_once(actor, &resolved, key).await
+    }
+
+    async fn record_movements_once(
+        &self,
+        actor: &Actor,
+        movements: &[NewMovement],
+        key: Option<&IdempotencyKey>,
+    ) -> Result<MovementBatch> {
+        let now = Timestamp::now();
+        let actor_label = actor.label();
+        let enqueue = upsert_sql(AFFECTED_BY_MOVEMENT, "$3");
+        let outcome: std::result::Result<MovementBatch, Error> = on_pool!(self, pool => {
+            async {
+                let mut tx = pool.begin().await?;
+                if let Some(k) = key {
+                    // A concurrent twin waits here on the unique key until we commit.
+                    let fresh = sqlx::query(
+                        "INSERT INTO idempotency_keys (key, request_hash, response_code, response_body, created_at)
+                         VALUES ($1, $2, 0, '', $3) ON CONFLICT (key) DO NOTHING",
+                    )
+                    .bind(&k.key)
+                    .bind(&k.request_hash)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                        == 1;
+                    if !fresh {
+                        let (hash, body): (String, String) =
+                            sqlx::query_as("SELECT request_hash, response_body FROM idempotency_keys WHERE key = $1")
+                                .bind(&k.key)
+                                .fetch_one(&mut *tx)
+                                .await?;
+                        if hash != k.request_hash {
+                            return Err(Error::Conflict(format!(
+                                "the Idempotency-Key {:?} was already used for a different request",
+                                k.key
+                            )));
+                        }
+                        let records = serde_json::from_str(&body).map_err(|e| Error::Conflict(format!(
+                            "the stored answer for Idempotency-Key {:?} is unreadable: {e}", k.key
+                        )))?;
+                        return Ok(MovementBatch { records, replayed: true });
+                    }
+                }
+                let mut records = Vec::with_capacity(movements.len());
+                let mut touched = BTreeSet::new();
+                for m in movements {
+                    // The upsert takes the row lock (PostgreSQL) before we read the
+                    // figure, so concurrent movements on one SKU cannot lose updates.
+                    let before: i64 = sqlx::query_scalar(
+                        "INSERT INTO stock_levels (variant_id, outlet_id, on_hand, committed, updated_at)
+                         VALUES ($1, $2, 0, 0, $3)
+                         ON CONFLICT (variant_id, outlet_id) DO UPDATE SET updated_at = excluded.updated_at
+                         RETURNING on_hand",
+                    )
+                    .bind(m.variant_id)
+                    .bind(m.outlet_id)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let after = m.change.apply(before);
+                    if after != before {
+                        sqlx::query("UPDATE stock_levels SET on_hand = $3 WHERE variant_id = $1 AND outlet_id = $2")
+                            .bind(m.variant_id)
+                            .bind(m.outlet_id)
+                            .bind(after)
+                            .execute(&mut *tx)
+                            .await?;
+                        touched.insert((m.variant_id, m.outlet_id));
+                    }
+                    let id: MovementId = sqlx::query_scalar(
+                        "INSERT INTO stock_movements (variant_id, outlet_id, change_kind, amount, applied_delta, on_hand_after,
+                             reason, reference, note, actor_kind, actor_label, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                    )
+                    .bind(m.variant_id)
+                    .bind(m.outlet_id)
+                    .bind(m.change.kind())
+                    .bind(m.change.amount())
+                    .bind(after - before)
+                    .bind(after)
+                    .bind(m.reason.as_str())
+                    .bind(&m.reference)
+                    .bind(&m.note)
+                    .bind(actor.kind())
+                    .bind(&actor_label)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    records.push(MovementRecord {
+                        id,
+                        variant_id: m.variant_id,
+                        outlet_id: m.outlet_id,
+                        on_hand_before: before,
+                        on_hand_after: after,
+                    });
+                }
+                // One outbox bump per changed (variant, outlet), in this same transaction.
+                for (variant, outlet) in &touched {
+                    sqlx::query(&enqueue).bind(*variant).bind(*outlet).bind(now).execute(&mut *tx).await?;
+                }
+                if let Some(k) = key {
+                    let body = serde_json::to_string(&records)
+                        .map_err(|e| Error::Conflict(format!("cannot store the answer: {e}")))?;
+                    sqlx::query("UPDATE idempotency_keys SET response_code = 200, response_body = $2 WHERE key = $1")
+                        .bind(&k.key)
+                        .bind(body)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(MovementBatch { records, replayed: false })
+            }
+            .await
+        });
+        outcome
     }
 
     /// Sum of `applied_delta` over the ledger for a variant at an outlet;

@@ -1,0 +1,230 @@
+//! Channel connectors: the only code that speaks a channel's protocol.
+//! The sync workers see channels only through the `Connector` trait.
+
+mod sandbox;
+pub mod shopify;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::Duration;
+
+pub use sandbox::SandboxConnector;
+pub use shopify::{ShopifyConnector, ShopifySettings};
+
+use crate::domain::{ChannelKind, Money, ProductId, VariantId};
+use crate::storage::{ChannelConfig, Storage};
+use crate::vault::Vault;
+
+/// Why a channel call failed, and whether trying again can help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectorError {
+    /// Timeouts, dropped connections, 5xx: try again later.
+    #[error("the channel did not answer properly: {0}")]
+    Transient(String),
+    #[error("the channel asked us to slow down")]
+    RateLimited { retry_after: Duration },
+    #[error("the channel refused our credentials: {0}")]
+    Unauthorized(String),
+    /// The channel understood and refused: retrying the same will not help.
+    #[error("the channel refused the request: {0}")]
+    Permanent(String),
+}
+
+impl ConnectorError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::Transient(_) | Self::RateLimited { .. } | Self::Unauthorized(_)
+        )
+    }
+}
+
+/// A variant found in the channel by its SKU.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundItem {
+    pub sku: String,
+    pub product_id: String,
+    pub variant_id: String,
+    pub inventory_item_id: String,
+    /// The sellable quantity at the channel's location; None when the item
+    /// is not stocked there yet.
+    pub quantity: Option<i64>,
+}
+
+/// A product to create in the channel, with the seed 004 fields that sync.
+#[derive(Debug, Clone)]
+pub struct ProductToList {
+    pub product_id: ProductId,
+    pub name: String,
+    pub description: String,
+    pub brand: String,
+    pub category: String,
+    pub active: bool,
+    pub option_names: Vec<String>,
+    pub variants: Vec<VariantToList>,
+}
+
+#[derive(Debug, Clone)]
+pub struct VariantToList {
+    pub variant_id: VariantId,
+    pub sku: String,
+    pub barcode: Option<String>,
+    pub option_values: Vec<String>,
+    pub price: Money,
+    pub weight_grams: Option<i64>,
+    /// The quantity to stock it with at the channel's location.
+    pub quantity: i64,
+}
+
+/// One quantity to set: `change_from` is the figure last seen in the channel
+/// (compare-and-set), so a sale made there meanwhile is never erased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuantitySet {
+    pub inventory_item_id: String,
+    pub quantity: i64,
+    pub change_from: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetOutcome {
+    Applied,
+    /// The channel's figure was not `change_from`; nothing was set.
+    Stale {
+        current: Option<i64>,
+    },
+    /// This item cannot be set (unknown, not stocked…); the rest went through.
+    Rejected {
+        code: String,
+        message: String,
+    },
+}
+
+pub trait Connector: Send + Sync {
+    /// Most quantities one call may carry.
+    fn max_batch(&self) -> usize;
+
+    /// Finds variants in the channel by SKU.
+    fn find_by_sku(
+        &self,
+        skus: &[String],
+    ) -> impl Future<Output = Result<HashMap<String, FoundItem>, ConnectorError>> + Send;
+
+    /// Creates a product with its variants, stocked at the channel's location.
+    fn create_product(
+        &self,
+        product: &ProductToList,
+    ) -> impl Future<Output = Result<Vec<FoundItem>, ConnectorError>> + Send;
+
+    /// Sets quantities; one outcome per input, in order. `idempotency_key`
+    /// makes a retry of the same call apply once; `reference` names the run.
+    fn set_quantities(
+        &self,
+        sets: &[QuantitySet],
+        idempotency_key: &str,
+        reference: &str,
+    ) -> impl Future<Output = Result<Vec<SetOutcome>, ConnectorError>> + Send;
+
+    /// Reads current quantities at the channel's location.
+    fn read_quantities(
+        &self,
+        items: &[String],
+    ) -> impl Future<Output = Result<HashMap<String, i64>, ConnectorError>> + Send;
+}
+
+/// The connector of any channel kind, chosen from its stored configuration.
+pub enum AnyConnector {
+    Shopify(ShopifyConnector),
+    Sandbox(SandboxConnector),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("channel {0:?} has no credentials stored")]
+    MissingCredentials(String),
+    #[error(transparent)]
+    Vault(#[from] crate::vault::VaultError),
+    #[error("channel {name:?} has unreadable settings: {reason}")]
+    Settings { name: String, reason: String },
+    #[error("channel {0:?} is of a kind this version cannot drive")]
+    Unsupported(String),
+}
+
+impl AnyConnector {
+    pub fn for_channel(
+        storage: &Storage,
+        vault: &Vault,
+        config: &ChannelConfig,
+    ) -> Result<Self, SetupError> {
+        match ChannelKind::parse(&config.kind) {
+            Ok(ChannelKind::Sandbox) => Ok(Self::Sandbox(SandboxConnector::new(
+                storage.clone(),
+                config.id,
+            ))),
+            Ok(ChannelKind::Shopify) => {
+                let sealed = config
+                    .credentials
+                    .as_deref()
+                    .ok_or_else(|| SetupError::MissingCredentials(config.name.clone()))?;
+                let token = vault.open(sealed)?;
+                let settings: ShopifySettings =
+                    serde_json::from_str(&config.settings).map_err(|e| SetupError::Settings {
+                        name: config.name.clone(),
+                        reason: e.to_string(),
+                    })?;
+                Ok(Self::Shopify(ShopifyConnector::new(settings, token)))
+            }
+            _ => Err(SetupError::Unsupported(config.name.clone())),
+        }
+    }
+}
+
+impl Connector for AnyConnector {
+    fn max_batch(&self) -> usize {
+        match self {
+            Self::Shopify(c) => c.max_batch(),
+            Self::Sandbox(c) => c.max_batch(),
+        }
+    }
+
+    async fn find_by_sku(
+        &self,
+        skus: &[String],
+    ) -> Result<HashMap<String, FoundItem>, ConnectorError> {
+        match self {
+            Self::Shopify(c) => c.find_by_sku(skus).await,
+            Self::Sandbox(c) => c.find_by_sku(skus).await,
+        }
+    }
+
+    async fn create_product(
+        &self,
+        product: &ProductToList,
+    ) -> Result<Vec<FoundItem>, ConnectorError> {
+        match self {
+            Self::Shopify(c) => c.create_product(product).await,
+            Self::Sandbox(c) => c.create_product(product).await,
+        }
+    }
+
+    async fn set_quantities(
+        &self,
+        sets: &[QuantitySet],
+        key: &str,
+        reference: &str,
+    ) -> Result<Vec<SetOutcome>, ConnectorError> {
+        match self {
+            Self::Shopify(c) => c.set_quantities(sets, key, reference).await,
+            Self::Sandbox(c) => c.set_quantities(sets, key, reference).await,
+        }
+    }
+
+    async fn read_quantities(
+        &self,
+        items: &[String],
+    ) -> Result<HashMap<String, i64>, ConnectorError> {
+        match self {
+            Self::Shopify(c) => c.read_quantities(items).await,
+            Self::Sandbox(c) => c.read_quantities(items).await,
+        }
+    }
+}

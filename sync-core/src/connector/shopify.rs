@@ -1,0 +1,678 @@
+//! Shopify over its GraphQL Admin API (pinned version), the only place that
+//! knows Shopify's protocol: the cost bucket, THROTTLED, `@idempotent`,
+//! `changeFromQuantity`, and userErrors mapped back to the items they name.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{Connector, ConnectorError, FoundItem, ProductToList, QuantitySet, SetOutcome};
+
+pub const API_VERSION: &str = "2026-10";
+/// Shopify limits input arrays to 250 items.
+const MAX_BATCH: usize = 250;
+/// SKUs looked up per productVariants search (keeps the query cost small).
+const SKUS_PER_SEARCH: usize = 50;
+const ITEMS_PER_READ: usize = 100;
+const THROTTLE_RETRIES: usize = 8;
+
+/// What is stored for a Shopify channel (the token is stored apart, encrypted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShopifySettings {
+    pub shop_domain: String,
+    /// `https://{shop_domain}` unless pointed elsewhere (tests).
+    pub api_base_url: String,
+    pub api_version: String,
+    pub location_id: String,
+    pub location_name: String,
+}
+
+impl ShopifySettings {
+    fn endpoint(&self) -> String {
+        format!(
+            "{}/admin/api/{}/graphql.json",
+            self.api_base_url.trim_end_matches('/'),
+            self.api_version
+        )
+    }
+}
+
+/// Our picture of the shop's leaky bucket, refreshed from every answer.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    maximum: f64,
+    available: f64,
+    restore_rate: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn wait_for(&self, cost: f64) -> Duration {
+        let now_available = (self.available + self.restore_rate * self.at.elapsed().as_secs_f64())
+            .min(self.maximum);
+        if now_available >= cost || self.restore_rate <= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64((cost - now_available) / self.restore_rate)
+        }
+    }
+
+    fn spend(&mut self, cost: f64) {
+        let now_available = (self.available + self.restore_rate * self.at.elapsed().as_secs_f64())
+            .min(self.maximum);
+        self.available = now_available - cost;
+        self.at = Instant::now();
+    }
+}
+
+pub struct ShopifyConnector {
+    settings: ShopifySettings,
+    token: String,
+    http: reqwest::Client,
+    bucket: Mutex<Option<Bucket>>,
+}
+
+impl std::fmt::Debug for ShopifyConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShopifyConnector")
+            .field("shop", &self.settings.shop_domain)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A location in the shop, for choosing where the channel's stock lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShopLocation {
+    pub id: String,
+    pub name: String,
+}
+
+impl ShopifyConnector {
+    pub fn new(settings: ShopifySettings, token: String) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(concat!("Tillbridge/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Self {
+            settings,
+            token,
+            http,
+            bucket: Mutex::new(None),
+        }
+    }
+
+    /// The shop's locations; also proves the domain and token work.
+    pub async fn locations(
+        base_url: &str,
+        api_version: &str,
+        token: &str,
+    ) -> Result<Vec<ShopLocation>, ConnectorError> {
+        let probe = Self::new(
+            ShopifySettings {
+                shop_domain: String::new(),
+                api_base_url: base_url.to_owned(),
+                api_version: api_version.to_owned(),
+                location_id: String::new(),
+                location_name: String::new(),
+            },
+            token.to_owned(),
+        );
+        let data = probe
+            .graphql(
+                "query Locations { locations(first: 100) { nodes { id name isActive } } }",
+                json!({}),
+                102.0,
+            )
+            .await?;
+        Ok(data["locations"]["nodes"]
+            .as_array()
+            .map(|nodes| {
+                nodes
+                    .iter()
+                    .filter(|n| n["isActive"].as_bool().unwrap_or(true))
+                    .filter_map(|n| {
+                        Some(ShopLocation {
+                            id: n["id"].as_str()?.to_owned(),
+                            name: n["name"].as_str()?.to_owned(),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    fn bucket_wait(&self, cost: f64) -> Duration {
+        let guard = self.bucket.lock().unwrap_or_else(|p| p.into_inner());
+        guard.map_or(Duration::ZERO, |b| b.wait_for(cost))
+    }
+
+    fn bucket_spend(&self, cost: f64) {
+        let mut guard = self.bucket.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(b) = guard.as_mut() {
+            b.spend(cost);
+        }
+    }
+
+    fn bucket_update(&self, extensions: &Value) {
+        let status = &extensions["cost"]["throttleStatus"];
+        let (Some(maximum), Some(available), Some(restore_rate)) = (
+            status["maximumAvailable"].as_f64(),
+            status["currentlyAvailable"].as_f64(),
+            status["restoreRate"].as_f64(),
+        ) else {
+            return;
+        };
+        let mut guard = self.bucket.lock().unwrap_or_else(|p| p.into_inner());
+        *guard = Some(Bucket {
+            maximum,
+            available,
+            restore_rate,
+            at: Instant::now(),
+        });
+    }
+
+    /// One GraphQL call, paced to the bucket; THROTTLED answers wait and retry.
+    async fn graphql(
+        &self,
+        query: &str,
+        variables: Value,
+        expected_cost: f64,
+    ) -> Result<Value, ConnectorError> {
+        let body = json!({ "query": query, "variables": variables });
+        for _ in 0..THROTTLE_RETRIES {
+            let wait = self.bucket_wait(expected_cost);
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            self.bucket_spend(expected_cost);
+            let response = self
+                .http
+                .post(self.settings.endpoint())
+                .header("X-Shopify-Access-Token", &self.token)
+                .json(&body)
+                .send()
+                .await
+                .map_err(|e| ConnectorError::Transient(describe_reqwest(&e)))?;
+            let status = response.status();
+            if status == reqwest::StatusCode::UNAUTHORIZED
+                || status == reqwest::StatusCode::FORBIDDEN
+            {
+                return Err(ConnectorError::Unauthorized(format!(
+                    "HTTP {status} from {}",
+                    self.settings.shop_domain
+                )));
+            }
+            if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                let retry_after = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .map_or(Duration::from_secs(2), Duration::from_secs_f64);
+                return Err(ConnectorError::RateLimited { retry_after });
+            }
+            if status.is_server_error() {
+                return Err(ConnectorError::Transient(format!("HTTP {status}")));
+            }
+            let text = response
+                .text()
+                .await
+                .map_err(|e| ConnectorError::Transient(describe_reqwest(&e)))?;
+            if !status.is_success() {
+                return Err(ConnectorError::Permanent(format!(
+                    "HTTP {status}: {}",
+                    excerpt(&text)
+                )));
+            }
+            let answer: Value = serde_json::from_str(&text)
+                .map_err(|_| ConnectorError::Transient(format!("not JSON: {}", excerpt(&text))))?;
+            self.bucket_update(&answer["extensions"]);
+            if let Some(errors) = answer["errors"].as_array().filter(|e| !e.is_empty()) {
+                if errors
+                    .iter()
+                    .any(|e| e["extensions"]["code"] == "THROTTLED")
+                {
+                    let requested = answer["extensions"]["cost"]["requestedQueryCost"]
+                        .as_f64()
+                        .unwrap_or(expected_cost);
+                    let wait = self.bucket_wait(requested).max(Duration::from_millis(100));
+                    tracing::debug!(
+                        wait_ms = wait.as_millis() as u64,
+                        "Shopify throttled; waiting for the bucket"
+                    );
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                let messages: Vec<&str> = errors
+                    .iter()
+                    .filter_map(|e| e["message"].as_str())
+                    .collect();
+                return Err(ConnectorError::Permanent(messages.join("; ")));
+            }
+            return Ok(answer["data"].clone());
+        }
+        Err(ConnectorError::RateLimited {
+            retry_after: Duration::from_secs(1),
+        })
+    }
+
+    fn found_from_variant(&self, node: &Value) -> Option<FoundItem> {
+        let level = &node["inventoryItem"]["inventoryLevel"];
+        let quantity = level["quantities"]
+            .as_array()
+            .and_then(|qs| qs.iter().find(|q| q["name"] == "available"))
+            .and_then(|q| q["quantity"].as_i64());
+        Some(FoundItem {
+            sku: node["sku"].as_str()?.to_owned(),
+            product_id: node["product"]["id"].as_str()?.to_owned(),
+            variant_id: node["id"].as_str()?.to_owned(),
+            inventory_item_id: node["inventoryItem"]["id"].as_str()?.to_owned(),
+            quantity,
+        })
+    }
+
+    /// Stocks an item at the channel's location (needed before setting it).
+    async fn activate(&self, inventory_item_id: &str) -> Result<(), ConnectorError> {
+        let data = self
+            .graphql(
+                "mutation Activate($item: ID!, $location: ID!) {
+                   inventoryActivate(inventoryItemId: $item, locationId: $location) { inventoryLevel { id } userErrors { field message } }
+                 }",
+                json!({ "item": inventory_item_id, "location": self.settings.location_id }),
+                10.0,
+            )
+            .await?;
+        match data["inventoryActivate"]["userErrors"]
+            .as_array()
+            .and_then(|e| e.first())
+        {
+            Some(e) => Err(ConnectorError::Permanent(
+                e["message"]
+                    .as_str()
+                    .unwrap_or("inventoryActivate failed")
+                    .to_owned(),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    async fn set_once(
+        &self,
+        sets: &[QuantitySet],
+        key: &str,
+        reference: &str,
+    ) -> Result<Vec<(usize, String, String)>, ConnectorError> {
+        let quantities: Vec<Value> = sets
+            .iter()
+            .map(|s| {
+                json!({
+                    "inventoryItemId": s.inventory_item_id,
+                    "locationId": self.settings.location_id,
+                    "quantity": s.quantity,
+                    "changeFromQuantity": s.change_from,
+                })
+            })
+            .collect();
+        // The key is a hex digest, so it embeds safely as a literal.
+        let query = format!(
+            "mutation SetQuantities($input: InventorySetQuantitiesInput!) {{
+               inventorySetQuantities(input: $input) @idempotent(key: \"{key}\") {{
+                 inventoryAdjustmentGroup {{ id }}
+                 userErrors {{ field message code }}
+               }}
+             }}"
+        );
+        let variables = json!({ "input": {
+            "name": "available",
+            "reason": "correction",
+            "referenceDocumentUri": reference,
+            "quantities": quantities,
+        }});
+        let data = self.graphql(&query, variables, 11.0).await?;
+        let errors = data["inventorySetQuantities"]["userErrors"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let mut by_index = Vec::new();
+        for e in &errors {
+            let code = e["code"].as_str().unwrap_or("UNKNOWN").to_owned();
+            let message = e["message"].as_str().unwrap_or_default().to_owned();
+            // field = ["input", "quantities", "<index>", ...]
+            let index = e["field"]
+                .as_array()
+                .and_then(|f| f.iter().skip_while(|p| *p != "quantities").nth(1))
+                .and_then(|p| {
+                    p.as_str()
+                        .and_then(|s| s.parse::<usize>().ok())
+                        .or_else(|| p.as_u64().map(|n| n as usize))
+                });
+            match index {
+                Some(i) if i < sets.len() => by_index.push((i, code, message)),
+                _ => return Err(ConnectorError::Permanent(format!("{code}: {message}"))),
+            }
+        }
+        Ok(by_index)
+    }
+}
+
+fn describe_reqwest(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".into()
+    } else if e.is_connect() {
+        "cannot connect".into()
+    } else {
+        format!("request failed: {e}")
+    }
+}
+
+fn excerpt(text: &str) -> String {
+    text.chars().take(300).collect()
+}
+
+/// A search term matching one SKU exactly, quoted for Shopify's search syntax.
+fn sku_term(sku: &str) -> String {
+    format!("sku:\"{}\"", sku.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn price_string(minor: i64, digits: u32) -> String {
+    if digits == 0 {
+        return minor.to_string();
+    }
+    let scale = 10_i64.pow(digits);
+    format!(
+        "{}.{:0width$}",
+        minor / scale,
+        (minor % scale).abs(),
+        width = digits as usize
+    )
+}
+
+impl Connector for ShopifyConnector {
+    fn max_batch(&self) -> usize {
+        MAX_BATCH
+    }
+
+    async fn find_by_sku(
+        &self,
+        skus: &[String],
+    ) -> Result<HashMap<String, FoundItem>, ConnectorError> {
+        let mut found = HashMap::new();
+        for chunk in skus.chunks(SKUS_PER_SEARCH) {
+            let search = chunk
+                .iter()
+                .map(|s| sku_term(s))
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            let data = self
+                .graphql(
+                    "query FindVariants($query: String!, $location: ID!) {
+                       productVariants(first: 100, query: $query) {
+                         nodes { id sku product { id }
+                           inventoryItem { id inventoryLevel(locationId: $location) { quantities(names: [\"available\"]) { name quantity } } } }
+                       }
+                     }",
+                    json!({ "query": search, "location": self.settings.location_id }),
+                    400.0,
+                )
+                .await?;
+            for node in data["productVariants"]["nodes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                // Shopify's search is fuzzy; keep exact SKU matches only.
+                if let Some(item) = self
+                    .found_from_variant(node)
+                    .filter(|i| chunk.contains(&i.sku))
+                {
+                    found.insert(item.sku.clone(), item);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    async fn create_product(
+        &self,
+        product: &ProductToList,
+    ) -> Result<Vec<FoundItem>, ConnectorError> {
+        let (option_names, default_option) = if product.option_names.is_empty() {
+            (vec!["Title".to_owned()], true)
+        } else {
+            (product.option_names.clone(), false)
+        };
+        let mut option_values: Vec<Vec<String>> = vec![Vec::new(); option_names.len()];
+        let variants: Vec<Value> = product
+            .variants
+            .iter()
+            .map(|v| {
+                let values = if default_option { vec!["Default Title".to_owned()] } else { v.option_values.clone() };
+                for (i, value) in values.iter().enumerate() {
+                    if let Some(list) = option_values.get_mut(i)
+                        && !list.contains(value)
+                    {
+                        list.push(value.clone());
+                    }
+                }
+                let mut variant = json!({
+                    "optionValues": option_names.iter().zip(&values).map(|(o, v)| json!({"optionName": o, "name": v})).collect::<Vec<_>>(),
+                    "price": price_string(v.price.minor, v.price.currency.minor_digits()),
+                    "inventoryItem": { "sku": v.sku, "tracked": true },
+                    "inventoryQuantities": [{ "locationId": self.settings.location_id, "name": "available", "quantity": v.quantity }],
+                });
+                if let Some(barcode) = &v.barcode {
+                    variant["barcode"] = json!(barcode);
+                }
+                if let Some(grams) = v.weight_grams {
+                    variant["inventoryItem"]["measurement"] = json!({ "weight": { "value": grams as f64, "unit": "GRAMS" } });
+                }
+                variant
+            })
+            .collect();
+        let input = json!({
+            "title": product.name,
+            "descriptionHtml": product.description,
+            "vendor": product.brand,
+            "productType": product.category,
+            "status": if product.active { "ACTIVE" } else { "DRAFT" },
+            "productOptions": option_names.iter().zip(&option_values).map(|(name, values)| json!({
+                "name": name, "values": values.iter().map(|v| json!({"name": v})).collect::<Vec<_>>()
+            })).collect::<Vec<_>>(),
+            "variants": variants,
+        });
+        let data = self
+            .graphql(
+                "mutation CreateProduct($input: ProductSetInput!) {
+                   productSet(input: $input, synchronous: true) {
+                     product { id variants(first: 250) { nodes { id sku inventoryItem { id } } } }
+                     userErrors { field message code }
+                   }
+                 }",
+                json!({ "input": input }),
+                300.0,
+            )
+            .await?;
+        let payload = &data["productSet"];
+        if let Some(errors) = payload["userErrors"].as_array().filter(|e| !e.is_empty()) {
+            let messages: Vec<&str> = errors
+                .iter()
+                .filter_map(|e| e["message"].as_str())
+                .collect();
+            return Err(ConnectorError::Permanent(format!(
+                "productSet refused {:?}: {}",
+                product.name,
+                messages.join("; ")
+            )));
+        }
+        let product_id = payload["product"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        Ok(payload["product"]["variants"]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|n| {
+                let sku = n["sku"].as_str()?.to_owned();
+                let quantity = product
+                    .variants
+                    .iter()
+                    .find(|v| v.sku == sku)
+                    .map(|v| v.quantity);
+                Some(FoundItem {
+                    sku,
+                    product_id: product_id.clone(),
+                    variant_id: n["id"].as_str()?.to_owned(),
+                    inventory_item_id: n["inventoryItem"]["id"].as_str()?.to_owned(),
+                    quantity,
+                })
+            })
+            .collect())
+    }
+
+    async fn set_quantities(
+        &self,
+        sets: &[QuantitySet],
+        key: &str,
+        reference: &str,
+    ) -> Result<Vec<SetOutcome>, ConnectorError> {
+        let mut outcomes: Vec<Option<SetOutcome>> = vec![None; sets.len()];
+        let mut remaining: Vec<usize> = (0..sets.len()).collect();
+        let mut activated = false;
+        // Shopify applies all of a call or none of it: items it names in
+        // userErrors are set aside and the rest sent again (under a new key).
+        for round in 0..4 {
+            if remaining.is_empty() {
+                break;
+            }
+            let batch: Vec<QuantitySet> = remaining.iter().map(|&i| sets[i].clone()).collect();
+            let round_key = if round == 0 {
+                key.to_owned()
+            } else {
+                format!("{key}-r{round}")
+            };
+            let errors = self.set_once(&batch, &round_key, reference).await?;
+            if errors.is_empty() {
+                for &i in &remaining {
+                    outcomes[i] = Some(SetOutcome::Applied);
+                }
+                remaining.clear();
+                break;
+            }
+            let mut stale = Vec::new();
+            let mut not_stocked = Vec::new();
+            let mut failed_positions = std::collections::HashSet::new();
+            for (pos, code, message) in errors {
+                failed_positions.insert(pos);
+                let i = remaining[pos];
+                match code.as_str() {
+                    "CHANGE_FROM_QUANTITY_STALE" => stale.push(i),
+                    "ITEM_NOT_STOCKED_AT_LOCATION" if !activated => not_stocked.push(i),
+                    _ => outcomes[i] = Some(SetOutcome::Rejected { code, message }),
+                }
+            }
+            if !stale.is_empty() {
+                let ids: Vec<String> = stale
+                    .iter()
+                    .map(|&i| sets[i].inventory_item_id.clone())
+                    .collect();
+                let current = self.read_quantities(&ids).await?;
+                for &i in &stale {
+                    outcomes[i] = Some(SetOutcome::Stale {
+                        current: current.get(&sets[i].inventory_item_id).copied(),
+                    });
+                }
+            }
+            for &i in &not_stocked {
+                self.activate(&sets[i].inventory_item_id).await?;
+            }
+            activated = activated || !not_stocked.is_empty();
+            remaining = remaining
+                .iter()
+                .enumerate()
+                .filter(|(pos, i)| !failed_positions.contains(pos) || not_stocked.contains(i))
+                .map(|(_, &i)| i)
+                .collect();
+        }
+        Ok(outcomes
+            .into_iter()
+            .map(|o| {
+                o.unwrap_or(SetOutcome::Rejected {
+                    code: "NOT_SENT".into(),
+                    message: "gave up after repeated errors in its batch".into(),
+                })
+            })
+            .collect())
+    }
+
+    async fn read_quantities(
+        &self,
+        items: &[String],
+    ) -> Result<HashMap<String, i64>, ConnectorError> {
+        let mut out = HashMap::new();
+        for chunk in items.chunks(ITEMS_PER_READ) {
+            let data = self
+                .graphql(
+                    "query ReadLevels($ids: [ID!]!, $location: ID!) {
+                       nodes(ids: $ids) { ... on InventoryItem { id inventoryLevel(locationId: $location) {
+                         quantities(names: [\"available\"]) { name quantity } } } }
+                     }",
+                    json!({ "ids": chunk, "location": self.settings.location_id }),
+                    (chunk.len() * 3) as f64,
+                )
+                .await?;
+            for node in data["nodes"].as_array().into_iter().flatten() {
+                let Some(id) = node["id"].as_str() else {
+                    continue;
+                };
+                let quantity = node["inventoryLevel"]["quantities"]
+                    .as_array()
+                    .and_then(|qs| qs.iter().find(|q| q["name"] == "available"))
+                    .and_then(|q| q["quantity"].as_i64());
+                if let Some(q) = quantity {
+                    out.insert(id.to_owned(), q);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sku_terms_are_quoted_and_escaped() {
+        assert_eq!(sku_term("TEE-1"), "sku:\"TEE-1\"");
+        assert_eq!(sku_term("A\"B"), "sku:\"A\\\"B\"");
+    }
+
+    #[test]
+    fn prices_are_decimal_strings() {
+        assert_eq!(price_string(1250, 2), "12.50");
+        assert_eq!(price_string(5, 2), "0.05");
+        assert_eq!(price_string(500, 0), "500");
+    }
+
+    #[test]
+    fn the_bucket_says_how_long_to_wait_for_a_cost() {
+        let b = Bucket {
+            maximum: 2000.0,
+            available: 5.0,
+            restore_rate: 100.0,
+            at: Instant::now(),
+        };
+        let wait = b.wait_for(15.0);
+        assert!(
+            wait > Duration::from_millis(90) && wait <= Duration::from_millis(100),
+            "{wait:?}"
+        );
+        assert_eq!(b.wait_for(5.0), Duration::ZERO);
+    }
+}

@@ -1,0 +1,381 @@
+//! Sync History: runs and the item events inside them, and conflicts.
+
+use super::{Storage, on_pool};
+use crate::Result;
+use crate::domain::{ChannelId, ProductId, Timestamp, VariantId};
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    sqlx::Type,
+)]
+#[serde(transparent)]
+#[sqlx(transparent)]
+pub struct RunId(i64);
+
+impl RunId {
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for RunId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunKind {
+    Auto,
+    Standard,
+    Force,
+    SyncAll,
+}
+
+impl RunKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunKind::Auto => "auto",
+            RunKind::Standard => "standard",
+            RunKind::Force => "force",
+            RunKind::SyncAll => "sync_all",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunTrigger {
+    StockChange,
+    Schedule,
+    Button,
+    Cli,
+    Api,
+}
+
+impl RunTrigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunTrigger::StockChange => "stock_change",
+            RunTrigger::Schedule => "schedule",
+            RunTrigger::Button => "button",
+            RunTrigger::Cli => "cli",
+            RunTrigger::Api => "api",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventResult {
+    Succeeded,
+    Failed,
+    Skipped,
+}
+
+impl EventResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventResult::Succeeded => "succeeded",
+            EventResult::Failed => "failed",
+            EventResult::Skipped => "skipped",
+        }
+    }
+}
+
+/// One item's line in the Sync History.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEvent {
+    pub product_id: Option<ProductId>,
+    pub variant_id: Option<VariantId>,
+    /// What changed, e.g. "quantity", "link", "create product".
+    pub action: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub result: EventResult,
+    pub error: Option<String>,
+    pub attempt: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EventRow {
+    pub id: i64,
+    pub run_id: Option<RunId>,
+    pub channel_id: Option<ChannelId>,
+    pub variant_id: Option<VariantId>,
+    pub action: String,
+    pub before_value: Option<String>,
+    pub after_value: Option<String>,
+    pub result: String,
+    pub error: Option<String>,
+    pub attempt: i64,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RunRow {
+    pub id: RunId,
+    pub channel_id: Option<ChannelId>,
+    pub kind: String,
+    pub trigger: String,
+    pub actor_label: String,
+    pub status: String,
+    pub started_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+    pub items_total: i64,
+    pub items_succeeded: i64,
+    pub items_failed: i64,
+    pub log: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictKind {
+    SkuElsewhere,
+    UnknownSku,
+    PushRejected,
+    ChangedInChannel,
+}
+
+impl ConflictKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConflictKind::SkuElsewhere => "sku_elsewhere",
+            ConflictKind::UnknownSku => "unknown_sku",
+            ConflictKind::PushRejected => "push_rejected",
+            ConflictKind::ChangedInChannel => "changed_in_channel",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewConflict {
+    pub kind: ConflictKind,
+    pub product_id: Option<ProductId>,
+    pub variant_id: Option<VariantId>,
+    pub sku: Option<String>,
+    pub external_id: Option<String>,
+    pub ours: String,
+    pub theirs: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ConflictRow {
+    pub id: i64,
+    pub channel_id: ChannelId,
+    pub kind: String,
+    pub variant_id: Option<VariantId>,
+    pub sku: Option<String>,
+    pub ours: String,
+    pub theirs: String,
+    pub detail: String,
+    pub status: String,
+    pub created_at: Timestamp,
+}
+
+impl Storage {
+    pub async fn start_run(
+        &self,
+        channel: Option<ChannelId>,
+        kind: RunKind,
+        trigger: RunTrigger,
+        actor: &str,
+    ) -> Result<RunId> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "INSERT INTO sync_runs (channel_id, kind, trigger, actor_label, status, started_at)
+                 VALUES ($1, $2, $3, $4, 'running', $5) RETURNING id",
+            )
+            .bind(channel)
+            .bind(kind.as_str())
+            .bind(trigger.as_str())
+            .bind(actor)
+            .bind(Timestamp::now())
+            .fetch_one(pool)
+            .await
+        })?)
+    }
+
+    /// Closes a run with its counts; its status follows from them.
+    pub async fn finish_run(
+        &self,
+        run: RunId,
+        succeeded: i64,
+        failed: i64,
+        log: &str,
+    ) -> Result<()> {
+        let status = match (succeeded, failed) {
+            (_, 0) => "succeeded",
+            (0, _) => "failed",
+            _ => "partially_failed",
+        };
+        on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE sync_runs SET status = $2, finished_at = $3, items_total = $4 + $5, items_succeeded = $4,
+                     items_failed = $5, log = $6 WHERE id = $1",
+            )
+            .bind(run)
+            .bind(status)
+            .bind(Timestamp::now())
+            .bind(succeeded)
+            .bind(failed)
+            .bind(log)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Runs left `running` by a process that died are marked interrupted.
+    pub async fn mark_interrupted_runs(&self, older_than: Timestamp) -> Result<u64> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE sync_runs SET status = 'interrupted', finished_at = $2,
+                     log = log || 'Interrupted: Tillbridge stopped before this run finished; its work was queued again.'
+                 WHERE status = 'running' AND started_at < $1",
+            )
+            .bind(older_than)
+            .bind(Timestamp::now())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?)
+    }
+
+    pub async fn record_events(
+        &self,
+        run: Option<RunId>,
+        channel: Option<ChannelId>,
+        actor: &str,
+        events: &[NewEvent],
+    ) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let now = Timestamp::now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for e in events {
+                sqlx::query(
+                    "INSERT INTO sync_events (run_id, channel_id, product_id, variant_id, action, before_value, after_value,
+                         result, error, attempt, actor_label, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                )
+                .bind(run)
+                .bind(channel)
+                .bind(e.product_id)
+                .bind(e.variant_id)
+                .bind(&e.action)
+                .bind(&e.before)
+                .bind(&e.after)
+                .bind(e.result.as_str())
+                .bind(&e.error)
+                .bind(e.attempt)
+                .bind(actor)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The newest events, optionally of one channel and one result.
+    pub async fn recent_events(
+        &self,
+        channel: Option<ChannelId>,
+        result: Option<EventResult>,
+        limit: i64,
+    ) -> Result<Vec<EventRow>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, run_id, channel_id, variant_id, action, before_value, after_value, result, error, attempt, created_at
+                 FROM sync_events
+                 WHERE ($1 IS NULL OR channel_id = $1) AND ($2 IS NULL OR result = $2)
+                 ORDER BY id DESC LIMIT $3",
+            )
+            .bind(channel)
+            .bind(result.map(EventResult::as_str))
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
+    pub async fn recent_runs(&self, channel: Option<ChannelId>, limit: i64) -> Result<Vec<RunRow>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, channel_id, kind, trigger, actor_label, status, started_at, finished_at, items_total,
+                        items_succeeded, items_failed, log
+                 FROM sync_runs WHERE ($1 IS NULL OR channel_id = $1) ORDER BY id DESC LIMIT $2",
+            )
+            .bind(channel)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
+    /// Opens a conflict, or refreshes the open one for the same item and kind.
+    pub async fn open_conflict(&self, channel: ChannelId, c: &NewConflict) -> Result<()> {
+        let now = Timestamp::now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let updated = sqlx::query(
+                "UPDATE conflicts SET ours = $4, theirs = $5, detail = $6, created_at = $7
+                 WHERE channel_id = $1 AND kind = $2 AND status = 'open' AND COALESCE(sku, '') = COALESCE($3, '')",
+            )
+            .bind(channel)
+            .bind(c.kind.as_str())
+            .bind(&c.sku)
+            .bind(&c.ours)
+            .bind(&c.theirs)
+            .bind(&c.detail)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if updated == 0 {
+                sqlx::query(
+                    "INSERT INTO conflicts (channel_id, kind, product_id, variant_id, sku, external_id, ours, theirs, detail, created_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(channel)
+                .bind(c.kind.as_str())
+                .bind(c.product_id)
+                .bind(c.variant_id)
+                .bind(&c.sku)
+                .bind(&c.external_id)
+                .bind(&c.ours)
+                .bind(&c.theirs)
+                .bind(&c.detail)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn open_conflicts(&self, channel: Option<ChannelId>) -> Result<Vec<ConflictRow>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, channel_id, kind, variant_id, sku, ours, theirs, detail, status, created_at
+                 FROM conflicts WHERE status = 'open' AND ($1 IS NULL OR channel_id = $1) ORDER BY id",
+            )
+            .bind(channel)
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+}

@@ -1,0 +1,171 @@
+//! Channel listings: our variant ↔ the channel's ids, and the quantity last
+//! pushed to and last seen in the channel.
+
+use std::collections::HashMap;
+
+use super::{Storage, on_pool};
+use crate::Result;
+use crate::domain::{ChannelId, ProductId, Timestamp, VariantId};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Listing {
+    pub variant_id: VariantId,
+    pub external_product_id: Option<String>,
+    pub external_variant_id: Option<String>,
+    pub external_inventory_item_id: Option<String>,
+    pub last_pushed_quantity: Option<i64>,
+    pub last_seen_quantity: Option<i64>,
+    pub last_pushed_at: Option<Timestamp>,
+}
+
+/// A link to record: which channel item a variant is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewListing {
+    pub variant_id: VariantId,
+    pub external_product_id: String,
+    pub external_variant_id: String,
+    pub external_inventory_item_id: String,
+    pub seen_quantity: Option<i64>,
+}
+
+/// What a push did to one listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PushedQuantity {
+    pub variant_id: VariantId,
+    pub quantity: i64,
+}
+
+/// One variant as a connector needs it to push: our data and its listing.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PushTarget {
+    pub variant_id: VariantId,
+    pub product_id: ProductId,
+    pub sku: String,
+    pub product_name: String,
+    #[sqlx(flatten)]
+    pub listing: ListingIds,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ListingIds {
+    pub external_product_id: Option<String>,
+    pub external_variant_id: Option<String>,
+    pub external_inventory_item_id: Option<String>,
+    pub last_seen_quantity: Option<i64>,
+}
+
+impl Storage {
+    pub async fn listings(&self, channel: ChannelId) -> Result<Vec<Listing>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT variant_id, external_product_id, external_variant_id, external_inventory_item_id,
+                        last_pushed_quantity, last_seen_quantity, last_pushed_at
+                 FROM channel_listings WHERE channel_id = $1 ORDER BY variant_id",
+            )
+            .bind(channel)
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
+    /// The variants to push with their listings (if linked yet).
+    pub async fn push_targets(
+        &self,
+        channel: ChannelId,
+        variants: &[VariantId],
+    ) -> Result<HashMap<VariantId, PushTarget>> {
+        let mut out = HashMap::with_capacity(variants.len());
+        for chunk in variants.chunks(500) {
+            let list = (2..2 + chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT v.id AS variant_id, v.product_id, v.sku, p.name AS product_name,
+                        l.external_product_id, l.external_variant_id, l.external_inventory_item_id, l.last_seen_quantity
+                 FROM variants v JOIN products p ON p.id = v.product_id
+                 LEFT JOIN channel_listings l ON l.variant_id = v.id AND l.channel_id = $1
+                 WHERE v.id IN ({list})"
+            );
+            let rows: Vec<PushTarget> = on_pool!(self, pool => {
+                let mut q = sqlx::query_as(&sql).bind(channel);
+                for v in chunk {
+                    q = q.bind(*v);
+                }
+                q.fetch_all(pool).await
+            })?;
+            out.extend(rows.into_iter().map(|t| (t.variant_id, t)));
+        }
+        Ok(out)
+    }
+
+    pub async fn save_listings(&self, channel: ChannelId, listings: &[NewListing]) -> Result<()> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for l in listings {
+                sqlx::query(
+                    "INSERT INTO channel_listings (channel_id, variant_id, external_product_id, external_variant_id,
+                         external_inventory_item_id, last_seen_quantity)
+                     VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (channel_id, variant_id) DO UPDATE SET
+                         external_product_id = excluded.external_product_id,
+                         external_variant_id = excluded.external_variant_id,
+                         external_inventory_item_id = excluded.external_inventory_item_id,
+                         last_seen_quantity = excluded.last_seen_quantity",
+                )
+                .bind(channel)
+                .bind(l.variant_id)
+                .bind(&l.external_product_id)
+                .bind(&l.external_variant_id)
+                .bind(&l.external_inventory_item_id)
+                .bind(l.seen_quantity)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Records quantities the channel confirmed: pushed and now seen there.
+    pub async fn record_pushed(&self, channel: ChannelId, pushed: &[PushedQuantity]) -> Result<()> {
+        let now = Timestamp::now();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for p in pushed {
+                sqlx::query(
+                    "UPDATE channel_listings SET last_pushed_quantity = $3, last_seen_quantity = $3, last_pushed_at = $4
+                     WHERE channel_id = $1 AND variant_id = $2",
+                )
+                .bind(channel)
+                .bind(p.variant_id)
+                .bind(p.quantity)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query("UPDATE channels SET last_push_at = $2 WHERE id = $1").bind(channel).bind(now).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Records the quantity read in the channel (it moved behind our back).
+    pub async fn record_seen(
+        &self,
+        channel: ChannelId,
+        variant: VariantId,
+        quantity: i64,
+    ) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE channel_listings SET last_seen_quantity = $3 WHERE channel_id = $1 AND variant_id = $2")
+                .bind(channel)
+                .bind(variant)
+                .bind(quantity)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+}

@@ -1,0 +1,224 @@
+//! The outbox: one row per (channel, variant) whose quantity must be pushed.
+//! Rows are enqueued in the same transaction as the change that causes
+//! them, bumped (version + 1) by later changes, claimed under a lease, and
+//! completed only if their version did not move since the claim.
+
+use super::{Engine, Storage, on_pool};
+use crate::Result;
+use crate::domain::{ChannelId, ProductId, Timestamp, VariantId};
+
+/// Enqueue-or-bump for the variants a SELECT yields as (channel_id, variant_id).
+/// A row that is done or dead becomes pending again at once; one pending or
+/// in flight keeps its schedule and only gains a version.
+pub(crate) fn upsert_sql(select: &str, now_param: &str) -> String {
+    format!(
+        "INSERT INTO outbox (channel_id, variant_id, kind, version, state, attempts, available_at, enqueued_at, updated_at)
+         SELECT q.channel_id, q.variant_id, 'quantity', 1, 'pending', 0, {now_param}, {now_param}, {now_param} FROM ({select}) q
+         ON CONFLICT (channel_id, variant_id, kind) DO UPDATE SET
+             version = outbox.version + 1,
+             state = CASE WHEN outbox.state = 'in_flight' THEN 'in_flight' ELSE 'pending' END,
+             attempts = CASE WHEN outbox.state IN ('done', 'dead') THEN 0 ELSE outbox.attempts END,
+             available_at = CASE WHEN outbox.state IN ('done', 'dead') THEN excluded.available_at ELSE outbox.available_at END,
+             updated_at = excluded.updated_at"
+    )
+}
+
+/// The channels where a change to `variant` at `outlet` may move the balance:
+/// the product has Auto Sync on, sells on the channel, and the outlet counts.
+pub(crate) const AFFECTED_BY_MOVEMENT: &str = "
+    SELECT co.channel_id, v.id AS variant_id
+    FROM variants v
+    JOIN products p ON p.id = v.product_id
+    JOIN channel_outlets co ON co.outlet_id = $2
+    LEFT JOIN channel_products cp ON cp.channel_id = co.channel_id AND cp.product_id = p.id
+    WHERE v.id = $1 AND p.auto_sync = TRUE AND p.deleted_at IS NULL AND (cp.sell_online IS NULL OR cp.sell_online = TRUE)";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct ClaimedRow {
+    pub id: i64,
+    pub channel_id: ChannelId,
+    pub variant_id: VariantId,
+    pub version: i64,
+    pub attempts: i64,
+}
+
+/// How a claimed row ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowOutcome {
+    /// Pushed; done unless it was bumped meanwhile.
+    Pushed,
+    /// A transient failure: try again at `retry_at`.
+    RetryAt { retry_at: Timestamp, error: String },
+    /// A permanent failure: dead until the next change revives it.
+    Dead { error: String },
+}
+
+impl Storage {
+    /// Queues a quantity push of every variant of `products` to every channel
+    /// the product sells on (Auto Sync was just turned on for them).
+    pub async fn enqueue_products(&self, products: &[ProductId]) -> Result<u64> {
+        let mut total = 0;
+        for chunk in products.chunks(500) {
+            let list = (2..2 + chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let select = format!(
+                "SELECT c.id AS channel_id, v.id AS variant_id
+                 FROM variants v JOIN products p ON p.id = v.product_id CROSS JOIN channels c
+                 LEFT JOIN channel_products cp ON cp.channel_id = c.id AND cp.product_id = p.id
+                 WHERE p.id IN ({list}) AND p.auto_sync = TRUE AND (cp.sell_online IS NULL OR cp.sell_online = TRUE)"
+            );
+            let sql = upsert_sql(&select, "$1");
+            total += on_pool!(self, pool => {
+                let mut q = sqlx::query(&sql).bind(Timestamp::now());
+                for p in chunk {
+                    q = q.bind(*p);
+                }
+                q.execute(pool).await.map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(total)
+    }
+
+    /// Queues a push of every Auto Sync variant to `channel` (a full sync).
+    pub async fn enqueue_channel(&self, channel: ChannelId) -> Result<u64> {
+        let select = "SELECT $2 AS channel_id, v.id AS variant_id
+             FROM variants v JOIN products p ON p.id = v.product_id
+             LEFT JOIN channel_products cp ON cp.channel_id = $2 AND cp.product_id = p.id
+             WHERE p.auto_sync = TRUE AND p.deleted_at IS NULL AND (cp.sell_online IS NULL OR cp.sell_online = TRUE)";
+        let sql = upsert_sql(select, "$1");
+        Ok(on_pool!(self, pool => {
+            sqlx::query(&sql).bind(Timestamp::now()).bind(channel).execute(pool).await.map(|r| r.rows_affected())
+        })?)
+    }
+
+    /// Claims up to `limit` due rows of `channel` for `worker` until `lease_until`.
+    /// Rows whose lease ran out (a crashed worker) are due again.
+    pub async fn claim_outbox(
+        &self,
+        channel: ChannelId,
+        worker: &str,
+        limit: i64,
+        lease_until: Timestamp,
+    ) -> Result<Vec<ClaimedRow>> {
+        let now = Timestamp::now();
+        // PostgreSQL: several processes claim at once; SKIP LOCKED keeps them apart.
+        let lock = match self.engine() {
+            Engine::Postgres => "FOR UPDATE SKIP LOCKED",
+            Engine::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE outbox SET state = 'in_flight', lease_owner = $2, lease_until = $3, attempts = attempts + 1, updated_at = $4
+             WHERE id IN (
+                 SELECT id FROM outbox
+                 WHERE channel_id = $1 AND kind = 'quantity'
+                   AND ((state = 'pending' AND available_at <= $4) OR (state = 'in_flight' AND lease_until < $4))
+                 ORDER BY available_at, id
+                 LIMIT $5 {lock}
+             )
+             RETURNING id, channel_id, variant_id, version, attempts"
+        );
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(channel)
+                .bind(worker)
+                .bind(lease_until)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+        })?)
+    }
+
+    /// Ends claimed rows. Fenced on the worker's lease: a row whose lease was
+    /// lost is left to its new owner. Returns how many rows were still ours.
+    pub async fn finish_outbox(
+        &self,
+        worker: &str,
+        rows: &[(ClaimedRow, RowOutcome)],
+    ) -> Result<u64> {
+        let now = Timestamp::now();
+        let mut ours = 0;
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for (row, outcome) in rows {
+                let (state_if_same, available_at, error) = match outcome {
+                    RowOutcome::Pushed => ("done", now, None),
+                    RowOutcome::RetryAt { retry_at, error } => ("pending", *retry_at, Some(error.as_str())),
+                    RowOutcome::Dead { error } => ("dead", now, Some(error.as_str())),
+                };
+                // A row bumped since the claim has newer work: pending now, attempts afresh.
+                let done = sqlx::query(
+                    "UPDATE outbox SET
+                         state = CASE WHEN version = $3 THEN $4 ELSE 'pending' END,
+                         available_at = CASE WHEN version = $3 THEN $5 ELSE $6 END,
+                         attempts = CASE WHEN version = $3 THEN attempts ELSE 0 END,
+                         last_error = $7, lease_owner = NULL, lease_until = NULL, updated_at = $6
+                     WHERE id = $1 AND lease_owner = $2 AND state = 'in_flight'",
+                )
+                .bind(row.id)
+                .bind(worker)
+                .bind(row.version)
+                .bind(state_if_same)
+                .bind(available_at)
+                .bind(now)
+                .bind(error)
+                .execute(&mut *tx)
+                .await?;
+                ours += done.rows_affected();
+            }
+            tx.commit().await?;
+        });
+        Ok(ours)
+    }
+
+    /// Gives back every row `worker` holds (graceful shutdown).
+    pub async fn release_outbox(&self, worker: &str) -> Result<u64> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE outbox SET state = 'pending', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
+                     lease_owner = NULL, lease_until = NULL
+                 WHERE lease_owner = $1 AND state = 'in_flight'",
+            )
+            .bind(worker)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?)
+    }
+
+    /// On SQLite one process owns all work: rows in flight at start-up were
+    /// left by a crash and are due again now.
+    pub async fn recover_outbox_after_crash(&self) -> Result<u64> {
+        if self.engine() != Engine::Sqlite {
+            return Ok(0);
+        }
+        Ok(on_pool!(self, pool => {
+            sqlx::query("UPDATE outbox SET state = 'pending', lease_owner = NULL, lease_until = NULL WHERE state = 'in_flight'")
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?)
+    }
+
+    /// Rows of `channel` waiting to be pushed (pending or in flight).
+    pub async fn pending_pushes(&self, channel: ChannelId) -> Result<i64> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE channel_id = $1 AND state IN ('pending', 'in_flight')")
+                .bind(channel)
+                .fetch_one(pool)
+                .await
+        })?)
+    }
+
+    /// When the next pending row of `channel` falls due, if any.
+    pub async fn next_due(&self, channel: ChannelId) -> Result<Option<Timestamp>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT MIN(available_at) FROM outbox WHERE channel_id = $1 AND state = 'pending'")
+                .bind(channel)
+                .fetch_one(pool)
+                .await
+        })?)
+    }
+}

@@ -1,0 +1,141 @@
+//! Runs one worker per channel inside `tillbridge serve`, wakes them when
+//! stock changes, and on shutdown lets each finish its batch and give back
+//! whatever it still holds.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use super::worker::ChannelWorker;
+use crate::connector::AnyConnector;
+use crate::domain::ChannelId;
+use crate::storage::Storage;
+use crate::vault::Vault;
+
+/// How often idle workers look for work other processes may have queued.
+const POLL: Duration = Duration::from_millis(200);
+const CHANNEL_REFRESH: Duration = Duration::from_secs(2);
+
+pub struct SyncEngine {
+    notify: Arc<Notify>,
+    stop: watch::Sender<bool>,
+    supervisor: JoinHandle<()>,
+}
+
+impl SyncEngine {
+    pub fn start(storage: Storage, vault: Vault, worker_id: String) -> Self {
+        let notify = Arc::new(Notify::new());
+        let (stop, stopped) = watch::channel(false);
+        let supervisor = tokio::spawn(supervise(
+            storage,
+            vault,
+            worker_id,
+            notify.clone(),
+            stopped,
+        ));
+        Self {
+            notify,
+            stop,
+            supervisor,
+        }
+    }
+
+    /// Wakes idle workers: stock changed and the outbox has new rows.
+    pub fn notify(&self) {
+        self.notify.notify_waiters();
+    }
+
+    pub fn notifier(&self) -> Arc<Notify> {
+        self.notify.clone()
+    }
+
+    /// Stops every worker after its current batch and releases its claims.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.supervisor.await;
+    }
+}
+
+async fn supervise(
+    storage: Storage,
+    vault: Vault,
+    worker_id: String,
+    notify: Arc<Notify>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut workers: HashMap<ChannelId, JoinHandle<()>> = HashMap::new();
+    loop {
+        match storage.channel_configs().await {
+            Ok(configs) => {
+                for config in configs {
+                    if workers.get(&config.id).is_some_and(|h| !h.is_finished()) {
+                        continue;
+                    }
+                    match AnyConnector::for_channel(&storage, &vault, &config) {
+                        Ok(connector) => {
+                            let worker = ChannelWorker::new(
+                                storage.clone(),
+                                config.id,
+                                connector,
+                                worker_id.clone(),
+                            );
+                            let handle =
+                                tokio::spawn(drive(worker, notify.clone(), stopped.clone()));
+                            workers.insert(config.id, handle);
+                        }
+                        Err(e) => {
+                            tracing::warn!(channel = %config.name, error = %e, "cannot drive this channel yet")
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read the channels"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(CHANNEL_REFRESH) => {}
+            _ = stopped.changed() => break,
+        }
+    }
+    for (_, handle) in workers {
+        let _ = handle.await;
+    }
+    match storage.release_outbox(&worker_id).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(rows = n, "released claimed pushes for other workers"),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not release claimed pushes; their leases will expire")
+        }
+    }
+}
+
+async fn drive(
+    worker: ChannelWorker<AnyConnector>,
+    notify: Arc<Notify>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        if *stopped.borrow() {
+            break;
+        }
+        // Register interest before claiming, so a change committed meanwhile still wakes us.
+        let woken = notify.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        match worker.run_once().await {
+            Ok(report) if report.claimed > 0 => continue,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(channel = %worker.channel(), error = %e, "sync batch failed; retrying shortly");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+        tokio::select! {
+            _ = woken => {}
+            _ = tokio::time::sleep(POLL) => {}
+            _ = stopped.changed() => break,
+        }
+    }
+}

@@ -1,0 +1,629 @@
+//! One channel's worker: claims due outbox rows, links or creates the
+//! channel's items, computes balances at push time, pushes them in the
+//! channel's largest batch, and records every item in the Sync History.
+
+use std::collections::{HashMap, HashSet};
+
+use sha2::{Digest, Sha256};
+
+use super::backoff::retry_delay;
+use crate::Result;
+use crate::connector::{
+    Connector, ConnectorError, FoundItem, ProductToList, QuantitySet, SetOutcome, VariantToList,
+};
+use crate::domain::{ChannelId, Money, ProductId, Timestamp, VariantId};
+use crate::storage::{
+    ClaimedRow, ConflictKind, EventResult, NewConflict, NewEvent, NewListing, PushTarget,
+    PushedQuantity, RowOutcome, RunKind, RunTrigger, Storage,
+};
+
+/// How long a claim holds before another worker may take the row over.
+const LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+/// Compare-and-set rounds per batch when the channel's figures keep moving.
+const STALE_ROUNDS: usize = 3;
+const ACTOR: &str = "Tillbridge";
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BatchReport {
+    pub claimed: usize,
+    pub pushed: usize,
+    pub failed: usize,
+    pub retrying: usize,
+}
+
+pub struct ChannelWorker<C> {
+    storage: Storage,
+    channel: ChannelId,
+    connector: C,
+    worker_id: String,
+}
+
+/// Per-batch bookkeeping while a batch is worked through.
+struct Batch {
+    rows: HashMap<VariantId, ClaimedRow>,
+    outcomes: HashMap<VariantId, RowOutcome>,
+    events: Vec<NewEvent>,
+    pushed: Vec<PushedQuantity>,
+    conflicts: Vec<NewConflict>,
+}
+
+impl Batch {
+    fn event(
+        &mut self,
+        t: &PushTarget,
+        action: &str,
+        before: Option<i64>,
+        after: Option<i64>,
+        result: EventResult,
+        error: Option<String>,
+    ) {
+        let attempt = self.rows.get(&t.variant_id).map_or(1, |r| r.attempts);
+        self.events.push(NewEvent {
+            product_id: Some(t.product_id),
+            variant_id: Some(t.variant_id),
+            action: action.to_owned(),
+            before: before.map(|q| q.to_string()),
+            after: after.map(|q| q.to_string()),
+            result,
+            error,
+            attempt,
+        });
+    }
+
+    /// Ends a row on a connector failure: retry later, or dead if hopeless.
+    fn fail(&mut self, t: &PushTarget, error: &ConnectorError, quantity: Option<i64>) {
+        let attempts = self.rows.get(&t.variant_id).map_or(1, |r| r.attempts);
+        let message = error.to_string();
+        self.event(
+            t,
+            "quantity",
+            t.listing.last_seen_quantity,
+            quantity,
+            EventResult::Failed,
+            Some(message.clone()),
+        );
+        let outcome = if error.is_retryable() {
+            let delay = match error {
+                ConnectorError::RateLimited { retry_after } => *retry_after,
+                ConnectorError::Unauthorized(_) => std::time::Duration::from_secs(60),
+                _ => retry_delay(attempts, rand::random::<f64>()),
+            };
+            let retry_at = Timestamp::from(
+                chrono::Utc::now() + chrono::TimeDelta::from_std(delay).unwrap_or(LEASE),
+            );
+            RowOutcome::RetryAt {
+                retry_at,
+                error: message,
+            }
+        } else {
+            RowOutcome::Dead { error: message }
+        };
+        self.outcomes.insert(t.variant_id, outcome);
+    }
+
+    fn reject(
+        &mut self,
+        t: &PushTarget,
+        kind: ConflictKind,
+        message: String,
+        theirs: String,
+        quantity: Option<i64>,
+    ) {
+        self.event(
+            t,
+            "quantity",
+            t.listing.last_seen_quantity,
+            quantity,
+            EventResult::Failed,
+            Some(message.clone()),
+        );
+        self.conflicts.push(NewConflict {
+            kind,
+            product_id: Some(t.product_id),
+            variant_id: Some(t.variant_id),
+            sku: Some(t.sku.clone()),
+            external_id: t.listing.external_inventory_item_id.clone(),
+            ours: quantity.map_or_else(|| t.sku.clone(), |q| format!("quantity {q}")),
+            theirs,
+            detail: message.clone(),
+        });
+        self.outcomes
+            .insert(t.variant_id, RowOutcome::Dead { error: message });
+    }
+}
+
+impl<C: Connector> ChannelWorker<C> {
+    pub fn new(storage: Storage, channel: ChannelId, connector: C, worker_id: String) -> Self {
+        Self {
+            storage,
+            channel,
+            connector,
+            worker_id,
+        }
+    }
+
+    pub fn channel(&self) -> ChannelId {
+        self.channel
+    }
+
+    /// Claims and pushes one batch; `claimed == 0` means there was nothing due.
+    pub async fn run_once(&self) -> Result<BatchReport> {
+        let lease_until = Timestamp::from(chrono::Utc::now() + LEASE);
+        let rows = self
+            .storage
+            .claim_outbox(
+                self.channel,
+                &self.worker_id,
+                self.connector.max_batch() as i64,
+                lease_until,
+            )
+            .await?;
+        if rows.is_empty() {
+            return Ok(BatchReport::default());
+        }
+        let run = self
+            .storage
+            .start_run(
+                Some(self.channel),
+                RunKind::Auto,
+                RunTrigger::StockChange,
+                ACTOR,
+            )
+            .await?;
+        let reference = format!("gid://tillbridge/SyncRun/{run}");
+        let ids: Vec<VariantId> = rows.iter().map(|r| r.variant_id).collect();
+        let mut targets = self.storage.push_targets(self.channel, &ids).await?;
+        let mut batch = Batch {
+            rows: rows.iter().map(|r| (r.variant_id, *r)).collect(),
+            outcomes: HashMap::new(),
+            events: Vec::new(),
+            pushed: Vec::new(),
+            conflicts: Vec::new(),
+        };
+        for row in &rows {
+            if !targets.contains_key(&row.variant_id) {
+                // The variant was deleted after the change was queued.
+                batch.outcomes.insert(row.variant_id, RowOutcome::Pushed);
+            }
+        }
+        let balances = self.storage.balances(self.channel, &ids).await?;
+        self.link_missing(&mut targets, &balances, &mut batch)
+            .await?;
+        self.push(&mut targets, &balances, &rows, &reference, &mut batch)
+            .await?;
+
+        self.storage
+            .record_pushed(self.channel, &batch.pushed)
+            .await?;
+        for c in &batch.conflicts {
+            self.storage.open_conflict(self.channel, c).await?;
+        }
+        self.storage
+            .record_events(Some(run), Some(self.channel), ACTOR, &batch.events)
+            .await?;
+        let finished: Vec<(ClaimedRow, RowOutcome)> = rows
+            .iter()
+            .map(|r| {
+                let outcome = batch
+                    .outcomes
+                    .remove(&r.variant_id)
+                    .unwrap_or(RowOutcome::RetryAt {
+                        retry_at: Timestamp::now(),
+                        error: "not pushed in this batch".into(),
+                    });
+                (*r, outcome)
+            })
+            .collect();
+        let report = BatchReport {
+            claimed: rows.len(),
+            pushed: finished
+                .iter()
+                .filter(|(_, o)| *o == RowOutcome::Pushed)
+                .count(),
+            failed: finished
+                .iter()
+                .filter(|(_, o)| matches!(o, RowOutcome::Dead { .. }))
+                .count(),
+            retrying: finished
+                .iter()
+                .filter(|(_, o)| matches!(o, RowOutcome::RetryAt { .. }))
+                .count(),
+        };
+        let still_ours = self
+            .storage
+            .finish_outbox(&self.worker_id, &finished)
+            .await?;
+        if still_ours < finished.len() as u64 {
+            tracing::warn!(channel = %self.channel, lost = finished.len() as u64 - still_ours, "lost the lease on some pushes");
+        }
+        let log = format!(
+            "{} quantities pushed, {} failed, {} to retry",
+            report.pushed, report.failed, report.retrying
+        );
+        let failed = (report.failed + report.retrying) as i64;
+        self.storage
+            .finish_run(run, report.pushed as i64, failed, &log)
+            .await?;
+        Ok(report)
+    }
+
+    /// Links unlinked variants by SKU, creating products the channel lacks.
+    async fn link_missing(
+        &self,
+        targets: &mut HashMap<VariantId, PushTarget>,
+        balances: &HashMap<VariantId, i64>,
+        batch: &mut Batch,
+    ) -> Result<()> {
+        let unlinked: Vec<PushTarget> = targets
+            .values()
+            .filter(|t| {
+                t.listing.external_inventory_item_id.is_none()
+                    && !batch.outcomes.contains_key(&t.variant_id)
+            })
+            .cloned()
+            .collect();
+        if unlinked.is_empty() {
+            return Ok(());
+        }
+        let skus: Vec<String> = unlinked.iter().map(|t| t.sku.clone()).collect();
+        let found = match self.connector.find_by_sku(&skus).await {
+            Ok(found) => found,
+            Err(e) => {
+                for t in &unlinked {
+                    batch.fail(t, &e, None);
+                }
+                return Ok(());
+            }
+        };
+        // Which of our products each channel product is already linked to.
+        let linked_products: HashMap<String, ProductId> = self
+            .storage
+            .listings(self.channel)
+            .await?
+            .into_iter()
+            .filter_map(|l| Some((l.external_product_id?, l.variant_id)))
+            .filter_map(|(ext, v)| targets.get(&v).map(|t| (ext, t.product_id)))
+            .collect();
+        let mut links = Vec::new();
+        let mut to_create: HashSet<ProductId> = HashSet::new();
+        for t in &unlinked {
+            match found.get(&t.sku) {
+                Some(item) => match linked_products.get(&item.product_id) {
+                    Some(owner) if *owner != t.product_id => batch.reject(
+                        t,
+                        ConflictKind::SkuElsewhere,
+                        format!(
+                            "SKU {} belongs to another product in the channel; not overwritten",
+                            t.sku
+                        ),
+                        item.product_id.clone(),
+                        None,
+                    ),
+                    _ => links.push(listing_for(t.variant_id, item)),
+                },
+                None => {
+                    to_create.insert(t.product_id);
+                }
+            }
+        }
+        for product_id in to_create {
+            let Some(product) = self.storage.get_product(product_id).await? else {
+                continue;
+            };
+            let mut variants = Vec::new();
+            for v in &product.variants {
+                let Some(price) = v.price() else { continue };
+                let quantity = match balances.get(&v.id) {
+                    Some(q) => *q,
+                    None => self
+                        .storage
+                        .balances(self.channel, &[v.id])
+                        .await?
+                        .get(&v.id)
+                        .copied()
+                        .unwrap_or(0),
+                };
+                variants.push(VariantToList {
+                    variant_id: v.id,
+                    sku: v.sku.clone(),
+                    barcode: v.barcode.clone(),
+                    option_values: v.option_values().into_iter().map(str::to_owned).collect(),
+                    price: Money::new(price.minor, price.currency),
+                    weight_grams: v.weight_grams,
+                    quantity,
+                });
+            }
+            let listing = ProductToList {
+                product_id,
+                name: product.name.clone(),
+                description: product.description.clone(),
+                brand: product.brand.clone(),
+                category: product.category.clone(),
+                active: product.active,
+                option_names: product
+                    .option_names()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+                variants,
+            };
+            let in_batch: Vec<PushTarget> = unlinked
+                .iter()
+                .filter(|t| t.product_id == product_id)
+                .cloned()
+                .collect();
+            match self.connector.create_product(&listing).await {
+                Ok(created) => {
+                    for item in &created {
+                        if let Some(v) = listing.variants.iter().find(|v| v.sku == item.sku) {
+                            links.push(listing_for(v.variant_id, item));
+                        }
+                    }
+                    if let Some(t) = in_batch.first() {
+                        batch.event(
+                            t,
+                            "create product",
+                            None,
+                            None,
+                            EventResult::Succeeded,
+                            None,
+                        );
+                    }
+                }
+                Err(e) if e.is_retryable() => in_batch.iter().for_each(|t| batch.fail(t, &e, None)),
+                Err(e) => {
+                    for t in &in_batch {
+                        batch.reject(
+                            t,
+                            ConflictKind::PushRejected,
+                            e.to_string(),
+                            "not created".into(),
+                            None,
+                        );
+                    }
+                }
+            }
+        }
+        self.storage.save_listings(self.channel, &links).await?;
+        for link in links {
+            if let Some(t) = targets.get_mut(&link.variant_id) {
+                t.listing.external_product_id = Some(link.external_product_id);
+                t.listing.external_variant_id = Some(link.external_variant_id);
+                t.listing.external_inventory_item_id = Some(link.external_inventory_item_id);
+                t.listing.last_seen_quantity = link.seen_quantity;
+            }
+        }
+        Ok(())
+    }
+
+    /// Pushes balances with compare-and-set, re-reading figures that moved.
+    async fn push(
+        &self,
+        targets: &mut HashMap<VariantId, PushTarget>,
+        balances: &HashMap<VariantId, i64>,
+        rows: &[ClaimedRow],
+        reference: &str,
+        batch: &mut Batch,
+    ) -> Result<()> {
+        let mut pending: Vec<VariantId> = rows
+            .iter()
+            .map(|r| r.variant_id)
+            .filter(|v| !batch.outcomes.contains_key(v))
+            .filter(|v| {
+                targets
+                    .get(v)
+                    .is_some_and(|t| t.listing.external_inventory_item_id.is_some())
+            })
+            .collect();
+        for round in 0..STALE_ROUNDS {
+            // Figures the channel already shows need no call.
+            pending.retain(|v| {
+                let (Some(t), Some(q)) = (targets.get(v), balances.get(v)) else {
+                    return true;
+                };
+                if t.listing.last_seen_quantity == Some(*q) {
+                    batch.outcomes.insert(*v, RowOutcome::Pushed);
+                    false
+                } else {
+                    true
+                }
+            });
+            if pending.is_empty() {
+                break;
+            }
+            let sets: Vec<QuantitySet> = pending
+                .iter()
+                .filter_map(|v| {
+                    let t = targets.get(v)?;
+                    Some(QuantitySet {
+                        inventory_item_id: t.listing.external_inventory_item_id.clone()?,
+                        quantity: balances.get(v).copied().unwrap_or(0),
+                        change_from: t.listing.last_seen_quantity,
+                    })
+                })
+                .collect();
+            let key = idempotency_key(self.channel, rows, &sets, round);
+            let results = match self.connector.set_quantities(&sets, &key, reference).await {
+                Ok(r) => r,
+                Err(e) => {
+                    for (v, s) in pending.iter().zip(&sets) {
+                        if let Some(t) = targets.get(v) {
+                            batch.fail(t, &e, Some(s.quantity));
+                        }
+                    }
+                    return Ok(());
+                }
+            };
+            let mut again = Vec::new();
+            for ((v, set), result) in pending.iter().zip(&sets).zip(results) {
+                let Some(t) = targets.get_mut(v) else {
+                    continue;
+                };
+                match result {
+                    SetOutcome::Applied => {
+                        batch.event(
+                            t,
+                            "quantity",
+                            t.listing.last_seen_quantity,
+                            Some(set.quantity),
+                            EventResult::Succeeded,
+                            None,
+                        );
+                        batch.pushed.push(PushedQuantity {
+                            variant_id: *v,
+                            quantity: set.quantity,
+                        });
+                        batch.outcomes.insert(*v, RowOutcome::Pushed);
+                    }
+                    SetOutcome::Stale { current } if current == Some(set.quantity) => {
+                        // Already what we want (an earlier attempt landed after all).
+                        batch.pushed.push(PushedQuantity {
+                            variant_id: *v,
+                            quantity: set.quantity,
+                        });
+                        batch.outcomes.insert(*v, RowOutcome::Pushed);
+                    }
+                    SetOutcome::Stale { current } => {
+                        let message = format!(
+                            "the channel's quantity moved from {} to {} behind Tillbridge's back; pushing again from the fresh figure",
+                            show(t.listing.last_seen_quantity),
+                            show(current)
+                        );
+                        batch.event(
+                            t,
+                            "quantity",
+                            t.listing.last_seen_quantity,
+                            current,
+                            EventResult::Skipped,
+                            Some(message.clone()),
+                        );
+                        batch.conflicts.push(NewConflict {
+                            kind: ConflictKind::ChangedInChannel,
+                            product_id: Some(t.product_id),
+                            variant_id: Some(t.variant_id),
+                            sku: Some(t.sku.clone()),
+                            external_id: t.listing.external_inventory_item_id.clone(),
+                            ours: show(t.listing.last_seen_quantity),
+                            theirs: show(current),
+                            detail: message,
+                        });
+                        if let Some(c) = current {
+                            self.storage.record_seen(self.channel, *v, c).await?;
+                        }
+                        t.listing.last_seen_quantity = current;
+                        again.push(*v);
+                    }
+                    SetOutcome::Rejected { code, message } => {
+                        let text = format!("{code}: {message}");
+                        let theirs = code.clone();
+                        let target = t.clone();
+                        batch.reject(
+                            &target,
+                            ConflictKind::PushRejected,
+                            text,
+                            theirs,
+                            Some(set.quantity),
+                        );
+                    }
+                }
+            }
+            pending = again;
+        }
+        for v in pending {
+            if let Some(t) = targets.get(&v) {
+                let e = ConnectorError::Transient(
+                    "the channel's figure kept changing during the push".into(),
+                );
+                batch.fail(t, &e, balances.get(&v).copied());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn show(q: Option<i64>) -> String {
+    q.map_or_else(|| "unknown".into(), |q| q.to_string())
+}
+
+fn listing_for(variant_id: VariantId, item: &FoundItem) -> NewListing {
+    NewListing {
+        variant_id,
+        external_product_id: item.product_id.clone(),
+        external_variant_id: item.variant_id.clone(),
+        external_inventory_item_id: item.inventory_item_id.clone(),
+        seen_quantity: item.quantity,
+    }
+}
+
+/// The same claim (rows at their versions) sending the same figures gets the
+/// same key, so a retried call is applied once; anything newer gets a new one.
+fn idempotency_key(
+    channel: ChannelId,
+    rows: &[ClaimedRow],
+    sets: &[QuantitySet],
+    round: usize,
+) -> String {
+    let mut h = Sha256::new();
+    h.update(format!("tillbridge:{channel}:{round}").as_bytes());
+    let mut versions: Vec<(i64, i64)> = rows.iter().map(|r| (r.id, r.version)).collect();
+    versions.sort_unstable();
+    for (id, version) in versions {
+        h.update(format!("|{id}@{version}").as_bytes());
+    }
+    for s in sets {
+        h.update(
+            format!(
+                "|{}={}<{:?}",
+                s.inventory_item_id, s.quantity, s.change_from
+            )
+            .as_bytes(),
+        );
+    }
+    hex::encode(h.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, version: i64) -> ClaimedRow {
+        ClaimedRow {
+            id,
+            channel_id: ChannelId::new(1),
+            variant_id: VariantId::new(id),
+            version,
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn idempotency_keys_change_with_versions_and_figures_only() {
+        let sets = vec![QuantitySet {
+            inventory_item_id: "a".into(),
+            quantity: 3,
+            change_from: Some(5),
+        }];
+        let k = idempotency_key(ChannelId::new(1), &[row(1, 1), row(2, 4)], &sets, 0);
+        assert_eq!(
+            k,
+            idempotency_key(ChannelId::new(1), &[row(2, 4), row(1, 1)], &sets, 0),
+            "order does not matter"
+        );
+        assert_ne!(
+            k,
+            idempotency_key(ChannelId::new(1), &[row(1, 2), row(2, 4)], &sets, 0),
+            "a newer version"
+        );
+        let other = vec![QuantitySet {
+            inventory_item_id: "a".into(),
+            quantity: 2,
+            change_from: Some(5),
+        }];
+        assert_ne!(
+            k,
+            idempotency_key(ChannelId::new(1), &[row(1, 1), row(2, 4)], &other, 0),
+            "another figure"
+        );
+        assert_eq!(k.len(), 64);
+    }
+}
