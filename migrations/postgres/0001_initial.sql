@@ -199,7 +199,7 @@ CREATE TABLE outbox (
     attempts     BIGINT NOT NULL DEFAULT 0,
     available_at TIMESTAMPTZ NOT NULL,
     lease_owner  TEXT,
-    lease_until  TEXT,
+    lease_until  TIMESTAMPTZ,
     last_error   TEXT,
     enqueued_at  TIMESTAMPTZ NOT NULL,
     updated_at   TIMESTAMPTZ NOT NULL,

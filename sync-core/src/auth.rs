@@ -15,16 +15,10 @@ const TOKEN_PREFIX: &str = "tb_";
 pub fn validate_password(password: &str) -> Result<(), DomainError> {
     let n = password.chars().count();
     if n < 8 {
-        return Err(DomainError::new(
-            "password",
-            "a password needs at least 8 characters",
-        ));
+        return Err(DomainError::new("password", "a password needs at least 8 characters"));
     }
     if n > 1024 {
-        return Err(DomainError::new(
-            "password",
-            "a password is at most 1024 characters",
-        ));
+        return Err(DomainError::new("password", "a password is at most 1024 characters"));
     }
     Ok(())
 }
@@ -39,11 +33,7 @@ pub fn hash_password(password: &str) -> Result<String> {
 
 /// Whether `password` matches `hash`; a malformed hash never matches.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
 /// A freshly made token: shown to its owner once, stored only as a hash.
@@ -97,9 +87,7 @@ impl Storage {
 
     pub async fn issue_api_token(&self, name: &str, role: Role) -> Result<IssuedToken> {
         let secret = new_token_secret();
-        let token = self
-            .create_api_token(name, &hash_token(&secret), role)
-            .await?;
+        let token = self.create_api_token(name, &hash_token(&secret), role).await?;
         Ok(IssuedToken { token, secret })
     }
 

@@ -150,16 +150,9 @@ pub enum SetupError {
 }
 
 impl AnyConnector {
-    pub fn for_channel(
-        storage: &Storage,
-        vault: &Vault,
-        config: &ChannelConfig,
-    ) -> Result<Self, SetupError> {
+    pub fn for_channel(storage: &Storage, vault: &Vault, config: &ChannelConfig) -> Result<Self, SetupError> {
         match ChannelKind::parse(&config.kind) {
-            Ok(ChannelKind::Sandbox) => Ok(Self::Sandbox(SandboxConnector::new(
-                storage.clone(),
-                config.id,
-            ))),
+            Ok(ChannelKind::Sandbox) => Ok(Self::Sandbox(SandboxConnector::new(storage.clone(), config.id))),
             Ok(ChannelKind::Shopify) => {
                 let sealed = config
                     .credentials
@@ -186,20 +179,14 @@ impl Connector for AnyConnector {
         }
     }
 
-    async fn find_by_sku(
-        &self,
-        skus: &[String],
-    ) -> Result<HashMap<String, FoundItem>, ConnectorError> {
+    async fn find_by_sku(&self, skus: &[String]) -> Result<HashMap<String, FoundItem>, ConnectorError> {
         match self {
             Self::Shopify(c) => c.find_by_sku(skus).await,
             Self::Sandbox(c) => c.find_by_sku(skus).await,
         }
     }
 
-    async fn create_product(
-        &self,
-        product: &ProductToList,
-    ) -> Result<Vec<FoundItem>, ConnectorError> {
+    async fn create_product(&self, product: &ProductToList) -> Result<Vec<FoundItem>, ConnectorError> {
         match self {
             Self::Shopify(c) => c.create_product(product).await,
             Self::Sandbox(c) => c.create_product(product).await,
@@ -218,10 +205,7 @@ impl Connector for AnyConnector {
         }
     }
 
-    async fn read_quantities(
-        &self,
-        items: &[String],
-    ) -> Result<HashMap<String, i64>, ConnectorError> {
+    async fn read_quantities(&self, items: &[String]) -> Result<HashMap<String, i64>, ConnectorError> {
         match self {
             Self::Shopify(c) => c.read_quantities(items).await,
             Self::Sandbox(c) => c.read_quantities(items).await,

@@ -3,8 +3,7 @@
 //! an owner account. Deterministic, so screenshots and tests agree.
 
 use crate::domain::{
-    Actor, Barcode, ChannelKind, Currency, DomainError, Money, MovementReason, OutletCode, Role,
-    Sku, StockChange,
+    Actor, Barcode, ChannelKind, Currency, DomainError, Money, MovementReason, OutletCode, Role, Sku, StockChange,
 };
 use crate::storage::{NewChannel, NewMovement, NewProduct, NewVariant};
 use crate::{Error, Result, Storage};
@@ -53,13 +52,7 @@ const CATEGORIES: &[Category] = &[
     Category {
         name: "T-Shirts",
         code: "TEE",
-        nouns: &[
-            "Crew Tee",
-            "Pocket Tee",
-            "V-Neck Tee",
-            "Henley",
-            "Long Sleeve Tee",
-        ],
+        nouns: &["Crew Tee", "Pocket Tee", "V-Neck Tee", "Henley", "Long Sleeve Tee"],
         options: &[
             ("Size", &["S", "M", "L", "XL", "XXL", "XS"]),
             ("Colour", &["Black", "White", "Navy"]),
@@ -86,13 +79,7 @@ const CATEGORIES: &[Category] = &[
     Category {
         name: "Footwear",
         code: "SHO",
-        nouns: &[
-            "Runner",
-            "Court Sneaker",
-            "Trail Shoe",
-            "Chelsea Boot",
-            "Slide",
-        ],
+        nouns: &["Runner", "Court Sneaker", "Trail Shoe", "Chelsea Boot", "Slide"],
         options: &[("Size", &["8", "9", "10", "11", "7", "12"])],
         price_range: (99, 249),
         weight_grams: 900,
@@ -124,13 +111,7 @@ const CATEGORIES: &[Category] = &[
     Category {
         name: "Kitchen",
         code: "KIT",
-        nouns: &[
-            "Mug",
-            "Pour-Over Set",
-            "Travel Cup",
-            "Tea Tin",
-            "Cutting Board",
-        ],
+        nouns: &["Mug", "Pour-Over Set", "Travel Cup", "Tea Tin", "Cutting Board"],
         options: &[],
         price_range: (15, 89),
         weight_grams: 400,
@@ -155,18 +136,15 @@ const CATEGORIES: &[Category] = &[
         name: "Outdoor",
         code: "OUT",
         nouns: &["Water Bottle", "Camp Mug", "Dry Bag", "Picnic Rug"],
-        options: &[
-            ("Colour", &["Forest", "Sky", "Steel"]),
-            ("Size", &["500 ml", "1 l"]),
-        ],
+        options: &[("Colour", &["Forest", "Sky", "Steel"]), ("Size", &["500 ml", "1 l"])],
         price_range: (19, 99),
         weight_grams: 450,
     },
 ];
 
 const ADJECTIVES: &[&str] = &[
-    "Classic", "Everyday", "Coastal", "Alpine", "Heritage", "Urban", "Trail", "Studio", "Weekend",
-    "Summit", "Harbour", "Kauri", "Tussock", "Southern", "Drift", "Ridge",
+    "Classic", "Everyday", "Coastal", "Alpine", "Heritage", "Urban", "Trail", "Studio", "Weekend", "Summit", "Harbour",
+    "Kauri", "Tussock", "Southern", "Drift", "Ridge",
 ];
 const MATERIALS: &[&str] = &[
     "Merino",
@@ -188,11 +166,7 @@ const BRANDS: &[&str] = &[
     "Matai Supply",
     "Salt Road",
 ];
-const SUPPLIERS: &[&str] = &[
-    "Pacific Wholesale Ltd",
-    "Southern Cross Textiles",
-    "Bay Trading Co",
-];
+const SUPPLIERS: &[&str] = &["Pacific Wholesale Ltd", "Southern Cross Textiles", "Bay Trading Co"];
 
 /// A valid EAN-13 for the sequence number `n` (GS1 check digit).
 fn ean13(n: u64) -> String {
@@ -307,11 +281,7 @@ pub async fn load_demo(storage: &Storage) -> Result<DemoSummary> {
     ];
     let mut outlets = Vec::new();
     for (code, name) in outlet_specs {
-        outlets.push(
-            storage
-                .create_outlet(&OutletCode::parse(code)?, name)
-                .await?,
-        );
+        outlets.push(storage.create_outlet(&OutletCode::parse(code)?, name).await?);
     }
     let products = demo_products(500)?;
     storage.create_products(&products).await?;
@@ -358,9 +328,7 @@ pub async fn load_demo(storage: &Storage) -> Result<DemoSummary> {
         .await?
         .is_none()
     {
-        storage
-            .add_user(DEMO_EMAIL, DEMO_PASSWORD, Role::Owner)
-            .await?;
+        storage.add_user(DEMO_EMAIL, DEMO_PASSWORD, Role::Owner).await?;
     }
     Ok(DemoSummary {
         outlets: outlets.len(),

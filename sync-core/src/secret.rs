@@ -26,18 +26,14 @@ impl SecretKey {
                     .ok()
                     .and_then(|b| b.try_into().ok())
                     .ok_or_else(|| Error::Io {
-                        context: format!(
-                            "the secret key file {} is not 64 hex digits",
-                            path.display()
-                        ),
+                        context: format!("the secret key file {} is not 64 hex digits", path.display()),
                         source: std::io::ErrorKind::InvalidData.into(),
                     })?;
                 Ok(Self(key))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .map_err(io(format!("cannot create {}", dir.display())))?;
+                    std::fs::create_dir_all(dir).map_err(io(format!("cannot create {}", dir.display())))?;
                 }
                 let mut key = [0u8; 32];
                 rand::rngs::OsRng.fill_bytes(&mut key);
@@ -45,21 +41,14 @@ impl SecretKey {
                 options.write(true).create_new(true);
                 #[cfg(unix)]
                 std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let mut file = options.open(path).map_err(io(format!(
-                    "cannot create the secret key file {}",
-                    path.display()
-                )))?;
+                let mut file = options
+                    .open(path)
+                    .map_err(io(format!("cannot create the secret key file {}", path.display())))?;
                 file.write_all(hex::encode(key).as_bytes())
-                    .map_err(io(format!(
-                        "cannot write the secret key file {}",
-                        path.display()
-                    )))?;
+                    .map_err(io(format!("cannot write the secret key file {}", path.display())))?;
                 Ok(Self(key))
             }
-            Err(e) => Err(io(format!(
-                "cannot read the secret key file {}",
-                path.display()
-            ))(e)),
+            Err(e) => Err(io(format!("cannot read the secret key file {}", path.display()))(e)),
         }
     }
 
@@ -82,10 +71,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path)
-                .expect("exists")
-                .permissions()
-                .mode();
+            let mode = std::fs::metadata(&path).expect("exists").permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

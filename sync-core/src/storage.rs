@@ -25,22 +25,18 @@ use crate::{Error, Result};
 
 pub use balance::{BalanceExplanation, OutletFigure};
 pub use catalog::{
-    NewProduct, NewVariant, Outlet, ProductDetail, ProductFilter, ProductPage, ProductSummary,
-    VariantDetail, VariantStock,
+    NewProduct, NewVariant, Outlet, ProductDetail, ProductFilter, ProductPage, ProductSummary, VariantDetail,
+    VariantStock,
 };
 pub use channels::{ChannelConfig, ChannelSummary, NewChannel};
 pub use history::{
-    ConflictKind, ConflictRow, EventResult, EventRow, NewConflict, NewEvent, RunId, RunKind,
-    RunRow, RunTrigger,
+    ConflictKind, ConflictRow, EventResult, EventRow, NewConflict, NewEvent, RunId, RunKind, RunRow, RunTrigger,
 };
 pub use listings::{Listing, ListingIds, NewListing, PushTarget, PushedQuantity};
 pub use outbox::{ClaimedRow, RowOutcome};
 pub use sandbox::SandboxItem;
 pub use sessions::SessionRow;
-pub use stock::{
-    IdempotencyKey, MAX_MOVEMENTS_PER_REQUEST, MovementBatch, MovementInput, MovementRecord,
-    NewMovement,
-};
+pub use stock::{IdempotencyKey, MAX_MOVEMENTS_PER_REQUEST, MovementBatch, MovementInput, MovementRecord, NewMovement};
 pub use users::{ApiToken, User};
 
 /// The default database: a SQLite file beside the working directory.
@@ -99,9 +95,7 @@ impl Storage {
         if !url.starts_with("sqlite:") {
             return Err(Error::Connect {
                 url: redact_url(url),
-                source: sqlx::Error::Configuration(
-                    "DATABASE_URL must start with sqlite:// or postgres://".into(),
-                ),
+                source: sqlx::Error::Configuration("DATABASE_URL must start with sqlite:// or postgres://".into()),
             });
         }
         let options = SqliteConnectOptions::from_str(url)
@@ -111,11 +105,7 @@ impl Storage {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        if let Some(parent) = options
-            .get_filename()
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-        {
+        if let Some(parent) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|source| Error::Io {
                 context: format!("cannot create the database folder {}", parent.display()),
                 source,

@@ -6,10 +6,12 @@ mod support;
 
 use support::TestDb;
 use sync_core::domain::{
-    Actor, ChannelKind, Currency, Email, Money, MovementReason, OutletCode, ProductId, Role, Sku,
-    StockChange,
+    Actor, ChannelId, ChannelKind, Currency, Email, Money, MovementReason, OutletCode, OutletId, ProductId, Role, Sku,
+    StockChange, VariantId,
 };
-use sync_core::storage::{NewChannel, NewMovement, NewProduct, NewVariant, ProductFilter};
+use sync_core::storage::{
+    IdempotencyKey, MovementInput, NewChannel, NewMovement, NewProduct, NewVariant, ProductFilter, RowOutcome,
+};
 use sync_core::{Error, Storage};
 
 /// Declares each test once per engine.
@@ -36,6 +38,11 @@ contract!(
     sessions_round_trip_and_expire,
     channels_include_their_order_outlet,
     the_demo_store_loads_once,
+    movements_queue_one_coalesced_push_per_channel_for_auto_sync_products,
+    balances_in_sql_follow_the_channel_rules,
+    claims_are_exclusive_and_a_bumped_row_stays_pending,
+    a_retried_idempotent_batch_applies_once,
+    unknown_skus_and_outlets_are_named_and_nothing_is_written,
 );
 
 fn nzd(minor: i64) -> Money {
@@ -48,22 +55,14 @@ fn product(name: &str, skus: &[&str]) -> NewProduct {
         brand: "Tidewater".into(),
         category: "Tests".into(),
         active: true,
-        option_names: if skus.len() > 1 {
-            vec!["Size".into()]
-        } else {
-            vec![]
-        },
+        option_names: if skus.len() > 1 { vec!["Size".into()] } else { vec![] },
         variants: skus
             .iter()
             .enumerate()
             .map(|(i, sku)| NewVariant {
                 sku: Sku::parse(sku).expect("valid sku"),
                 barcode: None,
-                option_values: if skus.len() > 1 {
-                    vec![format!("S{i}")]
-                } else {
-                    vec![]
-                },
+                option_values: if skus.len() > 1 { vec![format!("S{i}")] } else { vec![] },
                 price: nzd(1999),
                 weight_grams: Some(200),
                 dimensions_mm: None,
@@ -80,16 +79,13 @@ async fn users_are_stored_with_roles_and_emails_are_unique(s: &Storage) {
         .expect("added");
     assert_eq!(user.email.as_str(), "ana@example.com");
     assert_eq!(s.get_user(user.id).await.expect("read"), Some(user.clone()));
-    let dup = s
-        .add_user("ana@example.com", "another password", Role::Viewer)
-        .await;
+    let dup = s.add_user("ana@example.com", "another password", Role::Viewer).await;
     assert!(
         matches!(dup, Err(Error::Conflict(ref m)) if m.contains("already exists")),
         "{dup:?}"
     );
     assert!(matches!(
-        s.add_user("not-an-email", "long enough pw", Role::Owner)
-            .await,
+        s.add_user("not-an-email", "long enough pw", Role::Owner).await,
         Err(Error::Invalid(_))
     ));
     assert_eq!(s.count_users().await.expect("count"), 1);
@@ -99,15 +95,10 @@ async fn sign_in_checks_the_password(s: &Storage) {
     s.add_user("owner@example.com", "correct horse", Role::Owner)
         .await
         .expect("added");
-    let ok = s
-        .authenticate("OWNER@example.com", "correct horse")
-        .await
-        .expect("ran");
+    let ok = s.authenticate("OWNER@example.com", "correct horse").await.expect("ran");
     assert_eq!(ok.map(|u| u.role), Some(Role::Owner));
     assert_eq!(
-        s.authenticate("owner@example.com", "wrong horse")
-            .await
-            .expect("ran"),
+        s.authenticate("owner@example.com", "wrong horse").await.expect("ran"),
         None
     );
     assert_eq!(
@@ -119,10 +110,7 @@ async fn sign_in_checks_the_password(s: &Storage) {
 }
 
 async fn api_tokens_are_found_by_secret_only(s: &Storage) {
-    let issued = s
-        .issue_api_token("POS", Role::Manager)
-        .await
-        .expect("issued");
+    let issued = s.issue_api_token("POS", Role::Manager).await.expect("issued");
     let found = s
         .token_for_secret(&issued.secret)
         .await
@@ -130,16 +118,8 @@ async fn api_tokens_are_found_by_secret_only(s: &Storage) {
         .expect("live token");
     assert_eq!((found.name.as_str(), found.role), ("POS", Role::Manager));
     assert!(found.last_used_at.is_some());
-    assert_eq!(
-        s.token_for_secret("tb_0000").await.expect("looked up"),
-        None
-    );
-    assert_eq!(
-        s.token_for_secret(&issued.token.name)
-            .await
-            .expect("looked up"),
-        None
-    );
+    assert_eq!(s.token_for_secret("tb_0000").await.expect("looked up"), None);
+    assert_eq!(s.token_for_secret(&issued.token.name).await.expect("looked up"), None);
 }
 
 async fn products_are_listed_by_name_with_keyset_pages(s: &Storage) {
@@ -178,8 +158,7 @@ async fn products_are_listed_by_name_with_keyset_pages(s: &Storage) {
 
 async fn search_matches_name_sku_and_barcode_and_treats_wildcards_literally(s: &Storage) {
     let mut tee = product("Merino Crew Tee", &["TEE-BLK-M", "TEE-BLK-L"]);
-    tee.variants[0].barcode =
-        Some(sync_core::domain::Barcode::parse("9400000010015").expect("valid"));
+    tee.variants[0].barcode = Some(sync_core::domain::Barcode::parse("9400000010015").expect("valid"));
     s.create_products(&[
         tee,
         product("Canvas Tote", &["BAG_01"]),
@@ -239,10 +218,7 @@ async fn a_product_batch_with_a_duplicate_sku_writes_nothing(s: &Storage) {
         .await
         .expect("listed");
     assert_eq!(
-        all.items
-            .iter()
-            .map(|p| p.name.as_str())
-            .collect::<Vec<_>>(),
+        all.items.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
         vec!["First"]
     );
     let no_variants = NewProduct {
@@ -260,17 +236,8 @@ async fn movements_update_on_hand_in_step_with_the_ledger(s: &Storage) {
         .create_outlet(&OutletCode::parse("downtown").expect("valid"), "Downtown")
         .await
         .expect("outlet");
-    let ids = s
-        .create_products(&[product("Mug", &["MUG-1"])])
-        .await
-        .expect("created");
-    let variant = s
-        .get_product(ids[0])
-        .await
-        .expect("read")
-        .expect("exists")
-        .variants[0]
-        .id;
+    let ids = s.create_products(&[product("Mug", &["MUG-1"])]).await.expect("created");
+    let variant = s.get_product(ids[0]).await.expect("read").expect("exists").variants[0].id;
     let mv = |change| NewMovement {
         variant_id: variant,
         outlet_id: outlet.id,
@@ -300,10 +267,7 @@ async fn movements_update_on_hand_in_step_with_the_ledger(s: &Storage) {
     let detail = s.get_product(ids[0]).await.expect("read").expect("exists");
     assert_eq!(detail.variants[0].stock[0].on_hand, 12);
     assert_eq!(detail.variants[0].stock[0].outlet_code, "downtown");
-    assert_eq!(
-        s.ledger_total(variant, outlet.id).await.expect("summed"),
-        12
-    );
+    assert_eq!(s.ledger_total(variant, outlet.id).await.expect("summed"), 12);
 }
 
 async fn auto_sync_toggles_persist(s: &Storage) {
@@ -311,31 +275,16 @@ async fn auto_sync_toggles_persist(s: &Storage) {
         .create_products(&[product("A", &["A-1"]), product("B", &["B-1"])])
         .await
         .expect("created");
-    assert_eq!(s.set_auto_sync(&ids, true).await.expect("set"), 2);
-    assert_eq!(
-        s.set_auto_sync(&ids, true).await.expect("set"),
-        0,
-        "already on"
-    );
-    assert!(
-        s.get_product(ids[0])
-            .await
-            .expect("read")
-            .expect("exists")
-            .auto_sync
-    );
-    assert_eq!(s.set_auto_sync(&[ids[1]], false).await.expect("set"), 1);
-    assert!(
-        !s.get_product(ids[1])
-            .await
-            .expect("read")
-            .expect("exists")
-            .auto_sync
-    );
+    assert_eq!(s.set_auto_sync(&ids, true).await.expect("set").changed, 2);
+    assert_eq!(s.set_auto_sync(&ids, true).await.expect("set").changed, 0, "already on");
+    assert!(s.get_product(ids[0]).await.expect("read").expect("exists").auto_sync);
+    assert_eq!(s.set_auto_sync(&[ids[1]], false).await.expect("set").changed, 1);
+    assert!(!s.get_product(ids[1]).await.expect("read").expect("exists").auto_sync);
     assert_eq!(
         s.set_auto_sync(&[ProductId::new(999_999)], true)
             .await
-            .expect("set"),
+            .expect("set")
+            .changed,
         0
     );
 }
@@ -344,11 +293,7 @@ async fn sessions_round_trip_and_expire(s: &Storage) {
     use sync_core::domain::Timestamp;
     let later = Timestamp::from(chrono::Utc::now() + chrono::Duration::hours(1));
     let earlier = Timestamp::from(chrono::Utc::now() - chrono::Duration::hours(1));
-    assert!(
-        s.create_session("abc", "{\"user\":1}", later)
-            .await
-            .expect("created")
-    );
+    assert!(s.create_session("abc", "{\"user\":1}", later).await.expect("created"));
     assert!(
         !s.create_session("abc", "{}", later).await.expect("ran"),
         "ids are unique"
@@ -407,27 +352,250 @@ async fn the_demo_store_loads_once(s: &Storage) {
         .await
         .expect("listed");
     assert_eq!(page.items.len(), 500);
-    assert!(
-        page.items
-            .iter()
-            .all(|p| p.variants.iter().all(|v| v.stock.len() == 3))
-    );
+    assert!(page.items.iter().all(|p| p.variants.iter().all(|v| v.stock.len() == 3)));
     let total: i64 = page.items.iter().map(|p| p.total_on_hand()).sum();
     assert!(total > 10_000, "believable stock, got {total}");
-    assert!(
-        sync_core::demo::demo_account_exists(s)
-            .await
-            .expect("checked")
-    );
+    assert!(sync_core::demo::demo_account_exists(s).await.expect("checked"));
     assert!(
         s.authenticate(sync_core::demo::DEMO_EMAIL, sync_core::demo::DEMO_PASSWORD)
             .await
             .expect("ran")
             .is_some()
     );
+    assert!(matches!(sync_core::demo::load_demo(s).await, Err(Error::Conflict(_))));
+    let _ = Email::parse("x@y.z");
+}
+
+/// Two outlets, a channel combining both, and two products (one with Auto Sync).
+async fn channel_fixture(s: &Storage) -> (ChannelId, Vec<VariantId>, [OutletId; 2]) {
+    let a = s
+        .create_outlet(&OutletCode::parse("shop").expect("valid"), "Shop")
+        .await
+        .expect("outlet");
+    let b = s
+        .create_outlet(&OutletCode::parse("depot").expect("valid"), "Depot")
+        .await
+        .expect("outlet");
+    let channel = s
+        .create_channel(&NewChannel {
+            name: "Web".into(),
+            kind: ChannelKind::Sandbox,
+            order_outlet: Some(a.id),
+            outlets: vec![b.id],
+            ..NewChannel::default()
+        })
+        .await
+        .expect("channel");
+    let ids = s
+        .create_products(&[product("Synced", &["S-1", "S-2"]), product("Manual", &["M-1"])])
+        .await
+        .expect("created");
+    s.set_auto_sync(&ids[..1], true).await.expect("auto sync on");
+    let mut variants = Vec::new();
+    for id in &ids {
+        variants.extend(
+            s.get_product(*id)
+                .await
+                .expect("read")
+                .expect("exists")
+                .variants
+                .iter()
+                .map(|v| v.id),
+        );
+    }
+    (channel, variants, [a.id, b.id])
+}
+
+fn count(variant: VariantId, outlet: OutletId, n: i64) -> NewMovement {
+    NewMovement {
+        variant_id: variant,
+        outlet_id: outlet,
+        change: StockChange::Count(n),
+        reason: MovementReason::PurchaseOrder,
+        reference: "PO-1".into(),
+        note: String::new(),
+    }
+}
+
+async fn movements_queue_one_coalesced_push_per_channel_for_auto_sync_products(s: &Storage) {
+    let (channel, v, [shop, depot]) = channel_fixture(s).await;
+    // Turning Auto Sync on queued both variants of "Synced" already.
+    assert_eq!(s.pending_pushes(channel).await.expect("count"), 2);
+    let claimed = s.claim_outbox(channel, "w1", 10, later(30)).await.expect("claimed");
+    s.finish_outbox(
+        "w1",
+        &claimed.iter().map(|r| (*r, RowOutcome::Pushed)).collect::<Vec<_>>(),
+    )
+    .await
+    .expect("done");
+    assert_eq!(s.pending_pushes(channel).await.expect("count"), 0);
+
+    let burst: Vec<NewMovement> = (1..=20)
+        .map(|n| count(v[0], if n % 2 == 0 { shop } else { depot }, n))
+        .collect();
+    s.record_movements(&Actor::System, &burst).await.expect("recorded");
+    s.record_movements(&Actor::System, &[count(v[2], shop, 9)])
+        .await
+        .expect("recorded");
+    let claimed = s.claim_outbox(channel, "w1", 10, later(30)).await.expect("claimed");
+    assert_eq!(
+        claimed.len(),
+        1,
+        "twenty changes to one SKU are one push; Manual has Auto Sync off"
+    );
+    assert_eq!(claimed[0].variant_id, v[0]);
+}
+
+async fn balances_in_sql_follow_the_channel_rules(s: &Storage) {
+    let (channel, v, [shop, depot]) = channel_fixture(s).await;
+    s.record_movements(
+        &Actor::System,
+        &[count(v[0], shop, 7), count(v[0], depot, 5), count(v[1], depot, 2)],
+    )
+    .await
+    .expect("recorded");
+    let rules_sql = |buffer: i64, pct: Option<i64>, max: Option<i64>, zero: Option<i64>| {
+        format!(
+            "UPDATE channels SET safety_buffer = {buffer}, publish_percent = {}, publish_max = {}, zero_at_or_below = {}",
+            pct.map_or("NULL".into(), |p| p.to_string()),
+            max.map_or("NULL".into(), |p| p.to_string()),
+            zero.map_or("NULL".into(), |p| p.to_string())
+        )
+    };
+    for (buffer, pct, max, zero) in [
+        (0, None, None, None),
+        (1, Some(80), None, None),
+        (0, None, Some(5), None),
+        (0, None, None, Some(2)),
+        (3, Some(50), Some(4), Some(1)),
+    ] {
+        s.execute_admin(&rules_sql(buffer, pct, max, zero))
+            .await
+            .expect("rules set");
+        let balances = s.balances(channel, &v).await.expect("balances");
+        let rules = s.balance_rules(channel).await.expect("rules");
+        assert_eq!(balances[&v[0]], rules.apply(12, 0), "{rules:?}");
+        assert_eq!(balances[&v[1]], rules.apply(2, 0), "{rules:?}");
+        assert_eq!(balances[&v[2]], rules.apply(0, 0), "{rules:?}");
+        let explained = s.explain_balance(channel, v[0]).await.expect("explained");
+        assert_eq!(explained.balance, balances[&v[0]]);
+        assert_eq!(explained.outlets.iter().map(|o| o.on_hand).sum::<i64>(), 12);
+        assert_eq!(s.all_balances(channel).await.expect("all")[&v[0]], balances[&v[0]]);
+    }
+}
+
+async fn claims_are_exclusive_and_a_bumped_row_stays_pending(s: &Storage) {
+    let (channel, v, [shop, _]) = channel_fixture(s).await;
+    let first = s.claim_outbox(channel, "w1", 1, later(30)).await.expect("claimed");
+    let second = s.claim_outbox(channel, "w2", 10, later(30)).await.expect("claimed");
+    assert_eq!((first.len(), second.len()), (1, 1), "each row goes to one worker");
+    assert_ne!(first[0].id, second[0].id);
+    // A change lands while w1 pushes: its row must not end up done.
+    s.record_movements(&Actor::System, &[count(first[0].variant_id, shop, 4)])
+        .await
+        .expect("recorded");
+    assert_eq!(
+        s.finish_outbox("w1", &[(first[0], RowOutcome::Pushed)])
+            .await
+            .expect("finished"),
+        1
+    );
+    assert_eq!(
+        s.finish_outbox("w3", &[(second[0], RowOutcome::Pushed)])
+            .await
+            .expect("finished"),
+        0,
+        "fenced on the owner"
+    );
+    let again = s.claim_outbox(channel, "w1", 10, later(30)).await.expect("claimed");
+    assert_eq!(
+        again.iter().map(|r| r.variant_id).collect::<Vec<_>>(),
+        vec![first[0].variant_id]
+    );
+    assert!(again[0].version > first[0].version);
+    // A lease that ran out is claimable by another worker.
+    let expired = s.claim_outbox(channel, "w4", 10, later(-1)).await.expect("claimed");
+    assert!(expired.is_empty(), "w2 still holds its row");
+    assert_eq!(s.release_outbox("w2").await.expect("released"), 1);
+    let _ = v;
+}
+
+async fn a_retried_idempotent_batch_applies_once(s: &Storage) {
+    let (_, _, _) = channel_fixture(s).await;
+    let input = MovementInput {
+        sku: Sku::parse("S-1").expect("valid"),
+        outlet: OutletCode::parse("shop").expect("valid"),
+        change: StockChange::Delta(5),
+        reason: MovementReason::SalesOrder,
+        reference: "POS-1".into(),
+        note: String::new(),
+    };
+    let key = IdempotencyKey {
+        key: "retry-1".into(),
+        request_hash: "h1".into(),
+    };
+    let first = s
+        .apply_movements(&Actor::System, &[input.clone()], Some(&key))
+        .await
+        .expect("applied");
+    let again = s
+        .apply_movements(&Actor::System, &[input.clone()], Some(&key))
+        .await
+        .expect("replayed");
+    assert!(!first.replayed && again.replayed);
+    assert_eq!(first.records, again.records);
+    let other = IdempotencyKey {
+        key: "retry-1".into(),
+        request_hash: "h2".into(),
+    };
     assert!(matches!(
-        sync_core::demo::load_demo(s).await,
+        s.apply_movements(&Actor::System, &[input], Some(&other)).await,
         Err(Error::Conflict(_))
     ));
-    let _ = Email::parse("x@y.z");
+    let variant = first.records[0].variant_id;
+    assert_eq!(
+        s.ledger_total(variant, first.records[0].outlet_id).await.expect("sum"),
+        5,
+        "applied once"
+    );
+}
+
+async fn unknown_skus_and_outlets_are_named_and_nothing_is_written(s: &Storage) {
+    let (_, v, [shop, _]) = channel_fixture(s).await;
+    let good = MovementInput {
+        sku: Sku::parse("S-1").expect("valid"),
+        outlet: OutletCode::parse("shop").expect("valid"),
+        change: StockChange::Delta(5),
+        reason: MovementReason::SalesOrder,
+        reference: String::new(),
+        note: String::new(),
+    };
+    let bad_sku = MovementInput {
+        sku: Sku::parse("NOPE-9").expect("valid"),
+        ..good.clone()
+    };
+    let bad_outlet = MovementInput {
+        outlet: OutletCode::parse("mars").expect("valid"),
+        ..good.clone()
+    };
+    let err = s
+        .apply_movements(&Actor::System, &[good.clone(), bad_sku, bad_outlet], None)
+        .await
+        .expect_err("refused");
+    let text = err.to_string();
+    assert!(text.contains("movements[1].sku") && text.contains("NOPE-9"), "{text}");
+    assert!(text.contains("movements[2].outlet") && text.contains("mars"), "{text}");
+    assert_eq!(s.ledger_total(v[0], shop).await.expect("sum"), 0, "all or nothing");
+    let too_many = vec![good; 1001];
+    assert!(
+        s.apply_movements(&Actor::System, &too_many, None)
+            .await
+            .expect_err("refused")
+            .to_string()
+            .contains("1 to 1000")
+    );
+}
+
+fn later(seconds: i64) -> sync_core::domain::Timestamp {
+    sync_core::domain::Timestamp::from(chrono::Utc::now() + chrono::Duration::seconds(seconds))
 }

@@ -28,10 +28,7 @@ impl Connector for SandboxConnector {
         250
     }
 
-    async fn find_by_sku(
-        &self,
-        skus: &[String],
-    ) -> Result<HashMap<String, FoundItem>, ConnectorError> {
+    async fn find_by_sku(&self, skus: &[String]) -> Result<HashMap<String, FoundItem>, ConnectorError> {
         let items = self
             .storage
             .sandbox_items_by_sku(self.channel, skus)
@@ -52,10 +49,7 @@ impl Connector for SandboxConnector {
             .collect())
     }
 
-    async fn create_product(
-        &self,
-        product: &ProductToList,
-    ) -> Result<Vec<FoundItem>, ConnectorError> {
+    async fn create_product(&self, product: &ProductToList) -> Result<Vec<FoundItem>, ConnectorError> {
         let rows: Vec<(String, String, i64)> = product
             .variants
             .iter()
@@ -106,9 +100,7 @@ impl Connector for SandboxConnector {
             .into_iter()
             .map(|r| match r {
                 SandboxSet::Applied(_) => SetOutcome::Applied,
-                SandboxSet::Stale { current } => SetOutcome::Stale {
-                    current: Some(current),
-                },
+                SandboxSet::Stale { current } => SetOutcome::Stale { current: Some(current) },
                 SandboxSet::Unknown => SetOutcome::Rejected {
                     code: "UNKNOWN_ITEM".into(),
                     message: "this item is not in the Sandbox store".into(),
@@ -117,15 +109,8 @@ impl Connector for SandboxConnector {
             .collect())
     }
 
-    async fn read_quantities(
-        &self,
-        items: &[String],
-    ) -> Result<HashMap<String, i64>, ConnectorError> {
-        let all = self
-            .storage
-            .sandbox_quantities(self.channel)
-            .await
-            .map_err(transient)?;
+    async fn read_quantities(&self, items: &[String]) -> Result<HashMap<String, i64>, ConnectorError> {
+        let all = self.storage.sandbox_quantities(self.channel).await.map_err(transient)?;
         Ok(items
             .iter()
             .filter_map(|i| all.get(i).map(|q| (i.clone(), *q)))

@@ -51,8 +51,7 @@ struct Bucket {
 
 impl Bucket {
     fn wait_for(&self, cost: f64) -> Duration {
-        let now_available = (self.available + self.restore_rate * self.at.elapsed().as_secs_f64())
-            .min(self.maximum);
+        let now_available = (self.available + self.restore_rate * self.at.elapsed().as_secs_f64()).min(self.maximum);
         if now_available >= cost || self.restore_rate <= 0.0 {
             Duration::ZERO
         } else {
@@ -61,8 +60,7 @@ impl Bucket {
     }
 
     fn spend(&mut self, cost: f64) {
-        let now_available = (self.available + self.restore_rate * self.at.elapsed().as_secs_f64())
-            .min(self.maximum);
+        let now_available = (self.available + self.restore_rate * self.at.elapsed().as_secs_f64()).min(self.maximum);
         self.available = now_available - cost;
         self.at = Instant::now();
     }
@@ -177,12 +175,7 @@ impl ShopifyConnector {
     }
 
     /// One GraphQL call, paced to the bucket; THROTTLED answers wait and retry.
-    async fn graphql(
-        &self,
-        query: &str,
-        variables: Value,
-        expected_cost: f64,
-    ) -> Result<Value, ConnectorError> {
+    async fn graphql(&self, query: &str, variables: Value, expected_cost: f64) -> Result<Value, ConnectorError> {
         let body = json!({ "query": query, "variables": variables });
         for _ in 0..THROTTLE_RETRIES {
             let wait = self.bucket_wait(expected_cost);
@@ -199,9 +192,7 @@ impl ShopifyConnector {
                 .await
                 .map_err(|e| ConnectorError::Transient(describe_reqwest(&e)))?;
             let status = response.status();
-            if status == reqwest::StatusCode::UNAUTHORIZED
-                || status == reqwest::StatusCode::FORBIDDEN
-            {
+            if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
                 return Err(ConnectorError::Unauthorized(format!(
                     "HTTP {status} from {}",
                     self.settings.shop_domain
@@ -224,19 +215,13 @@ impl ShopifyConnector {
                 .await
                 .map_err(|e| ConnectorError::Transient(describe_reqwest(&e)))?;
             if !status.is_success() {
-                return Err(ConnectorError::Permanent(format!(
-                    "HTTP {status}: {}",
-                    excerpt(&text)
-                )));
+                return Err(ConnectorError::Permanent(format!("HTTP {status}: {}", excerpt(&text))));
             }
             let answer: Value = serde_json::from_str(&text)
                 .map_err(|_| ConnectorError::Transient(format!("not JSON: {}", excerpt(&text))))?;
             self.bucket_update(&answer["extensions"]);
             if let Some(errors) = answer["errors"].as_array().filter(|e| !e.is_empty()) {
-                if errors
-                    .iter()
-                    .any(|e| e["extensions"]["code"] == "THROTTLED")
-                {
+                if errors.iter().any(|e| e["extensions"]["code"] == "THROTTLED") {
                     let requested = answer["extensions"]["cost"]["requestedQueryCost"]
                         .as_f64()
                         .unwrap_or(expected_cost);
@@ -248,10 +233,7 @@ impl ShopifyConnector {
                     tokio::time::sleep(wait).await;
                     continue;
                 }
-                let messages: Vec<&str> = errors
-                    .iter()
-                    .filter_map(|e| e["message"].as_str())
-                    .collect();
+                let messages: Vec<&str> = errors.iter().filter_map(|e| e["message"].as_str()).collect();
                 return Err(ConnectorError::Permanent(messages.join("; ")));
             }
             return Ok(answer["data"].clone());
@@ -292,10 +274,7 @@ impl ShopifyConnector {
             .and_then(|e| e.first())
         {
             Some(e) => Err(ConnectorError::Permanent(
-                e["message"]
-                    .as_str()
-                    .unwrap_or("inventoryActivate failed")
-                    .to_owned(),
+                e["message"].as_str().unwrap_or("inventoryActivate failed").to_owned(),
             )),
             None => Ok(()),
         }
@@ -397,17 +376,10 @@ impl Connector for ShopifyConnector {
         MAX_BATCH
     }
 
-    async fn find_by_sku(
-        &self,
-        skus: &[String],
-    ) -> Result<HashMap<String, FoundItem>, ConnectorError> {
+    async fn find_by_sku(&self, skus: &[String]) -> Result<HashMap<String, FoundItem>, ConnectorError> {
         let mut found = HashMap::new();
         for chunk in skus.chunks(SKUS_PER_SEARCH) {
-            let search = chunk
-                .iter()
-                .map(|s| sku_term(s))
-                .collect::<Vec<_>>()
-                .join(" OR ");
+            let search = chunk.iter().map(|s| sku_term(s)).collect::<Vec<_>>().join(" OR ");
             let data = self
                 .graphql(
                     "query FindVariants($query: String!, $location: ID!) {
@@ -420,16 +392,9 @@ impl Connector for ShopifyConnector {
                     400.0,
                 )
                 .await?;
-            for node in data["productVariants"]["nodes"]
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
+            for node in data["productVariants"]["nodes"].as_array().into_iter().flatten() {
                 // Shopify's search is fuzzy; keep exact SKU matches only.
-                if let Some(item) = self
-                    .found_from_variant(node)
-                    .filter(|i| chunk.contains(&i.sku))
-                {
+                if let Some(item) = self.found_from_variant(node).filter(|i| chunk.contains(&i.sku)) {
                     found.insert(item.sku.clone(), item);
                 }
             }
@@ -437,10 +402,7 @@ impl Connector for ShopifyConnector {
         Ok(found)
     }
 
-    async fn create_product(
-        &self,
-        product: &ProductToList,
-    ) -> Result<Vec<FoundItem>, ConnectorError> {
+    async fn create_product(&self, product: &ProductToList) -> Result<Vec<FoundItem>, ConnectorError> {
         let (option_names, default_option) = if product.option_names.is_empty() {
             (vec!["Title".to_owned()], true)
         } else {
@@ -499,31 +461,21 @@ impl Connector for ShopifyConnector {
             .await?;
         let payload = &data["productSet"];
         if let Some(errors) = payload["userErrors"].as_array().filter(|e| !e.is_empty()) {
-            let messages: Vec<&str> = errors
-                .iter()
-                .filter_map(|e| e["message"].as_str())
-                .collect();
+            let messages: Vec<&str> = errors.iter().filter_map(|e| e["message"].as_str()).collect();
             return Err(ConnectorError::Permanent(format!(
                 "productSet refused {:?}: {}",
                 product.name,
                 messages.join("; ")
             )));
         }
-        let product_id = payload["product"]["id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let product_id = payload["product"]["id"].as_str().unwrap_or_default().to_owned();
         Ok(payload["product"]["variants"]["nodes"]
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(|n| {
                 let sku = n["sku"].as_str()?.to_owned();
-                let quantity = product
-                    .variants
-                    .iter()
-                    .find(|v| v.sku == sku)
-                    .map(|v| v.quantity);
+                let quantity = product.variants.iter().find(|v| v.sku == sku).map(|v| v.quantity);
                 Some(FoundItem {
                     sku,
                     product_id: product_id.clone(),
@@ -577,10 +529,7 @@ impl Connector for ShopifyConnector {
                 }
             }
             if !stale.is_empty() {
-                let ids: Vec<String> = stale
-                    .iter()
-                    .map(|&i| sets[i].inventory_item_id.clone())
-                    .collect();
+                let ids: Vec<String> = stale.iter().map(|&i| sets[i].inventory_item_id.clone()).collect();
                 let current = self.read_quantities(&ids).await?;
                 for &i in &stale {
                     outcomes[i] = Some(SetOutcome::Stale {
@@ -610,10 +559,7 @@ impl Connector for ShopifyConnector {
             .collect())
     }
 
-    async fn read_quantities(
-        &self,
-        items: &[String],
-    ) -> Result<HashMap<String, i64>, ConnectorError> {
+    async fn read_quantities(&self, items: &[String]) -> Result<HashMap<String, i64>, ConnectorError> {
         let mut out = HashMap::new();
         for chunk in items.chunks(ITEMS_PER_READ) {
             let data = self

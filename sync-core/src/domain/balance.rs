@@ -30,10 +30,7 @@ pub struct BalanceStep {
 impl BalanceRules {
     pub fn validate(&self) -> Result<(), DomainError> {
         if self.safety_buffer < 0 {
-            return Err(DomainError::new(
-                "safety_buffer",
-                "a safety buffer cannot be negative",
-            ));
+            return Err(DomainError::new("safety_buffer", "a safety buffer cannot be negative"));
         }
         if let Some(p) = self.publish_percent
             && !(0..=100).contains(&p)
@@ -44,24 +41,16 @@ impl BalanceRules {
             ));
         }
         if self.publish_max.is_some_and(|m| m < 0) {
-            return Err(DomainError::new(
-                "publish_max",
-                "a maximum cannot be negative",
-            ));
+            return Err(DomainError::new("publish_max", "a maximum cannot be negative"));
         }
         if self.zero_at_or_below.is_some_and(|t| t < 0) {
-            return Err(DomainError::new(
-                "zero_at_or_below",
-                "a threshold cannot be negative",
-            ));
+            return Err(DomainError::new("zero_at_or_below", "a threshold cannot be negative"));
         }
         Ok(())
     }
 
     pub fn apply(&self, on_hand: i64, committed: i64) -> i64 {
-        self.explain(on_hand, committed)
-            .last()
-            .map_or(0, |s| s.after)
+        self.explain(on_hand, committed).last().map_or(0, |s| s.after)
     }
 
     /// Each rule's effect, in order, starting from the combined on-hand.
@@ -140,11 +129,7 @@ mod tests {
         assert_eq!(rules.apply(100, 0), 50, "capped");
         let steps = rules.explain(100, 0);
         assert_eq!(steps.last().map(|s| s.after), Some(50));
-        assert!(
-            steps
-                .iter()
-                .any(|s| s.label == "publish 80 %" && s.after == 80)
-        );
+        assert!(steps.iter().any(|s| s.label == "publish 80 %" && s.after == 80));
     }
 
     #[test]

@@ -130,10 +130,7 @@ mod tests {
     #[test]
     fn amounts_parse_to_minor_units_without_floats() {
         assert_eq!(Money::parse("12.5", nzd()).map(|m| m.minor), Ok(1250));
-        assert_eq!(
-            Money::parse("1,299.99", nzd()).map(|m| m.minor),
-            Ok(129_999)
-        );
+        assert_eq!(Money::parse("1,299.99", nzd()).map(|m| m.minor), Ok(129_999));
         assert_eq!(Money::parse(".05", nzd()).map(|m| m.minor), Ok(5));
         assert_eq!(Money::parse("7", nzd()).map(|m| m.minor), Ok(700));
     }

@@ -36,12 +36,7 @@ impl Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == raw.trim().to_ascii_lowercase())
-            .ok_or_else(|| {
-                DomainError::new(
-                    "role",
-                    format!("{raw:?} is not a role: use owner, manager or viewer"),
-                )
-            })
+            .ok_or_else(|| DomainError::new("role", format!("{raw:?} is not a role: use owner, manager or viewer")))
     }
 
     pub fn allows(self, permission: Permission) -> bool {

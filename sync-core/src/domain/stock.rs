@@ -41,16 +41,13 @@ impl MovementReason {
     }
 
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.as_str() == raw.trim())
-            .ok_or_else(|| {
-                let known: Vec<_> = Self::ALL.iter().map(|r| r.as_str()).collect();
-                DomainError::new(
-                    "reason",
-                    format!("{raw:?} is not a reason; use one of {}", known.join(", ")),
-                )
-            })
+        Self::ALL.into_iter().find(|r| r.as_str() == raw.trim()).ok_or_else(|| {
+            let known: Vec<_> = Self::ALL.iter().map(|r| r.as_str()).collect();
+            DomainError::new(
+                "reason",
+                format!("{raw:?} is not a reason; use one of {}", known.join(", ")),
+            )
+        })
     }
 }
 
@@ -121,11 +118,7 @@ pub enum ChannelKind {
 }
 
 impl ChannelKind {
-    pub const ALL: [ChannelKind; 3] = [
-        ChannelKind::Shopify,
-        ChannelKind::Sandbox,
-        ChannelKind::Vendure,
-    ];
+    pub const ALL: [ChannelKind; 3] = [ChannelKind::Shopify, ChannelKind::Sandbox, ChannelKind::Vendure];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -136,15 +129,12 @@ impl ChannelKind {
     }
 
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == raw.trim())
-            .ok_or_else(|| {
-                DomainError::new(
-                    "kind",
-                    format!("{raw:?} is not a channel kind; use shopify, sandbox or vendure"),
-                )
-            })
+        Self::ALL.into_iter().find(|k| k.as_str() == raw.trim()).ok_or_else(|| {
+            DomainError::new(
+                "kind",
+                format!("{raw:?} is not a channel kind; use shopify, sandbox or vendure"),
+            )
+        })
     }
 }
 

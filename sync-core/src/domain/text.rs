@@ -110,10 +110,7 @@ impl Email {
         let s = raw.trim().to_lowercase();
         let valid = s.len() <= 254
             && s.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty()
-                    && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
+                !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
             })
             && !s.chars().any(char::is_whitespace)
             && s.matches('@').count() == 1;
@@ -133,10 +130,7 @@ mod tests {
 
     #[test]
     fn sku_is_trimmed_and_keeps_its_case() {
-        assert_eq!(
-            Sku::parse("  Tee-Blk-M ").map(String::from),
-            Ok("Tee-Blk-M".to_owned())
-        );
+        assert_eq!(Sku::parse("  Tee-Blk-M ").map(String::from), Ok("Tee-Blk-M".to_owned()));
     }
 
     #[test]

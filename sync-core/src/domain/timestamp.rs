@@ -50,10 +50,7 @@ impl Type<Sqlite> for Timestamp {
 }
 
 impl<'q> Encode<'q, Sqlite> for Timestamp {
-    fn encode_by_ref(
-        &self,
-        buf: &mut <Sqlite as Database>::ArgumentBuffer<'q>,
-    ) -> Result<IsNull, BoxDynError> {
+    fn encode_by_ref(&self, buf: &mut <Sqlite as Database>::ArgumentBuffer<'q>) -> Result<IsNull, BoxDynError> {
         <String as Encode<'q, Sqlite>>::encode(self.to_sqlite_text(), buf)
     }
 }
@@ -61,9 +58,7 @@ impl<'q> Encode<'q, Sqlite> for Timestamp {
 impl<'r> Decode<'r, Sqlite> for Timestamp {
     fn decode(value: <Sqlite as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
         let text = <&str as Decode<Sqlite>>::decode(value)?;
-        Ok(Self(
-            DateTime::parse_from_rfc3339(text)?.with_timezone(&Utc),
-        ))
+        Ok(Self(DateTime::parse_from_rfc3339(text)?.with_timezone(&Utc)))
     }
 }
 
@@ -77,10 +72,7 @@ impl Type<Postgres> for Timestamp {
 }
 
 impl<'q> Encode<'q, Postgres> for Timestamp {
-    fn encode_by_ref(
-        &self,
-        buf: &mut <Postgres as Database>::ArgumentBuffer<'q>,
-    ) -> Result<IsNull, BoxDynError> {
+    fn encode_by_ref(&self, buf: &mut <Postgres as Database>::ArgumentBuffer<'q>) -> Result<IsNull, BoxDynError> {
         <DateTime<Utc> as Encode<'q, Postgres>>::encode_by_ref(&self.0, buf)
     }
 }
@@ -98,16 +90,8 @@ mod tests {
 
     #[test]
     fn sqlite_text_is_fixed_width_so_it_sorts_as_time() {
-        let a = Timestamp::from(
-            Utc.timestamp_opt(1_700_000_000, 500_000_000)
-                .single()
-                .expect("valid"),
-        );
-        let b = Timestamp::from(
-            Utc.timestamp_opt(1_700_000_000, 123_456_000)
-                .single()
-                .expect("valid"),
-        );
+        let a = Timestamp::from(Utc.timestamp_opt(1_700_000_000, 500_000_000).single().expect("valid"));
+        let b = Timestamp::from(Utc.timestamp_opt(1_700_000_000, 123_456_000).single().expect("valid"));
         assert_eq!(a.to_sqlite_text().len(), b.to_sqlite_text().len());
         assert!(b.to_sqlite_text() < a.to_sqlite_text());
         assert_eq!(a.to_sqlite_text(), "2023-11-14T22:13:20.500000Z");

@@ -68,11 +68,7 @@ impl Storage {
     }
 
     /// Balances of these variants for `channel`.
-    pub async fn balances(
-        &self,
-        channel: ChannelId,
-        variants: &[VariantId],
-    ) -> Result<HashMap<VariantId, i64>> {
+    pub async fn balances(&self, channel: ChannelId, variants: &[VariantId]) -> Result<HashMap<VariantId, i64>> {
         let mut out = HashMap::with_capacity(variants.len());
         for chunk in variants.chunks(500) {
             let list = (2..2 + chunk.len())
@@ -101,11 +97,7 @@ impl Storage {
     }
 
     /// Each selected outlet's figure, committed, and each rule's effect.
-    pub async fn explain_balance(
-        &self,
-        channel: ChannelId,
-        variant: VariantId,
-    ) -> Result<BalanceExplanation> {
+    pub async fn explain_balance(&self, channel: ChannelId, variant: VariantId) -> Result<BalanceExplanation> {
         let rules = self.balance_rules(channel).await?;
         let outlets: Vec<OutletFigure> = on_pool!(self, pool => {
             sqlx::query_as(

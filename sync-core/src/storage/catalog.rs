@@ -4,8 +4,7 @@ use std::collections::HashMap;
 
 use super::{Storage, like_pattern, on_pool};
 use crate::domain::{
-    Barcode, Currency, DomainError, Money, OutletCode, OutletId, ProductId, Sku, Timestamp,
-    VariantId,
+    Barcode, Currency, DomainError, Money, OutletCode, OutletId, ProductId, Sku, Timestamp, VariantId,
 };
 use crate::{Error, Result};
 
@@ -69,16 +68,10 @@ impl NewProduct {
     fn validate(&self) -> Result<(), DomainError> {
         let name = self.name.trim();
         if name.is_empty() || name.chars().count() > 255 {
-            return Err(DomainError::new(
-                "name",
-                "a product name is 1 to 255 characters",
-            ));
+            return Err(DomainError::new("name", "a product name is 1 to 255 characters"));
         }
         if self.option_names.len() > 3 {
-            return Err(DomainError::new(
-                "options",
-                "a product has at most 3 options",
-            ));
+            return Err(DomainError::new("options", "a product has at most 3 options"));
         }
         if self.variants.is_empty() {
             return Err(DomainError::new(
@@ -117,6 +110,15 @@ pub struct ProductFilter {
     pub sku: Option<Sku>,
     pub after: Option<ProductId>,
     pub limit: u32,
+}
+
+/// What a bulk Auto Sync change did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AutoSyncChange {
+    /// Products whose setting changed.
+    pub changed: u64,
+    /// Quantity pushes queued for channels.
+    pub queued: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -196,15 +198,11 @@ pub struct VariantDetail {
 
 impl VariantDetail {
     pub fn option_values(&self) -> Vec<&str> {
-        [
-            &self.option1_value,
-            &self.option2_value,
-            &self.option3_value,
-        ]
-        .into_iter()
-        .flatten()
-        .map(String::as_str)
-        .collect()
+        [&self.option1_value, &self.option2_value, &self.option3_value]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect()
     }
 
     pub fn total_on_hand(&self) -> i64 {
@@ -239,20 +237,13 @@ const VARIANT_COLUMNS: &str = "v.id, v.product_id, v.sku, v.barcode, v.option1_v
 /// Turns a product name into a URL handle: lowercase words joined by '-'.
 fn handle_for(name: &str) -> String {
     let mut handle = String::new();
-    for word in name
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
+    for word in name.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
         if !handle.is_empty() {
             handle.push('-');
         }
         handle.extend(word.chars().flat_map(char::to_lowercase));
     }
-    if handle.is_empty() {
-        "product".into()
-    } else {
-        handle
-    }
+    if handle.is_empty() { "product".into() } else { handle }
 }
 
 /// `$start, $start+1, …` for an IN list of `n` values.
@@ -298,10 +289,7 @@ impl Storage {
         let rows: Vec<OutletRow> = on_pool!(self, pool => {
             sqlx::query_as("SELECT id, code, name FROM outlets ORDER BY name, id").fetch_all(pool).await
         })?;
-        Ok(rows
-            .into_iter()
-            .map(Outlet::try_from)
-            .collect::<Result<_, _>>()?)
+        Ok(rows.into_iter().map(Outlet::try_from).collect::<Result<_, _>>()?)
     }
 
     /// Creates products with their variants and images in one transaction:
@@ -394,9 +382,9 @@ impl Storage {
             .await
         });
         result.map_err(|e| match e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(
-                "a SKU or handle in these products is already used by another product".into(),
-            ),
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                Error::Conflict("a SKU or handle in these products is already used by another product".into())
+            }
             other => other.into(),
         })
     }
@@ -406,12 +394,7 @@ impl Storage {
         let limit = filter.limit.clamp(1, 500) as i64;
         let mut conditions = vec!["p.deleted_at IS NULL".to_owned()];
         let mut text_args: Vec<String> = Vec::new();
-        if let Some(term) = filter
-            .search
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
+        if let Some(term) = filter.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             text_args.push(like_pattern(term));
             text_args.push(term.to_owned());
             let (like, exact) = (text_args.len() - 1, text_args.len());
@@ -465,9 +448,7 @@ impl Storage {
     }
 
     pub async fn get_product(&self, id: ProductId) -> Result<Option<ProductDetail>> {
-        let sql = format!(
-            "SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id = $1 AND p.deleted_at IS NULL"
-        );
+        let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products p WHERE p.id = $1 AND p.deleted_at IS NULL");
         let row: Option<ProductDetail> =
             on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
         let Some(product) = row else { return Ok(None) };
@@ -491,14 +472,9 @@ impl Storage {
              FROM stock_levels s JOIN outlets o ON o.id = s.outlet_id JOIN variants v ON v.id = s.variant_id
              WHERE v.product_id IN ({list}) ORDER BY o.name, o.id"
         );
-        let image_sql = format!(
-            "SELECT product_id, url FROM product_images WHERE product_id IN ({list}) ORDER BY position, id"
-        );
-        let (variants, stock, images): (
-            Vec<VariantDetail>,
-            Vec<VariantStock>,
-            Vec<(ProductId, String)>,
-        ) = on_pool!(self, pool => {
+        let image_sql =
+            format!("SELECT product_id, url FROM product_images WHERE product_id IN ({list}) ORDER BY position, id");
+        let (variants, stock, images): (Vec<VariantDetail>, Vec<VariantStock>, Vec<(ProductId, String)>) = on_pool!(self, pool => {
             let mut vq = sqlx::query_as(&variant_sql);
             let mut sq = sqlx::query_as(&stock_sql);
             let mut iq = sqlx::query_as(&image_sql);
@@ -529,23 +505,49 @@ impl Storage {
         Ok(())
     }
 
-    /// Turns Auto Sync on or off for these products; returns how many changed.
-    pub async fn set_auto_sync(&self, ids: &[ProductId], on: bool) -> Result<u64> {
-        if ids.is_empty() {
-            return Ok(0);
+    /// Turns Auto Sync on or off for these products. Turning it on queues a
+    /// push of each variant to every channel the product sells on, in the
+    /// same transaction: the channels' figures must now be overwritten.
+    pub async fn set_auto_sync(&self, ids: &[ProductId], on: bool) -> Result<AutoSyncChange> {
+        let mut change = AutoSyncChange::default();
+        for chunk in ids.chunks(500) {
+            let list = placeholders(3, chunk.len());
+            let update = format!(
+                "UPDATE products SET auto_sync = $1, updated_at = $2
+                 WHERE auto_sync <> $1 AND deleted_at IS NULL AND id IN ({list}) RETURNING id"
+            );
+            let select = format!(
+                "SELECT c.id AS channel_id, v.id AS variant_id
+                 FROM variants v JOIN products p ON p.id = v.product_id CROSS JOIN channels c
+                 LEFT JOIN channel_products cp ON cp.channel_id = c.id AND cp.product_id = p.id
+                 WHERE p.id IN ({list}) AND p.auto_sync = $1 AND $1 = TRUE
+                   AND (cp.sell_online IS NULL OR cp.sell_online = TRUE)"
+            );
+            let (changed, queued) = on_pool!(self, pool => {
+                let mut tx = pool.begin().await?;
+                let mut q = sqlx::query_scalar::<_, ProductId>(&update).bind(on).bind(Timestamp::now());
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                let changed = q.fetch_all(&mut *tx).await?;
+                let mut queued = 0;
+                if on && !changed.is_empty() {
+                    let list = placeholders(3, changed.len());
+                    let select = select.replace(&placeholders(3, chunk.len()), &list);
+                    let sql = super::outbox::upsert_sql(&select, "$2");
+                    let mut q = sqlx::query(&sql).bind(on).bind(Timestamp::now());
+                    for id in &changed {
+                        q = q.bind(*id);
+                    }
+                    queued = q.execute(&mut *tx).await?.rows_affected();
+                }
+                tx.commit().await?;
+                (changed.len() as u64, queued)
+            });
+            change.changed += changed;
+            change.queued += queued;
         }
-        let sql = format!(
-            "UPDATE products SET auto_sync = $1, updated_at = $2 WHERE auto_sync <> $1 AND deleted_at IS NULL AND id IN ({})",
-            placeholders(3, ids.len())
-        );
-        let changed = on_pool!(self, pool => {
-            let mut q = sqlx::query(&sql).bind(on).bind(Timestamp::now());
-            for id in ids {
-                q = q.bind(*id);
-            }
-            q.execute(pool).await.map(|r| r.rows_affected())
-        })?;
-        Ok(changed)
+        Ok(change)
     }
 
     /// Whether the catalog has no products and no outlets yet.
@@ -583,10 +585,7 @@ mod tests {
 
     #[test]
     fn handles_are_lowercase_words_joined_by_dashes() {
-        assert_eq!(
-            handle_for("Merino Crew — Tee (Black)"),
-            "merino-crew-tee-black"
-        );
+        assert_eq!(handle_for("Merino Crew — Tee (Black)"), "merino-crew-tee-black");
         assert_eq!(handle_for("!!!"), "product");
     }
 

@@ -42,9 +42,7 @@ impl Storage {
             outlets.push(o);
         }
         if new.safety_buffer < 0 {
-            return Err(
-                DomainError::new("safety_buffer", "a safety buffer cannot be negative").into(),
-            );
+            return Err(DomainError::new("safety_buffer", "a safety buffer cannot be negative").into());
         }
         let inserted: std::result::Result<ChannelId, sqlx::Error> = on_pool!(self, pool => { async {
             let mut tx = pool.begin().await?;

@@ -5,17 +5,7 @@ use crate::Result;
 use crate::domain::{ChannelId, ProductId, Timestamp, VariantId};
 
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    serde::Serialize,
-    serde::Deserialize,
-    sqlx::Type,
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize, sqlx::Type,
 )]
 #[serde(transparent)]
 #[sqlx(transparent)]
@@ -204,13 +194,7 @@ impl Storage {
     }
 
     /// Closes a run with its counts; its status follows from them.
-    pub async fn finish_run(
-        &self,
-        run: RunId,
-        succeeded: i64,
-        failed: i64,
-        log: &str,
-    ) -> Result<()> {
+    pub async fn finish_run(&self, run: RunId, succeeded: i64, failed: i64, log: &str) -> Result<()> {
         let status = match (succeeded, failed) {
             (_, 0) => "succeeded",
             (0, _) => "failed",

@@ -151,12 +151,7 @@ impl Storage {
     }
 
     /// Records the quantity read in the channel (it moved behind our back).
-    pub async fn record_seen(
-        &self,
-        channel: ChannelId,
-        variant: VariantId,
-        quantity: i64,
-    ) -> Result<()> {
+    pub async fn record_seen(&self, channel: ChannelId, variant: VariantId, quantity: i64) -> Result<()> {
         on_pool!(self, pool => {
             sqlx::query("UPDATE channel_listings SET last_seen_quantity = $3 WHERE channel_id = $1 AND variant_id = $2")
                 .bind(channel)

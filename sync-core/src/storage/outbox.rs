@@ -9,11 +9,12 @@ use crate::domain::{ChannelId, ProductId, Timestamp, VariantId};
 
 /// Enqueue-or-bump for the variants a SELECT yields as (channel_id, variant_id).
 /// A row that is done or dead becomes pending again at once; one pending or
-/// in flight keeps its schedule and only gains a version.
+/// in flight keeps its schedule and only gains a version. (`WHERE TRUE` keeps
+/// SQLite from reading the upsert's ON as a join's.)
 pub(crate) fn upsert_sql(select: &str, now_param: &str) -> String {
     format!(
         "INSERT INTO outbox (channel_id, variant_id, kind, version, state, attempts, available_at, enqueued_at, updated_at)
-         SELECT q.channel_id, q.variant_id, 'quantity', 1, 'pending', 0, {now_param}, {now_param}, {now_param} FROM ({select}) q
+         SELECT q.channel_id, q.variant_id, 'quantity', 1, 'pending', 0, {now_param}, {now_param}, {now_param} FROM ({select}) q WHERE TRUE
          ON CONFLICT (channel_id, variant_id, kind) DO UPDATE SET
              version = outbox.version + 1,
              state = CASE WHEN outbox.state = 'in_flight' THEN 'in_flight' ELSE 'pending' END,
@@ -133,11 +134,7 @@ impl Storage {
 
     /// Ends claimed rows. Fenced on the worker's lease: a row whose lease was
     /// lost is left to its new owner. Returns how many rows were still ours.
-    pub async fn finish_outbox(
-        &self,
-        worker: &str,
-        rows: &[(ClaimedRow, RowOutcome)],
-    ) -> Result<u64> {
+    pub async fn finish_outbox(&self, worker: &str, rows: &[(ClaimedRow, RowOutcome)]) -> Result<u64> {
         let now = Timestamp::now();
         let mut ours = 0;
         on_pool!(self, pool => {

@@ -25,11 +25,7 @@ pub enum SandboxSet {
 }
 
 impl Storage {
-    pub async fn sandbox_items_by_sku(
-        &self,
-        channel: ChannelId,
-        skus: &[String],
-    ) -> Result<Vec<SandboxItem>> {
+    pub async fn sandbox_items_by_sku(&self, channel: ChannelId, skus: &[String]) -> Result<Vec<SandboxItem>> {
         let mut out = Vec::new();
         for chunk in skus.chunks(500) {
             let list = (2..2 + chunk.len())
@@ -61,11 +57,7 @@ impl Storage {
     }
 
     /// Lists a product in the Sandbox store (as a shop would on creation).
-    pub async fn sandbox_create(
-        &self,
-        channel: ChannelId,
-        items: &[(String, String, i64)],
-    ) -> Result<Vec<String>> {
+    pub async fn sandbox_create(&self, channel: ChannelId, items: &[(String, String, i64)]) -> Result<Vec<String>> {
         let now = Timestamp::now();
         Ok(on_pool!(self, pool => {
             let mut tx = pool.begin().await?;

@@ -28,12 +28,7 @@ impl Storage {
     }
 
     /// Inserts a session only if its id is new; false if the id was taken.
-    pub async fn create_session(
-        &self,
-        id: &str,
-        data: &str,
-        expires_at: Timestamp,
-    ) -> Result<bool> {
+    pub async fn create_session(&self, id: &str, data: &str, expires_at: Timestamp) -> Result<bool> {
         let done = on_pool!(self, pool => {
             sqlx::query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
                 .bind(id)

@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::outbox::{AFFECTED_BY_MOVEMENT, upsert_sql};
 use super::{Storage, on_pool};
 use crate::domain::{
-    Actor, DomainError, MovementId, MovementReason, OutletCode, OutletId, Sku, StockChange,
-    Timestamp, VariantId,
+    Actor, DomainError, MovementId, MovementReason, OutletCode, OutletId, Sku, StockChange, Timestamp, VariantId,
 };
 use crate::{Error, Result};
 
@@ -65,15 +64,8 @@ pub struct MovementBatch {
 
 impl Storage {
     /// Records `movements` by `actor`, all or none.
-    pub async fn record_movements(
-        &self,
-        actor: &Actor,
-        movements: &[NewMovement],
-    ) -> Result<Vec<MovementRecord>> {
-        Ok(self
-            .record_movements_once(actor, movements, None)
-            .await?
-            .records)
+    pub async fn record_movements(&self, actor: &Actor, movements: &[NewMovement]) -> Result<Vec<MovementRecord>> {
+        Ok(self.record_movements_once(actor, movements, None).await?.records)
     }
 
     /// Resolves SKUs and outlet codes, then records the movements, all or none.
@@ -113,16 +105,10 @@ impl Storage {
             let variant = variants.get(m.sku.as_str());
             let outlet = outlets.get(m.outlet.as_str());
             if variant.is_none() {
-                problems.push(format!(
-                    "movements[{i}].sku: unknown SKU {:?}",
-                    m.sku.as_str()
-                ));
+                problems.push(format!("movements[{i}].sku: unknown SKU {:?}", m.sku.as_str()));
             }
             if outlet.is_none() {
-                problems.push(format!(
-                    "movements[{i}].outlet: unknown outlet {:?}",
-                    m.outlet.as_str()
-                ));
+                problems.push(format!("movements[{i}].outlet: unknown outlet {:?}", m.outlet.as_str()));
             }
             if let (Some(v), Some(o)) = (variant, outlet) {
                 resolved.push(NewMovement {

@@ -70,12 +70,7 @@ const USER_COLUMNS: &str = "id, email, role, created_at, password_hash";
 
 impl Storage {
     /// Adds a user; the password must already be hashed (see `auth`).
-    pub async fn create_user(
-        &self,
-        email: &Email,
-        password_hash: &str,
-        role: Role,
-    ) -> Result<User> {
+    pub async fn create_user(&self, email: &Email, password_hash: &str, role: Role) -> Result<User> {
         let now = Timestamp::now();
         let inserted = on_pool!(self, pool => {
             sqlx::query_scalar::<_, UserId>(
@@ -126,12 +121,7 @@ impl Storage {
     }
 
     /// Stores a new API token by its hash; the token itself is never stored.
-    pub async fn create_api_token(
-        &self,
-        name: &str,
-        token_hash: &str,
-        role: Role,
-    ) -> Result<ApiToken> {
+    pub async fn create_api_token(&self, name: &str, token_hash: &str, role: Role) -> Result<ApiToken> {
         let name = name.trim();
         if name.is_empty() || name.len() > 100 {
             return Err(DomainError::new("name", "a token name is 1 to 100 characters").into());

@@ -29,13 +29,7 @@ impl SyncEngine {
     pub fn start(storage: Storage, vault: Vault, worker_id: String) -> Self {
         let notify = Arc::new(Notify::new());
         let (stop, stopped) = watch::channel(false);
-        let supervisor = tokio::spawn(supervise(
-            storage,
-            vault,
-            worker_id,
-            notify.clone(),
-            stopped,
-        ));
+        let supervisor = tokio::spawn(supervise(storage, vault, worker_id, notify.clone(), stopped));
         Self {
             notify,
             stop,
@@ -76,14 +70,8 @@ async fn supervise(
                     }
                     match AnyConnector::for_channel(&storage, &vault, &config) {
                         Ok(connector) => {
-                            let worker = ChannelWorker::new(
-                                storage.clone(),
-                                config.id,
-                                connector,
-                                worker_id.clone(),
-                            );
-                            let handle =
-                                tokio::spawn(drive(worker, notify.clone(), stopped.clone()));
+                            let worker = ChannelWorker::new(storage.clone(), config.id, connector, worker_id.clone());
+                            let handle = tokio::spawn(drive(worker, notify.clone(), stopped.clone()));
                             workers.insert(config.id, handle);
                         }
                         Err(e) => {
@@ -111,11 +99,7 @@ async fn supervise(
     }
 }
 
-async fn drive(
-    worker: ChannelWorker<AnyConnector>,
-    notify: Arc<Notify>,
-    mut stopped: watch::Receiver<bool>,
-) {
+async fn drive(worker: ChannelWorker<AnyConnector>, notify: Arc<Notify>, mut stopped: watch::Receiver<bool>) {
     loop {
         if *stopped.borrow() {
             break;

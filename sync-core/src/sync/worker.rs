@@ -8,13 +8,11 @@ use sha2::{Digest, Sha256};
 
 use super::backoff::retry_delay;
 use crate::Result;
-use crate::connector::{
-    Connector, ConnectorError, FoundItem, ProductToList, QuantitySet, SetOutcome, VariantToList,
-};
+use crate::connector::{Connector, ConnectorError, FoundItem, ProductToList, QuantitySet, SetOutcome, VariantToList};
 use crate::domain::{ChannelId, Money, ProductId, Timestamp, VariantId};
 use crate::storage::{
-    ClaimedRow, ConflictKind, EventResult, NewConflict, NewEvent, NewListing, PushTarget,
-    PushedQuantity, RowOutcome, RunKind, RunTrigger, Storage,
+    ClaimedRow, ConflictKind, EventResult, NewConflict, NewEvent, NewListing, PushTarget, PushedQuantity, RowOutcome,
+    RunKind, RunTrigger, Storage,
 };
 
 /// How long a claim holds before another worker may take the row over.
@@ -88,9 +86,7 @@ impl Batch {
                 ConnectorError::Unauthorized(_) => std::time::Duration::from_secs(60),
                 _ => retry_delay(attempts, rand::random::<f64>()),
             };
-            let retry_at = Timestamp::from(
-                chrono::Utc::now() + chrono::TimeDelta::from_std(delay).unwrap_or(LEASE),
-            );
+            let retry_at = Timestamp::from(chrono::Utc::now() + chrono::TimeDelta::from_std(delay).unwrap_or(LEASE));
             RowOutcome::RetryAt {
                 retry_at,
                 error: message,
@@ -101,14 +97,7 @@ impl Batch {
         self.outcomes.insert(t.variant_id, outcome);
     }
 
-    fn reject(
-        &mut self,
-        t: &PushTarget,
-        kind: ConflictKind,
-        message: String,
-        theirs: String,
-        quantity: Option<i64>,
-    ) {
+    fn reject(&mut self, t: &PushTarget, kind: ConflictKind, message: String, theirs: String, quantity: Option<i64>) {
         self.event(
             t,
             "quantity",
@@ -127,8 +116,7 @@ impl Batch {
             theirs,
             detail: message.clone(),
         });
-        self.outcomes
-            .insert(t.variant_id, RowOutcome::Dead { error: message });
+        self.outcomes.insert(t.variant_id, RowOutcome::Dead { error: message });
     }
 }
 
@@ -163,12 +151,7 @@ impl<C: Connector> ChannelWorker<C> {
         }
         let run = self
             .storage
-            .start_run(
-                Some(self.channel),
-                RunKind::Auto,
-                RunTrigger::StockChange,
-                ACTOR,
-            )
+            .start_run(Some(self.channel), RunKind::Auto, RunTrigger::StockChange, ACTOR)
             .await?;
         let reference = format!("gid://tillbridge/SyncRun/{run}");
         let ids: Vec<VariantId> = rows.iter().map(|r| r.variant_id).collect();
@@ -187,14 +170,11 @@ impl<C: Connector> ChannelWorker<C> {
             }
         }
         let balances = self.storage.balances(self.channel, &ids).await?;
-        self.link_missing(&mut targets, &balances, &mut batch)
-            .await?;
+        self.link_missing(&mut targets, &balances, &mut batch).await?;
         self.push(&mut targets, &balances, &rows, &reference, &mut batch)
             .await?;
 
-        self.storage
-            .record_pushed(self.channel, &batch.pushed)
-            .await?;
+        self.storage.record_pushed(self.channel, &batch.pushed).await?;
         for c in &batch.conflicts {
             self.storage.open_conflict(self.channel, c).await?;
         }
@@ -204,22 +184,16 @@ impl<C: Connector> ChannelWorker<C> {
         let finished: Vec<(ClaimedRow, RowOutcome)> = rows
             .iter()
             .map(|r| {
-                let outcome = batch
-                    .outcomes
-                    .remove(&r.variant_id)
-                    .unwrap_or(RowOutcome::RetryAt {
-                        retry_at: Timestamp::now(),
-                        error: "not pushed in this batch".into(),
-                    });
+                let outcome = batch.outcomes.remove(&r.variant_id).unwrap_or(RowOutcome::RetryAt {
+                    retry_at: Timestamp::now(),
+                    error: "not pushed in this batch".into(),
+                });
                 (*r, outcome)
             })
             .collect();
         let report = BatchReport {
             claimed: rows.len(),
-            pushed: finished
-                .iter()
-                .filter(|(_, o)| *o == RowOutcome::Pushed)
-                .count(),
+            pushed: finished.iter().filter(|(_, o)| *o == RowOutcome::Pushed).count(),
             failed: finished
                 .iter()
                 .filter(|(_, o)| matches!(o, RowOutcome::Dead { .. }))
@@ -229,10 +203,7 @@ impl<C: Connector> ChannelWorker<C> {
                 .filter(|(_, o)| matches!(o, RowOutcome::RetryAt { .. }))
                 .count(),
         };
-        let still_ours = self
-            .storage
-            .finish_outbox(&self.worker_id, &finished)
-            .await?;
+        let still_ours = self.storage.finish_outbox(&self.worker_id, &finished).await?;
         if still_ours < finished.len() as u64 {
             tracing::warn!(channel = %self.channel, lost = finished.len() as u64 - still_ours, "lost the lease on some pushes");
         }
@@ -241,9 +212,7 @@ impl<C: Connector> ChannelWorker<C> {
             report.pushed, report.failed, report.retrying
         );
         let failed = (report.failed + report.retrying) as i64;
-        self.storage
-            .finish_run(run, report.pushed as i64, failed, &log)
-            .await?;
+        self.storage.finish_run(run, report.pushed as i64, failed, &log).await?;
         Ok(report)
     }
 
@@ -256,10 +225,7 @@ impl<C: Connector> ChannelWorker<C> {
     ) -> Result<()> {
         let unlinked: Vec<PushTarget> = targets
             .values()
-            .filter(|t| {
-                t.listing.external_inventory_item_id.is_none()
-                    && !batch.outcomes.contains_key(&t.variant_id)
-            })
+            .filter(|t| t.listing.external_inventory_item_id.is_none() && !batch.outcomes.contains_key(&t.variant_id))
             .cloned()
             .collect();
         if unlinked.is_empty() {
@@ -340,11 +306,7 @@ impl<C: Connector> ChannelWorker<C> {
                 brand: product.brand.clone(),
                 category: product.category.clone(),
                 active: product.active,
-                option_names: product
-                    .option_names()
-                    .into_iter()
-                    .map(str::to_owned)
-                    .collect(),
+                option_names: product.option_names().into_iter().map(str::to_owned).collect(),
                 variants,
             };
             let in_batch: Vec<PushTarget> = unlinked
@@ -360,26 +322,13 @@ impl<C: Connector> ChannelWorker<C> {
                         }
                     }
                     if let Some(t) = in_batch.first() {
-                        batch.event(
-                            t,
-                            "create product",
-                            None,
-                            None,
-                            EventResult::Succeeded,
-                            None,
-                        );
+                        batch.event(t, "create product", None, None, EventResult::Succeeded, None);
                     }
                 }
                 Err(e) if e.is_retryable() => in_batch.iter().for_each(|t| batch.fail(t, &e, None)),
                 Err(e) => {
                     for t in &in_batch {
-                        batch.reject(
-                            t,
-                            ConflictKind::PushRejected,
-                            e.to_string(),
-                            "not created".into(),
-                            None,
-                        );
+                        batch.reject(t, ConflictKind::PushRejected, e.to_string(), "not created".into(), None);
                     }
                 }
             }
@@ -517,13 +466,7 @@ impl<C: Connector> ChannelWorker<C> {
                         let text = format!("{code}: {message}");
                         let theirs = code.clone();
                         let target = t.clone();
-                        batch.reject(
-                            &target,
-                            ConflictKind::PushRejected,
-                            text,
-                            theirs,
-                            Some(set.quantity),
-                        );
+                        batch.reject(&target, ConflictKind::PushRejected, text, theirs, Some(set.quantity));
                     }
                 }
             }
@@ -531,9 +474,7 @@ impl<C: Connector> ChannelWorker<C> {
         }
         for v in pending {
             if let Some(t) = targets.get(&v) {
-                let e = ConnectorError::Transient(
-                    "the channel's figure kept changing during the push".into(),
-                );
+                let e = ConnectorError::Transient("the channel's figure kept changing during the push".into());
                 batch.fail(t, &e, balances.get(&v).copied());
             }
         }
@@ -557,12 +498,7 @@ fn listing_for(variant_id: VariantId, item: &FoundItem) -> NewListing {
 
 /// The same claim (rows at their versions) sending the same figures gets the
 /// same key, so a retried call is applied once; anything newer gets a new one.
-fn idempotency_key(
-    channel: ChannelId,
-    rows: &[ClaimedRow],
-    sets: &[QuantitySet],
-    round: usize,
-) -> String {
+fn idempotency_key(channel: ChannelId, rows: &[ClaimedRow], sets: &[QuantitySet], round: usize) -> String {
     let mut h = Sha256::new();
     h.update(format!("tillbridge:{channel}:{round}").as_bytes());
     let mut versions: Vec<(i64, i64)> = rows.iter().map(|r| (r.id, r.version)).collect();
@@ -571,13 +507,7 @@ fn idempotency_key(
         h.update(format!("|{id}@{version}").as_bytes());
     }
     for s in sets {
-        h.update(
-            format!(
-                "|{}={}<{:?}",
-                s.inventory_item_id, s.quantity, s.change_from
-            )
-            .as_bytes(),
-        );
+        h.update(format!("|{}={}<{:?}", s.inventory_item_id, s.quantity, s.change_from).as_bytes());
     }
     hex::encode(h.finalize())
 }

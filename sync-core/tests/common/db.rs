@@ -28,8 +28,7 @@ impl TestDb {
     }
 
     pub async fn postgres() -> Self {
-        let admin_url =
-            std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG.to_owned());
+        let admin_url = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_PG.to_owned());
         let admin = Storage::connect(&admin_url).await.unwrap_or_else(|e| {
             panic!(
                 "PostgreSQL is unreachable at {admin_url} ({e}). Start it with \
