@@ -5,13 +5,14 @@ mod error;
 mod openapi;
 mod outlets;
 mod products;
+mod stock;
 
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use sync_core::Storage;
 use sync_core::domain::{Permission, Role};
 use sync_core::storage::ApiToken;
@@ -25,6 +26,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/products", get(products::list))
         .route("/products/{id}/auto_sync", put(products::set_auto_sync))
         .route("/outlets", get(outlets::list))
+        .route("/stock", get(stock::show))
+        .route(
+            "/stock/movements",
+            post(stock::record).layer(axum::extract::DefaultBodyLimit::max(stock::BODY_LIMIT)),
+        )
         .route("/openapi.json", get(openapi::document))
         .fallback(|| async {
             ApiError::not_found("no such API endpoint; see /api/v1/openapi.json")

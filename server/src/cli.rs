@@ -1,5 +1,7 @@
 //! The command line: a thin layer over sync-core, like the pages.
 
+mod channel;
+
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::Context;
@@ -40,6 +42,13 @@ pub enum Command {
     Token(TokenCommand),
     /// Load the demo store (outlets, ~500 products, a Sandbox channel, a demo owner) into an empty database.
     Demo,
+    /// Connect and list web channels.
+    #[command(subcommand)]
+    Channel(channel::ChannelCommand),
+    /// Turn Auto Sync on or off for all products or for the products of some SKUs.
+    Autosync(channel::AutosyncArgs),
+    /// Sync now: push to one channel (or all) and print the run's log. Exits non-zero when items failed.
+    Sync(channel::SyncArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,6 +113,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Channel(command) => channel::run(&global, command).await,
+        Command::Autosync(args) => channel::autosync(&global, args).await,
+        Command::Sync(args) => channel::sync(&global, args).await,
         Command::Demo => {
             let storage = global.storage().await?;
             let summary = sync_core::demo::load_demo(&storage).await?;
@@ -121,7 +133,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Asks for a password on a terminal, or reads the first line of piped stdin.
-fn read_password() -> anyhow::Result<String> {
+pub(crate) fn read_password() -> anyhow::Result<String> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         eprint!("Password (at least 8 characters; input is shown): ");

@@ -18,6 +18,8 @@ use axum::routing::{get, post};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use sync_core::Storage;
+use sync_core::sync::{SyncEngine, Waker};
+use sync_core::vault::Vault;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tracing::Level;
@@ -29,13 +31,12 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub storage: Storage,
     pub throttle: Arc<throttle::SignInThrottle>,
+    pub waker: Waker,
 }
 
 pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     let storage = global.storage().await?;
-    global
-        .secret_key()
-        .context("cannot prepare the secret key")?;
+    let vault = Vault::new(&global.secret_key().context("cannot prepare the secret key")?);
     if args.demo && storage.is_empty().await? {
         let summary = sync_core::demo::load_demo(&storage)
             .await
@@ -65,7 +66,18 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener
         .local_addr()
         .context("cannot read the bound address")?;
-    let app = router(storage.clone(), addr).await?;
+    // Work a crash left in flight is due again; runs it cut short are marked so.
+    let recovered = storage.recover_outbox_after_crash().await?;
+    // On PostgreSQL other live processes may be mid-run, so only SQLite (one process) marks them.
+    let interrupted = match storage.engine() {
+        sync_core::storage::Engine::Sqlite => storage.mark_interrupted_runs(sync_core::domain::Timestamp::now()).await?,
+        sync_core::storage::Engine::Postgres => 0,
+    };
+    if recovered + interrupted > 0 {
+        tracing::info!(pushes = recovered, runs = interrupted, "resumed work interrupted by the last stop");
+    }
+    let engine = SyncEngine::start(storage.clone(), vault, worker_id(addr));
+    let app = router(storage.clone(), addr, engine.waker()).await?;
     tracing::info!("Tillbridge is listening on http://{addr}");
     let cleanup = tokio::spawn(expire_sessions(storage.clone()));
     axum::serve(
@@ -76,12 +88,18 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     .await
     .context("the web server stopped")?;
     cleanup.abort();
+    engine.shutdown().await;
     storage.close().await;
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn router(storage: Storage, addr: SocketAddr) -> anyhow::Result<Router> {
+/// Names this process's claims on pushes, unique across processes and restarts.
+fn worker_id(addr: SocketAddr) -> String {
+    format!("{}:{}:{}", addr, std::process::id(), sync_core::domain::Timestamp::now().as_datetime().timestamp_micros())
+}
+
+async fn router(storage: Storage, addr: SocketAddr, waker: Waker) -> anyhow::Result<Router> {
     let mut conf = get_configuration(None).context("cannot read the Leptos site configuration")?;
     conf.leptos_options.site_addr = addr;
     let leptos_options = conf.leptos_options;
@@ -90,6 +108,7 @@ async fn router(storage: Storage, addr: SocketAddr) -> anyhow::Result<Router> {
         leptos_options: leptos_options.clone(),
         storage: storage.clone(),
         throttle: Arc::new(throttle::SignInThrottle::default()),
+        waker: waker.clone(),
     };
 
     let context_storage = storage.clone();
@@ -97,7 +116,10 @@ async fn router(storage: Storage, addr: SocketAddr) -> anyhow::Result<Router> {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(context_storage.clone()),
+            move || {
+                provide_context(context_storage.clone());
+                provide_context(waker.clone());
+            },
             {
                 let options = leptos_options.clone();
                 move || app::shell(options.clone())

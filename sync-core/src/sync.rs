@@ -3,8 +3,10 @@
 
 mod backoff;
 mod engine;
+mod manual;
 mod worker;
 
 pub use backoff::retry_delay;
-pub use engine::SyncEngine;
+pub use engine::{SyncEngine, Waker};
+pub use manual::{SyncSummary, sync_channel};
 pub use worker::{BatchReport, ChannelWorker};

@@ -68,6 +68,8 @@ pub struct AutoSyncChanged {
     pub product_id: i64,
     pub name: String,
     pub auto_sync: bool,
+    /// Quantity pushes queued for channels by turning it on.
+    pub queued: u64,
 }
 
 /// One page of the products table, filtered by a search over name, SKU
@@ -112,7 +114,10 @@ pub async fn set_auto_sync(product_id: i64, enabled: bool) -> Result<AutoSyncCha
     crate::api::ssr::require(Permission::WriteCatalog).await?;
     let storage = crate::api::ssr::storage()?;
     let id = ProductId::new(product_id);
-    storage.set_auto_sync(&[id], enabled).await?;
+    let change = storage.set_auto_sync(&[id], enabled).await?;
+    if change.queued > 0 {
+        crate::api::ssr::wake_workers();
+    }
     let Some(product) = storage.get_product(id).await? else {
         return crate::api::ssr::fail(AppError::NotFound(format!("Product {product_id}")));
     };
@@ -120,6 +125,7 @@ pub async fn set_auto_sync(product_id: i64, enabled: bool) -> Result<AutoSyncCha
         product_id,
         name: product.name,
         auto_sync: product.auto_sync,
+        queued: change.queued,
     })
 }
 

@@ -51,3 +51,10 @@ pub fn fail<T>(error: AppError) -> Result<T, AppError> {
     set_status(&error);
     Err(error)
 }
+
+/// Tells the sync workers that new pushes are queued.
+pub fn wake_workers() {
+    if let Some(waker) = use_context::<sync_core::sync::Waker>() {
+        waker.wake();
+    }
+}

@@ -7,9 +7,15 @@ use utoipa::{Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Tillbridge API", description = "Products, outlets and stock for point-of-sale and back-office systems."),
-    paths(super::products::list, super::products::set_auto_sync, super::outlets::list),
+    paths(
+        super::products::list,
+        super::products::set_auto_sync,
+        super::outlets::list,
+        super::stock::record,
+        super::stock::show
+    ),
     modifiers(&BearerAuth),
-    tags((name = "products"), (name = "outlets"))
+    tags((name = "products"), (name = "outlets"), (name = "stock"))
 )]
 pub struct ApiDoc;
 

@@ -224,6 +224,7 @@ pub struct AutoSyncBody {
     responses((status = 200, body = ProductJson), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
 pub async fn set_auto_sync(
     State(storage): State<Storage>,
+    State(waker): State<sync_core::sync::Waker>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     body: Result<Json<AutoSyncBody>, JsonRejection>,
@@ -238,6 +239,7 @@ pub async fn set_auto_sync(
     })?;
     let Json(body) = body.map_err(|e| ApiError::new(e.status(), "invalid_body", e.body_text()))?;
     storage.set_auto_sync(&[id], body.enabled).await?;
+    waker.wake();
     let product = storage
         .get_product(id)
         .await?

@@ -594,3 +594,33 @@ mod tests {
         assert_eq!(placeholders(3, 3), "$3, $4, $5");
     }
 }
+
+impl Storage {
+    /// Every live product's id (for "all products" bulk actions).
+    pub async fn all_product_ids(&self) -> Result<Vec<ProductId>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT id FROM products WHERE deleted_at IS NULL ORDER BY id").fetch_all(pool).await
+        })?)
+    }
+
+    /// The products these SKUs belong to; unknown SKUs are returned apart.
+    pub async fn product_ids_for_skus(&self, skus: &[Sku]) -> Result<(Vec<ProductId>, Vec<Sku>)> {
+        let variants = self.variant_ids_by_sku(skus).await?;
+        let unknown: Vec<Sku> = skus.iter().filter(|s| !variants.contains_key(s.as_str())).cloned().collect();
+        let mut products = Vec::new();
+        for chunk in variants.values().copied().collect::<Vec<_>>().chunks(500) {
+            let sql = format!("SELECT DISTINCT product_id FROM variants WHERE id IN ({})", placeholders(1, chunk.len()));
+            let ids: Vec<ProductId> = on_pool!(self, pool => {
+                let mut q = sqlx::query_scalar(&sql);
+                for v in chunk {
+                    q = q.bind(*v);
+                }
+                q.fetch_all(pool).await
+            })?;
+            products.extend(ids);
+        }
+        products.sort_unstable();
+        products.dedup();
+        Ok((products, unknown))
+    }
+}

@@ -363,3 +363,18 @@ impl Storage {
         })?)
     }
 }
+
+impl Storage {
+    /// Failed item events of `channel` since `since` (channel health).
+    pub async fn failures_since(&self, channel: ChannelId, since: Timestamp) -> Result<i64> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM sync_events WHERE channel_id = $1 AND result = 'failed' AND created_at >= $2",
+            )
+            .bind(channel)
+            .bind(since)
+            .fetch_one(pool)
+            .await
+        })?)
+    }
+}

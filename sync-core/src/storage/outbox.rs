@@ -94,6 +94,21 @@ impl Storage {
         })?)
     }
 
+    /// Queues a push of every Auto Sync variant of `channel` not yet linked
+    /// there (new products to create or link before a standard sync).
+    pub async fn enqueue_unlinked(&self, channel: ChannelId) -> Result<u64> {
+        let select = "SELECT $2 AS channel_id, v.id AS variant_id
+             FROM variants v JOIN products p ON p.id = v.product_id
+             LEFT JOIN channel_products cp ON cp.channel_id = $2 AND cp.product_id = p.id
+             LEFT JOIN channel_listings l ON l.channel_id = $2 AND l.variant_id = v.id
+             WHERE p.auto_sync = TRUE AND p.deleted_at IS NULL AND l.variant_id IS NULL
+               AND (cp.sell_online IS NULL OR cp.sell_online = TRUE)";
+        let sql = upsert_sql(select, "$1");
+        Ok(on_pool!(self, pool => {
+            sqlx::query(&sql).bind(Timestamp::now()).bind(channel).execute(pool).await.map(|r| r.rows_affected())
+        })?)
+    }
+
     /// Claims up to `limit` due rows of `channel` for `worker` until `lease_until`.
     /// Rows whose lease ran out (a crashed worker) are due again.
     pub async fn claim_outbox(

@@ -19,6 +19,16 @@ use crate::vault::Vault;
 const POLL: Duration = Duration::from_millis(200);
 const CHANNEL_REFRESH: Duration = Duration::from_secs(2);
 
+/// Wakes idle workers after a change was committed.
+#[derive(Clone, Default)]
+pub struct Waker(Arc<Notify>);
+
+impl Waker {
+    pub fn wake(&self) {
+        self.0.notify_waiters();
+    }
+}
+
 pub struct SyncEngine {
     notify: Arc<Notify>,
     stop: watch::Sender<bool>,
@@ -42,8 +52,9 @@ impl SyncEngine {
         self.notify.notify_waiters();
     }
 
-    pub fn notifier(&self) -> Arc<Notify> {
-        self.notify.clone()
+    /// A handle that wakes the workers, for request handlers.
+    pub fn waker(&self) -> Waker {
+        Waker(self.notify.clone())
     }
 
     /// Stops every worker after its current batch and releases its claims.

@@ -1,0 +1,284 @@
+//! `tillbridge channel …`, `autosync` and `sync`: channels driven from scripts.
+
+use std::io::{BufRead, IsTerminal};
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use sync_core::connector::ShopifyConnector;
+use sync_core::connector::shopify::{API_VERSION, ShopifySettings};
+use sync_core::domain::{ChannelKind, OutletCode, OutletId, Sku, Timestamp};
+use sync_core::storage::{NewChannel, RunKind};
+use sync_core::sync::sync_channel;
+use sync_core::vault::Vault;
+
+use crate::config::GlobalArgs;
+
+#[derive(Debug, Subcommand)]
+pub enum ChannelCommand {
+    /// Connect a channel.
+    #[command(subcommand)]
+    Add(AddChannel),
+    /// List channels: kind, outlets, pending pushes, last push, failures in the last 24 h.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AddChannel {
+    /// A Shopify store. The Admin API access token is read from TILLBRIDGE_SHOPIFY_TOKEN or stdin, never a flag.
+    Shopify(ShopifyArgs),
+    /// A Sandbox store inside Tillbridge, to try syncing without any account.
+    Sandbox(OutletArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OutletArgs {
+    /// A name for the channel, unique.
+    #[arg(long)]
+    name: String,
+    /// Outlets whose stock is combined for this channel (codes, comma-separated; default: all).
+    #[arg(long, value_delimiter = ',')]
+    outlets: Vec<String>,
+    /// The outlet that takes this channel's orders (default: the first of --outlets); always included.
+    #[arg(long)]
+    order_outlet: Option<String>,
+    /// Units held back from the channel per variant.
+    #[arg(long, default_value_t = 0)]
+    safety_buffer: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct ShopifyArgs {
+    #[command(flatten)]
+    outlets: OutletArgs,
+    /// The shop's domain, e.g. my-shop.myshopify.com.
+    #[arg(long)]
+    shop_domain: String,
+    /// Where the Admin API is served (default: https://DOMAIN).
+    #[arg(long)]
+    api_base_url: Option<String>,
+    /// The Shopify location that receives this channel's stock, by name.
+    #[arg(long)]
+    location: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Debug, Args)]
+pub struct AutosyncArgs {
+    state: OnOff,
+    /// Every product.
+    #[arg(long, conflicts_with = "sku", required_unless_present = "sku")]
+    all: bool,
+    /// The products these SKUs belong to.
+    #[arg(long, num_args = 1..)]
+    sku: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SyncKind {
+    /// New products and pending quantities.
+    Standard,
+    /// Every Auto Sync quantity, overwriting the channel's figures.
+    Force,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The channel's name.
+    #[arg(long, conflicts_with = "all", required_unless_present = "all")]
+    channel: Option<String>,
+    /// Every channel, one after the other.
+    #[arg(long)]
+    all: bool,
+    #[arg(long, value_enum, default_value = "standard")]
+    kind: SyncKind,
+}
+
+pub async fn run(global: &GlobalArgs, command: ChannelCommand) -> anyhow::Result<()> {
+    match command {
+        ChannelCommand::Add(AddChannel::Sandbox(args)) => {
+            let storage = global.storage().await?;
+            let (order_outlet, outlets) = resolve_outlets(&storage, &args).await?;
+            let id = storage
+                .create_channel(&NewChannel {
+                    name: args.name.clone(),
+                    kind: ChannelKind::Sandbox,
+                    order_outlet: Some(order_outlet),
+                    outlets,
+                    safety_buffer: args.safety_buffer,
+                    ..NewChannel::default()
+                })
+                .await?;
+            println!("Added Sandbox channel {:?} (id {id}).", args.name);
+            Ok(())
+        }
+        ChannelCommand::Add(AddChannel::Shopify(args)) => add_shopify(global, args).await,
+        ChannelCommand::List => list(global).await,
+    }
+}
+
+async fn resolve_outlets(storage: &sync_core::Storage, args: &OutletArgs) -> anyhow::Result<(OutletId, Vec<OutletId>)> {
+    let known = storage.list_outlets().await?;
+    if known.is_empty() {
+        bail!("there are no outlets yet; load the demo (tillbridge demo) or create outlets first");
+    }
+    let find = |code: &str| -> anyhow::Result<OutletId> {
+        let code = OutletCode::parse(code).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+        known.iter().find(|o| o.code == code).map(|o| o.id).with_context(|| {
+            let codes: Vec<String> = known.iter().map(|o| o.code.to_string()).collect();
+            format!("no outlet has the code {code}; known outlets: {}", codes.join(", "))
+        })
+    };
+    let outlets = if args.outlets.is_empty() {
+        known.iter().map(|o| o.id).collect()
+    } else {
+        args.outlets.iter().map(|c| find(c.trim())).collect::<anyhow::Result<Vec<_>>>()?
+    };
+    let order_outlet = match &args.order_outlet {
+        Some(code) => find(code)?,
+        None => outlets[0],
+    };
+    Ok((order_outlet, outlets))
+}
+
+/// The token from TILLBRIDGE_SHOPIFY_TOKEN, or the first line of stdin.
+fn read_token() -> anyhow::Result<String> {
+    if let Ok(token) = std::env::var("TILLBRIDGE_SHOPIFY_TOKEN") {
+        if !token.trim().is_empty() {
+            return Ok(token.trim().to_owned());
+        }
+    }
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Shopify Admin API access token: ");
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line).context("cannot read the access token from stdin")?;
+    let token = line.trim().to_owned();
+    if token.is_empty() {
+        bail!("no access token: set TILLBRIDGE_SHOPIFY_TOKEN or pipe it on stdin");
+    }
+    Ok(token)
+}
+
+async fn add_shopify(global: &GlobalArgs, args: ShopifyArgs) -> anyhow::Result<()> {
+    let storage = global.storage().await?;
+    let vault = Vault::new(&global.secret_key()?);
+    let domain = args.shop_domain.trim().trim_start_matches("https://").trim_end_matches('/').to_owned();
+    if domain.is_empty() || domain.contains('/') || domain.contains(char::is_whitespace) {
+        bail!("{:?} is not a shop domain such as my-shop.myshopify.com", args.shop_domain);
+    }
+    let base = args.api_base_url.clone().unwrap_or_else(|| format!("https://{domain}"));
+    if !(base.starts_with("https://") || base.starts_with("http://")) {
+        bail!("--api-base-url must start with https:// (or http:// for a local test server)");
+    }
+    let (order_outlet, outlets) = resolve_outlets(&storage, &args.outlets).await?;
+    let token = read_token()?;
+    let locations = ShopifyConnector::locations(&base, API_VERSION, &token)
+        .await
+        .with_context(|| format!("cannot connect to {domain} at {base}"))?;
+    let location = locations
+        .iter()
+        .find(|l| l.name.eq_ignore_ascii_case(args.location.trim()))
+        .with_context(|| {
+            let names: Vec<&str> = locations.iter().map(|l| l.name.as_str()).collect();
+            format!("the shop has no active location named {:?}; it has: {}", args.location, names.join(", "))
+        })?;
+    let settings = ShopifySettings {
+        shop_domain: domain.clone(),
+        api_base_url: base,
+        api_version: API_VERSION.to_owned(),
+        location_id: location.id.clone(),
+        location_name: location.name.clone(),
+    };
+    let id = storage
+        .create_channel(&NewChannel {
+            name: args.outlets.name.clone(),
+            kind: ChannelKind::Shopify,
+            order_outlet: Some(order_outlet),
+            outlets,
+            settings: serde_json::to_value(&settings)?,
+            credentials: Some(vault.seal(&token)?),
+            safety_buffer: args.outlets.safety_buffer,
+        })
+        .await?;
+    println!("Added Shopify channel {:?} (id {id}) for {domain}, stock at location {:?}.", args.outlets.name, location.name);
+    Ok(())
+}
+
+async fn list(global: &GlobalArgs) -> anyhow::Result<()> {
+    let storage = global.storage().await?;
+    let outlets = storage.list_outlets().await?;
+    let day_ago = Timestamp::from(chrono::Utc::now() - chrono::TimeDelta::hours(24));
+    println!("{:<24} {:<8} {:<28} {:>8} {:<24} {:>9}", "NAME", "KIND", "OUTLETS", "PENDING", "LAST PUSH", "FAILED 24H");
+    for c in storage.list_channels().await? {
+        let codes: Vec<String> = storage
+            .channel_outlets(c.id)
+            .await?
+            .iter()
+            .filter_map(|id| outlets.iter().find(|o| o.id == *id).map(|o| o.code.to_string()))
+            .collect();
+        println!(
+            "{:<24} {:<8} {:<28} {:>8} {:<24} {:>9}",
+            c.name,
+            c.kind,
+            codes.join(","),
+            storage.pending_pushes(c.id).await?,
+            c.last_push_at.map_or_else(|| "never".to_owned(), |t| t.to_string()),
+            storage.failures_since(c.id, day_ago).await?
+        );
+    }
+    Ok(())
+}
+
+pub async fn autosync(global: &GlobalArgs, args: AutosyncArgs) -> anyhow::Result<()> {
+    let storage = global.storage().await?;
+    let ids = if args.all {
+        storage.all_product_ids().await?
+    } else {
+        let skus = args
+            .sku
+            .iter()
+            .map(|s| Sku::parse(s).map_err(|e| anyhow::anyhow!("{}", e.message)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let (ids, unknown) = storage.product_ids_for_skus(&skus).await?;
+        if !unknown.is_empty() {
+            let list: Vec<&str> = unknown.iter().map(Sku::as_str).collect();
+            bail!("unknown SKU(s): {}; nothing changed", list.join(", "));
+        }
+        ids
+    };
+    let on = matches!(args.state, OnOff::On);
+    let change = storage.set_auto_sync(&ids, on).await?;
+    let state = if on { "on" } else { "off" };
+    println!("Auto Sync turned {state} for {} products; {} quantities queued.", change.changed, change.queued);
+    Ok(())
+}
+
+pub async fn sync(global: &GlobalArgs, args: SyncArgs) -> anyhow::Result<()> {
+    let storage = global.storage().await?;
+    let vault = Vault::new(&global.secret_key()?);
+    let kind = match args.kind {
+        SyncKind::Standard => RunKind::Standard,
+        SyncKind::Force => RunKind::Force,
+    };
+    let channels = match &args.channel {
+        Some(name) => vec![storage.channel_by_name(name).await?.with_context(|| format!("no channel is named {name:?}"))?],
+        None => storage.channel_configs().await?,
+    };
+    let worker = format!("cli:{}", std::process::id());
+    let mut ok = true;
+    for config in channels {
+        let summary = sync_channel(&storage, &vault, &config, kind, &worker).await?;
+        println!("{}", summary.log());
+        ok &= summary.ok();
+    }
+    if !ok {
+        bail!("some items failed; see the lines above and the Sync History");
+    }
+    Ok(())
+}
