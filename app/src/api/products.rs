@@ -61,6 +61,29 @@ pub struct ProductView {
     pub variants: Vec<VariantView>,
     /// Fields that never sync to channels (seed 004), as label/value pairs.
     pub private_fields: Vec<(String, String)>,
+    pub channels: Vec<ChannelStockView>,
+}
+
+/// One channel's view of the product: per variant, what Tillbridge may sell
+/// there and what the channel last showed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelStockView {
+    pub name: String,
+    pub kind: String,
+    pub rows: Vec<ChannelVariantView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelVariantView {
+    pub sku: String,
+    pub balance: i64,
+    /// None until the variant is listed in the channel.
+    pub in_channel: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockAdjusted {
+    pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,7 +127,68 @@ pub async fn get_product(id: i64) -> Result<ProductView, AppError> {
         return crate::api::ssr::fail(AppError::NotFound(format!("Product {id}")));
     };
     let outlets = storage.list_outlets().await?;
-    Ok(ProductView::new(&product, &outlets))
+    let mut view = ProductView::new(&product, &outlets);
+    let variant_ids: Vec<_> = product.variants.iter().map(|v| v.id).collect();
+    for channel in storage.list_channels().await? {
+        let balances = storage.balances(channel.id, &variant_ids).await?;
+        let targets = storage.push_targets(channel.id, &variant_ids).await?;
+        view.channels.push(ChannelStockView {
+            name: channel.name,
+            kind: channel.kind,
+            rows: product
+                .variants
+                .iter()
+                .map(|v| ChannelVariantView {
+                    sku: v.sku.clone(),
+                    balance: balances.get(&v.id).copied().unwrap_or(0),
+                    in_channel: targets
+                        .get(&v.id)
+                        .filter(|t| t.listing.external_inventory_item_id.is_some())
+                        .and_then(|t| t.listing.last_seen_quantity),
+                })
+                .collect(),
+        });
+    }
+    Ok(view)
+}
+
+/// Records a stock movement from the product page's "Adjust stock" form.
+#[server(endpoint = "adjust_stock")]
+pub async fn adjust_stock(
+    sku: String,
+    outlet: String,
+    mode: String,
+    amount: String,
+    reason: String,
+    note: String,
+) -> Result<StockAdjusted, AppError> {
+    use crate::api::ssr::{fail, invalid, require, storage, wake_workers};
+    use sync_core::domain::{Actor, MovementReason, OutletCode, Permission, Sku, StockChange};
+    use sync_core::storage::MovementInput;
+    let user = require(Permission::WriteCatalog).await?;
+    let sku = Sku::parse(&sku).map_err(invalid)?;
+    let outlet = OutletCode::parse(&outlet).map_err(invalid)?;
+    let Ok(amount) = amount.trim().parse::<i64>() else {
+        return fail(AppError::Invalid { field: "amount".into(), message: format!("{:?} is not a whole number", amount.trim()) });
+    };
+    let change = match mode.as_str() {
+        "count" => StockChange::count(amount),
+        _ => StockChange::delta(amount),
+    }
+    .map_err(invalid)?;
+    let reason = MovementReason::parse(&reason).map_err(invalid)?;
+    let input = MovementInput { sku: sku.clone(), outlet: outlet.clone(), change, reason, reference: String::new(), note };
+    let actor = Actor::User { id: user.id, email: user.email.to_string() };
+    let batch = storage()?.apply_movements(&actor, &[input], None).await?;
+    wake_workers();
+    let record = batch.records.first();
+    Ok(StockAdjusted {
+        message: format!(
+            "Stock of {sku} at {outlet}: {} → {}",
+            record.map_or(0, |r| r.on_hand_before),
+            record.map_or(0, |r| r.on_hand_after)
+        ),
+    })
 }
 
 /// Turns Auto Sync on or off for one product; the state is saved at once.
@@ -213,6 +297,7 @@ mod convert {
                     ("Tax".into(), p.tax_class.clone()),
                     ("Tags".into(), p.tags.clone()),
                 ],
+                channels: Vec::new(),
             }
         }
     }

@@ -58,3 +58,10 @@ pub fn wake_workers() {
         waker.wake();
     }
 }
+
+/// A domain rule's refusal, as a field error for the form.
+pub fn invalid(e: sync_core::domain::DomainError) -> AppError {
+    let error = AppError::Invalid { field: e.field.to_owned(), message: e.message };
+    set_status(&error);
+    error
+}

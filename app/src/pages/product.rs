@@ -1,27 +1,51 @@
-//! One product: its fields, variants and stock per outlet.
+//! One product: its fields, variants, stock per outlet, stock adjustments
+//! and what each channel shows.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::products::{ProductView, get_product};
+use crate::api::products::{AdjustStock, ChannelStockView, ProductView, get_product};
 use crate::components::auto_sync_toggle::AutoSyncToggle;
+use crate::components::toast::use_toasts;
+
+/// Movement reasons offered on the form (channel orders come from channels).
+const REASONS: [(&str, &str); 7] = [
+    ("manual_adjustment", "Manual adjustment"),
+    ("purchase_order", "Purchase order"),
+    ("sales_order", "Sales order"),
+    ("work_order", "Work order"),
+    ("transfer", "Transfer"),
+    ("file_upload", "File upload"),
+    ("inventory_feed", "Inventory feed"),
+];
 
 #[component]
 pub fn ProductPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-    };
-    let product = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => get_product(id).await.map(Some),
-            None => Ok(None),
+    let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
+    let adjust = ServerAction::<AdjustStock>::new();
+    // Re-read shortly after an adjustment too, to show the channels catching up.
+    let refresh = RwSignal::new(0u32);
+    let toasts = use_toasts();
+    Effect::new(move |_| match adjust.value().get() {
+        Some(Ok(done)) => {
+            toasts.show(done.message, false);
+            set_timeout(move || refresh.update(|n| *n += 1), std::time::Duration::from_millis(800));
         }
+        Some(Err(e)) => toasts.show(e.to_string(), true),
+        None => {}
     });
+    provide_context(adjust);
+    let product = Resource::new(
+        move || (id(), adjust.version().get(), refresh.get()),
+        |(id, _, _)| async move {
+            match id {
+                Some(id) => get_product(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading product…"</p> }>
             {move || Suspend::new(async move {
@@ -49,8 +73,11 @@ fn ProductDetail(product: ProductView) -> impl IntoView {
         outlets,
         variants,
         private_fields,
+        channels,
         ..
     } = product;
+    let skus: Vec<String> = variants.iter().map(|v| v.sku.clone()).collect();
+    let outlet_choices: Vec<(String, String)> = outlets.iter().map(|o| (o.code.clone(), o.name.clone())).collect();
     view! {
         <Title text=name.clone()/>
         <p class="crumbs"><a href="/products">"Products"</a>" / "</p>
@@ -98,6 +125,8 @@ fn ProductDetail(product: ProductView) -> impl IntoView {
                 </tbody>
             </table>
         </section>
+        <AdjustStockForm skus outlets=outlet_choices/>
+        <ChannelsStock channels/>
         <section class="card">
             <h2>"Back office " <small class="muted">"(never synced to channels)"</small></h2>
             <dl class="fields">
@@ -105,6 +134,80 @@ fn ProductDetail(product: ProductView) -> impl IntoView {
                     <dt>{label}</dt><dd>{if value.is_empty() { "—".to_owned() } else { value }}</dd>
                 }).collect_view()}
             </dl>
+        </section>
+    }
+}
+
+#[component]
+fn AdjustStockForm(skus: Vec<String>, outlets: Vec<(String, String)>) -> impl IntoView {
+    let action = expect_context::<ServerAction<AdjustStock>>();
+    view! {
+        <section class="card">
+            <h2>"Adjust stock"</h2>
+            <ActionForm action=action attr:class="inline-form" attr:id="adjust-stock">
+                <label>"SKU"
+                    <select name="sku">{skus.into_iter().map(|s| view! { <option value=s.clone()>{s.clone()}</option> }).collect_view()}</select>
+                </label>
+                <label>"Outlet"
+                    <select name="outlet">
+                        {outlets.into_iter().map(|(code, name)| view! { <option value=code>{name}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>"Change"
+                    <select name="mode">
+                        <option value="delta">"Add or remove (±)"</option>
+                        <option value="count">"Set count to"</option>
+                    </select>
+                </label>
+                <label>"Quantity" <input type="text" name="amount" inputmode="numeric" required size="6"/></label>
+                <label>"Reason"
+                    <select name="reason">
+                        {REASONS.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>"Note" <input type="text" name="note" size="18"/></label>
+                <button type="submit" class="primary" disabled=move || action.pending().get()>"Save"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn ChannelsStock(channels: Vec<ChannelStockView>) -> impl IntoView {
+    view! {
+        <section class="card" id="channel-stock">
+            <h2>"In channels"</h2>
+            {if channels.is_empty() {
+                view! { <p class="muted">"No channels connected."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="index-table">
+                        <thead><tr>
+                            <th scope="col">"Channel"</th><th scope="col">"SKU"</th>
+                            <th scope="col" class="num">"Syncable balance"</th><th scope="col" class="num">"In the channel"</th>
+                        </tr></thead>
+                        <tbody>
+                            {channels.into_iter().flat_map(|c| {
+                                let name = c.name.clone();
+                                c.rows.into_iter().map(move |r| {
+                                    let synced = r.in_channel == Some(r.balance);
+                                    let sku = r.sku.clone();
+                                    view! {
+                                        <tr data-channel=name.clone() data-sku=sku>
+                                            <td>{name.clone()}</td>
+                                            <td class="mono">{r.sku}</td>
+                                            <td class="num">{r.balance}</td>
+                                            <td class="num" class:out-of-step=!synced>
+                                                {r.in_channel.map_or_else(|| "not listed".to_owned(), |q| q.to_string())}
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect::<Vec<_>>()
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
         </section>
     }
 }
