@@ -43,6 +43,7 @@ contract!(
     claims_are_exclusive_and_a_bumped_row_stays_pending,
     a_retried_idempotent_batch_applies_once,
     unknown_skus_and_outlets_are_named_and_nothing_is_written,
+    concurrent_batches_on_the_same_skus_lose_no_update,
 );
 
 fn nzd(minor: i64) -> Money {
@@ -598,4 +599,49 @@ async fn unknown_skus_and_outlets_are_named_and_nothing_is_written(s: &Storage) 
 
 fn later(seconds: i64) -> sync_core::domain::Timestamp {
     sync_core::domain::Timestamp::from(chrono::Utc::now() + chrono::Duration::seconds(seconds))
+}
+
+async fn concurrent_batches_on_the_same_skus_lose_no_update(s: &Storage) {
+    let (_, v, [shop, depot]) = channel_fixture(s).await;
+    let delta = |variant, outlet| NewMovement {
+        variant_id: variant,
+        outlet_id: outlet,
+        change: StockChange::Delta(1),
+        reason: MovementReason::SalesOrder,
+        reference: String::new(),
+        note: String::new(),
+    };
+    let tasks: Vec<_> = (0..4)
+        .map(|t| {
+            let s = s.clone();
+            // Each batch touches the same rows, in a different order.
+            let mut batch: Vec<NewMovement> = (0..30)
+                .flat_map(|_| [delta(v[0], shop), delta(v[1], depot), delta(v[0], depot)])
+                .collect();
+            if t % 2 == 1 {
+                batch.reverse();
+            }
+            tokio::spawn(async move { s.record_movements(&Actor::System, &batch).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("joined").expect("recorded");
+    }
+    for (variant, outlet) in [(v[0], shop), (v[1], depot), (v[0], depot)] {
+        assert_eq!(s.ledger_total(variant, outlet).await.expect("sum"), 120);
+    }
+    let product = s
+        .list_products(&ProductFilter {
+            sku: Some(Sku::parse("S-1").expect("sku")),
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("read");
+    let level = product.items[0].variants[0]
+        .stock
+        .iter()
+        .find(|l| l.outlet_id == shop)
+        .map(|l| l.on_hand);
+    assert_eq!(level, Some(120), "on hand agrees with the ledger");
 }

@@ -606,10 +606,17 @@ impl Storage {
     /// The products these SKUs belong to; unknown SKUs are returned apart.
     pub async fn product_ids_for_skus(&self, skus: &[Sku]) -> Result<(Vec<ProductId>, Vec<Sku>)> {
         let variants = self.variant_ids_by_sku(skus).await?;
-        let unknown: Vec<Sku> = skus.iter().filter(|s| !variants.contains_key(s.as_str())).cloned().collect();
+        let unknown: Vec<Sku> = skus
+            .iter()
+            .filter(|s| !variants.contains_key(s.as_str()))
+            .cloned()
+            .collect();
         let mut products = Vec::new();
         for chunk in variants.values().copied().collect::<Vec<_>>().chunks(500) {
-            let sql = format!("SELECT DISTINCT product_id FROM variants WHERE id IN ({})", placeholders(1, chunk.len()));
+            let sql = format!(
+                "SELECT DISTINCT product_id FROM variants WHERE id IN ({})",
+                placeholders(1, chunk.len())
+            );
             let ids: Vec<ProductId> = on_pool!(self, pool => {
                 let mut q = sqlx::query_scalar(&sql);
                 for v in chunk {

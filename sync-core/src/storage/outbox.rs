@@ -24,15 +24,18 @@ pub(crate) fn upsert_sql(select: &str, now_param: &str) -> String {
     )
 }
 
-/// The channels where a change to `variant` at `outlet` may move the balance:
-/// the product has Auto Sync on, sells on the channel, and the outlet counts.
-pub(crate) const AFFECTED_BY_MOVEMENT: &str = "
-    SELECT co.channel_id, v.id AS variant_id
-    FROM variants v
+/// The (channel, variant) pairs whose balance may have moved when the
+/// `{touched}` (variant_id, outlet_id) rows changed: the product has Auto Sync
+/// on, sells on the channel, and the outlet counts for it.
+pub(crate) const AFFECTED_BY_MOVEMENTS: &str = "
+    SELECT DISTINCT co.channel_id, v.id AS variant_id
+    FROM ({touched}) t
+    JOIN variants v ON v.id = t.variant_id
     JOIN products p ON p.id = v.product_id
-    JOIN channel_outlets co ON co.outlet_id = $2
+    JOIN channel_outlets co ON co.outlet_id = t.outlet_id
     LEFT JOIN channel_products cp ON cp.channel_id = co.channel_id AND cp.product_id = p.id
-    WHERE v.id = $1 AND p.auto_sync = TRUE AND p.deleted_at IS NULL AND (cp.sell_online IS NULL OR cp.sell_online = TRUE)";
+    WHERE p.auto_sync = TRUE AND p.deleted_at IS NULL AND (cp.sell_online IS NULL OR cp.sell_online = TRUE)
+    ORDER BY co.channel_id, v.id";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct ClaimedRow {

@@ -6,12 +6,29 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::outbox::{AFFECTED_BY_MOVEMENT, upsert_sql};
+use super::outbox::{AFFECTED_BY_MOVEMENTS, upsert_sql};
 use super::{Storage, on_pool};
 use crate::domain::{
     Actor, DomainError, MovementId, MovementReason, OutletCode, OutletId, Sku, StockChange, Timestamp, VariantId,
 };
 use crate::{Error, Result};
+
+/// Rows per multi-row statement: well under SQLite's and PostgreSQL's
+/// limits on bound parameters.
+const PAIRS_PER_STATEMENT: usize = 300;
+const MOVEMENTS_PER_STATEMENT: usize = 200;
+
+/// `($a, $b, …, fixed), (…)` for `rows` rows of `per_row` parameters
+/// numbered from `first`, each followed by the `fixed` SQL.
+fn tuples(rows: usize, per_row: usize, first: usize, fixed: &str) -> String {
+    (0..rows)
+        .map(|r| {
+            let params: Vec<String> = (0..per_row).map(|c| format!("${}", first + r * per_row + c)).collect();
+            format!("({}, {fixed})", params.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// Most movements one request may carry.
 pub const MAX_MOVEMENTS_PER_REQUEST: usize = 1_000;
@@ -133,7 +150,29 @@ impl Storage {
         self.record_movements_once(actor, &resolved, key).await
     }
 
+    /// Records a batch; a PostgreSQL deadlock or serialization failure
+    /// (two batches locking shared rows) rolls back whole and is retried.
     async fn record_movements_once(
+        &self,
+        actor: &Actor,
+        movements: &[NewMovement],
+        key: Option<&IdempotencyKey>,
+    ) -> Result<MovementBatch> {
+        let mut attempt = 0;
+        loop {
+            match self.try_record_movements(actor, movements, key).await {
+                Err(Error::Database(sqlx::Error::Database(ref db)))
+                    if attempt < 5 && matches!(db.code().as_deref(), Some("40P01" | "40001")) =>
+                {
+                    attempt += 1;
+                    tracing::debug!(attempt, "movement batch met a deadlock; retrying");
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn try_record_movements(
         &self,
         actor: &Actor,
         movements: &[NewMovement],
@@ -141,7 +180,6 @@ impl Storage {
     ) -> Result<MovementBatch> {
         let now = Timestamp::now();
         let actor_label = actor.label();
-        let enqueue = upsert_sql(AFFECTED_BY_MOVEMENT, "$3");
         let outcome: std::result::Result<MovementBatch, Error> = on_pool!(self, pool => {
             async {
                 let mut tx = pool.begin().await?;
@@ -176,62 +214,103 @@ impl Storage {
                         return Ok(MovementBatch { records, replayed: true });
                     }
                 }
-                let mut records = Vec::with_capacity(movements.len());
-                let mut touched = BTreeSet::new();
-                for m in movements {
-                    // The upsert takes the row lock (PostgreSQL) before we read the
-                    // figure, so concurrent movements on one SKU cannot lose updates.
-                    let before: i64 = sqlx::query_scalar(
-                        "INSERT INTO stock_levels (variant_id, outlet_id, on_hand, committed, updated_at)
-                         VALUES ($1, $2, 0, 0, $3)
+                // Set-based, a few statements per batch whatever its size:
+                // 1. lock and read the levels of every (variant, outlet) touched,
+                let pairs: Vec<(VariantId, OutletId)> =
+                    movements.iter().map(|m| (m.variant_id, m.outlet_id)).collect::<BTreeSet<_>>().into_iter().collect();
+                let mut levels: HashMap<(VariantId, OutletId), i64> = HashMap::with_capacity(pairs.len());
+                for chunk in pairs.chunks(PAIRS_PER_STATEMENT) {
+                    let sql = format!(
+                        "INSERT INTO stock_levels (variant_id, outlet_id, on_hand, committed, updated_at) VALUES {}
                          ON CONFLICT (variant_id, outlet_id) DO UPDATE SET updated_at = excluded.updated_at
-                         RETURNING on_hand",
-                    )
-                    .bind(m.variant_id)
-                    .bind(m.outlet_id)
-                    .bind(now)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    let after = m.change.apply(before);
-                    if after != before {
-                        sqlx::query("UPDATE stock_levels SET on_hand = $3 WHERE variant_id = $1 AND outlet_id = $2")
-                            .bind(m.variant_id)
-                            .bind(m.outlet_id)
-                            .bind(after)
-                            .execute(&mut *tx)
-                            .await?;
-                        touched.insert((m.variant_id, m.outlet_id));
+                         RETURNING variant_id, outlet_id, on_hand",
+                        tuples(chunk.len(), 2, 2, "0, 0, $1")
+                    );
+                    let mut q = sqlx::query_as::<_, (VariantId, OutletId, i64)>(&sql).bind(now);
+                    for (v, o) in chunk {
+                        q = q.bind(*v).bind(*o);
                     }
-                    let id: MovementId = sqlx::query_scalar(
+                    for (v, o, on_hand) in q.fetch_all(&mut *tx).await? {
+                        levels.insert((v, o), on_hand);
+                    }
+                }
+                // 2. apply the movements in order, in memory,
+                let original = levels.clone();
+                let mut records = Vec::with_capacity(movements.len());
+                let mut changes = Vec::with_capacity(movements.len());
+                for m in movements {
+                    let level = levels.entry((m.variant_id, m.outlet_id)).or_insert(0);
+                    let before = *level;
+                    let after = m.change.apply(before);
+                    *level = after;
+                    changes.push((before, after));
+                }
+                // 3. append the ledger rows (ids come back in insertion order),
+                for (chunk, chunk_changes) in movements.chunks(MOVEMENTS_PER_STATEMENT).zip(changes.chunks(MOVEMENTS_PER_STATEMENT)) {
+                    let sql = format!(
                         "INSERT INTO stock_movements (variant_id, outlet_id, change_kind, amount, applied_delta, on_hand_after,
                              reason, reference, note, actor_kind, actor_label, created_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-                    )
-                    .bind(m.variant_id)
-                    .bind(m.outlet_id)
-                    .bind(m.change.kind())
-                    .bind(m.change.amount())
-                    .bind(after - before)
-                    .bind(after)
-                    .bind(m.reason.as_str())
-                    .bind(&m.reference)
-                    .bind(&m.note)
-                    .bind(actor.kind())
-                    .bind(&actor_label)
-                    .bind(now)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    records.push(MovementRecord {
-                        id,
-                        variant_id: m.variant_id,
-                        outlet_id: m.outlet_id,
-                        on_hand_before: before,
-                        on_hand_after: after,
-                    });
+                         VALUES {} RETURNING id",
+                        tuples(chunk.len(), 9, 4, "$1, $2, $3")
+                    );
+                    let mut q = sqlx::query_scalar::<_, MovementId>(&sql).bind(actor.kind()).bind(&actor_label).bind(now);
+                    for (m, (before, after)) in chunk.iter().zip(chunk_changes) {
+                        q = q
+                            .bind(m.variant_id)
+                            .bind(m.outlet_id)
+                            .bind(m.change.kind())
+                            .bind(m.change.amount())
+                            .bind(after - before)
+                            .bind(*after)
+                            .bind(m.reason.as_str())
+                            .bind(&m.reference)
+                            .bind(&m.note);
+                    }
+                    let mut ids = q.fetch_all(&mut *tx).await?;
+                    ids.sort_unstable();
+                    for ((m, (before, after)), id) in chunk.iter().zip(chunk_changes).zip(ids) {
+                        records.push(MovementRecord {
+                            id,
+                            variant_id: m.variant_id,
+                            outlet_id: m.outlet_id,
+                            on_hand_before: *before,
+                            on_hand_after: *after,
+                        });
+                    }
                 }
-                // One outbox bump per changed (variant, outlet), in this same transaction.
-                for (variant, outlet) in &touched {
-                    sqlx::query(&enqueue).bind(*variant).bind(*outlet).bind(now).execute(&mut *tx).await?;
+                // 4. write the new levels of the pairs that moved,
+                let moved: Vec<(VariantId, OutletId, i64)> = pairs
+                    .iter()
+                    .filter_map(|p| {
+                        let level = levels.get(p).copied().unwrap_or(0);
+                        (original.get(p) != Some(&level)).then_some((p.0, p.1, level))
+                    })
+                    .collect();
+                for chunk in moved.chunks(PAIRS_PER_STATEMENT) {
+                    let sql = format!(
+                        "INSERT INTO stock_levels (variant_id, outlet_id, on_hand, committed, updated_at) VALUES {}
+                         ON CONFLICT (variant_id, outlet_id) DO UPDATE SET on_hand = excluded.on_hand",
+                        tuples(chunk.len(), 3, 2, "0, $1")
+                    );
+                    let mut q = sqlx::query(&sql).bind(now);
+                    for (v, o, level) in chunk {
+                        q = q.bind(*v).bind(*o).bind(*level);
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                // 5. and bump the outbox for them, all in this one transaction.
+                for chunk in moved.chunks(PAIRS_PER_STATEMENT) {
+                    let touched = (0..chunk.len())
+                        .map(|i| format!("SELECT ${} AS variant_id, ${} AS outlet_id", 2 + 2 * i, 3 + 2 * i))
+                        .collect::<Vec<_>>()
+                        .join(" UNION ALL ");
+                    let select = AFFECTED_BY_MOVEMENTS.replace("{touched}", &touched);
+                    let sql = upsert_sql(&select, "$1");
+                    let mut q = sqlx::query(&sql).bind(now);
+                    for (v, o, _) in chunk {
+                        q = q.bind(*v).bind(*o);
+                    }
+                    q.execute(&mut *tx).await?;
                 }
                 if let Some(k) = key {
                     let body = serde_json::to_string(&records)

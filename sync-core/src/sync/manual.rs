@@ -65,8 +65,8 @@ pub async fn sync_channel(
         RunKind::Force => storage.enqueue_channel(config.id).await?,
         _ => storage.enqueue_unlinked(config.id).await?,
     };
-    let connector = AnyConnector::for_channel(storage, vault, config)
-        .map_err(|e| crate::Error::Conflict(e.to_string()))?;
+    let connector =
+        AnyConnector::for_channel(storage, vault, config).map_err(|e| crate::Error::Conflict(e.to_string()))?;
     let worker = ChannelWorker::new(storage.clone(), config.id, connector, worker_id.to_owned());
     let mut summary = SyncSummary {
         channel: config.name.clone(),
@@ -90,7 +90,9 @@ pub async fn sync_channel(
         summary.retrying = report.retrying;
     }
     summary.retrying = storage.pending_pushes(config.id).await? as usize;
-    let failures = storage.recent_events(Some(config.id), Some(EventResult::Failed), 10).await?;
+    let failures = storage
+        .recent_events(Some(config.id), Some(EventResult::Failed), 10)
+        .await?;
     summary.errors = failures
         .into_iter()
         .filter(|e| e.created_at >= since)
