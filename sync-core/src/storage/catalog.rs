@@ -579,22 +579,6 @@ impl Storage {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn handles_are_lowercase_words_joined_by_dashes() {
-        assert_eq!(handle_for("Merino Crew — Tee (Black)"), "merino-crew-tee-black");
-        assert_eq!(handle_for("!!!"), "product");
-    }
-
-    #[test]
-    fn placeholders_number_from_the_start() {
-        assert_eq!(placeholders(3, 3), "$3, $4, $5");
-    }
-}
-
 impl Storage {
     /// Every live product's id (for "all products" bulk actions).
     pub async fn all_product_ids(&self) -> Result<Vec<ProductId>> {
@@ -629,5 +613,21 @@ impl Storage {
         products.sort_unstable();
         products.dedup();
         Ok((products, unknown))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_are_lowercase_words_joined_by_dashes() {
+        assert_eq!(handle_for("Merino Crew — Tee (Black)"), "merino-crew-tee-black");
+        assert_eq!(handle_for("!!!"), "product");
+    }
+
+    #[test]
+    fn placeholders_number_from_the_start() {
+        assert_eq!(placeholders(3, 3), "$3, $4, $5");
     }
 }
