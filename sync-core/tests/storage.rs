@@ -536,11 +536,11 @@ async fn a_retried_idempotent_batch_applies_once(s: &Storage) {
         request_hash: "h1".into(),
     };
     let first = s
-        .apply_movements(&Actor::System, &[input.clone()], Some(&key))
+        .apply_movements(&Actor::System, std::slice::from_ref(&input), Some(&key))
         .await
         .expect("applied");
     let again = s
-        .apply_movements(&Actor::System, &[input.clone()], Some(&key))
+        .apply_movements(&Actor::System, std::slice::from_ref(&input), Some(&key))
         .await
         .expect("replayed");
     assert!(!first.replayed && again.replayed);
