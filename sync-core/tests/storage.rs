@@ -439,6 +439,11 @@ async fn movements_queue_one_coalesced_push_per_channel_for_auto_sync_products(s
         .await
         .expect("recorded");
     let claimed = s.claim_outbox(channel, "w1", 10, later(30)).await.expect("claimed");
+    assert!(claimed.is_empty(), "a variant just pushed waits out its cooldown");
+    let claimed = s
+        .claim_outbox_due_by(channel, "w1", 10, later(30), later(2))
+        .await
+        .expect("claimed");
     assert_eq!(
         claimed.len(),
         1,
@@ -508,7 +513,10 @@ async fn claims_are_exclusive_and_a_bumped_row_stays_pending(s: &Storage) {
         0,
         "fenced on the owner"
     );
-    let again = s.claim_outbox(channel, "w1", 10, later(30)).await.expect("claimed");
+    let again = s
+        .claim_outbox_due_by(channel, "w1", 10, later(30), later(2))
+        .await
+        .expect("claimed");
     assert_eq!(
         again.iter().map(|r| r.variant_id).collect::<Vec<_>>(),
         vec![first[0].variant_id]

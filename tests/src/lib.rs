@@ -1,6 +1,8 @@
 //! Starts the real `tillbridge` binary (built by `scripts/build`) on a free
 //! port with a fresh database, for HTTP and browser tests.
 
+pub mod shopify;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -19,8 +21,11 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// The server binary; the test command builds it once before the tests.
+/// TILLBRIDGE_BIN points elsewhere (the benchmark uses a release build).
 pub fn binary() -> PathBuf {
-    let path = workspace_root().join("target/debug/tillbridge");
+    let path = std::env::var_os("TILLBRIDGE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/debug/tillbridge"));
     assert!(
         path.exists(),
         "{} is missing: run scripts/build (scripts/test does) first",
@@ -36,6 +41,26 @@ pub struct Database {
 }
 
 impl Database {
+    /// A new database on the PostgreSQL server of TEST_DATABASE_URL (default
+    /// postgres://postgres@127.0.0.1:5432/test); left behind for inspection.
+    pub async fn postgres() -> Self {
+        let admin_url =
+            std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let admin = sync_core::Storage::connect(&admin_url).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL is unreachable at {admin_url} ({e}); start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`")
+        });
+        let name = format!("tb_e2e_{}_{}", std::process::id(), free_port());
+        admin.execute_admin(&format!("CREATE DATABASE {name}")).await.expect("create database");
+        admin.close().await;
+        let (base, _) = admin_url.rsplit_once('/').expect("TEST_DATABASE_URL names a database");
+        Self { url: format!("{base}/{name}"), data_dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    /// Opens the same database the server uses, to check its state.
+    pub async fn storage(&self) -> sync_core::Storage {
+        sync_core::Storage::connect(&self.url).await.expect("open the test database")
+    }
+
     /// A new SQLite file in a fresh temp folder.
     pub fn sqlite() -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
@@ -165,4 +190,29 @@ pub fn free_port() -> u16 {
         .local_addr()
         .expect("addr")
         .port()
+}
+
+/// Creates an API token with `role` through the CLI.
+pub async fn api_token(db: &Database, role: &str) -> String {
+    let (ok, out, err) = cli(db, &["token", "create", "--name", &format!("{role} test"), "--role", role], "").await;
+    assert!(ok, "token create failed: {err}");
+    out.trim().to_owned()
+}
+
+/// Posts a movements body; `key` becomes the Idempotency-Key header.
+pub async fn post_movements(
+    server: &TestServer,
+    token: &str,
+    body: impl Into<reqwest::Body>,
+    key: Option<&str>,
+) -> reqwest::Result<reqwest::Response> {
+    let mut request = reqwest::Client::new()
+        .post(server.url("/api/v1/stock/movements"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body);
+    if let Some(k) = key {
+        request = request.header("idempotency-key", k);
+    }
+    request.send().await
 }

@@ -5,5 +5,8 @@ mod e2e {
     mod api;
     mod browser;
     mod cli;
+    mod movements;
     mod pages;
+    mod shopify_server;
+    mod sync;
 }

@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Extension, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Serialize;
@@ -140,9 +141,17 @@ pub async fn record(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<MovementsResponse>, ApiError> {
     caller.require(Permission::WriteCatalog)?;
+    let body = body.map_err(|e| {
+        let message = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            format!("the body is larger than {} KiB; send at most {MAX_MOVEMENTS_PER_REQUEST} movements", BODY_LIMIT / 1024)
+        } else {
+            e.body_text()
+        };
+        ApiError::new(e.status(), "invalid_body", message)
+    })?;
     let key = idempotency_key(&headers, &body)?;
     let json: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", format!("the body is not valid JSON: {e}")))?;

@@ -260,13 +260,21 @@ impl ShopifyConnector {
 
     /// Stocks an item at the channel's location (needed before setting it).
     async fn activate(&self, inventory_item_id: &str) -> Result<(), ConnectorError> {
+        // Activating is idempotent by nature; the key (required from 2026-04)
+        // names the item and location, so a retry is recognised as one.
+        let key = hex_digest(&format!("activate|{inventory_item_id}|{}", self.settings.location_id));
+        let query = format!(
+            "mutation Activate($item: ID!, $location: ID!) {{
+               inventoryActivate(inventoryItemId: $item, locationId: $location) @idempotent(key: \"{key}\") {{
+                 inventoryLevel {{ id }} userErrors {{ field message }}
+               }}
+             }}"
+        );
         let data = self
             .graphql(
-                "mutation Activate($item: ID!, $location: ID!) {
-                   inventoryActivate(inventoryItemId: $item, locationId: $location) { inventoryLevel { id } userErrors { field message } }
-                 }",
+                &query,
                 json!({ "item": inventory_item_id, "location": self.settings.location_id }),
-                10.0,
+                11.0,
             )
             .await?;
         match data["inventoryActivate"]["userErrors"]
@@ -337,6 +345,11 @@ impl ShopifyConnector {
         }
         Ok(by_index)
     }
+}
+
+fn hex_digest(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 fn describe_reqwest(e: &reqwest::Error) -> String {

@@ -7,9 +7,15 @@ use super::{Engine, Storage, on_pool};
 use crate::Result;
 use crate::domain::{ChannelId, ProductId, Timestamp, VariantId};
 
+/// How long a pushed variant waits before its next push. A lone change goes
+/// out at once; a SKU changing many times a second is pushed about once a
+/// second with its latest balance.
+pub const PUSH_COOLDOWN: chrono::TimeDelta = chrono::TimeDelta::seconds(1);
+
 /// Enqueue-or-bump for the variants a SELECT yields as (channel_id, variant_id).
-/// A row that is done or dead becomes pending again at once; one pending or
-/// in flight keeps its schedule and only gains a version. (`WHERE TRUE` keeps
+/// A row that is done or dead becomes pending again, due at once or when its
+/// cooldown ends; one pending or in flight keeps its schedule and only gains
+/// a version. (`WHERE TRUE` keeps
 /// SQLite from reading the upsert's ON as a join's.)
 pub(crate) fn upsert_sql(select: &str, now_param: &str) -> String {
     format!(
@@ -19,7 +25,10 @@ pub(crate) fn upsert_sql(select: &str, now_param: &str) -> String {
              version = outbox.version + 1,
              state = CASE WHEN outbox.state = 'in_flight' THEN 'in_flight' ELSE 'pending' END,
              attempts = CASE WHEN outbox.state IN ('done', 'dead') THEN 0 ELSE outbox.attempts END,
-             available_at = CASE WHEN outbox.state IN ('done', 'dead') THEN excluded.available_at ELSE outbox.available_at END,
+             available_at = CASE
+                 WHEN outbox.state NOT IN ('done', 'dead') THEN outbox.available_at
+                 WHEN outbox.cooldown_until > excluded.available_at THEN outbox.cooldown_until
+                 ELSE excluded.available_at END,
              updated_at = excluded.updated_at"
     )
 }
@@ -121,7 +130,19 @@ impl Storage {
         limit: i64,
         lease_until: Timestamp,
     ) -> Result<Vec<ClaimedRow>> {
-        let now = Timestamp::now();
+        self.claim_outbox_due_by(channel, worker, limit, lease_until, Timestamp::now())
+            .await
+    }
+
+    /// `claim_outbox` as if the time were `now` (tests step past cooldowns).
+    pub async fn claim_outbox_due_by(
+        &self,
+        channel: ChannelId,
+        worker: &str,
+        limit: i64,
+        lease_until: Timestamp,
+        now: Timestamp,
+    ) -> Result<Vec<ClaimedRow>> {
         // PostgreSQL: several processes claim at once; SKIP LOCKED keeps them apart.
         let lock = match self.engine() {
             Engine::Postgres => "FOR UPDATE SKIP LOCKED",
@@ -154,6 +175,7 @@ impl Storage {
     /// lost is left to its new owner. Returns how many rows were still ours.
     pub async fn finish_outbox(&self, worker: &str, rows: &[(ClaimedRow, RowOutcome)]) -> Result<u64> {
         let now = Timestamp::now();
+        let cooldown_until = Timestamp::from(now.as_datetime() + PUSH_COOLDOWN);
         let mut ours = 0;
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -163,12 +185,14 @@ impl Storage {
                     RowOutcome::RetryAt { retry_at, error } => ("pending", *retry_at, Some(error.as_str())),
                     RowOutcome::Dead { error } => ("dead", now, Some(error.as_str())),
                 };
-                // A row bumped since the claim has newer work: pending now, attempts afresh.
+                // A row bumped since the claim has newer work: pending again,
+                // attempts afresh, due when the cooldown of this push ends.
                 let done = sqlx::query(
                     "UPDATE outbox SET
                          state = CASE WHEN version = $3 THEN $4 ELSE 'pending' END,
-                         available_at = CASE WHEN version = $3 THEN $5 ELSE $6 END,
+                         available_at = CASE WHEN version = $3 THEN $5 ELSE $8 END,
                          attempts = CASE WHEN version = $3 THEN attempts ELSE 0 END,
+                         cooldown_until = $8,
                          last_error = $7, lease_owner = NULL, lease_until = NULL, updated_at = $6
                      WHERE id = $1 AND lease_owner = $2 AND state = 'in_flight'",
                 )
@@ -179,6 +203,7 @@ impl Storage {
                 .bind(available_at)
                 .bind(now)
                 .bind(error)
+                .bind(cooldown_until)
                 .execute(&mut *tx)
                 .await?;
                 ours += done.rows_affected();
