@@ -32,9 +32,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(stock::record).layer(axum::extract::DefaultBodyLimit::max(stock::BODY_LIMIT)),
         )
         .route("/openapi.json", get(openapi::document))
-        .fallback(|| async {
-            ApiError::not_found("no such API endpoint; see /api/v1/openapi.json")
-        })
+        .fallback(|| async { ApiError::not_found("no such API endpoint; see /api/v1/openapi.json") })
         .layer(axum::middleware::from_fn_with_state(state, bearer_auth))
 }
 
@@ -58,28 +56,18 @@ impl Caller {
     }
 }
 
-async fn bearer_auth(
-    State(storage): State<Storage>,
-    mut request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
+async fn bearer_auth(State(storage): State<Storage>, mut request: Request, next: Next) -> Result<Response, ApiError> {
     let header = request
         .headers()
         .get(header::AUTHORIZATION)
-        .ok_or_else(|| {
-            ApiError::unauthorized(
-                "missing Authorization header; send `Authorization: Bearer <token>`",
-            )
-        })?;
+        .ok_or_else(|| ApiError::unauthorized("missing Authorization header; send `Authorization: Bearer <token>`"))?;
     let secret = header
         .to_str()
         .ok()
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| {
-            ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
-        })?;
+        .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))?;
     let token = storage
         .token_for_secret(secret)
         .await

@@ -14,12 +14,7 @@ pub struct GlobalArgs {
     pub database_url: String,
 
     /// Folder for local state (the secret key file).
-    #[arg(
-        long,
-        env = "TILLBRIDGE_DATA_DIR",
-        default_value = "data",
-        global = true
-    )]
+    #[arg(long, env = "TILLBRIDGE_DATA_DIR", default_value = "data", global = true)]
     pub data_dir: PathBuf,
 }
 
@@ -35,9 +30,7 @@ impl GlobalArgs {
     }
 
     pub fn secret_key(&self) -> anyhow::Result<SecretKey> {
-        Ok(SecretKey::load_or_create(
-            &self.data_dir.join("secret.key"),
-        )?)
+        Ok(SecretKey::load_or_create(&self.data_dir.join("secret.key"))?)
     }
 }
 

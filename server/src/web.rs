@@ -55,38 +55,39 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             sync_core::demo::DEMO_PASSWORD
         );
     }
-    let listener = tokio::net::TcpListener::bind(args.bind)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot listen on {} (is another Tillbridge running? set TILLBRIDGE_BIND)",
-                args.bind
-            )
-        })?;
-    let addr = listener
-        .local_addr()
-        .context("cannot read the bound address")?;
+    let listener = tokio::net::TcpListener::bind(args.bind).await.with_context(|| {
+        format!(
+            "cannot listen on {} (is another Tillbridge running? set TILLBRIDGE_BIND)",
+            args.bind
+        )
+    })?;
+    let addr = listener.local_addr().context("cannot read the bound address")?;
     // Work a crash left in flight is due again; runs it cut short are marked so.
     let recovered = storage.recover_outbox_after_crash().await?;
     // On PostgreSQL other live processes may be mid-run, so only SQLite (one process) marks them.
     let interrupted = match storage.engine() {
-        sync_core::storage::Engine::Sqlite => storage.mark_interrupted_runs(sync_core::domain::Timestamp::now()).await?,
+        sync_core::storage::Engine::Sqlite => {
+            storage
+                .mark_interrupted_runs(sync_core::domain::Timestamp::now())
+                .await?
+        }
         sync_core::storage::Engine::Postgres => 0,
     };
     if recovered + interrupted > 0 {
-        tracing::info!(pushes = recovered, runs = interrupted, "resumed work interrupted by the last stop");
+        tracing::info!(
+            pushes = recovered,
+            runs = interrupted,
+            "resumed work interrupted by the last stop"
+        );
     }
     let engine = SyncEngine::start(storage.clone(), vault, worker_id(addr));
     let app = router(storage.clone(), addr, engine.waker()).await?;
     tracing::info!("Tillbridge is listening on http://{addr}");
     let cleanup = tokio::spawn(expire_sessions(storage.clone()));
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("the web server stopped")?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the web server stopped")?;
     cleanup.abort();
     engine.shutdown().await;
     storage.close().await;
@@ -96,7 +97,12 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
 
 /// Names this process's claims on pushes, unique across processes and restarts.
 fn worker_id(addr: SocketAddr) -> String {
-    format!("{}:{}:{}", addr, std::process::id(), sync_core::domain::Timestamp::now().as_datetime().timestamp_micros())
+    format!(
+        "{}:{}:{}",
+        addr,
+        std::process::id(),
+        sync_core::domain::Timestamp::now().as_datetime().timestamp_micros()
+    )
 }
 
 async fn router(storage: Storage, addr: SocketAddr, waker: Waker) -> anyhow::Result<Router> {
@@ -148,9 +154,7 @@ async fn router(storage: Storage, addr: SocketAddr, waker: Waker) -> anyhow::Res
         .route("/login", get(auth::sign_in_page).post(auth::sign_in))
         .route("/healthz", get(healthz))
         .nest("/api/v1", crate::api::router(state.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(axum::middleware::from_fn(csrf::same_origin_only))
         .layer(sessions)
         .layer(trace)

@@ -50,24 +50,29 @@ impl Database {
             panic!("PostgreSQL is unreachable at {admin_url} ({e}); start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`")
         });
         let name = format!("tb_e2e_{}_{}", std::process::id(), free_port());
-        admin.execute_admin(&format!("CREATE DATABASE {name}")).await.expect("create database");
+        admin
+            .execute_admin(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create database");
         admin.close().await;
         let (base, _) = admin_url.rsplit_once('/').expect("TEST_DATABASE_URL names a database");
-        Self { url: format!("{base}/{name}"), data_dir: tempfile::tempdir().expect("temp dir") }
+        Self {
+            url: format!("{base}/{name}"),
+            data_dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     /// Opens the same database the server uses, to check its state.
     pub async fn storage(&self) -> sync_core::Storage {
-        sync_core::Storage::connect(&self.url).await.expect("open the test database")
+        sync_core::Storage::connect(&self.url)
+            .await
+            .expect("open the test database")
     }
 
     /// A new SQLite file in a fresh temp folder.
     pub fn sqlite() -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
-        let url = format!(
-            "sqlite://{}",
-            data_dir.path().join("tillbridge.db").display()
-        );
+        let url = format!("sqlite://{}", data_dir.path().join("tillbridge.db").display());
         Self { url, data_dir }
     }
 }
@@ -87,10 +92,7 @@ pub async fn cli(db: &Database, args: &[&str], stdin: &str) -> (bool, String, St
         .spawn()
         .expect("start tillbridge");
     if let Some(mut input) = child.stdin.take() {
-        input
-            .write_all(stdin.as_bytes())
-            .await
-            .expect("write stdin");
+        input.write_all(stdin.as_bytes()).await.expect("write stdin");
     }
     let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
         .await
@@ -172,11 +174,7 @@ pub fn browser_like_client() -> reqwest::Client {
 pub async fn sign_in(server: &TestServer, client: &reqwest::Client, email: &str, password: &str) {
     let response = client
         .post(server.url("/login"))
-        .form(&[
-            ("email", email),
-            ("password", password),
-            ("next", "/products"),
-        ])
+        .form(&[("email", email), ("password", password), ("next", "/products")])
         .send()
         .await
         .expect("sign-in request");
@@ -194,7 +192,12 @@ pub fn free_port() -> u16 {
 
 /// Creates an API token with `role` through the CLI.
 pub async fn api_token(db: &Database, role: &str) -> String {
-    let (ok, out, err) = cli(db, &["token", "create", "--name", &format!("{role} test"), "--role", role], "").await;
+    let (ok, out, err) = cli(
+        db,
+        &["token", "create", "--name", &format!("{role} test"), "--role", role],
+        "",
+    )
+    .await;
     assert!(ok, "token create failed: {err}");
     out.trim().to_owned()
 }

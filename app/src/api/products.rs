@@ -98,10 +98,7 @@ pub struct AutoSyncChanged {
 /// One page of the products table, filtered by a search over name, SKU
 /// and barcode; `after` is the keyset cursor from the previous page.
 #[server(endpoint = "list_products", input = GetUrl)]
-pub async fn list_products(
-    q: Option<String>,
-    after: Option<i64>,
-) -> Result<ProductsView, AppError> {
+pub async fn list_products(q: Option<String>, after: Option<i64>) -> Result<ProductsView, AppError> {
     use sync_core::domain::{Permission, ProductId};
     use sync_core::storage::ProductFilter;
     crate::api::ssr::require(Permission::Read).await?;
@@ -169,7 +166,10 @@ pub async fn adjust_stock(
     let sku = Sku::parse(&sku).map_err(invalid)?;
     let outlet = OutletCode::parse(&outlet).map_err(invalid)?;
     let Ok(amount) = amount.trim().parse::<i64>() else {
-        return fail(AppError::Invalid { field: "amount".into(), message: format!("{:?} is not a whole number", amount.trim()) });
+        return fail(AppError::Invalid {
+            field: "amount".into(),
+            message: format!("{:?} is not a whole number", amount.trim()),
+        });
     };
     let change = match mode.as_str() {
         "count" => StockChange::count(amount),
@@ -177,8 +177,18 @@ pub async fn adjust_stock(
     }
     .map_err(invalid)?;
     let reason = MovementReason::parse(&reason).map_err(invalid)?;
-    let input = MovementInput { sku: sku.clone(), outlet: outlet.clone(), change, reason, reference: String::new(), note };
-    let actor = Actor::User { id: user.id, email: user.email.to_string() };
+    let input = MovementInput {
+        sku: sku.clone(),
+        outlet: outlet.clone(),
+        change,
+        reason,
+        reference: String::new(),
+        note,
+    };
+    let actor = Actor::User {
+        id: user.id,
+        email: user.email.to_string(),
+    };
     let batch = storage()?.apply_movements(&actor, &[input], None).await?;
     wake_workers();
     let record = batch.records.first();
@@ -241,21 +251,15 @@ mod convert {
                 .map(|v| {
                     let stock = outlets
                         .iter()
-                        .map(|o| {
-                            v.stock
-                                .iter()
-                                .find(|s| s.outlet_id == o.id)
-                                .map_or(0, |s| s.on_hand)
-                        })
+                        .map(|o| v.stock.iter().find(|s| s.outlet_id == o.id).map_or(0, |s| s.on_hand))
                         .collect();
                     VariantView {
                         sku: v.sku.clone(),
                         barcode: v.barcode.clone(),
                         options: v.option_values().into_iter().map(str::to_owned).collect(),
-                        price: v.price().map_or_else(
-                            || format!("{} (minor units)", v.price_minor),
-                            |m| m.to_string(),
-                        ),
+                        price: v
+                            .price()
+                            .map_or_else(|| format!("{} (minor units)", v.price_minor), |m| m.to_string()),
                         weight_grams: v.weight_grams,
                         stock,
                         total: v.total_on_hand(),

@@ -32,9 +32,7 @@ pub async fn require(permission: Permission) -> Result<User, AppError> {
         return Ok(user);
     }
     let message = match (user.role, permission) {
-        (Role::Viewer, _) => {
-            "Your account can view but not change anything. Ask an owner for the manager role."
-        }
+        (Role::Viewer, _) => "Your account can view but not change anything. Ask an owner for the manager role.",
         _ => "Only an owner can do this.",
     };
     fail(AppError::Forbidden(message.into()))
@@ -61,7 +59,10 @@ pub fn wake_workers() {
 
 /// A domain rule's refusal, as a field error for the form.
 pub fn invalid(e: sync_core::domain::DomainError) -> AppError {
-    let error = AppError::Invalid { field: e.field.to_owned(), message: e.message };
+    let error = AppError::Invalid {
+        field: e.field.to_owned(),
+        message: e.message,
+    };
     set_status(&error);
     error
 }

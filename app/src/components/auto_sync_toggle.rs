@@ -15,10 +15,7 @@ pub fn AutoSyncToggle(product_id: i64, name: String, initial: bool) -> impl Into
         Some(Ok(changed)) => {
             on.set(changed.auto_sync);
             let state = if changed.auto_sync { "on" } else { "off" };
-            toasts.show(
-                format!("Auto Sync turned {state} for {}", changed.name),
-                false,
-            );
+            toasts.show(format!("Auto Sync turned {state} for {}", changed.name), false);
         }
         Some(Err(e)) => toasts.show(e.to_string(), true),
         None => {}

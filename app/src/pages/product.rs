@@ -31,7 +31,10 @@ pub fn ProductPage() -> impl IntoView {
     Effect::new(move |_| match adjust.value().get() {
         Some(Ok(done)) => {
             toasts.show(done.message, false);
-            set_timeout(move || refresh.update(|n| *n += 1), std::time::Duration::from_millis(800));
+            set_timeout(
+                move || refresh.update(|n| *n += 1),
+                std::time::Duration::from_millis(800),
+            );
         }
         Some(Err(e)) => toasts.show(e.to_string(), true),
         None => {}

@@ -14,16 +14,8 @@ const SKUS_SHOWN: usize = 3;
 pub fn ProductsPage() -> impl IntoView {
     let query = use_query_map();
     let search = move || query.read().get("q").filter(|q| !q.trim().is_empty());
-    let after = move || {
-        query
-            .read()
-            .get("after")
-            .and_then(|a| a.parse::<i64>().ok())
-    };
-    let page = Resource::new(
-        move || (search(), after()),
-        |(q, after)| list_products(q, after),
-    );
+    let after = move || query.read().get("after").and_then(|a| a.parse::<i64>().ok());
+    let page = Resource::new(move || (search(), after()), |(q, after)| list_products(q, after));
     view! {
         <Title text="Products"/>
         <div class="page-head">
@@ -104,12 +96,7 @@ fn ProductsTable(rows: Vec<ProductRow>) -> impl IntoView {
 }
 
 fn sku_summary(skus: &[String]) -> String {
-    let shown = skus
-        .iter()
-        .take(SKUS_SHOWN)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
+    let shown = skus.iter().take(SKUS_SHOWN).cloned().collect::<Vec<_>>().join(", ");
     match skus.len().saturating_sub(SKUS_SHOWN) {
         0 => shown,
         more => format!("{shown} +{more} more"),
@@ -121,9 +108,7 @@ fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()

@@ -56,9 +56,7 @@ impl From<sync_core::Error> for ApiError {
     fn from(e: sync_core::Error) -> Self {
         use sync_core::Error;
         match e {
-            Error::Invalid(d) => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", d.to_string())
-            }
+            Error::Invalid(d) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", d.to_string()),
             Error::NotFound(what) => Self::not_found(format!("{what} not found")),
             Error::Conflict(msg) => Self::new(StatusCode::CONFLICT, "conflict", msg),
             other => {
@@ -87,12 +85,6 @@ impl IntoResponse for ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {}: {}",
-            self.status.as_u16(),
-            self.code,
-            self.message
-        )
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
     }
 }

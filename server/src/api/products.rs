@@ -30,9 +30,7 @@ impl ProductQuery {
     /// Parses the raw query string, naming the parameter that is wrong.
     fn parse(raw: Option<&str>) -> Result<ProductFilter, ApiError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or_default())
-            .map_err(|e| {
-                ApiError::bad_parameter("?", format!("the query string is malformed: {e}"))
-            })?;
+            .map_err(|e| ApiError::bad_parameter("?", format!("the query string is malformed: {e}")))?;
         let mut q = ProductQuery::default();
         for (key, value) in pairs {
             let duplicate = |name: &str| ApiError::bad_parameter(name, "given more than once");
@@ -45,29 +43,19 @@ impl ProductQuery {
                 }
                 "q" => {
                     if value.chars().count() > 200 {
-                        return Err(ApiError::bad_parameter(
-                            "q",
-                            "search text is at most 200 characters",
-                        ));
+                        return Err(ApiError::bad_parameter("q", "search text is at most 200 characters"));
                     }
                     if q.q.replace(value).is_some() {
                         return Err(duplicate("q"));
                     }
                 }
                 "after" => {
-                    let after = value
-                        .trim()
-                        .parse::<i64>()
-                        .ok()
-                        .filter(|n| *n > 0)
-                        .ok_or_else(|| {
-                            ApiError::bad_parameter(
-                                "after",
-                                format!(
-                                    "expected a product id (a positive integer), got {value:?}"
-                                ),
-                            )
-                        })?;
+                    let after = value.trim().parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        ApiError::bad_parameter(
+                            "after",
+                            format!("expected a product id (a positive integer), got {value:?}"),
+                        )
+                    })?;
                     if q.after.replace(after).is_some() {
                         return Err(duplicate("after"));
                     }
@@ -253,11 +241,7 @@ mod tests {
 
     #[test]
     fn query_errors_name_the_parameter() {
-        let msg = |raw: &str| {
-            ProductQuery::parse(Some(raw))
-                .expect_err("refused")
-                .to_string()
-        };
+        let msg = |raw: &str| ProductQuery::parse(Some(raw)).expect_err("refused").to_string();
         assert!(msg("limit=abc").contains("`limit`"));
         assert!(msg("limit=0").contains("`limit`"));
         assert!(msg("after=-1").contains("`after`"));
@@ -273,9 +257,6 @@ mod tests {
             (f.search.as_deref(), f.limit, f.after),
             (Some("tee"), 10, Some(ProductId::new(5)))
         );
-        assert_eq!(
-            ProductQuery::parse(None).expect("valid").limit,
-            DEFAULT_LIMIT
-        );
+        assert_eq!(ProductQuery::parse(None).expect("valid").limit, DEFAULT_LIMIT);
     }
 }

@@ -67,7 +67,11 @@ fn field<'a>(item: &'a Value, name: &str) -> Option<&'a Value> {
 }
 
 fn invalid(i: usize, name: &str, message: impl std::fmt::Display) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_movement", format!("movements[{i}].{name}: {message}"))
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_movement",
+        format!("movements[{i}].{name}: {message}"),
+    )
 }
 
 fn text(item: &Value, i: usize, name: &str, required: bool, max: usize) -> Result<String, ApiError> {
@@ -83,7 +87,10 @@ fn text(item: &Value, i: usize, name: &str, required: bool, max: usize) -> Resul
 fn integer(item: &Value, i: usize, name: &str) -> Result<Option<i64>, ApiError> {
     match field(item, name) {
         None => Ok(None),
-        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| invalid(i, name, format!("must be a whole number, not {n}"))),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| invalid(i, name, format!("must be a whole number, not {n}"))),
         Some(other) => Err(invalid(i, name, format!("must be a whole number, not {other}"))),
     }
 }
@@ -93,8 +100,15 @@ fn parse_movement(item: &Value, i: usize) -> Result<MovementInput, ApiError> {
     let Some(object) = item.as_object() else {
         return Err(invalid(i, "", "each movement must be a JSON object"));
     };
-    if let Some(unknown) = object.keys().find(|k| !["sku", "outlet", "delta", "count", "reason", "reference", "note"].contains(&k.as_str())) {
-        return Err(invalid(i, unknown, "unknown field; use sku, outlet, delta or count, reason, reference, note"));
+    if let Some(unknown) = object
+        .keys()
+        .find(|k| !["sku", "outlet", "delta", "count", "reason", "reference", "note"].contains(&k.as_str()))
+    {
+        return Err(invalid(
+            i,
+            unknown,
+            "unknown field; use sku, outlet, delta or count, reason, reference, note",
+        ));
     }
     let sku = Sku::parse(&text(item, i, "sku", true, 64)?).map_err(|e| invalid(i, "sku", e.message))?;
     let outlet = OutletCode::parse(&text(item, i, "outlet", true, 32)?).map_err(|e| invalid(i, "outlet", e.message))?;
@@ -104,7 +118,8 @@ fn parse_movement(item: &Value, i: usize) -> Result<MovementInput, ApiError> {
         (Some(_), Some(_)) => return Err(invalid(i, "delta", "give either delta or count, not both")),
         (None, None) => return Err(invalid(i, "delta", "give a delta (e.g. -2) or a count (e.g. 7)")),
     };
-    let reason = MovementReason::parse(&text(item, i, "reason", true, 40)?).map_err(|e| invalid(i, "reason", e.message))?;
+    let reason =
+        MovementReason::parse(&text(item, i, "reason", true, 40)?).map_err(|e| invalid(i, "reason", e.message))?;
     Ok(MovementInput {
         sku,
         outlet,
@@ -116,14 +131,25 @@ fn parse_movement(item: &Value, i: usize) -> Result<MovementInput, ApiError> {
 }
 
 fn idempotency_key(headers: &HeaderMap, body: &[u8]) -> Result<Option<IdempotencyKey>, ApiError> {
-    let Some(raw) = headers.get("idempotency-key") else { return Ok(None) };
+    let Some(raw) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
     let key = raw
         .to_str()
         .ok()
         .map(str::trim)
         .filter(|k| (1..=255).contains(&k.len()))
-        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "invalid_header", "Idempotency-Key must be 1 to 255 visible ASCII characters"))?;
-    Ok(Some(IdempotencyKey { key: key.to_owned(), request_hash: hex_digest(body) }))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_header",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters",
+            )
+        })?;
+    Ok(Some(IdempotencyKey {
+        key: key.to_owned(),
+        request_hash: hex_digest(body),
+    }))
 }
 
 fn hex_digest(body: &[u8]) -> String {
@@ -146,28 +172,49 @@ pub async fn record(
     caller.require(Permission::WriteCatalog)?;
     let body = body.map_err(|e| {
         let message = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            format!("the body is larger than {} KiB; send at most {MAX_MOVEMENTS_PER_REQUEST} movements", BODY_LIMIT / 1024)
+            format!(
+                "the body is larger than {} KiB; send at most {MAX_MOVEMENTS_PER_REQUEST} movements",
+                BODY_LIMIT / 1024
+            )
         } else {
             e.body_text()
         };
         ApiError::new(e.status(), "invalid_body", message)
     })?;
     let key = idempotency_key(&headers, &body)?;
-    let json: Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", format!("the body is not valid JSON: {e}")))?;
-    let items = json
-        .get("movements")
-        .and_then(Value::as_array)
-        .ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", "expected {\"movements\": [...]}"))?;
+    let json: Value = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("the body is not valid JSON: {e}"),
+        )
+    })?;
+    let items = json.get("movements").and_then(Value::as_array).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "expected {\"movements\": [...]}",
+        )
+    })?;
     if items.is_empty() || items.len() > MAX_MOVEMENTS_PER_REQUEST {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "too_many_movements",
-            format!("send 1 to {MAX_MOVEMENTS_PER_REQUEST} movements per request, not {}", items.len()),
+            format!(
+                "send 1 to {MAX_MOVEMENTS_PER_REQUEST} movements per request, not {}",
+                items.len()
+            ),
         ));
     }
-    let inputs = items.iter().enumerate().map(|(i, item)| parse_movement(item, i)).collect::<Result<Vec<_>, _>>()?;
-    let actor = Actor::Api { token: caller.0.id, name: caller.0.name.clone() };
+    let inputs = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| parse_movement(item, i))
+        .collect::<Result<Vec<_>, _>>()?;
+    let actor = Actor::Api {
+        token: caller.0.id,
+        name: caller.0.name.clone(),
+    };
     let batch = state.storage.apply_movements(&actor, &inputs, key.as_ref()).await?;
     if !batch.replayed {
         state.waker.wake();
@@ -231,7 +278,14 @@ pub async fn show(
         _ => return Err(ApiError::bad_parameter("sku", "given more than once")),
     };
     let sku = Sku::parse(raw_sku).map_err(|e| ApiError::bad_parameter("sku", e.message))?;
-    let page = state.storage.list_products(&ProductFilter { sku: Some(sku.clone()), limit: 1, ..Default::default() }).await?;
+    let page = state
+        .storage
+        .list_products(&ProductFilter {
+            sku: Some(sku.clone()),
+            limit: 1,
+            ..Default::default()
+        })
+        .await?;
     let variant = page
         .items
         .iter()
@@ -240,8 +294,17 @@ pub async fn show(
         .ok_or_else(|| ApiError::not_found(format!("no variant has the SKU {:?}", sku.as_str())))?;
     let mut channels = Vec::new();
     for channel in state.storage.list_channels().await? {
-        let balance = state.storage.balances(channel.id, &[variant.id]).await?.get(&variant.id).copied().unwrap_or(0);
-        channels.push(ChannelBalance { channel: channel.name, syncable_balance: balance });
+        let balance = state
+            .storage
+            .balances(channel.id, &[variant.id])
+            .await?
+            .get(&variant.id)
+            .copied()
+            .unwrap_or(0);
+        channels.push(ChannelBalance {
+            channel: channel.name,
+            syncable_balance: balance,
+        });
     }
     let outlets = state.storage.list_outlets().await?;
     Ok(Json(StockJson {

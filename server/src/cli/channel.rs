@@ -136,7 +136,10 @@ async fn resolve_outlets(storage: &sync_core::Storage, args: &OutletArgs) -> any
     let outlets = if args.outlets.is_empty() {
         known.iter().map(|o| o.id).collect()
     } else {
-        args.outlets.iter().map(|c| find(c.trim())).collect::<anyhow::Result<Vec<_>>>()?
+        args.outlets
+            .iter()
+            .map(|c| find(c.trim()))
+            .collect::<anyhow::Result<Vec<_>>>()?
     };
     let order_outlet = match &args.order_outlet {
         Some(code) => find(code)?,
@@ -147,17 +150,20 @@ async fn resolve_outlets(storage: &sync_core::Storage, args: &OutletArgs) -> any
 
 /// The token from TILLBRIDGE_SHOPIFY_TOKEN, or the first line of stdin.
 fn read_token() -> anyhow::Result<String> {
-    if let Ok(token) = std::env::var("TILLBRIDGE_SHOPIFY_TOKEN") {
-        if !token.trim().is_empty() {
-            return Ok(token.trim().to_owned());
-        }
+    if let Ok(token) = std::env::var("TILLBRIDGE_SHOPIFY_TOKEN")
+        && !token.trim().is_empty()
+    {
+        return Ok(token.trim().to_owned());
     }
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         eprint!("Shopify Admin API access token: ");
     }
     let mut line = String::new();
-    stdin.lock().read_line(&mut line).context("cannot read the access token from stdin")?;
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the access token from stdin")?;
     let token = line.trim().to_owned();
     if token.is_empty() {
         bail!("no access token: set TILLBRIDGE_SHOPIFY_TOKEN or pipe it on stdin");
@@ -168,9 +174,17 @@ fn read_token() -> anyhow::Result<String> {
 async fn add_shopify(global: &GlobalArgs, args: ShopifyArgs) -> anyhow::Result<()> {
     let storage = global.storage().await?;
     let vault = Vault::new(&global.secret_key()?);
-    let domain = args.shop_domain.trim().trim_start_matches("https://").trim_end_matches('/').to_owned();
+    let domain = args
+        .shop_domain
+        .trim()
+        .trim_start_matches("https://")
+        .trim_end_matches('/')
+        .to_owned();
     if domain.is_empty() || domain.contains('/') || domain.contains(char::is_whitespace) {
-        bail!("{:?} is not a shop domain such as my-shop.myshopify.com", args.shop_domain);
+        bail!(
+            "{:?} is not a shop domain such as my-shop.myshopify.com",
+            args.shop_domain
+        );
     }
     let base = args.api_base_url.clone().unwrap_or_else(|| format!("https://{domain}"));
     if !(base.starts_with("https://") || base.starts_with("http://")) {
@@ -186,7 +200,11 @@ async fn add_shopify(global: &GlobalArgs, args: ShopifyArgs) -> anyhow::Result<(
         .find(|l| l.name.eq_ignore_ascii_case(args.location.trim()))
         .with_context(|| {
             let names: Vec<&str> = locations.iter().map(|l| l.name.as_str()).collect();
-            format!("the shop has no active location named {:?}; it has: {}", args.location, names.join(", "))
+            format!(
+                "the shop has no active location named {:?}; it has: {}",
+                args.location,
+                names.join(", ")
+            )
         })?;
     let settings = ShopifySettings {
         shop_domain: domain.clone(),
@@ -206,7 +224,10 @@ async fn add_shopify(global: &GlobalArgs, args: ShopifyArgs) -> anyhow::Result<(
             safety_buffer: args.outlets.safety_buffer,
         })
         .await?;
-    println!("Added Shopify channel {:?} (id {id}) for {domain}, stock at location {:?}.", args.outlets.name, location.name);
+    println!(
+        "Added Shopify channel {:?} (id {id}) for {domain}, stock at location {:?}.",
+        args.outlets.name, location.name
+    );
     Ok(())
 }
 
@@ -214,7 +235,10 @@ async fn list(global: &GlobalArgs) -> anyhow::Result<()> {
     let storage = global.storage().await?;
     let outlets = storage.list_outlets().await?;
     let day_ago = Timestamp::from(chrono::Utc::now() - chrono::TimeDelta::hours(24));
-    println!("{:<24} {:<8} {:<28} {:>8} {:<24} {:>9}", "NAME", "KIND", "OUTLETS", "PENDING", "LAST PUSH", "FAILED 24H");
+    println!(
+        "{:<24} {:<8} {:<28} {:>8} {:<24} {:>9}",
+        "NAME", "KIND", "OUTLETS", "PENDING", "LAST PUSH", "FAILED 24H"
+    );
     for c in storage.list_channels().await? {
         let codes: Vec<String> = storage
             .channel_outlets(c.id)
@@ -255,7 +279,10 @@ pub async fn autosync(global: &GlobalArgs, args: AutosyncArgs) -> anyhow::Result
     let on = matches!(args.state, OnOff::On);
     let change = storage.set_auto_sync(&ids, on).await?;
     let state = if on { "on" } else { "off" };
-    println!("Auto Sync turned {state} for {} products; {} quantities queued.", change.changed, change.queued);
+    println!(
+        "Auto Sync turned {state} for {} products; {} quantities queued.",
+        change.changed, change.queued
+    );
     Ok(())
 }
 
@@ -267,7 +294,12 @@ pub async fn sync(global: &GlobalArgs, args: SyncArgs) -> anyhow::Result<()> {
         SyncKind::Force => RunKind::Force,
     };
     let channels = match &args.channel {
-        Some(name) => vec![storage.channel_by_name(name).await?.with_context(|| format!("no channel is named {name:?}"))?],
+        Some(name) => vec![
+            storage
+                .channel_by_name(name)
+                .await?
+                .with_context(|| format!("no channel is named {name:?}"))?,
+        ],
         None => storage.channel_configs().await?,
     };
     let worker = format!("cli:{}", std::process::id());

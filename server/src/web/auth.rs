@@ -38,17 +38,11 @@ fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
-pub async fn sign_in_page(
-    State(storage): State<Storage>,
-    session: Session,
-    Query(q): Query<SignInQuery>,
-) -> Response {
+pub async fn sign_in_page(State(storage): State<Storage>, session: Session, Query(q): Query<SignInQuery>) -> Response {
     if current_user_id(&session).await.is_some() {
         return Redirect::to(safe_next(q.next.as_deref())).into_response();
     }
-    let hint = sync_core::demo::demo_account_exists(&storage)
-        .await
-        .unwrap_or(false);
+    let hint = sync_core::demo::demo_account_exists(&storage).await.unwrap_or(false);
     Html(sign_in_html(q.next.as_deref(), "", None, hint)).into_response()
 }
 
@@ -68,11 +62,7 @@ pub async fn sign_in(
     let hint = sync_core::demo::demo_account_exists(&state.storage)
         .await
         .unwrap_or(false);
-    let user = match state
-        .storage
-        .authenticate(&form.email, &form.password)
-        .await
-    {
+    let user = match state.storage.authenticate(&form.email, &form.password).await {
         Ok(user) => user,
         Err(e) => {
             tracing::error!(error.cause_chain = ?e, "sign-in failed");
@@ -88,12 +78,7 @@ pub async fn sign_in(
     let Some(user) = user else {
         state.throttle.record_failure(&form.email, ip);
         tracing::info!(%ip, "failed sign-in");
-        let html = sign_in_html(
-            Some(&next),
-            &form.email,
-            Some("Wrong email or password."),
-            hint,
-        );
+        let html = sign_in_html(Some(&next), &form.email, Some("Wrong email or password."), hint);
         return (StatusCode::UNAUTHORIZED, Html(html)).into_response();
     };
     state.throttle.record_success(&form.email, ip);
@@ -149,10 +134,7 @@ pub async fn require_sign_in(
         )
             .into_response(),
         None => {
-            let wanted = request
-                .uri()
-                .path_and_query()
-                .map_or("/products", |pq| pq.as_str());
+            let wanted = request.uri().path_and_query().map_or("/products", |pq| pq.as_str());
             Redirect::to(&format!("/login?next={}", percent_encode(wanted))).into_response()
         }
     }
@@ -162,9 +144,7 @@ fn percent_encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()

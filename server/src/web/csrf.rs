@@ -8,21 +8,14 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 pub async fn same_origin_only(request: Request, next: Next) -> Response {
-    let safe = matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     // The JSON API authenticates with bearer tokens, which browsers never attach on their own.
     let token_api = request.uri().path().starts_with("/api/v1/");
     if safe || token_api || same_origin(request.headers()) {
         return next.run(request).await;
     }
     tracing::warn!(path = %request.uri().path(), "refused a cross-site request");
-    (
-        StatusCode::FORBIDDEN,
-        "Refused: this request came from another site.",
-    )
-        .into_response()
+    (StatusCode::FORBIDDEN, "Refused: this request came from another site.").into_response()
 }
 
 /// True unless Origin (or, failing that, Referer) names a host other than ours.

@@ -38,8 +38,7 @@ impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         // Draw a new id until it is unused, so two sessions never share one.
         loop {
-            let data = serde_json::to_string(&*record)
-                .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+            let data = serde_json::to_string(&*record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
             if self
                 .0
                 .create_session(&record.id.to_string(), &data, expiry(record))
@@ -53,8 +52,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let data = serde_json::to_string(record)
-            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let data = serde_json::to_string(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         self.0
             .save_session(&record.id.to_string(), &data, expiry(record))
             .await
@@ -62,12 +60,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let Some(row) = self
-            .0
-            .load_session(&id.to_string())
-            .await
-            .map_err(backend)?
-        else {
+        let Some(row) = self.0.load_session(&id.to_string()).await.map_err(backend)? else {
             return Ok(None);
         };
         serde_json::from_str(&row.data)
@@ -76,9 +69,6 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.0
-            .delete_session(&id.to_string())
-            .await
-            .map_err(backend)
+        self.0.delete_session(&id.to_string()).await.map_err(backend)
     }
 }

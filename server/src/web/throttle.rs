@@ -18,10 +18,7 @@ pub struct SignInThrottle {
 
 impl SignInThrottle {
     fn keys(email: &str, ip: IpAddr) -> [String; 2] {
-        [
-            format!("email:{}", email.trim().to_lowercase()),
-            format!("ip:{ip}"),
-        ]
+        [format!("email:{}", email.trim().to_lowercase()), format!("ip:{ip}")]
     }
 
     /// How long to wait before answering this attempt: doubling per failure
@@ -38,9 +35,7 @@ impl SignInThrottle {
             .unwrap_or(0);
         match worst.checked_sub(FREE_ATTEMPTS) {
             None => Duration::ZERO,
-            Some(extra) => {
-                Duration::from_millis(500u64.saturating_mul(1 << extra.min(8))).min(MAX_DELAY)
-            }
+            Some(extra) => Duration::from_millis(500u64.saturating_mul(1 << extra.min(8))).min(MAX_DELAY),
         }
     }
 

@@ -225,6 +225,12 @@ impl ShopifyConnector {
                     let requested = answer["extensions"]["cost"]["requestedQueryCost"]
                         .as_f64()
                         .unwrap_or(expected_cost);
+                    let maximum = answer["extensions"]["cost"]["throttleStatus"]["maximumAvailable"].as_f64();
+                    if let Some(maximum) = maximum.filter(|m| requested > *m) {
+                        return Err(ConnectorError::Permanent(format!(
+                            "a query costing {requested} points can never fit this shop's bucket of {maximum}"
+                        )));
+                    }
                     let wait = self.bucket_wait(requested).max(Duration::from_millis(100));
                     tracing::debug!(
                         wait_ms = wait.as_millis() as u64,
@@ -396,13 +402,13 @@ impl Connector for ShopifyConnector {
             let data = self
                 .graphql(
                     "query FindVariants($query: String!, $location: ID!) {
-                       productVariants(first: 100, query: $query) {
+                       productVariants(first: 50, query: $query) {
                          nodes { id sku product { id }
                            inventoryItem { id inventoryLevel(locationId: $location) { quantities(names: [\"available\"]) { name quantity } } } }
                        }
                      }",
                     json!({ "query": search, "location": self.settings.location_id }),
-                    400.0,
+                    252.0,
                 )
                 .await?;
             for node in data["productVariants"]["nodes"].as_array().into_iter().flatten() {
@@ -449,6 +455,8 @@ impl Connector for ShopifyConnector {
                 variant
             })
             .collect();
+        // Ask for exactly as many variants back as we send: Shopify charges the page size.
+        let first = product.variants.len().clamp(1, 250);
         let input = json!({
             "title": product.name,
             "descriptionHtml": product.description,
@@ -462,14 +470,16 @@ impl Connector for ShopifyConnector {
         });
         let data = self
             .graphql(
-                "mutation CreateProduct($input: ProductSetInput!) {
-                   productSet(input: $input, synchronous: true) {
-                     product { id variants(first: 250) { nodes { id sku inventoryItem { id } } } }
-                     userErrors { field message code }
-                   }
-                 }",
+                &format!(
+                    "mutation CreateProduct($input: ProductSetInput!) {{
+                   productSet(input: $input, synchronous: true) {{
+                     product {{ id variants(first: {first}) {{ nodes {{ id sku inventoryItem {{ id }} }} }} }}
+                     userErrors {{ field message code }}
+                   }}
+                 }}"
+                ),
                 json!({ "input": input }),
-                300.0,
+                12.0 + 2.0 * first as f64,
             )
             .await?;
         let payload = &data["productSet"];

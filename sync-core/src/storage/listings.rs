@@ -164,3 +164,61 @@ impl Storage {
         Ok(())
     }
 }
+
+impl Storage {
+    /// Takes the right to create `product` in `channel` until `until`, unless
+    /// it exists there already or another worker holds the right.
+    pub async fn lease_product_creation(
+        &self,
+        channel: ChannelId,
+        product: ProductId,
+        worker: &str,
+        until: Timestamp,
+    ) -> Result<bool> {
+        let now = Timestamp::now();
+        let taken = on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO channel_products (channel_id, product_id, create_lease_owner, create_lease_until)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (channel_id, product_id) DO UPDATE SET
+                     create_lease_owner = excluded.create_lease_owner, create_lease_until = excluded.create_lease_until
+                 WHERE channel_products.external_product_id IS NULL
+                   AND (channel_products.create_lease_until IS NULL OR channel_products.create_lease_until < $5
+                        OR channel_products.create_lease_owner = $3)",
+            )
+            .bind(channel)
+            .bind(product)
+            .bind(worker)
+            .bind(until)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(taken == 1)
+    }
+
+    /// Ends a creation lease; with the channel's id when the product was made.
+    pub async fn end_product_creation(
+        &self,
+        channel: ChannelId,
+        product: ProductId,
+        external_id: Option<&str>,
+    ) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE channel_products SET create_lease_owner = NULL, create_lease_until = NULL,
+                     external_product_id = COALESCE($3, external_product_id), last_pushed_at = $4
+                 WHERE channel_id = $1 AND product_id = $2",
+            )
+            .bind(channel)
+            .bind(product)
+            .bind(external_id)
+            .bind(Timestamp::now())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+}

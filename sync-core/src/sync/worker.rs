@@ -314,7 +314,32 @@ impl<C: Connector> ChannelWorker<C> {
                 .filter(|t| t.product_id == product_id)
                 .cloned()
                 .collect();
-            match self.connector.create_product(&listing).await {
+            // Another worker may be creating it this very moment: come back shortly.
+            let lease_until = Timestamp::from(chrono::Utc::now() + LEASE);
+            if !self
+                .storage
+                .lease_product_creation(self.channel, product_id, &self.worker_id, lease_until)
+                .await?
+            {
+                let retry_at = Timestamp::from(chrono::Utc::now() + chrono::TimeDelta::seconds(1));
+                for t in &in_batch {
+                    let error = "the product is being created in the channel".to_owned();
+                    batch
+                        .outcomes
+                        .insert(t.variant_id, RowOutcome::RetryAt { retry_at, error });
+                }
+                continue;
+            }
+            let created = self.connector.create_product(&listing).await;
+            let external = created
+                .as_ref()
+                .ok()
+                .and_then(|items| items.first())
+                .map(|i| i.product_id.clone());
+            self.storage
+                .end_product_creation(self.channel, product_id, external.as_deref())
+                .await?;
+            match created {
                 Ok(created) => {
                     for item in &created {
                         if let Some(v) = listing.variants.iter().find(|v| v.sku == item.sku) {

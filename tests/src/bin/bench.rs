@@ -25,8 +25,19 @@ async fn connect(db: &Database, shop: &ShopifyTestServer) {
     let (ok, out, err) = cli(
         db,
         &[
-            "channel", "add", "shopify", "--name", "Shopify", "--shop-domain", "bench.myshopify.com", "--api-base-url",
-            &shop.base_url(), "--location", LOCATION, "--outlets", "downtown,harbour,warehouse",
+            "channel",
+            "add",
+            "shopify",
+            "--name",
+            "Shopify",
+            "--shop-domain",
+            "bench.myshopify.com",
+            "--api-base-url",
+            &shop.base_url(),
+            "--location",
+            LOCATION,
+            "--outlets",
+            "downtown,harbour,warehouse",
         ],
         &format!("{}\n", shop.token()),
     )
@@ -45,24 +56,53 @@ async fn latency() {
     assert!(ok, "{err}");
     let token = api_token(&db, "manager").await;
     let storage = db.storage().await;
-    let channel = storage.channel_by_name("Shopify").await.expect("read").expect("channel").id;
+    let channel = storage
+        .channel_by_name("Shopify")
+        .await
+        .expect("read")
+        .expect("channel")
+        .id;
     // Wait for the initial listing and push to finish.
-    let page = storage.list_products(&ProductFilter { limit: 500, ..Default::default() }).await.expect("products");
-    let skus: Vec<String> = page.items.iter().flat_map(|p| p.variants.iter().map(|v| v.sku.clone())).collect();
+    let page = storage
+        .list_products(&ProductFilter {
+            limit: 500,
+            ..Default::default()
+        })
+        .await
+        .expect("products");
+    let skus: Vec<String> = page
+        .items
+        .iter()
+        .flat_map(|p| p.variants.iter().map(|v| v.sku.clone()))
+        .collect();
     let started = Instant::now();
     while storage.pending_pushes(channel).await.expect("count") > 0 {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    println!("initial push of {} SKUs (creating products in the shop): {:.1} s", skus.len(), started.elapsed().as_secs_f64());
+    println!(
+        "initial push of {} SKUs (creating products in the shop): {:.1} s",
+        skus.len(),
+        started.elapsed().as_secs_f64()
+    );
     let mut latencies = Vec::new();
     for i in 0..200 {
         let sku = &skus[(i * 7919) % skus.len()];
-        let body = json!({"movements": [{"sku": sku, "outlet": "downtown", "delta": 1, "reason": "purchase_order"}]}).to_string();
+        let body = json!({"movements": [{"sku": sku, "outlet": "downtown", "delta": 1, "reason": "purchase_order"}]})
+            .to_string();
         let accepted_before = Instant::now();
         let response = post_movements(&server, &token, body, None).await.expect("sent");
         assert_eq!(response.status(), 200);
         let accepted = Instant::now();
-        let want = storage.balances(channel, &[storage.variant_ids_by_sku(&[Sku::parse(sku).expect("sku")]).await.expect("id")[sku]]).await.expect("balance");
+        let want = storage
+            .balances(
+                channel,
+                &[storage
+                    .variant_ids_by_sku(&[Sku::parse(sku).expect("sku")])
+                    .await
+                    .expect("id")[sku]],
+            )
+            .await
+            .expect("balance");
         let want = *want.values().next().expect("one balance");
         loop {
             if shop.available(sku, &location) == Some(want) {
@@ -97,9 +137,15 @@ async fn throughput(count: usize) {
         assert!(ok, "{err}");
         db.storage().await
     };
-    let outlet = storage.create_outlet(&OutletCode::parse("downtown").expect("code"), "Downtown").await.expect("outlet");
+    let outlet = storage
+        .create_outlet(&OutletCode::parse("downtown").expect("code"), "Downtown")
+        .await
+        .expect("outlet");
     for code in ["harbour", "warehouse"] {
-        storage.create_outlet(&OutletCode::parse(code).expect("code"), code).await.expect("outlet");
+        storage
+            .create_outlet(&OutletCode::parse(code).expect("code"), code)
+            .await
+            .expect("outlet");
     }
     let nzd = Currency::parse("NZD").expect("currency");
     let setup = Instant::now();
@@ -126,9 +172,17 @@ async fn throughput(count: usize) {
         skus.extend(products.iter().map(|p| p.variants[0].sku.to_string()));
     }
     connect(&db, &shop).await;
-    let channel = storage.channel_by_name("Shopify").await.expect("read").expect("channel").id;
+    let channel = storage
+        .channel_by_name("Shopify")
+        .await
+        .expect("read")
+        .expect("channel")
+        .id;
     // Link every variant to an item already in the shop, as a finished first sync would have.
-    let ids = storage.variant_ids_by_sku(&skus.iter().map(|s| Sku::parse(s).expect("sku")).collect::<Vec<_>>()).await.expect("ids");
+    let ids = storage
+        .variant_ids_by_sku(&skus.iter().map(|s| Sku::parse(s).expect("sku")).collect::<Vec<_>>())
+        .await
+        .expect("ids");
     let mut listings = Vec::with_capacity(count);
     for sku in &skus {
         shop.add_product(sku, &[(sku.as_str(), 0)], &location);
@@ -137,7 +191,10 @@ async fn throughput(count: usize) {
             variant_id: ids[sku.as_str()],
             external_product_id: p["id"].as_str().unwrap_or_default().to_owned(),
             external_variant_id: p["variants"][0]["id"].as_str().unwrap_or_default().to_owned(),
-            external_inventory_item_id: p["variants"][0]["inventoryItem"]["id"].as_str().unwrap_or_default().to_owned(),
+            external_inventory_item_id: p["variants"][0]["inventoryItem"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
             seen_quantity: Some(0),
         });
     }
@@ -155,7 +212,10 @@ async fn throughput(count: usize) {
         })
         .collect();
     for chunk in movements.chunks(5000) {
-        storage.record_movements(&Actor::System, chunk).await.expect("movements");
+        storage
+            .record_movements(&Actor::System, chunk)
+            .await
+            .expect("movements");
     }
     let (ok, _, err) = cli(&db, &["autosync", "on", "--all"], "").await;
     assert!(ok, "{err}");
@@ -202,12 +262,17 @@ async fn coalescing() {
         let movements: Vec<_> = (0..50)
             .map(|i| json!({"sku": "TEE-0090-S-BLA", "outlet": "downtown", "delta": if (r + i) % 2 == 0 { 1 } else { -1 }, "reason": "sales_order"}))
             .collect();
-        post_movements(&server, &token, json!({ "movements": movements }).to_string(), None).await.expect("sent");
+        post_movements(&server, &token, json!({ "movements": movements }).to_string(), None)
+            .await
+            .expect("sent");
     }
     let sent = started.elapsed();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let calls = shop.stats().calls.get("inventorySetQuantities").copied().unwrap_or(0) - before;
-    println!("coalescing: 1,000 changes to one SKU sent in {:.0} ms cost {calls} channel calls (goal ≤ 2)", sent.as_secs_f64() * 1000.0);
+    println!(
+        "coalescing: 1,000 changes to one SKU sent in {:.0} ms cost {calls} channel calls (goal ≤ 2)",
+        sent.as_secs_f64() * 1000.0
+    );
     server.stop().await;
 }
 
@@ -216,8 +281,18 @@ async fn ingest(db: Database, label: &str) {
     let server = TestServer::start_with_demo(&db).await;
     let token = api_token(&db, "manager").await;
     let storage = db.storage().await;
-    let page = storage.list_products(&ProductFilter { limit: 500, ..Default::default() }).await.expect("products");
-    let skus: Vec<String> = page.items.iter().flat_map(|p| p.variants.iter().map(|v| v.sku.clone())).collect();
+    let page = storage
+        .list_products(&ProductFilter {
+            limit: 500,
+            ..Default::default()
+        })
+        .await
+        .expect("products");
+    let skus: Vec<String> = page
+        .items
+        .iter()
+        .flat_map(|p| p.variants.iter().map(|v| v.sku.clone()))
+        .collect();
     let bodies: Vec<String> = (0..20)
         .map(|b| {
             let movements: Vec<_> = (0..1000)
@@ -235,7 +310,11 @@ async fn ingest(db: Database, label: &str) {
         assert_eq!(r.status(), 200);
     }
     let elapsed = started.elapsed();
-    println!("API ingest on {label}: 20,000 movements in batches of 1,000 in {:.2} s = {:.0} movements/s (goal ≥ 20,000/s on SQLite)", elapsed.as_secs_f64(), 20_000.0 / elapsed.as_secs_f64());
+    println!(
+        "API ingest on {label}: 20,000 movements in batches of 1,000 in {:.2} s = {:.0} movements/s (goal ≥ 20,000/s on SQLite)",
+        elapsed.as_secs_f64(),
+        20_000.0 / elapsed.as_secs_f64()
+    );
     server.stop().await;
 }
 
@@ -254,7 +333,10 @@ async fn main() {
         coalescing().await;
     }
     if run("throughput") {
-        let count = std::env::var("BENCH_QUANTITIES").ok().and_then(|n| n.parse().ok()).unwrap_or(100_000);
+        let count = std::env::var("BENCH_QUANTITIES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(100_000);
         throughput(count).await;
     }
 }

@@ -4,14 +4,7 @@ use tillbridge_tests::{Database, TestServer, cli};
 async fn token(db: &Database, role: &str) -> String {
     let (ok, out, err) = cli(
         db,
-        &[
-            "token",
-            "create",
-            "--name",
-            &format!("{role} till"),
-            "--role",
-            role,
-        ],
+        &["token", "create", "--name", &format!("{role} till"), "--role", role],
         "",
     )
     .await;
@@ -109,12 +102,7 @@ async fn products_come_with_variants_stock_per_outlet_and_keyset_pages() {
         .as_str()
         .expect("sku")
         .to_owned();
-    let (status, by_sku) = get(
-        &server,
-        &format!("/api/v1/products?sku={sku}"),
-        Some(&viewer),
-    )
-    .await;
+    let (status, by_sku) = get(&server, &format!("/api/v1/products?sku={sku}"), Some(&viewer)).await;
     assert_eq!(status, 200);
     assert_eq!(by_sku["products"].as_array().map(Vec::len), Some(1));
     assert_eq!(by_sku["products"][0]["id"], first["products"][0]["id"]);
@@ -133,15 +121,11 @@ async fn a_bad_query_parameter_gets_a_400_that_names_it() {
         ("sku=TEE%20BLK", "`sku`"),
         ("colour=red", "`colour`"),
     ] {
-        let (status, body) =
-            get(&server, &format!("/api/v1/products?{query}"), Some(&viewer)).await;
+        let (status, body) = get(&server, &format!("/api/v1/products?{query}"), Some(&viewer)).await;
         assert_eq!(status, 400, "{query}: {body}");
         assert_eq!(body["error"]["code"], "invalid_parameter");
         assert!(
-            body["error"]["message"]
-                .as_str()
-                .unwrap_or_default()
-                .contains(name),
+            body["error"]["message"].as_str().unwrap_or_default().contains(name),
             "{query}: {body}"
         );
     }
@@ -172,10 +156,7 @@ async fn a_viewer_token_cannot_change_auto_sync_and_a_manager_token_can() {
     assert_eq!(refused.status(), 403);
     let body: Value = refused.json().await.expect("json");
     assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("viewer"),
+        body["error"]["message"].as_str().unwrap_or_default().contains("viewer"),
         "{body}"
     );
 
@@ -210,27 +191,12 @@ async fn the_openapi_document_describes_the_endpoints() {
     let viewer = token(&db, "viewer").await;
     let (status, doc) = get(&server, "/api/v1/openapi.json", Some(&viewer)).await;
     assert_eq!(status, 200);
-    assert!(
-        doc["openapi"]
-            .as_str()
-            .unwrap_or_default()
-            .starts_with("3.")
-    );
-    for path in [
-        "/api/v1/products",
-        "/api/v1/outlets",
-        "/api/v1/products/{id}/auto_sync",
-    ] {
+    assert!(doc["openapi"].as_str().unwrap_or_default().starts_with("3."));
+    for path in ["/api/v1/products", "/api/v1/outlets", "/api/v1/products/{id}/auto_sync"] {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }
-    assert_eq!(
-        doc["components"]["securitySchemes"]["bearer"]["scheme"],
-        "bearer"
-    );
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     let (status, body) = get(&server, "/api/v1/nope", Some(&viewer)).await;
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (404, Some("not_found"))
-    );
+    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")));
     server.stop().await;
 }

@@ -26,10 +26,7 @@ async fn start_browser(profile: &std::path::Path) -> (tokio::process::Child, Cli
         .expect("start chromedriver");
     let mut ready = false;
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
             ready = true;
             break;
         }
@@ -79,9 +76,7 @@ struct Seen {
 
 async fn turn_auto_sync_on_and_reload(c: &Client, server: &TestServer) -> Result<Seen, String> {
     let e = |what: &'static str| move |err: fantoccini::error::CmdError| format!("{what}: {err}");
-    c.goto(&server.url("/products"))
-        .await
-        .map_err(e("open /products"))?;
+    c.goto(&server.url("/products")).await.map_err(e("open /products"))?;
     let url = c.current_url().await.map_err(e("read url"))?;
     if !url.path().starts_with("/login") {
         return Err(format!("expected the sign-in page, got {url}"));
@@ -109,9 +104,7 @@ async fn turn_auto_sync_on_and_reload(c: &Client, server: &TestServer) -> Result
         .for_element(Locator::Css("table.index-table"))
         .await
         .map_err(e("products table"))?;
-    wait_for_hydration(c)
-        .await
-        .map_err(e("the page never hydrated"))?;
+    wait_for_hydration(c).await.map_err(e("the page never hydrated"))?;
 
     let row = c
         .find(Locator::Css("tbody tr[data-product-id]"))
@@ -138,9 +131,7 @@ async fn turn_auto_sync_on_and_reload(c: &Client, server: &TestServer) -> Result
         .await
         .map_err(e("state"))?;
     if before.as_deref() != Some("false") {
-        return Err(format!(
-            "Auto Sync should start off for {product}, was {before:?}"
-        ));
+        return Err(format!("Auto Sync should start off for {product}, was {before:?}"));
     }
     c.find(Locator::Css(&switch))
         .await
@@ -168,9 +159,7 @@ async fn turn_auto_sync_on_and_reload(c: &Client, server: &TestServer) -> Result
     }
     let url = c.current_url().await.map_err(e("read url"))?;
     if url.path() != "/products" {
-        return Err(format!(
-            "the switch should not navigate away, but went to {url}"
-        ));
+        return Err(format!("the switch should not navigate away, but went to {url}"));
     }
 
     // `TILLBRIDGE_SCREENSHOT=path.png` keeps a picture of the page (the README's).

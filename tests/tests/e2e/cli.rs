@@ -23,9 +23,7 @@ async fn a_wrong_database_url_is_one_clear_line() {
     let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "{err}");
     assert!(
-        lines[0].starts_with("error:")
-            && lines[0].contains("sqlite://")
-            && !err.contains("panicked"),
+        lines[0].starts_with("error:") && lines[0].contains("sqlite://") && !err.contains("panicked"),
         "{err}"
     );
 
@@ -68,14 +66,7 @@ async fn users_and_tokens_are_made_from_the_command_line_and_bad_input_is_refuse
     let db = Database::sqlite();
     let (ok, out, err) = cli(
         &db,
-        &[
-            "user",
-            "add",
-            "--email",
-            "Owner@Shop.test",
-            "--role",
-            "owner",
-        ],
+        &["user", "add", "--email", "Owner@Shop.test", "--role", "owner"],
         "a long password\n",
     )
     .await;
@@ -83,14 +74,7 @@ async fn users_and_tokens_are_made_from_the_command_line_and_bad_input_is_refuse
     assert!(out.contains("owner@shop.test"));
     let (ok, _, err) = cli(
         &db,
-        &[
-            "user",
-            "add",
-            "--email",
-            "owner@shop.test",
-            "--role",
-            "owner",
-        ],
+        &["user", "add", "--email", "owner@shop.test", "--role", "owner"],
         "another password\n",
     )
     .await;
@@ -109,16 +93,8 @@ async fn users_and_tokens_are_made_from_the_command_line_and_bad_input_is_refuse
     )
     .await;
     assert!(!ok && err.contains("owner, manager or viewer"), "{err}");
-    let (ok, out, _) = cli(
-        &db,
-        &["token", "create", "--name", "Till 1", "--role", "manager"],
-        "",
-    )
-    .await;
-    assert!(
-        ok && out.trim().starts_with("tb_") && out.trim().len() == 67,
-        "{out}"
-    );
+    let (ok, out, _) = cli(&db, &["token", "create", "--name", "Till 1", "--role", "manager"], "").await;
+    assert!(ok && out.trim().starts_with("tb_") && out.trim().len() == 67, "{out}");
 
     // The secret key file is created on first start, private to its owner.
     let key = db.data_dir.path().join("secret.key");
@@ -127,11 +103,7 @@ async fn users_and_tokens_are_made_from_the_command_line_and_bad_input_is_refuse
     {
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(
-            std::fs::metadata(&key)
-                .expect("key exists")
-                .permissions()
-                .mode()
-                & 0o777,
+            std::fs::metadata(&key).expect("key exists").permissions().mode() & 0o777,
             0o600
         );
     }

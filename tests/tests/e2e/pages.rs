@@ -1,17 +1,11 @@
-use tillbridge_tests::{
-    DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, browser_like_client, cli, sign_in,
-};
+use tillbridge_tests::{DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, browser_like_client, cli, sign_in};
 
 #[tokio::test]
 async fn pages_and_server_functions_need_a_signed_in_user() {
     let db = Database::sqlite();
     let server = TestServer::start_with_demo(&db).await;
     let client = browser_like_client();
-    let page = client
-        .get(server.url("/products/1"))
-        .send()
-        .await
-        .expect("request");
+    let page = client.get(server.url("/products/1")).send().await.expect("request");
     assert_eq!(page.status(), 303);
     assert_eq!(page.headers()["location"], "/login?next=/products/1");
     let call = client
@@ -60,10 +54,7 @@ async fn a_wrong_password_is_refused_and_the_right_one_opens_the_products_table(
     assert_eq!(wrong.status(), 401);
     let html = wrong.text().await.expect("html");
     assert!(html.contains("Wrong email or password."));
-    assert!(
-        html.contains(&format!(r#"value="{DEMO_EMAIL}""#)),
-        "the email is kept"
-    );
+    assert!(html.contains(&format!(r#"value="{DEMO_EMAIL}""#)), "the email is kept");
 
     sign_in(&server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
     let html = client
@@ -94,11 +85,7 @@ async fn a_wrong_password_is_refused_and_the_right_one_opens_the_products_table(
     assert!(rows > 0 && search.contains("Sock"), "search finds socks");
     assert!(!search.contains(">Hoodie<"), "and only socks");
 
-    let signed_out = client
-        .post(server.url("/logout"))
-        .send()
-        .await
-        .expect("request");
+    let signed_out = client.post(server.url("/logout")).send().await.expect("request");
     assert_eq!(signed_out.status(), 303);
     assert_eq!(
         client
@@ -118,14 +105,7 @@ async fn a_viewer_can_read_but_the_auto_sync_server_function_refuses_them() {
     let server = TestServer::start_with_demo(&db).await;
     let (ok, _, err) = cli(
         &db,
-        &[
-            "user",
-            "add",
-            "--email",
-            "viewer@shop.test",
-            "--role",
-            "viewer",
-        ],
+        &["user", "add", "--email", "viewer@shop.test", "--role", "viewer"],
         "viewer-password\n",
     )
     .await;
@@ -204,11 +184,7 @@ async fn sessions_survive_a_restart_because_they_live_in_the_database() {
     let server = TestServer::start(&db, &["serve"]).await;
     // The cookie jar is keyed by host; the new server listens on a new port of the same host.
     assert_ne!(server.base, base);
-    let page = client
-        .get(server.url("/products"))
-        .send()
-        .await
-        .expect("request");
+    let page = client.get(server.url("/products")).send().await.expect("request");
     assert_eq!(page.status(), 200, "still signed in after the restart");
     server.stop().await;
 }
@@ -223,10 +199,7 @@ async fn the_sign_in_cookie_is_http_only_and_same_site() {
         .send()
         .await
         .expect("request");
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
+    let cookie = response.headers()["set-cookie"].to_str().expect("ascii").to_owned();
     assert!(cookie.starts_with("tillbridge_session="), "{cookie}");
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),

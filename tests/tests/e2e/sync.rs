@@ -20,15 +20,31 @@ async fn connect_shop(db: &Database, config: ShopConfig) -> (ShopifyTestServer, 
     let (ok, out, err) = cli(
         db,
         &[
-            "channel", "add", "shopify", "--name", CHANNEL, "--shop-domain", "tillbridge-test.myshopify.com",
-            "--api-base-url", &shop.base_url(), "--location", LOCATION, "--outlets", "downtown,harbour,warehouse",
+            "channel",
+            "add",
+            "shopify",
+            "--name",
+            CHANNEL,
+            "--shop-domain",
+            "tillbridge-test.myshopify.com",
+            "--api-base-url",
+            &shop.base_url(),
+            "--location",
+            LOCATION,
+            "--outlets",
+            "downtown,harbour,warehouse",
         ],
         &format!("{}\n", shop.token()),
     )
     .await;
     assert!(ok, "channel add failed: {err}{out}");
     let storage = db.storage().await;
-    let channel = storage.channel_by_name(CHANNEL).await.expect("read").expect("channel saved").id;
+    let channel = storage
+        .channel_by_name(CHANNEL)
+        .await
+        .expect("read")
+        .expect("channel saved")
+        .id;
     storage.close().await;
     (shop, location, channel)
 }
@@ -37,10 +53,18 @@ async fn connect_shop(db: &Database, config: ShopConfig) -> (ShopifyTestServer, 
 async fn auto_sync_skus(db: &Database, n: usize) -> Vec<String> {
     let storage = db.storage().await;
     let page = storage
-        .list_products(&sync_core::storage::ProductFilter { limit: 500, ..Default::default() })
+        .list_products(&sync_core::storage::ProductFilter {
+            limit: 500,
+            ..Default::default()
+        })
         .await
         .expect("products");
-    let skus: Vec<String> = page.items.iter().flat_map(|p| p.variants.iter().map(|v| v.sku.clone())).take(n).collect();
+    let skus: Vec<String> = page
+        .items
+        .iter()
+        .flat_map(|p| p.variants.iter().map(|v| v.sku.clone()))
+        .take(n)
+        .collect();
     storage.close().await;
     let mut args = vec!["autosync", "on", "--sku"];
     args.extend(skus.iter().map(String::as_str));
@@ -57,7 +81,11 @@ async fn expected(db: &Database, channel: ChannelId) -> HashMap<String, i64> {
     let mut after = None;
     loop {
         let page = storage
-            .list_products(&sync_core::storage::ProductFilter { limit: 500, after, ..Default::default() })
+            .list_products(&sync_core::storage::ProductFilter {
+                limit: 500,
+                after,
+                ..Default::default()
+            })
             .await
             .expect("products");
         for p in page.items.iter().filter(|p| p.auto_sync) {
@@ -75,7 +103,13 @@ async fn expected(db: &Database, channel: ChannelId) -> HashMap<String, i64> {
 }
 
 /// Waits until the shop shows every balance; returns how long it took.
-async fn converge(db: &Database, channel: ChannelId, shop: &ShopifyTestServer, location: &str, limit: Duration) -> Duration {
+async fn converge(
+    db: &Database,
+    channel: ChannelId,
+    shop: &ShopifyTestServer,
+    location: &str,
+    limit: Duration,
+) -> Duration {
     let start = Instant::now();
     loop {
         let want = expected(db, channel).await;
@@ -88,7 +122,10 @@ async fn converge(db: &Database, channel: ChannelId, shop: &ShopifyTestServer, l
         if wrong.is_empty() {
             return start.elapsed();
         }
-        assert!(start.elapsed() < limit, "not converged after {limit:?}; e.g. (sku, balance, shop): {wrong:?}");
+        assert!(
+            start.elapsed() < limit,
+            "not converged after {limit:?}; e.g. (sku, balance, shop): {wrong:?}"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
@@ -135,6 +172,29 @@ async fn deliver(server: &TestServer, token: &str, body: &str, key: &str) {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     panic!("request {key} never got through");
+}
+
+/// Failed item events grouped by error, for the report.
+async fn failures_report(db: &Database, channel: ChannelId) -> String {
+    let storage = db.storage().await;
+    let events = storage
+        .recent_events(Some(channel), Some(sync_core::storage::EventResult::Failed), 100_000)
+        .await
+        .expect("events");
+    let mut by_error: HashMap<String, usize> = HashMap::new();
+    for e in &events {
+        let text: String = e.error.clone().unwrap_or_default().chars().take(90).collect();
+        *by_error.entry(text).or_default() += 1;
+    }
+    let mut lines: Vec<(usize, String)> = by_error.into_iter().map(|(k, v)| (v, k)).collect();
+    lines.sort_by(|a, b| b.cmp(a));
+    storage.close().await;
+    lines
+        .iter()
+        .take(5)
+        .map(|(n, e)| format!("{n}× {e}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 async fn deliver_all(server: &TestServer, token: &str, bodies: &[String], tag: &str) {
@@ -200,6 +260,7 @@ async fn killed_twice_mid_burst_it_still_ends_exact() {
     // A retried request (the client never saw its answer) must not apply twice.
     deliver(&server, &token, &bodies[9], "kill-9").await;
     let took = converge(&db, channel, &shop, &location, Duration::from_secs(120)).await;
+    eprintln!("killed twice: failures seen: {}", failures_report(&db, channel).await);
     let storage = db.storage().await;
     let runs = storage.recent_runs(Some(channel), 10_000).await.expect("runs");
     eprintln!(
@@ -215,8 +276,15 @@ async fn killed_twice_mid_burst_it_still_ends_exact() {
 async fn outages_throttling_and_server_errors_still_end_exact_and_show_in_history() {
     let db = Database::sqlite();
     let server = TestServer::start_with_demo(&db).await;
-    let (shop, location, channel) =
-        connect_shop(&db, ShopConfig { bucket_size: 200.0, restore_rate: 50.0, ..ShopConfig::default() }).await;
+    let (shop, location, channel) = connect_shop(
+        &db,
+        ShopConfig {
+            bucket_size: 1000.0,
+            restore_rate: 50.0,
+            ..ShopConfig::default()
+        },
+    )
+    .await;
     let skus = auto_sync_skus(&db, 300).await;
     let token = api_token(&db, "manager").await;
     converge(&db, channel, &shop, &location, Duration::from_secs(120)).await;
@@ -232,11 +300,24 @@ async fn outages_throttling_and_server_errors_still_end_exact_and_show_in_histor
     }
     let took = converge(&db, channel, &shop, &location, Duration::from_secs(180)).await;
     shop.faults().set_error_rate(0.0);
+    eprintln!("faults: failures seen: {}", failures_report(&db, channel).await);
     let stats = shop.stats();
     let storage = db.storage().await;
-    let failed = storage.failures_since(channel, sync_core::domain::Timestamp::from(chrono::Utc::now() - chrono::TimeDelta::hours(1))).await.expect("count");
-    let events = storage.recent_events(Some(channel), None, 100_000).await.expect("events");
-    let recovered = events.iter().filter(|e| e.result == "succeeded" && e.attempt > 1).count();
+    let failed = storage
+        .failures_since(
+            channel,
+            sync_core::domain::Timestamp::from(chrono::Utc::now() - chrono::TimeDelta::hours(1)),
+        )
+        .await
+        .expect("count");
+    let events = storage
+        .recent_events(Some(channel), None, 100_000)
+        .await
+        .expect("events");
+    let recovered = events
+        .iter()
+        .filter(|e| e.result == "succeeded" && e.attempt > 1)
+        .count();
     eprintln!(
         "faults: exact {took:?} after the last request; shop answered {} 5xx, throttled {} calls; history: {failed} failed item events, {recovered} pushes that succeeded on a retry",
         stats.injected_errors, stats.throttled
@@ -261,7 +342,13 @@ async fn a_thousand_changes_to_one_sku_in_a_second_cost_a_handful_of_calls() {
         let movements: Vec<_> = (0..100)
             .map(|i| json!({"sku": skus[0], "outlet": "downtown", "delta": if (request + i) % 2 == 0 { 2 } else { -1 }, "reason": "sales_order"}))
             .collect();
-        deliver(&server, &token, &json!({ "movements": movements }).to_string(), &format!("one-{request}")).await;
+        deliver(
+            &server,
+            &token,
+            &json!({ "movements": movements }).to_string(),
+            &format!("one-{request}"),
+        )
+        .await;
     }
     let sending = started.elapsed();
     converge(&db, channel, &shop, &location, Duration::from_secs(30)).await;
@@ -281,7 +368,10 @@ async fn two_processes_on_one_postgres_database_share_a_burst_and_end_exact() {
     let token = api_token(&db, "manager").await;
     let bodies = burst(&skus, 10);
     let (a, b) = bodies.split_at(5);
-    tokio::join!(deliver_all(&first, &token, a, "a"), deliver_all(&second, &token, b, "b"));
+    tokio::join!(
+        deliver_all(&first, &token, a, "a"),
+        deliver_all(&second, &token, b, "b")
+    );
     let took = converge(&db, channel, &shop, &location, Duration::from_secs(180)).await;
     let stats = shop.stats();
     eprintln!(
