@@ -76,6 +76,67 @@ pub struct VariantToList {
     pub quantity: i64,
 }
 
+impl ProductToList {
+    /// Our product as a channel should show it; `quantities` stock new variants.
+    pub fn from_detail(product: &crate::storage::ProductDetail, quantities: &HashMap<VariantId, i64>) -> Self {
+        ProductToList {
+            product_id: product.id,
+            name: product.name.clone(),
+            description: product.description.clone(),
+            brand: product.brand.clone(),
+            category: product.category.clone(),
+            active: product.active,
+            option_names: product.option_names().into_iter().map(str::to_owned).collect(),
+            variants: product
+                .variants
+                .iter()
+                .filter_map(|v| {
+                    Some(VariantToList {
+                        variant_id: v.id,
+                        sku: v.sku.clone(),
+                        barcode: v.barcode.clone(),
+                        option_values: v.option_values().into_iter().map(str::to_owned).collect(),
+                        price: v.price()?,
+                        weight_grams: v.weight_grams,
+                        quantity: quantities.get(&v.id).copied().unwrap_or(0),
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    /// A digest of the fields that sync (not quantities): when it changes,
+    /// the channel's copy is out of date.
+    pub fn content_hash(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        let fields = [&self.name, &self.description, &self.brand, &self.category];
+        for f in fields {
+            h.update(f.as_bytes());
+            h.update([0]);
+        }
+        h.update([u8::from(self.active)]);
+        for o in &self.option_names {
+            h.update(o.as_bytes());
+            h.update([1]);
+        }
+        for v in &self.variants {
+            let line = format!(
+                "{}|{}|{}|{}|{}|{:?}",
+                v.sku,
+                v.barcode.as_deref().unwrap_or_default(),
+                v.option_values.join("/"),
+                v.price.minor,
+                v.price.currency.as_str(),
+                v.weight_grams
+            );
+            h.update(line.as_bytes());
+            h.update([2]);
+        }
+        hex::encode(h.finalize())
+    }
+}
+
 /// One quantity to set: `change_from` is the figure last seen in the channel
 /// (compare-and-set), so a sale made there meanwhile is never erased.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +174,17 @@ pub trait Connector: Send + Sync {
     fn create_product(
         &self,
         product: &ProductToList,
+    ) -> impl Future<Output = Result<Vec<FoundItem>, ConnectorError>> + Send;
+
+    /// Overwrites a product's synced fields in the channel (Tillbridge is the
+    /// system of record); `existing` maps SKUs to the channel's variant ids.
+    /// Variants not in `existing` are added, stocked with their quantity;
+    /// quantities of existing ones are left to the quantity pushes.
+    fn update_product(
+        &self,
+        product: &ProductToList,
+        external_product_id: &str,
+        existing: &HashMap<String, String>,
     ) -> impl Future<Output = Result<Vec<FoundItem>, ConnectorError>> + Send;
 
     /// Sets quantities; one outcome per input, in order. `idempotency_key`
@@ -190,6 +262,18 @@ impl Connector for AnyConnector {
         match self {
             Self::Shopify(c) => c.create_product(product).await,
             Self::Sandbox(c) => c.create_product(product).await,
+        }
+    }
+
+    async fn update_product(
+        &self,
+        product: &ProductToList,
+        external_product_id: &str,
+        existing: &HashMap<String, String>,
+    ) -> Result<Vec<FoundItem>, ConnectorError> {
+        match self {
+            Self::Shopify(c) => c.update_product(product, external_product_id, existing).await,
+            Self::Sandbox(c) => c.update_product(product, external_product_id, existing).await,
         }
     }
 

@@ -32,7 +32,7 @@ pub use channels::{ChannelConfig, ChannelSummary, NewChannel};
 pub use history::{
     ConflictKind, ConflictRow, EventResult, EventRow, NewConflict, NewEvent, RunId, RunKind, RunRow, RunTrigger,
 };
-pub use listings::{Listing, ListingIds, NewListing, PushTarget, PushedQuantity};
+pub use listings::{ChannelProduct, Listing, ListingIds, NewListing, PushTarget, PushedQuantity};
 pub use outbox::{ClaimedRow, RowOutcome};
 pub use sandbox::SandboxItem;
 pub use sessions::SessionRow;

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use sync_core::connector::ShopifyConnector;
 use sync_core::connector::shopify::{API_VERSION, ShopifySettings};
 use sync_core::domain::{ChannelKind, OutletCode, OutletId, Sku, Timestamp};
-use sync_core::storage::{NewChannel, RunKind};
+use sync_core::storage::{NewChannel, RunKind, RunTrigger};
 use sync_core::sync::sync_channel;
 use sync_core::vault::Vault;
 
@@ -305,7 +305,7 @@ pub async fn sync(global: &GlobalArgs, args: SyncArgs) -> anyhow::Result<()> {
     let worker = format!("cli:{}", std::process::id());
     let mut ok = true;
     for config in channels {
-        let summary = sync_channel(&storage, &vault, &config, kind, &worker).await?;
+        let summary = sync_channel(&storage, &vault, &config, kind, RunTrigger::Cli, &worker).await?;
         println!("{}", summary.log());
         ok &= summary.ok();
     }

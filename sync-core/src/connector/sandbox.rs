@@ -81,6 +81,16 @@ impl Connector for SandboxConnector {
             .collect())
     }
 
+    async fn update_product(
+        &self,
+        product: &ProductToList,
+        _external_product_id: &str,
+        _existing: &HashMap<String, String>,
+    ) -> Result<Vec<FoundItem>, ConnectorError> {
+        // Listing again updates titles and adds new variants; quantities stay.
+        self.create_product(product).await
+    }
+
     async fn set_quantities(
         &self,
         sets: &[QuantitySet],

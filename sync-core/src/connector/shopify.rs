@@ -249,6 +249,109 @@ impl ShopifyConnector {
         })
     }
 
+    /// `productSet` creating (no `identifier`) or overwriting a product. New
+    /// variants are stocked with their quantity; existing ones (by SKU in
+    /// `existing`) keep theirs, which only quantity pushes change.
+    async fn product_set(
+        &self,
+        product: &ProductToList,
+        identifier: Option<&str>,
+        existing: &HashMap<String, String>,
+    ) -> Result<Vec<FoundItem>, ConnectorError> {
+        let (option_names, default_option) = if product.option_names.is_empty() {
+            (vec!["Title".to_owned()], true)
+        } else {
+            (product.option_names.clone(), false)
+        };
+        let mut option_values: Vec<Vec<String>> = vec![Vec::new(); option_names.len()];
+        let variants: Vec<Value> = product
+            .variants
+            .iter()
+            .map(|v| {
+                let values = if default_option { vec!["Default Title".to_owned()] } else { v.option_values.clone() };
+                for (i, value) in values.iter().enumerate() {
+                    if let Some(list) = option_values.get_mut(i)
+                        && !list.contains(value)
+                    {
+                        list.push(value.clone());
+                    }
+                }
+                let mut variant = json!({
+                    "optionValues": option_names.iter().zip(&values).map(|(o, v)| json!({"optionName": o, "name": v})).collect::<Vec<_>>(),
+                    "price": price_string(v.price.minor, v.price.currency.minor_digits()),
+                    "inventoryItem": { "sku": v.sku, "tracked": true },
+                });
+                match existing.get(&v.sku) {
+                    Some(id) => variant["id"] = json!(id),
+                    None => {
+                        variant["inventoryQuantities"] =
+                            json!([{ "locationId": self.settings.location_id, "name": "available", "quantity": v.quantity }]);
+                    }
+                }
+                if let Some(barcode) = &v.barcode {
+                    variant["barcode"] = json!(barcode);
+                }
+                if let Some(grams) = v.weight_grams {
+                    variant["inventoryItem"]["measurement"] = json!({ "weight": { "value": grams as f64, "unit": "GRAMS" } });
+                }
+                variant
+            })
+            .collect();
+        // Ask for exactly as many variants back as we send: Shopify charges the page size.
+        let first = product.variants.len().clamp(1, 250);
+        let input = json!({
+            "title": product.name,
+            "descriptionHtml": product.description,
+            "vendor": product.brand,
+            "productType": product.category,
+            "status": if product.active { "ACTIVE" } else { "DRAFT" },
+            "productOptions": option_names.iter().zip(&option_values).map(|(name, values)| json!({
+                "name": name, "values": values.iter().map(|v| json!({"name": v})).collect::<Vec<_>>()
+            })).collect::<Vec<_>>(),
+            "variants": variants,
+        });
+        let data = self
+            .graphql(
+                &format!(
+                    "mutation SetProduct($input: ProductSetInput!, $identifier: ProductSetIdentifiers) {{
+                   productSet(input: $input, identifier: $identifier, synchronous: true) {{
+                     product {{ id variants(first: {first}) {{ nodes {{ id sku inventoryItem {{ id }} }} }} }}
+                     userErrors {{ field message code }}
+                   }}
+                 }}"
+                ),
+                json!({ "input": input, "identifier": identifier.map(|id| json!({ "id": id })) }),
+                12.0 + 2.0 * first as f64,
+            )
+            .await?;
+        let payload = &data["productSet"];
+        if let Some(errors) = payload["userErrors"].as_array().filter(|e| !e.is_empty()) {
+            let messages: Vec<&str> = errors.iter().filter_map(|e| e["message"].as_str()).collect();
+            return Err(ConnectorError::Permanent(format!(
+                "productSet refused {:?}: {}",
+                product.name,
+                messages.join("; ")
+            )));
+        }
+        let product_id = payload["product"]["id"].as_str().unwrap_or_default().to_owned();
+        Ok(payload["product"]["variants"]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|n| {
+                let sku = n["sku"].as_str()?.to_owned();
+                let quantity = product.variants.iter().find(|v| v.sku == sku).map(|v| v.quantity);
+                Some(FoundItem {
+                    sku,
+                    product_id: product_id.clone(),
+                    variant_id: n["id"].as_str()?.to_owned(),
+                    inventory_item_id: n["inventoryItem"]["id"].as_str()?.to_owned(),
+                    quantity,
+                })
+            })
+            .collect())
+    }
+
     fn found_from_variant(&self, node: &Value) -> Option<FoundItem> {
         let level = &node["inventoryItem"]["inventoryLevel"];
         let quantity = level["quantities"]
@@ -422,92 +525,16 @@ impl Connector for ShopifyConnector {
     }
 
     async fn create_product(&self, product: &ProductToList) -> Result<Vec<FoundItem>, ConnectorError> {
-        let (option_names, default_option) = if product.option_names.is_empty() {
-            (vec!["Title".to_owned()], true)
-        } else {
-            (product.option_names.clone(), false)
-        };
-        let mut option_values: Vec<Vec<String>> = vec![Vec::new(); option_names.len()];
-        let variants: Vec<Value> = product
-            .variants
-            .iter()
-            .map(|v| {
-                let values = if default_option { vec!["Default Title".to_owned()] } else { v.option_values.clone() };
-                for (i, value) in values.iter().enumerate() {
-                    if let Some(list) = option_values.get_mut(i)
-                        && !list.contains(value)
-                    {
-                        list.push(value.clone());
-                    }
-                }
-                let mut variant = json!({
-                    "optionValues": option_names.iter().zip(&values).map(|(o, v)| json!({"optionName": o, "name": v})).collect::<Vec<_>>(),
-                    "price": price_string(v.price.minor, v.price.currency.minor_digits()),
-                    "inventoryItem": { "sku": v.sku, "tracked": true },
-                    "inventoryQuantities": [{ "locationId": self.settings.location_id, "name": "available", "quantity": v.quantity }],
-                });
-                if let Some(barcode) = &v.barcode {
-                    variant["barcode"] = json!(barcode);
-                }
-                if let Some(grams) = v.weight_grams {
-                    variant["inventoryItem"]["measurement"] = json!({ "weight": { "value": grams as f64, "unit": "GRAMS" } });
-                }
-                variant
-            })
-            .collect();
-        // Ask for exactly as many variants back as we send: Shopify charges the page size.
-        let first = product.variants.len().clamp(1, 250);
-        let input = json!({
-            "title": product.name,
-            "descriptionHtml": product.description,
-            "vendor": product.brand,
-            "productType": product.category,
-            "status": if product.active { "ACTIVE" } else { "DRAFT" },
-            "productOptions": option_names.iter().zip(&option_values).map(|(name, values)| json!({
-                "name": name, "values": values.iter().map(|v| json!({"name": v})).collect::<Vec<_>>()
-            })).collect::<Vec<_>>(),
-            "variants": variants,
-        });
-        let data = self
-            .graphql(
-                &format!(
-                    "mutation CreateProduct($input: ProductSetInput!) {{
-                   productSet(input: $input, synchronous: true) {{
-                     product {{ id variants(first: {first}) {{ nodes {{ id sku inventoryItem {{ id }} }} }} }}
-                     userErrors {{ field message code }}
-                   }}
-                 }}"
-                ),
-                json!({ "input": input }),
-                12.0 + 2.0 * first as f64,
-            )
-            .await?;
-        let payload = &data["productSet"];
-        if let Some(errors) = payload["userErrors"].as_array().filter(|e| !e.is_empty()) {
-            let messages: Vec<&str> = errors.iter().filter_map(|e| e["message"].as_str()).collect();
-            return Err(ConnectorError::Permanent(format!(
-                "productSet refused {:?}: {}",
-                product.name,
-                messages.join("; ")
-            )));
-        }
-        let product_id = payload["product"]["id"].as_str().unwrap_or_default().to_owned();
-        Ok(payload["product"]["variants"]["nodes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|n| {
-                let sku = n["sku"].as_str()?.to_owned();
-                let quantity = product.variants.iter().find(|v| v.sku == sku).map(|v| v.quantity);
-                Some(FoundItem {
-                    sku,
-                    product_id: product_id.clone(),
-                    variant_id: n["id"].as_str()?.to_owned(),
-                    inventory_item_id: n["inventoryItem"]["id"].as_str()?.to_owned(),
-                    quantity,
-                })
-            })
-            .collect())
+        self.product_set(product, None, &HashMap::new()).await
+    }
+
+    async fn update_product(
+        &self,
+        product: &ProductToList,
+        external_product_id: &str,
+        existing: &HashMap<String, String>,
+    ) -> Result<Vec<FoundItem>, ConnectorError> {
+        self.product_set(product, Some(external_product_id), existing).await
     }
 
     async fn set_quantities(

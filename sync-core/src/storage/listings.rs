@@ -222,3 +222,87 @@ impl Storage {
         Ok(())
     }
 }
+
+/// A product as it stands in a channel: its id there and the hash of the
+/// content last pushed.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ChannelProduct {
+    pub product_id: ProductId,
+    pub external_product_id: String,
+    pub content_hash: Option<String>,
+}
+
+impl Storage {
+    /// Products that exist in `channel` (created or linked there).
+    pub async fn channel_products(&self, channel: ChannelId) -> Result<Vec<ChannelProduct>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT cp.product_id, cp.external_product_id, cp.content_hash FROM channel_products cp
+                 JOIN products p ON p.id = cp.product_id
+                 WHERE cp.channel_id = $1 AND cp.external_product_id IS NOT NULL AND p.deleted_at IS NULL
+                 ORDER BY cp.product_id",
+            )
+            .bind(channel)
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
+    /// Records that `product`'s content as hashed is now in `channel`.
+    pub async fn record_content_pushed(
+        &self,
+        channel: ChannelId,
+        product: ProductId,
+        external_id: &str,
+        hash: &str,
+    ) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO channel_products (channel_id, product_id, external_product_id, content_hash, last_pushed_at)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (channel_id, product_id) DO UPDATE SET external_product_id = excluded.external_product_id,
+                     content_hash = excluded.content_hash, last_pushed_at = excluded.last_pushed_at",
+            )
+            .bind(channel)
+            .bind(product)
+            .bind(external_id)
+            .bind(hash)
+            .bind(Timestamp::now())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+}
+
+impl Storage {
+    /// Which of our products each of these channel products is linked to.
+    pub async fn owners_of_channel_products(
+        &self,
+        channel: ChannelId,
+        external_ids: &[String],
+    ) -> Result<HashMap<String, ProductId>> {
+        let mut out = HashMap::new();
+        for chunk in external_ids.chunks(500) {
+            let list = (2..2 + chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT DISTINCT l.external_product_id, v.product_id FROM channel_listings l
+                 JOIN variants v ON v.id = l.variant_id
+                 WHERE l.channel_id = $1 AND l.external_product_id IN ({list})"
+            );
+            let rows: Vec<(String, ProductId)> = on_pool!(self, pool => {
+                let mut q = sqlx::query_as(&sql).bind(channel);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.fetch_all(pool).await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+}

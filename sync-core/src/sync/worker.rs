@@ -8,8 +8,8 @@ use sha2::{Digest, Sha256};
 
 use super::backoff::retry_delay;
 use crate::Result;
-use crate::connector::{Connector, ConnectorError, FoundItem, ProductToList, QuantitySet, SetOutcome, VariantToList};
-use crate::domain::{ChannelId, Money, ProductId, Timestamp, VariantId};
+use crate::connector::{Connector, ConnectorError, FoundItem, ProductToList, QuantitySet, SetOutcome};
+use crate::domain::{ChannelId, ProductId, Timestamp, VariantId};
 use crate::storage::{
     ClaimedRow, ConflictKind, EventResult, NewConflict, NewEvent, NewListing, PushTarget, PushedQuantity, RowOutcome,
     RunKind, RunTrigger, Storage,
@@ -170,7 +170,7 @@ impl<C: Connector> ChannelWorker<C> {
             }
         }
         let balances = self.storage.balances(self.channel, &ids).await?;
-        self.link_missing(&mut targets, &balances, &mut batch).await?;
+        self.link_missing(&mut targets, &mut batch).await?;
         self.push(&mut targets, &balances, &rows, &reference, &mut batch)
             .await?;
 
@@ -217,12 +217,7 @@ impl<C: Connector> ChannelWorker<C> {
     }
 
     /// Links unlinked variants by SKU, creating products the channel lacks.
-    async fn link_missing(
-        &self,
-        targets: &mut HashMap<VariantId, PushTarget>,
-        balances: &HashMap<VariantId, i64>,
-        batch: &mut Batch,
-    ) -> Result<()> {
+    async fn link_missing(&self, targets: &mut HashMap<VariantId, PushTarget>, batch: &mut Batch) -> Result<()> {
         let unlinked: Vec<PushTarget> = targets
             .values()
             .filter(|t| t.listing.external_inventory_item_id.is_none() && !batch.outcomes.contains_key(&t.variant_id))
@@ -242,14 +237,8 @@ impl<C: Connector> ChannelWorker<C> {
             }
         };
         // Which of our products each channel product is already linked to.
-        let linked_products: HashMap<String, ProductId> = self
-            .storage
-            .listings(self.channel)
-            .await?
-            .into_iter()
-            .filter_map(|l| Some((l.external_product_id?, l.variant_id)))
-            .filter_map(|(ext, v)| targets.get(&v).map(|t| (ext, t.product_id)))
-            .collect();
+        let external: Vec<String> = found.values().map(|f| f.product_id.clone()).collect();
+        let mut linked_products = self.storage.owners_of_channel_products(self.channel, &external).await?;
         let mut links = Vec::new();
         let mut to_create: HashSet<ProductId> = HashSet::new();
         for t in &unlinked {
@@ -265,7 +254,10 @@ impl<C: Connector> ChannelWorker<C> {
                         item.product_id.clone(),
                         None,
                     ),
-                    _ => links.push(listing_for(t.variant_id, item)),
+                    _ => {
+                        linked_products.insert(item.product_id.clone(), t.product_id);
+                        links.push(listing_for(t.variant_id, item));
+                    }
                 },
                 None => {
                     to_create.insert(t.product_id);
@@ -276,39 +268,32 @@ impl<C: Connector> ChannelWorker<C> {
             let Some(product) = self.storage.get_product(product_id).await? else {
                 continue;
             };
-            let mut variants = Vec::new();
-            for v in &product.variants {
-                let Some(price) = v.price() else { continue };
-                let quantity = match balances.get(&v.id) {
-                    Some(q) => *q,
-                    None => self
-                        .storage
-                        .balances(self.channel, &[v.id])
-                        .await?
-                        .get(&v.id)
-                        .copied()
-                        .unwrap_or(0),
-                };
-                variants.push(VariantToList {
-                    variant_id: v.id,
-                    sku: v.sku.clone(),
-                    barcode: v.barcode.clone(),
-                    option_values: v.option_values().into_iter().map(str::to_owned).collect(),
-                    price: Money::new(price.minor, price.currency),
-                    weight_grams: v.weight_grams,
-                    quantity,
-                });
+            let all: Vec<VariantId> = product.variants.iter().map(|v| v.id).collect();
+            // Part of the product is in the channel already: creating it again
+            // would duplicate those SKUs there. The missing variants wait for
+            // a person (or a force sync) instead.
+            let linked_elsewhere = links.iter().any(|l| all.contains(&l.variant_id))
+                || self
+                    .storage
+                    .push_targets(self.channel, &all)
+                    .await?
+                    .values()
+                    .any(|t| t.listing.external_product_id.is_some());
+            if linked_elsewhere {
+                let just_linked = |t: &&PushTarget| links.iter().any(|l| l.variant_id == t.variant_id);
+                for t in unlinked
+                    .iter()
+                    .filter(|t| t.product_id == product_id && !just_linked(t))
+                {
+                    let message = format!(
+                        "{} is not in the channel, though other variants of {:?} are; add it there or run a force sync",
+                        t.sku, t.product_name
+                    );
+                    batch.reject(t, ConflictKind::UnknownSku, message, "missing".into(), None);
+                }
+                continue;
             }
-            let listing = ProductToList {
-                product_id,
-                name: product.name.clone(),
-                description: product.description.clone(),
-                brand: product.brand.clone(),
-                category: product.category.clone(),
-                active: product.active,
-                option_names: product.option_names().into_iter().map(str::to_owned).collect(),
-                variants,
-            };
+            let listing = ProductToList::from_detail(&product, &self.storage.balances(self.channel, &all).await?);
             let in_batch: Vec<PushTarget> = unlinked
                 .iter()
                 .filter(|t| t.product_id == product_id)
@@ -339,6 +324,11 @@ impl<C: Connector> ChannelWorker<C> {
             self.storage
                 .end_product_creation(self.channel, product_id, external.as_deref())
                 .await?;
+            if let Some(external) = &external {
+                self.storage
+                    .record_content_pushed(self.channel, product_id, external, &listing.content_hash())
+                    .await?;
+            }
             match created {
                 Ok(created) => {
                     for item in &created {

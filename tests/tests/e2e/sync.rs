@@ -384,3 +384,124 @@ async fn two_processes_on_one_postgres_database_share_a_burst_and_end_exact() {
     first.stop().await;
     second.stop().await;
 }
+
+#[tokio::test]
+async fn products_are_created_with_their_fields_and_a_standard_sync_pushes_edits() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let (shop, location, channel) = connect_shop(&db, ShopConfig::default()).await;
+    let skus = auto_sync_skus(&db, 3).await;
+    converge(&db, channel, &shop, &location, Duration::from_secs(30)).await;
+    let storage = db.storage().await;
+    let page = storage
+        .list_products(&sync_core::storage::ProductFilter {
+            sku: Some(sync_core::domain::Sku::parse(&skus[0]).expect("sku")),
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .expect("product");
+    let ours = &page.items[0];
+    let theirs = shop.product_by_sku(&skus[0]).expect("created in the shop");
+    assert_eq!(theirs["title"], ours.name.as_str());
+    assert_eq!(theirs["vendor"], ours.brand.as_str());
+    assert_eq!(theirs["productType"], ours.category.as_str());
+    assert_eq!(theirs["status"], if ours.active { "ACTIVE" } else { "DRAFT" });
+    let variant = theirs["variants"]
+        .as_array()
+        .expect("variants")
+        .iter()
+        .find(|v| v["sku"] == skus[0].as_str())
+        .expect("variant");
+    let price = ours.variants[0].price_minor;
+    assert_eq!(
+        variant["price"]
+            .as_str()
+            .map(|p| p.replace('.', "").parse::<i64>().ok()),
+        Some(Some(price))
+    );
+    assert_eq!(variant["barcode"].as_str(), ours.variants[0].barcode.as_deref());
+    let options: Vec<&str> = theirs["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .filter_map(|o| o["name"].as_str())
+        .collect();
+    assert_eq!(options, ours.option_names());
+
+    // An edit in Tillbridge reaches the shop with the next standard sync; a second one has nothing to do.
+    storage
+        .execute_admin(&format!(
+            "UPDATE products SET name = 'Renamed Crew Tee', brand = 'Salt Road' WHERE id = {}",
+            ours.id
+        ))
+        .await
+        .expect("edited");
+    let (ok, out, err) = cli(&db, &["sync", "--channel", CHANNEL], "").await;
+    assert!(ok, "{err}{out}");
+    assert!(out.contains("1 products updated"), "{out}");
+    let theirs = shop.product_by_sku(&skus[0]).expect("still there");
+    assert_eq!(
+        (theirs["title"].as_str(), theirs["vendor"].as_str()),
+        (Some("Renamed Crew Tee"), Some("Salt Road"))
+    );
+    assert_eq!(
+        shop.available(&skus[0], &location),
+        expected(&db, channel).await.get(&skus[0]).copied(),
+        "quantities untouched"
+    );
+    let (ok, out, _) = cli(&db, &["sync", "--channel", CHANNEL], "").await;
+    assert!(ok && out.contains("0 products updated"), "{out}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_sku_the_shop_holds_under_another_product_is_a_conflict_not_an_overwrite() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let (shop, location, channel) = connect_shop(&db, ShopConfig::default()).await;
+    // Two of our products' SKUs sit together in one product in the shop.
+    let storage = db.storage().await;
+    let page = storage
+        .list_products(&sync_core::storage::ProductFilter {
+            limit: 2,
+            ..Default::default()
+        })
+        .await
+        .expect("products");
+    let (a, b) = (
+        page.items[0].variants[0].sku.clone(),
+        page.items[1].variants[0].sku.clone(),
+    );
+    shop.add_product(
+        "Bundle made in the shop",
+        &[(a.as_str(), 5), (b.as_str(), 6)],
+        &location,
+    );
+    let (ok, _, err) = cli(&db, &["autosync", "on", "--sku", &a], "").await;
+    assert!(ok, "{err}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while shop.available(&a, &location) != expected(&db, channel).await.get(&a).copied() {
+        assert!(Instant::now() < deadline, "{a} was linked by SKU and pushed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(shop.product_count(), 1, "linked, not created again");
+    let (ok, _, err) = cli(&db, &["autosync", "on", "--sku", &b], "").await;
+    assert!(ok, "{err}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let conflict = loop {
+        let open = storage.open_conflicts(Some(channel)).await.expect("conflicts");
+        if let Some(c) = open.into_iter().find(|c| c.sku.as_deref() == Some(b.as_str())) {
+            break c;
+        }
+        assert!(Instant::now() < deadline, "no conflict for {b}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(conflict.kind, "sku_elsewhere");
+    assert_eq!(
+        shop.available(&b, &location),
+        Some(6),
+        "the shop's figure for {b} was not overwritten"
+    );
+    server.stop().await;
+}
