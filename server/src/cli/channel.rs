@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use sync_core::connector::ShopifyConnector;
 use sync_core::connector::shopify::{API_VERSION, ShopifySettings};
-use sync_core::domain::{ChannelKind, OutletCode, OutletId, Sku, Timestamp};
+use sync_core::domain::{BalanceRules, ChannelKind, OutletCode, OutletId, Sku, Timestamp};
 use sync_core::storage::{NewChannel, RunKind, RunTrigger};
 use sync_core::sync::sync_channel;
 use sync_core::vault::Vault;
@@ -44,6 +44,26 @@ pub struct OutletArgs {
     /// Units held back from the channel per variant.
     #[arg(long, default_value_t = 0)]
     safety_buffer: i64,
+    /// Publish only this share of the balance, 0 to 100 (%).
+    #[arg(long)]
+    publish_percent: Option<i64>,
+    /// Publish at most this many per variant.
+    #[arg(long)]
+    publish_max: Option<i64>,
+    /// Publish 0 when the balance is at or below this.
+    #[arg(long)]
+    zero_at_or_below: Option<i64>,
+}
+
+impl OutletArgs {
+    fn rules(&self) -> BalanceRules {
+        BalanceRules {
+            safety_buffer: self.safety_buffer,
+            publish_percent: self.publish_percent,
+            publish_max: self.publish_max,
+            zero_at_or_below: self.zero_at_or_below,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -109,7 +129,7 @@ pub async fn run(global: &GlobalArgs, command: ChannelCommand) -> anyhow::Result
                     kind: ChannelKind::Sandbox,
                     order_outlet: Some(order_outlet),
                     outlets,
-                    safety_buffer: args.safety_buffer,
+                    rules: args.rules(),
                     ..NewChannel::default()
                 })
                 .await?;
@@ -221,7 +241,7 @@ async fn add_shopify(global: &GlobalArgs, args: ShopifyArgs) -> anyhow::Result<(
             outlets,
             settings: serde_json::to_value(&settings)?,
             credentials: Some(vault.seal(&token)?),
-            safety_buffer: args.outlets.safety_buffer,
+            rules: args.outlets.rules(),
         })
         .await?;
     println!(

@@ -2,7 +2,7 @@
 
 use super::{Storage, on_pool};
 use crate::Result;
-use crate::domain::{ChannelId, ChannelKind, DomainError, OutletId, Timestamp};
+use crate::domain::{BalanceRules, ChannelId, ChannelKind, DomainError, OutletId, Timestamp};
 
 #[derive(Debug, Clone, Default)]
 pub struct NewChannel {
@@ -12,7 +12,8 @@ pub struct NewChannel {
     pub settings: serde_json::Value,
     /// Credentials, already encrypted with the instance key.
     pub credentials: Option<Vec<u8>>,
-    pub safety_buffer: i64,
+    /// Safety buffer, share, cap and zero threshold of the syncable balance.
+    pub rules: BalanceRules,
     pub order_outlet: Option<OutletId>,
     /// Outlets whose stock is combined for this channel; the order outlet
     /// is added if missing, as seed 004 describes.
@@ -41,14 +42,13 @@ impl Storage {
         if let Some(o) = new.order_outlet.filter(|o| !outlets.contains(o)) {
             outlets.push(o);
         }
-        if new.safety_buffer < 0 {
-            return Err(DomainError::new("safety_buffer", "a safety buffer cannot be negative").into());
-        }
+        new.rules.validate()?;
         let inserted: std::result::Result<ChannelId, sqlx::Error> = on_pool!(self, pool => { async {
             let mut tx = pool.begin().await?;
             let id: ChannelId = sqlx::query_scalar(
-                "INSERT INTO channels (name, kind, order_outlet_id, schedule_minutes, created_at, settings, credentials, safety_buffer)
-                 VALUES ($1, $2, $3, 30, $4, $5, $6, $7) RETURNING id",
+                "INSERT INTO channels (name, kind, order_outlet_id, schedule_minutes, created_at, settings, credentials,
+                     safety_buffer, publish_percent, publish_max, zero_at_or_below)
+                 VALUES ($1, $2, $3, 30, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
             )
             .bind(name)
             .bind(new.kind.as_str())
@@ -56,7 +56,10 @@ impl Storage {
             .bind(Timestamp::now())
             .bind(new.settings.to_string())
             .bind(&new.credentials)
-            .bind(new.safety_buffer)
+            .bind(new.rules.safety_buffer)
+            .bind(new.rules.publish_percent)
+            .bind(new.rules.publish_max)
+            .bind(new.rules.zero_at_or_below)
             .fetch_one(&mut *tx)
             .await?;
             for outlet in &outlets {

@@ -119,3 +119,38 @@ async fn the_demo_loads_into_an_empty_database_only() {
     let (ok, _, err) = cli(&db, &["demo"], "").await;
     assert!(!ok && err.contains("empty database"), "{err}");
 }
+
+#[tokio::test]
+async fn a_channel_publishes_its_share_of_its_own_outlets_and_bad_rules_are_refused() {
+    let db = Database::sqlite();
+    let (ok, _, err) = cli(&db, &["demo"], "").await;
+    assert!(ok, "{err}");
+    let (ok, _, err) = cli(&db, &["channel", "add", "sandbox", "--name", "Half", "--outlets", "warehouse", "--publish-percent", "150"], "").await;
+    assert!(!ok && err.contains("0 to 100"), "{err}");
+    let (ok, _, err) = cli(&db, &["channel", "add", "sandbox", "--name", "Half", "--outlets", "mars"], "").await;
+    assert!(!ok && err.contains("no outlet has the code mars") && err.contains("downtown"), "{err}");
+    let args = ["channel", "add", "sandbox", "--name", "Half", "--outlets", "warehouse", "--publish-percent", "50", "--publish-max", "10"];
+    let (ok, _, err) = cli(&db, &args, "").await;
+    assert!(ok, "{err}");
+    let (ok, out, _) = cli(&db, &["channel", "list"], "").await;
+    assert!(ok && out.contains("Half") && out.contains("warehouse"), "{out}");
+
+    let server = TestServer::start(&db, &["serve"]).await;
+    let token = tillbridge_tests::api_token(&db, "viewer").await;
+    let stock: serde_json::Value = reqwest::Client::new()
+        .get(server.url("/api/v1/stock?sku=TEE-0090-S-BLA"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let warehouse = stock["outlets"].as_array().expect("outlets").iter().find(|o| o["outlet"] == "warehouse").expect("warehouse")["on_hand"]
+        .as_i64()
+        .expect("figure");
+    let half = stock["channels"].as_array().expect("channels").iter().find(|c| c["channel"] == "Half").expect("channel")["syncable_balance"]
+        .as_i64();
+    assert_eq!(half, Some((warehouse.max(0) * 50 / 100).min(10)), "{stock}");
+    server.stop().await;
+}
