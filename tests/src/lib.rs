@@ -156,6 +156,18 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
+    /// Asks the server to stop (SIGTERM) and waits; true if it exited cleanly.
+    pub async fn terminate(mut self) -> bool {
+        let Some(pid) = self.child.id() else { return false };
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await
+            .is_ok_and(|s| s.success());
+        let exited = tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await;
+        sent && matches!(exited, Ok(Ok(status)) if status.success())
+    }
+
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
     }

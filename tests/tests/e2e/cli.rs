@@ -125,11 +125,46 @@ async fn a_channel_publishes_its_share_of_its_own_outlets_and_bad_rules_are_refu
     let db = Database::sqlite();
     let (ok, _, err) = cli(&db, &["demo"], "").await;
     assert!(ok, "{err}");
-    let (ok, _, err) = cli(&db, &["channel", "add", "sandbox", "--name", "Half", "--outlets", "warehouse", "--publish-percent", "150"], "").await;
+    let (ok, _, err) = cli(
+        &db,
+        &[
+            "channel",
+            "add",
+            "sandbox",
+            "--name",
+            "Half",
+            "--outlets",
+            "warehouse",
+            "--publish-percent",
+            "150",
+        ],
+        "",
+    )
+    .await;
     assert!(!ok && err.contains("0 to 100"), "{err}");
-    let (ok, _, err) = cli(&db, &["channel", "add", "sandbox", "--name", "Half", "--outlets", "mars"], "").await;
-    assert!(!ok && err.contains("no outlet has the code mars") && err.contains("downtown"), "{err}");
-    let args = ["channel", "add", "sandbox", "--name", "Half", "--outlets", "warehouse", "--publish-percent", "50", "--publish-max", "10"];
+    let (ok, _, err) = cli(
+        &db,
+        &["channel", "add", "sandbox", "--name", "Half", "--outlets", "mars"],
+        "",
+    )
+    .await;
+    assert!(
+        !ok && err.contains("no outlet has the code mars") && err.contains("downtown"),
+        "{err}"
+    );
+    let args = [
+        "channel",
+        "add",
+        "sandbox",
+        "--name",
+        "Half",
+        "--outlets",
+        "warehouse",
+        "--publish-percent",
+        "50",
+        "--publish-max",
+        "10",
+    ];
     let (ok, _, err) = cli(&db, &args, "").await;
     assert!(ok, "{err}");
     let (ok, out, _) = cli(&db, &["channel", "list"], "").await;
@@ -146,10 +181,20 @@ async fn a_channel_publishes_its_share_of_its_own_outlets_and_bad_rules_are_refu
         .json()
         .await
         .expect("json");
-    let warehouse = stock["outlets"].as_array().expect("outlets").iter().find(|o| o["outlet"] == "warehouse").expect("warehouse")["on_hand"]
+    let warehouse = stock["outlets"]
+        .as_array()
+        .expect("outlets")
+        .iter()
+        .find(|o| o["outlet"] == "warehouse")
+        .expect("warehouse")["on_hand"]
         .as_i64()
         .expect("figure");
-    let half = stock["channels"].as_array().expect("channels").iter().find(|c| c["channel"] == "Half").expect("channel")["syncable_balance"]
+    let half = stock["channels"]
+        .as_array()
+        .expect("channels")
+        .iter()
+        .find(|c| c["channel"] == "Half")
+        .expect("channel")["syncable_balance"]
         .as_i64();
     assert_eq!(half, Some((warehouse.max(0) * 50 / 100).min(10)), "{stock}");
     server.stop().await;

@@ -505,3 +505,39 @@ async fn a_sku_the_shop_holds_under_another_product_is_a_conflict_not_an_overwri
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_graceful_stop_finishes_or_releases_claimed_pushes() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let (shop, location, channel) = connect_shop(&db, ShopConfig::default()).await;
+    let skus = auto_sync_skus(&db, 20).await;
+    converge(&db, channel, &shop, &location, Duration::from_secs(30)).await;
+    // Slow answers keep a push in flight while the stop is asked for.
+    shop.faults().set_delay(Duration::from_millis(1500));
+    let token = api_token(&db, "manager").await;
+    let movements: Vec<_> = skus
+        .iter()
+        .map(|s| json!({"sku": s, "outlet": "harbour", "delta": 3, "reason": "purchase_order"}))
+        .collect();
+    deliver(
+        &server,
+        &token,
+        &json!({ "movements": movements }).to_string(),
+        "stop-1",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(server.terminate().await, "tillbridge exits cleanly on SIGTERM");
+    let storage = db.storage().await;
+    assert_eq!(
+        storage.recover_outbox_after_crash().await.expect("checked"),
+        0,
+        "no push was left claimed"
+    );
+    storage.close().await;
+    shop.faults().set_delay(Duration::ZERO);
+    let server = TestServer::start(&db, &["serve"]).await;
+    converge(&db, channel, &shop, &location, Duration::from_secs(30)).await;
+    server.stop().await;
+}
