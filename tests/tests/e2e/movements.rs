@@ -180,6 +180,8 @@ async fn a_stock_change_reaches_the_sandbox_store_within_a_second() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Listing it was a push: let the one-second cooldown of a just-pushed SKU pass.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let body = json!({"movements": [{"sku": sku, "outlet": "warehouse", "count": 77, "reason": "manual_adjustment"}]})
         .to_string();
     let sent = Instant::now();
