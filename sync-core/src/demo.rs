@@ -314,6 +314,10 @@ pub async fn load_demo(storage: &Storage) -> Result<DemoSummary> {
         }
     }
     storage.record_movements(&Actor::System, &movements).await?;
+    // A third of the catalogue syncs from the start, so the Sandbox store
+    // fills and follows stock changes as soon as the demo runs.
+    let ids = storage.all_product_ids().await?;
+    let syncing: Vec<_> = ids.iter().copied().filter(|id| id.get() % 3 == 0).collect();
     storage
         .create_channel(&NewChannel {
             name: "Sandbox store".into(),
@@ -323,6 +327,8 @@ pub async fn load_demo(storage: &Storage) -> Result<DemoSummary> {
             ..NewChannel::default()
         })
         .await?;
+    // After the channel exists, so turning it on queues their first push.
+    storage.set_auto_sync(&syncing, true).await?;
     if storage
         .find_user_for_sign_in(&crate::domain::Email::parse(DEMO_EMAIL)?)
         .await?

@@ -72,12 +72,15 @@ impl Storage {
             tx.commit().await?;
             Ok(id)
         }.await });
-        inserted.map_err(|e| match e {
+        let id = inserted.map_err(|e| match e {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 crate::Error::Conflict(format!("a channel named {name:?} already exists"))
             }
             other => other.into(),
-        })
+        })?;
+        // Its first sync: every Auto Sync product's quantity goes to the new channel.
+        self.enqueue_channel(id).await?;
+        Ok(id)
     }
 
     pub async fn list_channels(&self) -> Result<Vec<ChannelSummary>> {

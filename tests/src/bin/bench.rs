@@ -22,6 +22,9 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 async fn connect(db: &Database, shop: &ShopifyTestServer) {
+    // Each benchmark chooses what syncs; the demo's own Auto Sync products would skew it.
+    let (ok, _, err) = cli(db, &["autosync", "off", "--all"], "").await;
+    assert!(ok, "{err}");
     let (ok, out, err) = cli(
         db,
         &[

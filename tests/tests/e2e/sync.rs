@@ -15,6 +15,9 @@ const CHANNEL: &str = "Shopify";
 
 /// A shop with one location, connected as a channel combining all three outlets.
 async fn connect_shop(db: &Database, config: ShopConfig) -> (ShopifyTestServer, String, ChannelId) {
+    // Each test chooses what syncs; the demo's own Auto Sync products would only add noise.
+    let (ok, _, err) = cli(db, &["autosync", "off", "--all"], "").await;
+    assert!(ok, "{err}");
     let shop = ShopifyTestServer::start(config).await;
     let location = shop.add_location(LOCATION);
     let (ok, out, err) = cli(
