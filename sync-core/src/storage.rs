@@ -25,8 +25,8 @@ use crate::{Error, Result};
 
 pub use balance::{BalanceExplanation, OutletFigure};
 pub use catalog::{
-    NewProduct, NewVariant, Outlet, ProductDetail, ProductFilter, ProductPage, ProductSummary, VariantDetail,
-    VariantStock,
+    NewProduct, NewVariant, Outlet, ProductDetail, ProductFilter, ProductPage, ProductSummary, StockStatus,
+    VariantDetail, VariantStock,
 };
 pub use channels::{ChannelConfig, ChannelSummary, NewChannel};
 pub use history::{

@@ -11,6 +11,7 @@ use sync_core::domain::{
 };
 use sync_core::storage::{
     IdempotencyKey, MovementInput, NewChannel, NewMovement, NewProduct, NewVariant, ProductFilter, RowOutcome,
+    StockStatus,
 };
 use sync_core::{Error, Storage};
 
@@ -44,6 +45,7 @@ contract!(
     a_retried_idempotent_batch_applies_once,
     unknown_skus_and_outlets_are_named_and_nothing_is_written,
     concurrent_batches_on_the_same_skus_lose_no_update,
+    filters_count_and_select_the_same_products,
 );
 
 fn nzd(minor: i64) -> Money {
@@ -652,4 +654,73 @@ async fn concurrent_batches_on_the_same_skus_lose_no_update(s: &Storage) {
         .find(|l| l.outlet_id == shop)
         .map(|l| l.on_hand);
     assert_eq!(level, Some(120), "on hand agrees with the ledger");
+}
+
+async fn filters_count_and_select_the_same_products(s: &Storage) {
+    let (_, v, [shop, _]) = channel_fixture(s).await;
+    let mut other = product("Hoodie", &["H-1"]);
+    other.category = "Hoodies".into();
+    other.brand = "Salt Road".into();
+    s.create_products(&[other]).await.expect("created");
+    s.record_movements(&Actor::System, &[count(v[0], shop, 3), count(v[1], shop, 40)])
+        .await
+        .expect("stock");
+    let ids = |f: ProductFilter| async move { s.product_ids_matching(&f).await.expect("ids").len() };
+    let all = ProductFilter {
+        limit: 50,
+        ..Default::default()
+    };
+    assert_eq!(s.count_products(&all).await.expect("count"), 3);
+    let synced = ProductFilter {
+        auto_sync: Some(true),
+        ..all.clone()
+    };
+    assert_eq!(
+        (
+            s.count_products(&synced).await.expect("count"),
+            ids(synced.clone()).await
+        ),
+        (1, 1)
+    );
+    let hoodies = ProductFilter {
+        category: Some("Hoodies".into()),
+        brand: Some("Salt Road".into()),
+        ..all.clone()
+    };
+    assert_eq!(s.list_products(&hoodies).await.expect("page").items[0].name, "Hoodie");
+    // "Synced" holds 43 (in stock), "Manual" and "Hoodie" nothing.
+    let out = ProductFilter {
+        stock: Some(StockStatus::Out),
+        ..all.clone()
+    };
+    assert_eq!(s.count_products(&out).await.expect("count"), 2);
+    let in_stock = ProductFilter {
+        stock: Some(StockStatus::InStock),
+        ..all.clone()
+    };
+    assert_eq!(s.list_products(&in_stock).await.expect("page").items[0].name, "Synced");
+    assert_eq!(
+        s.set_active(&s.product_ids_matching(&out).await.expect("ids"), false)
+            .await
+            .expect("set"),
+        2
+    );
+    assert_eq!(
+        s.count_products(&ProductFilter {
+            active: Some(false),
+            ..all.clone()
+        })
+        .await
+        .expect("count"),
+        2
+    );
+    let (categories, brands) = s.product_facets().await.expect("facets");
+    assert_eq!(
+        (categories, brands),
+        (
+            vec!["Hoodies".to_owned(), "Tests".to_owned()],
+            vec!["Salt Road".to_owned(), "Tidewater".to_owned()]
+        )
+    );
+    assert!(StockStatus::parse("plenty").is_err());
 }

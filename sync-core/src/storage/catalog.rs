@@ -108,8 +108,88 @@ impl NewProduct {
 pub struct ProductFilter {
     pub search: Option<String>,
     pub sku: Option<Sku>,
+    pub auto_sync: Option<bool>,
+    pub active: Option<bool>,
+    pub category: Option<String>,
+    pub brand: Option<String>,
+    pub stock: Option<StockStatus>,
     pub after: Option<ProductId>,
     pub limit: u32,
+}
+
+/// Stock filters of the products table, on the total over all outlets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StockStatus {
+    /// More than the reorder point (5 when none is set).
+    InStock,
+    /// Above 0 and at most the reorder point.
+    Low,
+    /// Nothing on hand.
+    Out,
+}
+
+impl StockStatus {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        match raw.trim() {
+            "in" | "in_stock" => Ok(Self::InStock),
+            "low" => Ok(Self::Low),
+            "out" | "out_of_stock" => Ok(Self::Out),
+            other => Err(DomainError::new(
+                "stock",
+                format!("{other:?} is not a stock filter; use in, low or out"),
+            )),
+        }
+    }
+}
+
+/// The total on hand of product `p` over all outlets, as SQL.
+const PRODUCT_TOTAL: &str = "(SELECT COALESCE(SUM(s.on_hand), 0) FROM stock_levels s JOIN variants tv ON tv.id = s.variant_id WHERE tv.product_id = p.id)";
+
+impl ProductFilter {
+    /// The WHERE conditions (without the keyset cursor) and the text values
+    /// they bind as $1, $2, …, in order.
+    fn conditions(&self) -> (Vec<String>, Vec<String>) {
+        let mut conditions = vec!["p.deleted_at IS NULL".to_owned()];
+        let mut args: Vec<String> = Vec::new();
+        if let Some(term) = self.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            args.push(like_pattern(term));
+            args.push(term.to_owned());
+            let (like, exact) = (args.len() - 1, args.len());
+            conditions.push(format!(
+                "(LOWER(p.name) LIKE ${like} ESCAPE '\\' OR EXISTS (SELECT 1 FROM variants sv WHERE sv.product_id = p.id
+                  AND (LOWER(sv.sku) LIKE ${like} ESCAPE '\\' OR sv.barcode = ${exact})))"
+            ));
+        }
+        if let Some(sku) = &self.sku {
+            args.push(sku.as_str().to_owned());
+            let n = args.len();
+            conditions.push(format!(
+                "EXISTS (SELECT 1 FROM variants sv WHERE sv.product_id = p.id AND sv.sku = ${n})"
+            ));
+        }
+        // Booleans and the stock status are closed sets: written as SQL, not bound.
+        if let Some(on) = self.auto_sync {
+            conditions.push(format!("p.auto_sync = {}", if on { "TRUE" } else { "FALSE" }));
+        }
+        if let Some(on) = self.active {
+            conditions.push(format!("p.active = {}", if on { "TRUE" } else { "FALSE" }));
+        }
+        for (column, value) in [("p.category", &self.category), ("p.brand", &self.brand)] {
+            if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+                args.push(v.to_owned());
+                conditions.push(format!("{column} = ${}", args.len()));
+            }
+        }
+        match self.stock {
+            Some(StockStatus::Out) => conditions.push(format!("{PRODUCT_TOTAL} <= 0")),
+            Some(StockStatus::Low) => conditions.push(format!(
+                "{PRODUCT_TOTAL} > 0 AND {PRODUCT_TOTAL} <= COALESCE(p.reorder_point, 5)"
+            )),
+            Some(StockStatus::InStock) => conditions.push(format!("{PRODUCT_TOTAL} > COALESCE(p.reorder_point, 5)")),
+            None => {}
+        }
+        (conditions, args)
+    }
 }
 
 /// What a bulk Auto Sync change did.
@@ -392,24 +472,7 @@ impl Storage {
     /// One page of products, ordered by name, with variants and stock.
     pub async fn list_products(&self, filter: &ProductFilter) -> Result<ProductPage> {
         let limit = filter.limit.clamp(1, 500) as i64;
-        let mut conditions = vec!["p.deleted_at IS NULL".to_owned()];
-        let mut text_args: Vec<String> = Vec::new();
-        if let Some(term) = filter.search.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            text_args.push(like_pattern(term));
-            text_args.push(term.to_owned());
-            let (like, exact) = (text_args.len() - 1, text_args.len());
-            conditions.push(format!(
-                "(LOWER(p.name) LIKE ${like} ESCAPE '\\' OR EXISTS (SELECT 1 FROM variants sv WHERE sv.product_id = p.id
-                  AND (LOWER(sv.sku) LIKE ${like} ESCAPE '\\' OR sv.barcode = ${exact})))"
-            ));
-        }
-        if let Some(sku) = &filter.sku {
-            text_args.push(sku.as_str().to_owned());
-            let n = text_args.len();
-            conditions.push(format!(
-                "EXISTS (SELECT 1 FROM variants sv WHERE sv.product_id = p.id AND sv.sku = ${n})"
-            ));
-        }
+        let (mut conditions, text_args) = filter.conditions();
         let mut next_idx = text_args.len() + 1;
         if filter.after.is_some() {
             let a = next_idx;
@@ -580,6 +643,69 @@ impl Storage {
 }
 
 impl Storage {
+    /// How many products match `filter` (its cursor and limit aside).
+    pub async fn count_products(&self, filter: &ProductFilter) -> Result<i64> {
+        let (conditions, args) = filter.conditions();
+        let sql = format!("SELECT COUNT(*) FROM products p WHERE {}", conditions.join(" AND "));
+        Ok(on_pool!(self, pool => {
+            let mut q = sqlx::query_scalar(&sql);
+            for a in &args {
+                q = q.bind(a);
+            }
+            q.fetch_one(pool).await
+        })?)
+    }
+
+    /// Every product matching `filter` (for "all N matching" bulk actions).
+    pub async fn product_ids_matching(&self, filter: &ProductFilter) -> Result<Vec<ProductId>> {
+        let (conditions, args) = filter.conditions();
+        let sql = format!(
+            "SELECT p.id FROM products p WHERE {} ORDER BY p.id",
+            conditions.join(" AND ")
+        );
+        Ok(on_pool!(self, pool => {
+            let mut q = sqlx::query_scalar(&sql);
+            for a in &args {
+                q = q.bind(a);
+            }
+            q.fetch_all(pool).await
+        })?)
+    }
+
+    /// Activates or deactivates products; returns how many changed.
+    pub async fn set_active(&self, ids: &[ProductId], active: bool) -> Result<u64> {
+        let mut changed = 0;
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "UPDATE products SET active = $1, updated_at = $2 WHERE active <> $1 AND deleted_at IS NULL AND id IN ({})",
+                placeholders(3, chunk.len())
+            );
+            changed += on_pool!(self, pool => {
+                let mut q = sqlx::query(&sql).bind(active).bind(Timestamp::now());
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.execute(pool).await.map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(changed)
+    }
+
+    /// The categories and brands in use, for the table's filters.
+    pub async fn product_facets(&self) -> Result<(Vec<String>, Vec<String>)> {
+        let (categories, brands) = on_pool!(self, pool => {
+            (
+                sqlx::query_scalar("SELECT DISTINCT category FROM products WHERE deleted_at IS NULL AND category <> '' ORDER BY category")
+                    .fetch_all(pool)
+                    .await?,
+                sqlx::query_scalar("SELECT DISTINCT brand FROM products WHERE deleted_at IS NULL AND brand <> '' ORDER BY brand")
+                    .fetch_all(pool)
+                    .await?,
+            )
+        });
+        Ok((categories, brands))
+    }
+
     /// Every live product's id (for "all products" bulk actions).
     pub async fn all_product_ids(&self) -> Result<Vec<ProductId>> {
         Ok(on_pool!(self, pool => {
