@@ -2,6 +2,7 @@
 //! the sign-in form, the JSON API, health, and the site's static files.
 
 mod auth;
+mod bulk;
 mod csrf;
 mod session_store;
 mod throttle;
@@ -132,6 +133,7 @@ async fn router(storage: Storage, addr: SocketAddr, waker: Waker) -> anyhow::Res
             },
         )
         .route("/logout", post(auth::sign_out))
+        .route("/products/bulk", post(bulk::bulk_products))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_sign_in,

@@ -3,6 +3,7 @@
 //! Nothing in here knows about browsers or HTTP requests.
 
 pub mod auth;
+pub mod bulk;
 pub mod connector;
 pub mod demo;
 pub mod domain;

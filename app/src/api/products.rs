@@ -26,6 +26,23 @@ pub struct ProductsView {
     pub rows: Vec<ProductRow>,
     /// Cursor for the next page, if any.
     pub next_after: Option<i64>,
+    /// Products matching the filter, over all pages.
+    pub total: i64,
+    pub categories: Vec<String>,
+    pub brands: Vec<String>,
+    /// Whether the signed-in user may change anything.
+    pub can_write: bool,
+}
+
+/// The products table's filter, as it stands in the URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductsQuery {
+    pub q: Option<String>,
+    pub auto_sync: Option<String>,
+    pub status: Option<String>,
+    pub category: Option<String>,
+    pub brand: Option<String>,
+    pub stock: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,23 +112,34 @@ pub struct AutoSyncChanged {
     pub queued: u64,
 }
 
-/// One page of the products table, filtered by a search over name, SKU
-/// and barcode; `after` is the keyset cursor from the previous page.
+/// One page of the products table: a search over name, SKU and barcode,
+/// the filters, and `after`, the keyset cursor from the previous page.
 #[server(endpoint = "list_products", input = GetUrl)]
-pub async fn list_products(q: Option<String>, after: Option<i64>) -> Result<ProductsView, AppError> {
+pub async fn list_products(query: ProductsQuery, after: Option<i64>) -> Result<ProductsView, AppError> {
     use sync_core::domain::{Permission, ProductId};
     use sync_core::storage::ProductFilter;
-    crate::api::ssr::require(Permission::Read).await?;
-    let filter = ProductFilter {
-        search: q,
-        after: after.map(ProductId::new),
-        limit: PAGE_SIZE,
-        ..ProductFilter::default()
-    };
-    let page = crate::api::ssr::storage()?.list_products(&filter).await?;
+    let user = crate::api::ssr::require(Permission::Read).await?;
+    let mut filter = ProductFilter::from_params(
+        query.q.as_deref(),
+        query.auto_sync.as_deref(),
+        query.status.as_deref(),
+        query.category.as_deref(),
+        query.brand.as_deref(),
+        query.stock.as_deref(),
+    )
+    .map_err(crate::api::ssr::invalid)?;
+    filter.after = after.map(ProductId::new);
+    filter.limit = PAGE_SIZE;
+    let storage = crate::api::ssr::storage()?;
+    let page = storage.list_products(&filter).await?;
+    let (categories, brands) = storage.product_facets().await?;
     Ok(ProductsView {
         rows: page.items.iter().map(ProductRow::from).collect(),
         next_after: page.next_after.map(ProductId::get),
+        total: storage.count_products(&filter).await?,
+        categories,
+        brands,
+        can_write: user.role.allows(Permission::WriteCatalog),
     })
 }
 

@@ -7,7 +7,12 @@ use super::toast::use_toasts;
 use crate::api::products::SetAutoSync;
 
 #[component]
-pub fn AutoSyncToggle(product_id: i64, name: String, initial: bool) -> impl IntoView {
+pub fn AutoSyncToggle(
+    product_id: i64,
+    name: String,
+    initial: bool,
+    #[prop(default = true)] can_write: bool,
+) -> impl IntoView {
     let action = ServerAction::<SetAutoSync>::new();
     let on = RwSignal::new(initial);
     let toasts = use_toasts();
@@ -32,7 +37,7 @@ pub fn AutoSyncToggle(product_id: i64, name: String, initial: bool) -> impl Into
                 aria-checked=move || on.get().to_string()
                 aria-label=label
                 data-product=product_id
-                disabled=move || action.pending().get()
+                disabled=move || !can_write || action.pending().get()
             >
                 <span class="switch-knob"></span>
                 <span class="switch-text">{move || if on.get() { "On" } else { "Off" }}</span>

@@ -93,6 +93,7 @@ impl ProductQuery {
                 .map_err(|e| ApiError::bad_parameter("sku", e.message))?,
             after: q.after.map(ProductId::new),
             limit: q.limit.unwrap_or(DEFAULT_LIMIT),
+            ..ProductFilter::default()
         })
     }
 }

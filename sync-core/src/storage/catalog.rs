@@ -146,6 +146,36 @@ impl StockStatus {
 const PRODUCT_TOTAL: &str = "(SELECT COALESCE(SUM(s.on_hand), 0) FROM stock_levels s JOIN variants tv ON tv.id = s.variant_id WHERE tv.product_id = p.id)";
 
 impl ProductFilter {
+    /// The products table's filter from its URL values; empty means any.
+    pub fn from_params(
+        search: Option<&str>,
+        auto_sync: Option<&str>,
+        status: Option<&str>,
+        category: Option<&str>,
+        brand: Option<&str>,
+        stock: Option<&str>,
+    ) -> Result<Self, DomainError> {
+        let set = |v: Option<&str>| v.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+        let choice = |field: &'static str, v: Option<&str>, yes: &str, no: &str| match set(v).as_deref() {
+            None => Ok(None),
+            Some(x) if x == yes => Ok(Some(true)),
+            Some(x) if x == no => Ok(Some(false)),
+            Some(x) => Err(DomainError::new(
+                field,
+                format!("{x:?} is not a choice; use {yes} or {no}"),
+            )),
+        };
+        Ok(ProductFilter {
+            search: set(search),
+            auto_sync: choice("auto_sync", auto_sync, "on", "off")?,
+            active: choice("status", status, "active", "inactive")?,
+            category: set(category),
+            brand: set(brand),
+            stock: set(stock).map(|s| StockStatus::parse(&s)).transpose()?,
+            ..ProductFilter::default()
+        })
+    }
+
     /// The WHERE conditions (without the keyset cursor) and the text values
     /// they bind as $1, $2, …, in order.
     fn conditions(&self) -> (Vec<String>, Vec<String>) {

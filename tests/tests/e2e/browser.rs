@@ -202,3 +202,229 @@ async fn signing_in_and_turning_auto_sync_on_survives_a_reload() {
     );
     server.stop().await;
 }
+
+/// Where browser tests keep their screenshots (target/screenshots).
+fn screenshot_dir() -> std::path::PathBuf {
+    let dir = tillbridge_tests::workspace_root().join("target/screenshots");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+async fn screenshot(c: &Client, name: &str) -> Result<(), String> {
+    let png = c.screenshot().await.map_err(|e| format!("screenshot: {e}"))?;
+    let path = screenshot_dir().join(format!("{name}.png"));
+    std::fs::write(&path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+async fn sign_in_as(c: &Client, server: &TestServer, email: &str, password: &str, page: &str) -> Result<(), String> {
+    let e = |what: &'static str| move |err: fantoccini::error::CmdError| format!("{what}: {err}");
+    c.goto(&server.url(page)).await.map_err(e("open page"))?;
+    c.find(Locator::Css("#email"))
+        .await
+        .map_err(e("email field"))?
+        .send_keys(email)
+        .await
+        .map_err(e("type email"))?;
+    c.find(Locator::Css("#password"))
+        .await
+        .map_err(e("password field"))?
+        .send_keys(password)
+        .await
+        .map_err(e("type password"))?;
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .map_err(e("sign-in button"))?
+        .click()
+        .await
+        .map_err(e("click sign in"))?;
+    wait_for_hydration(c).await.map_err(e("the page never hydrated"))
+}
+
+async fn switches_on(c: &Client) -> Result<usize, String> {
+    Ok(
+        c.find_all(Locator::Css(r#"tbody button[role="switch"][aria-checked="true"]"#))
+            .await
+            .map_err(|e| e.to_string())?
+            .len(),
+    )
+}
+
+async fn bulk_flows(c: &Client, server: &TestServer, db: &Database) -> Result<String, String> {
+    let e = |what: &'static str| move |err: fantoccini::error::CmdError| format!("{what}: {err}");
+    // Page 1 of the products whose Auto Sync is off: select the page, turn it on.
+    sign_in_as(c, server, DEMO_EMAIL, DEMO_PASSWORD, "/products?auto_sync=off").await?;
+    c.find(Locator::Css("#select-page"))
+        .await
+        .map_err(e("header checkbox"))?
+        .click()
+        .await
+        .map_err(e("select page"))?;
+    let summary = c
+        .find(Locator::Css("#selection-summary"))
+        .await
+        .map_err(e("summary"))?
+        .text()
+        .await
+        .map_err(e("text"))?;
+    if summary != "50 selected" {
+        return Err(format!("after ticking the header: {summary:?}"));
+    }
+    c.find(Locator::Css("#bulk-apply"))
+        .await
+        .map_err(e("apply"))?
+        .click()
+        .await
+        .map_err(e("click apply"))?;
+    let found = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(".toasts .toast"))
+        .await;
+    if found.is_err() {
+        let url = c.current_url().await.map_err(e("url"))?;
+        let _ = screenshot(c, "products-bulk-failed").await;
+        return Err(format!("no toast after the bulk action; at {url}"));
+    }
+    let toast = found
+        .map_err(e("no toast after the bulk action"))?
+        .text()
+        .await
+        .map_err(e("toast"))?;
+    // "…; N quantities queued": the outbox was filled in the same transaction.
+    if !toast.starts_with("Auto Sync turned on for 50 products;") || !toast.ends_with("quantities queued") {
+        return Err(format!("unexpected toast {toast:?}"));
+    }
+    screenshot(c, "products-bulk-toast").await?;
+    // The view stays filtered on "off": the 50 rows left it.
+    let storage = db.storage().await;
+    let on = storage
+        .count_products(&sync_core::storage::ProductFilter {
+            auto_sync: Some(true),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+
+    // Select all matching a filter across pages: one brand, then turn Auto Sync off for it.
+    c.goto(&server.url("/products?brand=Tidewater"))
+        .await
+        .map_err(e("open the brand"))?;
+    wait_for_hydration(c).await.map_err(e("hydration"))?;
+    c.find(Locator::Css("#select-page"))
+        .await
+        .map_err(e("header checkbox"))?
+        .click()
+        .await
+        .map_err(e("select page"))?;
+    let all = c
+        .find(Locator::Css("#select-all-matching"))
+        .await
+        .map_err(e("select all matching button"))?;
+    let label = all.text().await.map_err(e("label"))?;
+    all.click().await.map_err(e("select all matching"))?;
+    c.find(Locator::Css("select[name=action] option[value=auto_sync_off]"))
+        .await
+        .map_err(e("menu"))?
+        .click()
+        .await
+        .map_err(e("choose"))?;
+    c.find(Locator::Css("#bulk-apply"))
+        .await
+        .map_err(e("apply"))?
+        .click()
+        .await
+        .map_err(e("click apply"))?;
+    let toast = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(".toasts .toast"))
+        .await
+        .map_err(e("no toast"))?
+        .text()
+        .await
+        .map_err(e("toast"))?;
+    let hoodies = storage
+        .count_products(&sync_core::storage::ProductFilter {
+            brand: Some("Tidewater".into()),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let hoodies_on = storage
+        .count_products(&sync_core::storage::ProductFilter {
+            brand: Some("Tidewater".into()),
+            auto_sync: Some(true),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    if toast != format!("Auto Sync turned off for {hoodies} products") || hoodies_on != 0 || hoodies <= 50 {
+        return Err(format!(
+            "{label:?} then {toast:?}: {hoodies_on} of {hoodies} Tidewater products still on"
+        ));
+    }
+    if switches_on(c).await? != 0 {
+        return Err("the brand's page still shows switches on".into());
+    }
+    screenshot(c, "products-all-matching").await?;
+    storage.close().await;
+    Ok(format!(
+        "{toast:?} after {label:?}; {on} products had Auto Sync on after the page's bulk action"
+    ))
+}
+
+#[tokio::test]
+async fn bulk_actions_on_a_page_and_on_everything_matching_a_filter() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (_driver, client) = start_browser(profile.path()).await;
+    let outcome = bulk_flows(&client, &server, &db).await;
+    let _ = client.close().await;
+    let seen = outcome.unwrap_or_else(|e| panic!("browser test failed: {e}"));
+    eprintln!("bulk actions: {seen}");
+    server.stop().await;
+}
+
+async fn viewer_flow(c: &Client, server: &TestServer) -> Result<(), String> {
+    let e = |what: &'static str| move |err: fantoccini::error::CmdError| format!("{what}: {err}");
+    sign_in_as(c, server, "viewer@shop.test", "viewer-password", "/products").await?;
+    let enabled_switches = c
+        .find_all(Locator::Css(r#"tbody button[role="switch"]:not([disabled])"#))
+        .await
+        .map_err(e("switches"))?
+        .len();
+    let apply_disabled = c
+        .find(Locator::Css("#bulk-apply"))
+        .await
+        .map_err(e("apply"))?
+        .attr("disabled")
+        .await
+        .map_err(e("attr"))?;
+    screenshot(c, "products-viewer").await?;
+    if enabled_switches != 0 || apply_disabled.is_none() {
+        return Err(format!(
+            "a viewer sees {enabled_switches} enabled switches; Apply disabled: {apply_disabled:?}"
+        ));
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_viewer_sees_no_enabled_action() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let (ok, _, err) = tillbridge_tests::cli(
+        &db,
+        &["user", "add", "--email", "viewer@shop.test", "--role", "viewer"],
+        "viewer-password\n",
+    )
+    .await;
+    assert!(ok, "{err}");
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (_driver, client) = start_browser(profile.path()).await;
+    let outcome = viewer_flow(&client, &server).await;
+    let _ = client.close().await;
+    outcome.unwrap_or_else(|e| panic!("browser test failed: {e}"));
+    server.stop().await;
+}

@@ -1,0 +1,122 @@
+//! The products table's bulk actions: a plain form POST (so it works
+//! without JavaScript) that answers with a redirect back to the same view,
+//! carrying its confirmation for the toast.
+
+use axum::Extension;
+use axum::extract::{Form, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use sync_core::bulk::{BulkAction, BulkTarget};
+use sync_core::domain::{Actor, Permission, ProductId};
+use sync_core::storage::{ProductFilter, User};
+
+use super::AppState;
+
+/// Where to come back to: the local page the form was on.
+fn return_path(raw: Option<&str>) -> String {
+    match raw {
+        Some(p) if p.starts_with("/products") && !p.starts_with("//") => p.to_owned(),
+        _ => "/products".to_owned(),
+    }
+}
+
+fn back(to: &str, message: &str, is_error: bool) -> Response {
+    // Drop an earlier notice so they do not pile up in the URL.
+    let (path, query) = to.split_once('?').unwrap_or((to, ""));
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("notice"))
+        .collect();
+    let mut url = format!("{path}?");
+    for p in kept {
+        url.push_str(p);
+        url.push('&');
+    }
+    url.push_str("notice=");
+    url.push_str(&urlencode(message));
+    if is_error {
+        url.push_str("&notice_error=1");
+    }
+    Redirect::to(&url).into_response()
+}
+
+fn urlencode(text: &str) -> String {
+    serde_urlencoded::to_string([("", text)])
+        .map(|s| s.trim_start_matches('=').to_owned())
+        .unwrap_or_default()
+}
+
+pub async fn bulk_products(
+    State(state): State<AppState>,
+    Extension(user): Extension<User>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let get = |key: &str| fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let to = return_path(get("return_to"));
+    if !user.role.allows(Permission::WriteCatalog) {
+        return back(
+            &to,
+            "Your account can view but not change anything. Ask an owner for the manager role.",
+            true,
+        );
+    }
+    let action = match BulkAction::parse(get("action").unwrap_or_default()) {
+        Ok(a) => a,
+        Err(e) => return back(&to, &e.message, true),
+    };
+    let target = if get("all_matching") == Some("true") {
+        match ProductFilter::from_params(
+            get("q"),
+            get("auto_sync"),
+            get("status"),
+            get("category"),
+            get("brand"),
+            get("stock"),
+        ) {
+            Ok(filter) => BulkTarget::AllMatching(filter),
+            Err(e) => return back(&to, &e.to_string(), true),
+        }
+    } else {
+        let ids: Result<Vec<ProductId>, _> = fields
+            .iter()
+            .filter(|(k, _)| k == "ids")
+            .map(|(_, v)| v.parse::<ProductId>())
+            .collect();
+        match ids {
+            Ok(ids) => BulkTarget::Selected(ids),
+            Err(_) => return back(&to, "ids: a selected product id is not a number", true),
+        }
+    };
+    let actor = Actor::User {
+        id: user.id,
+        email: user.email.to_string(),
+    };
+    match state.storage.bulk_products(&actor, action, target).await {
+        Ok(outcome) => {
+            if outcome.queued > 0 {
+                state.waker.wake();
+            }
+            back(&to, &outcome.message, false)
+        }
+        Err(sync_core::Error::Invalid(e)) => back(&to, &e.message, true),
+        Err(e) => {
+            tracing::error!(error.cause_chain = ?e, "bulk action failed");
+            back(
+                &to,
+                "Something went wrong on our side; nothing was changed. Please try again.",
+                true,
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn it_only_returns_to_the_products_pages() {
+        assert_eq!(return_path(Some("/products?q=tee")), "/products?q=tee");
+        assert_eq!(return_path(Some("https://evil.example/")), "/products");
+        assert_eq!(return_path(None), "/products");
+    }
+}
