@@ -94,6 +94,8 @@ pub struct ChannelStockView {
 pub struct ChannelVariantView {
     pub sku: String,
     pub balance: i64,
+    /// How the balance comes about: each outlet's figure, then each rule.
+    pub explanation: Vec<String>,
     /// None until the variant is listed in the channel.
     pub in_channel: Option<i64>,
 }
@@ -157,6 +159,14 @@ pub async fn get_product(id: i64) -> Result<ProductView, AppError> {
     for channel in storage.list_channels().await? {
         let balances = storage.balances(channel.id, &variant_ids).await?;
         let targets = storage.push_targets(channel.id, &variant_ids).await?;
+        let mut explanations = std::collections::HashMap::new();
+        for v in &variant_ids {
+            let e = storage.explain_balance(channel.id, *v).await?;
+            let mut lines: Vec<String> =
+                e.outlets.iter().map(|o| format!("{}: {} on hand, {} committed", o.outlet_name, o.on_hand, o.committed)).collect();
+            lines.extend(e.steps.iter().map(|s| format!("{} → {}", s.label, s.after)));
+            explanations.insert(*v, lines);
+        }
         view.channels.push(ChannelStockView {
             name: channel.name,
             kind: channel.kind,
@@ -166,6 +176,7 @@ pub async fn get_product(id: i64) -> Result<ProductView, AppError> {
                 .map(|v| ChannelVariantView {
                     sku: v.sku.clone(),
                     balance: balances.get(&v.id).copied().unwrap_or(0),
+                    explanation: explanations.remove(&v.id).unwrap_or_default(),
                     in_channel: targets
                         .get(&v.id)
                         .filter(|t| t.listing.external_inventory_item_id.is_some())

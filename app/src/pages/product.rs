@@ -199,7 +199,12 @@ fn ChannelsStock(channels: Vec<ChannelStockView>) -> impl IntoView {
                                         <tr data-channel=name.clone() data-sku=sku>
                                             <td>{name.clone()}</td>
                                             <td class="mono">{r.sku}</td>
-                                            <td class="num">{r.balance}</td>
+                                            <td class="num">
+                                                <details class="explain">
+                                                    <summary>{r.balance}</summary>
+                                                    <ul>{r.explanation.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
+                                                </details>
+                                            </td>
                                             <td class="num" class:out-of-step=!synced>
                                                 {r.in_channel.map_or_else(|| "not listed".to_owned(), |q| q.to_string())}
                                             </td>

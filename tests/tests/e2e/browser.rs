@@ -428,3 +428,71 @@ async fn a_viewer_sees_no_enabled_action() {
     outcome.unwrap_or_else(|e| panic!("browser test failed: {e}"));
     server.stop().await;
 }
+
+async fn adjust_flow(c: &Client, server: &TestServer) -> Result<String, String> {
+    let e = |what: &'static str| move |err: fantoccini::error::CmdError| format!("{what}: {err}");
+    // Product 3 is one of the demo's Auto Sync products, listed in the Sandbox store.
+    sign_in_as(c, server, DEMO_EMAIL, DEMO_PASSWORD, "/products/3").await?;
+    let cell = r#"#channel-stock tbody tr:first-child td:nth-child(4)"#;
+    let in_channel = |c: &Client| {
+        let c = c.clone();
+        async move { c.find(Locator::Css(cell)).await.map_err(|e| e.to_string())?.text().await.map_err(|e| e.to_string()) }
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while in_channel(c).await? == "not listed" {
+        if std::time::Instant::now() > deadline {
+            return Err("the product never appeared in the Sandbox store".into());
+        }
+        c.refresh().await.map_err(e("reload"))?;
+        wait_for_hydration(c).await.map_err(e("hydration"))?;
+    }
+    let before = in_channel(c).await?;
+    c.find(Locator::Css("#adjust-stock select[name=outlet] option[value=downtown]")).await.map_err(e("outlet"))?.click().await.map_err(e("pick outlet"))?;
+    c.find(Locator::Css("#adjust-stock select[name=mode] option[value=count]")).await.map_err(e("mode"))?.click().await.map_err(e("pick count"))?;
+    c.find(Locator::Css("#adjust-stock input[name=amount]")).await.map_err(e("amount"))?.send_keys("250").await.map_err(e("type"))?;
+    c.find(Locator::Css("#adjust-stock button[type=submit]")).await.map_err(e("save"))?.click().await.map_err(e("click save"))?;
+    let toast = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(".toasts .toast"))
+        .await
+        .map_err(e("no toast after saving"))?
+        .text()
+        .await
+        .map_err(e("toast"))?;
+    if !toast.ends_with("→ 250") {
+        return Err(format!("unexpected toast {toast:?}"));
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = in_channel(c).await?;
+        let balance = c
+            .find(Locator::Css("#channel-stock tbody tr:first-child td:nth-child(3) summary"))
+            .await
+            .map_err(e("balance"))?
+            .text()
+            .await
+            .map_err(e("balance text"))?;
+        if now != before && now == balance {
+            screenshot(c, "product-adjust-stock").await?;
+            return Ok(format!("{toast:?}; the Sandbox store went from {before} to {now}"));
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("the Sandbox store still shows {now} (was {before}), balance {balance}"));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn adjusting_stock_on_a_product_page_moves_the_sandbox_store() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (_driver, client) = start_browser(profile.path()).await;
+    let outcome = adjust_flow(&client, &server).await;
+    let _ = client.close().await;
+    let seen = outcome.unwrap_or_else(|e| panic!("browser test failed: {e}"));
+    eprintln!("product page: {seen}");
+    server.stop().await;
+}
