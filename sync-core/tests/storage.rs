@@ -46,6 +46,7 @@ contract!(
     unknown_skus_and_outlets_are_named_and_nothing_is_written,
     concurrent_batches_on_the_same_skus_lose_no_update,
     filters_count_and_select_the_same_products,
+    history_lists_runs_newest_first_and_counts_events_per_hour,
 );
 
 fn nzd(minor: i64) -> Money {
@@ -723,4 +724,39 @@ async fn filters_count_and_select_the_same_products(s: &Storage) {
         )
     );
     assert!(StockStatus::parse("plenty").is_err());
+}
+
+async fn history_lists_runs_newest_first_and_counts_events_per_hour(s: &Storage) {
+    use sync_core::storage::{EventResult, NewEvent, RunFilter, RunKind, RunTrigger};
+    let (channel, v, _) = channel_fixture(s).await;
+    let mut runs = Vec::new();
+    for i in 0..3 {
+        let run = s.start_run(Some(channel), RunKind::Auto, RunTrigger::StockChange, "Tillbridge").await.expect("run");
+        let event = |result| NewEvent {
+            product_id: None,
+            variant_id: Some(v[0]),
+            action: "quantity".into(),
+            before: Some("1".into()),
+            after: Some("2".into()),
+            result,
+            error: None,
+            attempt: 1,
+        };
+        s.record_events(Some(run), Some(channel), "Tillbridge", &[event(EventResult::Succeeded), event(EventResult::Failed)])
+            .await
+            .expect("events");
+        s.finish_run(run, 1, i, "log").await.expect("finished");
+        runs.push(run);
+    }
+    let page = s.list_runs(&RunFilter { channel: Some(channel), limit: 2, ..Default::default() }).await.expect("runs");
+    assert_eq!(page.iter().map(|r| r.id).collect::<Vec<_>>(), vec![runs[2], runs[1]]);
+    let older = s.list_runs(&RunFilter { before: Some(runs[1]), limit: 10, ..Default::default() }).await.expect("runs");
+    assert_eq!(older.iter().map(|r| r.id).collect::<Vec<_>>(), vec![runs[0]]);
+    let ok_only = s.list_runs(&RunFilter { status: Some("succeeded".into()), limit: 10, ..Default::default() }).await.expect("runs");
+    assert_eq!(ok_only.iter().map(|r| r.id).collect::<Vec<_>>(), vec![runs[0]]);
+    assert_eq!(s.events_of(Some(runs[0]), None, 10).await.expect("events").len(), 2);
+    let hours = s.events_per_hour(Some(channel), later(-3600)).await.expect("hours");
+    assert_eq!(hours.len(), 1);
+    assert_eq!((hours[0].succeeded, hours[0].failed), (3, 3));
+    assert_eq!(hours[0].hour.len(), 13, "YYYY-MM-DDTHH: {}", hours[0].hour);
 }

@@ -378,3 +378,91 @@ impl Storage {
         })?)
     }
 }
+
+/// Which runs the Sync History lists, newest first, in keyset pages.
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    pub channel: Option<ChannelId>,
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    pub since: Option<Timestamp>,
+    /// Keyset cursor: runs older than this id.
+    pub before: Option<RunId>,
+    pub limit: i64,
+}
+
+/// Pushes and failures per hour, for the history chart.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct HourCount {
+    pub hour: String,
+    pub succeeded: i64,
+    pub failed: i64,
+}
+
+impl Storage {
+    pub async fn list_runs(&self, f: &RunFilter) -> Result<Vec<RunRow>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, channel_id, kind, trigger, actor_label, status, started_at, finished_at, items_total,
+                        items_succeeded, items_failed, log
+                 FROM sync_runs
+                 WHERE ($1 IS NULL OR channel_id = $1) AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR kind = $3)
+                   AND ($4 IS NULL OR started_at >= $4) AND ($5 IS NULL OR id < $5)
+                 ORDER BY id DESC LIMIT $6",
+            )
+            .bind(f.channel)
+            .bind(&f.status)
+            .bind(&f.kind)
+            .bind(f.since)
+            .bind(f.before)
+            .bind(f.limit.clamp(1, 500))
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
+    pub async fn run(&self, id: RunId) -> Result<Option<RunRow>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, channel_id, kind, trigger, actor_label, status, started_at, finished_at, items_total,
+                        items_succeeded, items_failed, log
+                 FROM sync_runs WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+        })?)
+    }
+
+    /// A run's item events, or a product's across runs, newest first.
+    pub async fn events_of(&self, run: Option<RunId>, product: Option<ProductId>, limit: i64) -> Result<Vec<EventRow>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, run_id, channel_id, variant_id, action, before_value, after_value, result, error, attempt, created_at
+                 FROM sync_events WHERE ($1 IS NULL OR run_id = $1) AND ($2 IS NULL OR product_id = $2)
+                 ORDER BY id DESC LIMIT $3",
+            )
+            .bind(run)
+            .bind(product)
+            .bind(limit.clamp(1, 1000))
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
+    /// Item events per hour since `since`, for the chart.
+    pub async fn events_per_hour(&self, channel: Option<ChannelId>, since: Timestamp) -> Result<Vec<HourCount>> {
+        let hour = match self.engine() {
+            super::Engine::Sqlite => "substr(created_at, 1, 13)",
+            super::Engine::Postgres => "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')",
+        };
+        let sql = format!(
+            "SELECT {hour} AS hour,
+                    CAST(SUM(CASE WHEN result = 'succeeded' THEN 1 ELSE 0 END) AS BIGINT) AS succeeded,
+                    CAST(SUM(CASE WHEN result = 'failed' THEN 1 ELSE 0 END) AS BIGINT) AS failed
+             FROM sync_events WHERE created_at >= $1 AND ($2 IS NULL OR channel_id = $2)
+             GROUP BY {hour} ORDER BY 1"
+        );
+        Ok(on_pool!(self, pool => sqlx::query_as(&sql).bind(since).bind(channel).fetch_all(pool).await)?)
+    }
+}
