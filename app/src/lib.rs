@@ -13,7 +13,7 @@ use leptos_router::{SsrMode, path};
 
 use components::layout::AdminLayout;
 use components::toast::provide_toasts;
-use pages::{ComingSoonPage, NotFoundPage, ProductPage, ProductsPage};
+use pages::{ComingSoonPage, HistoryPage, NotFoundPage, ProductPage, ProductsPage, RunPage};
 
 pub use error::AppError;
 
@@ -52,7 +52,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("products") view=ProductsPage ssr=SsrMode::Async/>
                     <Route path=path!("products/:id") view=ProductPage ssr=SsrMode::Async/>
                     <Route path=path!("channels") view=|| view! { <ComingSoonPage title="Channels"/> } ssr=SsrMode::Async/>
-                    <Route path=path!("history") view=|| view! { <ComingSoonPage title="Sync History"/> } ssr=SsrMode::Async/>
+                    <Route path=path!("history") view=HistoryPage ssr=SsrMode::Async/>
+                    <Route path=path!("history/runs/:id") view=RunPage ssr=SsrMode::Async/>
                     <Route path=path!("settings") view=|| view! { <ComingSoonPage title="Settings"/> } ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>

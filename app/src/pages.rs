@@ -1,7 +1,9 @@
+mod history;
 mod misc;
 mod product;
 mod products;
 
+pub use history::{HistoryPage, RunPage};
 pub use misc::{ComingSoonPage, NotFoundPage};
 pub use product::ProductPage;
 pub use products::ProductsPage;

@@ -731,7 +731,10 @@ async fn history_lists_runs_newest_first_and_counts_events_per_hour(s: &Storage)
     let (channel, v, _) = channel_fixture(s).await;
     let mut runs = Vec::new();
     for i in 0..3 {
-        let run = s.start_run(Some(channel), RunKind::Auto, RunTrigger::StockChange, "Tillbridge").await.expect("run");
+        let run = s
+            .start_run(Some(channel), RunKind::Auto, RunTrigger::StockChange, "Tillbridge")
+            .await
+            .expect("run");
         let event = |result| NewEvent {
             product_id: None,
             variant_id: Some(v[0]),
@@ -742,17 +745,43 @@ async fn history_lists_runs_newest_first_and_counts_events_per_hour(s: &Storage)
             error: None,
             attempt: 1,
         };
-        s.record_events(Some(run), Some(channel), "Tillbridge", &[event(EventResult::Succeeded), event(EventResult::Failed)])
-            .await
-            .expect("events");
+        s.record_events(
+            Some(run),
+            Some(channel),
+            "Tillbridge",
+            &[event(EventResult::Succeeded), event(EventResult::Failed)],
+        )
+        .await
+        .expect("events");
         s.finish_run(run, 1, i, "log").await.expect("finished");
         runs.push(run);
     }
-    let page = s.list_runs(&RunFilter { channel: Some(channel), limit: 2, ..Default::default() }).await.expect("runs");
+    let page = s
+        .list_runs(&RunFilter {
+            channel: Some(channel),
+            limit: 2,
+            ..Default::default()
+        })
+        .await
+        .expect("runs");
     assert_eq!(page.iter().map(|r| r.id).collect::<Vec<_>>(), vec![runs[2], runs[1]]);
-    let older = s.list_runs(&RunFilter { before: Some(runs[1]), limit: 10, ..Default::default() }).await.expect("runs");
+    let older = s
+        .list_runs(&RunFilter {
+            before: Some(runs[1]),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("runs");
     assert_eq!(older.iter().map(|r| r.id).collect::<Vec<_>>(), vec![runs[0]]);
-    let ok_only = s.list_runs(&RunFilter { status: Some("succeeded".into()), limit: 10, ..Default::default() }).await.expect("runs");
+    let ok_only = s
+        .list_runs(&RunFilter {
+            status: Some("succeeded".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("runs");
     assert_eq!(ok_only.iter().map(|r| r.id).collect::<Vec<_>>(), vec![runs[0]]);
     assert_eq!(s.events_of(Some(runs[0]), None, 10).await.expect("events").len(), 2);
     let hours = s.events_per_hour(Some(channel), later(-3600)).await.expect("hours");

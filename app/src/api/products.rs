@@ -162,8 +162,11 @@ pub async fn get_product(id: i64) -> Result<ProductView, AppError> {
         let mut explanations = std::collections::HashMap::new();
         for v in &variant_ids {
             let e = storage.explain_balance(channel.id, *v).await?;
-            let mut lines: Vec<String> =
-                e.outlets.iter().map(|o| format!("{}: {} on hand, {} committed", o.outlet_name, o.on_hand, o.committed)).collect();
+            let mut lines: Vec<String> = e
+                .outlets
+                .iter()
+                .map(|o| format!("{}: {} on hand, {} committed", o.outlet_name, o.on_hand, o.committed))
+                .collect();
             lines.extend(e.steps.iter().map(|s| format!("{} → {}", s.label, s.after)));
             explanations.insert(*v, lines);
         }

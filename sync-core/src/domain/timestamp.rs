@@ -19,6 +19,11 @@ impl Timestamp {
         Self::from(Utc::now())
     }
 
+    /// This many hours before now.
+    pub fn hours_ago(hours: i64) -> Self {
+        Self::from(Utc::now() - chrono::TimeDelta::hours(hours))
+    }
+
     pub fn as_datetime(&self) -> DateTime<Utc> {
         self.0
     }

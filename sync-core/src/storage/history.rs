@@ -12,6 +12,10 @@ use crate::domain::{ChannelId, ProductId, Timestamp, VariantId};
 pub struct RunId(i64);
 
 impl RunId {
+    pub fn new(raw: i64) -> Self {
+        Self(raw)
+    }
+
     pub fn get(self) -> i64 {
         self.0
     }

@@ -436,7 +436,14 @@ async fn adjust_flow(c: &Client, server: &TestServer) -> Result<String, String> 
     let cell = r#"#channel-stock tbody tr:first-child td:nth-child(4)"#;
     let in_channel = |c: &Client| {
         let c = c.clone();
-        async move { c.find(Locator::Css(cell)).await.map_err(|e| e.to_string())?.text().await.map_err(|e| e.to_string()) }
+        async move {
+            c.find(Locator::Css(cell))
+                .await
+                .map_err(|e| e.to_string())?
+                .text()
+                .await
+                .map_err(|e| e.to_string())
+        }
     };
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while in_channel(c).await? == "not listed" {
@@ -447,10 +454,30 @@ async fn adjust_flow(c: &Client, server: &TestServer) -> Result<String, String> 
         wait_for_hydration(c).await.map_err(e("hydration"))?;
     }
     let before = in_channel(c).await?;
-    c.find(Locator::Css("#adjust-stock select[name=outlet] option[value=downtown]")).await.map_err(e("outlet"))?.click().await.map_err(e("pick outlet"))?;
-    c.find(Locator::Css("#adjust-stock select[name=mode] option[value=count]")).await.map_err(e("mode"))?.click().await.map_err(e("pick count"))?;
-    c.find(Locator::Css("#adjust-stock input[name=amount]")).await.map_err(e("amount"))?.send_keys("250").await.map_err(e("type"))?;
-    c.find(Locator::Css("#adjust-stock button[type=submit]")).await.map_err(e("save"))?.click().await.map_err(e("click save"))?;
+    c.find(Locator::Css("#adjust-stock select[name=outlet] option[value=downtown]"))
+        .await
+        .map_err(e("outlet"))?
+        .click()
+        .await
+        .map_err(e("pick outlet"))?;
+    c.find(Locator::Css("#adjust-stock select[name=mode] option[value=count]"))
+        .await
+        .map_err(e("mode"))?
+        .click()
+        .await
+        .map_err(e("pick count"))?;
+    c.find(Locator::Css("#adjust-stock input[name=amount]"))
+        .await
+        .map_err(e("amount"))?
+        .send_keys("250")
+        .await
+        .map_err(e("type"))?;
+    c.find(Locator::Css("#adjust-stock button[type=submit]"))
+        .await
+        .map_err(e("save"))?
+        .click()
+        .await
+        .map_err(e("click save"))?;
     let toast = c
         .wait()
         .at_most(Duration::from_secs(10))
@@ -467,7 +494,9 @@ async fn adjust_flow(c: &Client, server: &TestServer) -> Result<String, String> 
     loop {
         let now = in_channel(c).await?;
         let balance = c
-            .find(Locator::Css("#channel-stock tbody tr:first-child td:nth-child(3) summary"))
+            .find(Locator::Css(
+                "#channel-stock tbody tr:first-child td:nth-child(3) summary",
+            ))
             .await
             .map_err(e("balance"))?
             .text()
@@ -478,7 +507,9 @@ async fn adjust_flow(c: &Client, server: &TestServer) -> Result<String, String> 
             return Ok(format!("{toast:?}; the Sandbox store went from {before} to {now}"));
         }
         if std::time::Instant::now() > deadline {
-            return Err(format!("the Sandbox store still shows {now} (was {before}), balance {balance}"));
+            return Err(format!(
+                "the Sandbox store still shows {now} (was {before}), balance {balance}"
+            ));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -494,5 +525,97 @@ async fn adjusting_stock_on_a_product_page_moves_the_sandbox_store() {
     let _ = client.close().await;
     let seen = outcome.unwrap_or_else(|e| panic!("browser test failed: {e}"));
     eprintln!("product page: {seen}");
+    server.stop().await;
+}
+
+async fn history_flow(c: &Client, server: &TestServer) -> Result<String, String> {
+    let e = |what: &'static str| move |err: fantoccini::error::CmdError| format!("{what}: {err}");
+    // The demo's first pushes to the Sandbox store are auto runs.
+    sign_in_as(c, server, DEMO_EMAIL, DEMO_PASSWORD, "/history").await?;
+    c.find(Locator::Css("#history-filters select[name=kind] option[value=auto]"))
+        .await
+        .map_err(e("kind"))?
+        .click()
+        .await
+        .map_err(e("pick"))?;
+    c.find(Locator::Css(
+        "#history-filters select[name=status] option[value=succeeded]",
+    ))
+    .await
+    .map_err(e("status"))?
+    .click()
+    .await
+    .map_err(e("pick"))?;
+    c.find(Locator::Css("#history-filters button[type=submit]"))
+        .await
+        .map_err(e("filter"))?
+        .click()
+        .await
+        .map_err(e("submit"))?;
+    wait_for_hydration(c).await.map_err(e("hydration"))?;
+    let url = c.current_url().await.map_err(e("url"))?;
+    if !url.query().unwrap_or_default().contains("kind=auto") {
+        return Err(format!("the filter is not in the URL: {url}"));
+    }
+    let rows = c.find_all(Locator::Css("#runs tbody tr")).await.map_err(e("rows"))?;
+    let statuses = c
+        .find_all(Locator::Css(r#"#runs tbody tr:not([data-status="succeeded"])"#))
+        .await
+        .map_err(e("rows"))?;
+    if rows.is_empty() || !statuses.is_empty() {
+        return Err(format!("{} runs listed, {} not succeeded", rows.len(), statuses.len()));
+    }
+    screenshot(c, "sync-history").await?;
+    c.find(Locator::Css("#runs tbody tr:first-child td a"))
+        .await
+        .map_err(e("run link"))?
+        .click()
+        .await
+        .map_err(e("open run"))?;
+    let log = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#run-log pre"))
+        .await
+        .map_err(e("run log"))?;
+    let log = log.text().await.map_err(e("log text"))?;
+    let events = c
+        .find_all(Locator::Css("#run-events tbody tr"))
+        .await
+        .map_err(e("events"))?
+        .len();
+    screenshot(c, "sync-run").await?;
+    if !log.contains("pushed") || events == 0 {
+        return Err(format!("run log {log:?} with {events} events"));
+    }
+    Ok(format!(
+        "{} auto runs listed; a run's log says {log:?} over {events} item events",
+        rows.len()
+    ))
+}
+
+#[tokio::test]
+async fn the_sync_history_filters_and_opens_a_run() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    // Wait for the demo's first pushes to finish.
+    let storage = db.storage().await;
+    let channel = storage
+        .channel_by_name("Sandbox store")
+        .await
+        .expect("read")
+        .expect("channel");
+    for _ in 0..100 {
+        if storage.pending_pushes(channel.id).await.expect("count") == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (_driver, client) = start_browser(profile.path()).await;
+    let outcome = history_flow(&client, &server).await;
+    let _ = client.close().await;
+    let seen = outcome.unwrap_or_else(|e| panic!("browser test failed: {e}"));
+    eprintln!("sync history: {seen}");
     server.stop().await;
 }
