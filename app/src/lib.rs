@@ -13,7 +13,7 @@ use leptos_router::{SsrMode, path};
 
 use components::layout::AdminLayout;
 use components::toast::provide_toasts;
-use pages::{ComingSoonPage, HistoryPage, NotFoundPage, ProductPage, ProductsPage, RunPage};
+use pages::{ComingSoonPage, ConflictsPage, HistoryPage, NotFoundPage, ProductPage, ProductsPage, RunPage};
 
 pub use error::AppError;
 
@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("products/:id") view=ProductPage ssr=SsrMode::Async/>
                     <Route path=path!("channels") view=|| view! { <ComingSoonPage title="Channels"/> } ssr=SsrMode::Async/>
                     <Route path=path!("history") view=HistoryPage ssr=SsrMode::Async/>
+                    <Route path=path!("conflicts") view=ConflictsPage ssr=SsrMode::Async/>
                     <Route path=path!("history/runs/:id") view=RunPage ssr=SsrMode::Async/>
                     <Route path=path!("settings") view=|| view! { <ComingSoonPage title="Settings"/> } ssr=SsrMode::Async/>
                 </ParentRoute>

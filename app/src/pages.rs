@@ -1,8 +1,10 @@
+mod conflicts;
 mod history;
 mod misc;
 mod product;
 mod products;
 
+pub use conflicts::ConflictsPage;
 pub use history::{HistoryPage, RunPage};
 pub use misc::{ComingSoonPage, NotFoundPage};
 pub use product::ProductPage;

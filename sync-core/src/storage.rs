@@ -30,8 +30,8 @@ pub use catalog::{
 };
 pub use channels::{ChannelConfig, ChannelSummary, NewChannel};
 pub use history::{
-    ConflictKind, ConflictRow, EventResult, EventRow, HourCount, NewConflict, NewEvent, RunFilter, RunId, RunKind,
-    RunRow, RunTrigger,
+    ConflictAction, ConflictKind, ConflictRow, EventResult, EventRow, HourCount, NewConflict, NewEvent, RunFilter,
+    RunId, RunKind, RunRow, RunTrigger,
 };
 pub use listings::{ChannelProduct, Listing, ListingIds, NewListing, PushTarget, PushedQuantity};
 pub use outbox::{ClaimedRow, RowOutcome};

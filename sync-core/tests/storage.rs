@@ -47,6 +47,7 @@ contract!(
     concurrent_batches_on_the_same_skus_lose_no_update,
     filters_count_and_select_the_same_products,
     history_lists_runs_newest_first_and_counts_events_per_hour,
+    a_retried_conflict_queues_its_push_again_and_leaves_the_list,
 );
 
 fn nzd(minor: i64) -> Money {
@@ -788,4 +789,57 @@ async fn history_lists_runs_newest_first_and_counts_events_per_hour(s: &Storage)
     assert_eq!(hours.len(), 1);
     assert_eq!((hours[0].succeeded, hours[0].failed), (3, 3));
     assert_eq!(hours[0].hour.len(), 13, "YYYY-MM-DDTHH: {}", hours[0].hour);
+}
+
+async fn a_retried_conflict_queues_its_push_again_and_leaves_the_list(s: &Storage) {
+    use sync_core::storage::{ConflictAction, ConflictKind, NewConflict};
+    let (channel, v, _) = channel_fixture(s).await;
+    let claimed = s.claim_outbox(channel, "w", 10, later(30)).await.expect("claimed");
+    let dead: Vec<_> = claimed
+        .iter()
+        .map(|r| {
+            (
+                *r,
+                RowOutcome::Dead {
+                    error: "INVALID_INVENTORY_ITEM".into(),
+                },
+            )
+        })
+        .collect();
+    s.finish_outbox("w", &dead).await.expect("finished");
+    assert_eq!(s.pending_pushes(channel).await.expect("count"), 0);
+    let conflict = NewConflict {
+        kind: ConflictKind::PushRejected,
+        product_id: None,
+        variant_id: Some(v[0]),
+        sku: Some("S-1".into()),
+        external_id: None,
+        ours: "quantity 4".into(),
+        theirs: "INVALID_INVENTORY_ITEM".into(),
+        detail: "rejected".into(),
+    };
+    s.open_conflict(channel, &conflict).await.expect("opened");
+    s.open_conflict(channel, &conflict)
+        .await
+        .expect("refreshed, not doubled");
+    assert_eq!(s.count_open_conflicts().await.expect("count"), 1);
+    let id = s.open_conflicts(Some(channel)).await.expect("list")[0].id;
+    assert!(
+        s.resolve_conflict(id, ConflictAction::Retry, "ana@example.com")
+            .await
+            .expect("resolved")
+    );
+    assert!(
+        !s.resolve_conflict(id, ConflictAction::Ignore, "ana@example.com")
+            .await
+            .expect("ran"),
+        "only once"
+    );
+    assert_eq!(s.count_open_conflicts().await.expect("count"), 0);
+    let again = s.claim_outbox(channel, "w", 10, later(30)).await.expect("claimed");
+    assert_eq!(
+        again.iter().map(|r| r.variant_id).collect::<Vec<_>>(),
+        vec![v[0]],
+        "its push is due again"
+    );
 }

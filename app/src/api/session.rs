@@ -9,6 +9,8 @@ pub struct UserView {
     pub email: String,
     pub role: String,
     pub can_write: bool,
+    /// Open conflicts, for the badge in the navigation.
+    pub open_conflicts: i64,
 }
 
 /// Who is signed in, for the header.
@@ -20,5 +22,6 @@ pub async fn current_user() -> Result<UserView, AppError> {
         email: user.email.to_string(),
         role: user.role.to_string(),
         can_write: user.role.allows(Permission::WriteCatalog),
+        open_conflicts: crate::api::ssr::storage()?.count_open_conflicts().await?,
     })
 }

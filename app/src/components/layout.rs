@@ -21,6 +21,16 @@ pub fn AdminLayout() -> impl IntoView {
                     <A href="/products">"Products"</A>
                     <A href="/channels">"Channels"</A>
                     <A href="/history">"Sync History"</A>
+                    <A href="/conflicts">
+                        "Conflicts"
+                        <Suspense>
+                            {move || Suspend::new(async move {
+                                user.await.ok().filter(|u| u.open_conflicts > 0).map(|u| view! {
+                                    <span class="count-badge" id="conflict-count">{u.open_conflicts}</span>
+                                })
+                            })}
+                        </Suspense>
+                    </A>
                     <A href="/settings">"Settings"</A>
                 </nav>
                 <div class="account">

@@ -470,3 +470,77 @@ impl Storage {
         Ok(on_pool!(self, pool => sqlx::query_as(&sql).bind(since).bind(channel).fetch_all(pool).await)?)
     }
 }
+
+/// What a person decided about a conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictAction {
+    /// Leave the channel as it is; the conflict leaves the list.
+    Ignore,
+    /// Push Tillbridge's figure again (the channel is overwritten).
+    Retry,
+}
+
+impl ConflictAction {
+    pub fn parse(raw: &str) -> Result<Self, crate::domain::DomainError> {
+        match raw.trim() {
+            "ignore" => Ok(Self::Ignore),
+            "retry" | "overwrite" => Ok(Self::Retry),
+            other => Err(crate::domain::DomainError::new(
+                "action",
+                format!("{other:?} is not a conflict action; use ignore or retry"),
+            )),
+        }
+    }
+}
+
+impl Storage {
+    pub async fn count_open_conflicts(&self) -> Result<i64> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM conflicts WHERE status = 'open'").fetch_one(pool).await
+        })?)
+    }
+
+    /// Resolves an open conflict, records it in the Sync History and, for a
+    /// retry, queues the item's push again. False if it was not open.
+    pub async fn resolve_conflict(&self, id: i64, action: ConflictAction, actor: &str) -> Result<bool> {
+        let now = Timestamp::now();
+        let (status, resolution) = match action {
+            ConflictAction::Ignore => ("ignored", "ignore"),
+            ConflictAction::Retry => ("resolved", "retry"),
+        };
+        let resolved: Option<(ChannelId, Option<VariantId>, Option<ProductId>, Option<String>)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "UPDATE conflicts SET status = $2, resolution = $3, resolved_by = $4, resolved_at = $5
+                 WHERE id = $1 AND status = 'open' RETURNING channel_id, variant_id, product_id, sku",
+            )
+            .bind(id)
+            .bind(status)
+            .bind(resolution)
+            .bind(actor)
+            .bind(now)
+            .fetch_optional(pool)
+            .await
+        })?;
+        let Some((channel, variant, product, sku)) = resolved else {
+            return Ok(false);
+        };
+        if let (ConflictAction::Retry, Some(variant)) = (action, variant) {
+            let sql = super::outbox::upsert_sql("SELECT $2 AS channel_id, $3 AS variant_id", "$1");
+            on_pool!(self, pool => {
+                sqlx::query(&sql).bind(now).bind(channel).bind(variant).execute(pool).await.map(|r| r.rows_affected())
+            })?;
+        }
+        let event = NewEvent {
+            product_id: product,
+            variant_id: variant,
+            action: "conflict".into(),
+            before: sku,
+            after: Some(resolution.to_owned()),
+            result: EventResult::Succeeded,
+            error: None,
+            attempt: 1,
+        };
+        self.record_events(None, Some(channel), actor, &[event]).await?;
+        Ok(true)
+    }
+}

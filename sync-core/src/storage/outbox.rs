@@ -180,17 +180,18 @@ impl Storage {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             for (row, outcome) in rows {
-                let (state_if_same, available_at, error) = match outcome {
-                    RowOutcome::Pushed => ("done", now, None),
-                    RowOutcome::RetryAt { retry_at, error } => ("pending", *retry_at, Some(error.as_str())),
-                    RowOutcome::Dead { error } => ("dead", now, Some(error.as_str())),
+                // Only a push starts a cooldown; failures keep their own schedule.
+                let (state_if_same, available_at, error, cooldown) = match outcome {
+                    RowOutcome::Pushed => ("done", now, None, Some(cooldown_until)),
+                    RowOutcome::RetryAt { retry_at, error } => ("pending", *retry_at, Some(error.as_str()), None),
+                    RowOutcome::Dead { error } => ("dead", now, Some(error.as_str()), None),
                 };
                 // A row bumped since the claim has newer work: pending again,
                 // attempts afresh, due when the cooldown of this push ends.
                 let done = sqlx::query(
                     "UPDATE outbox SET
                          state = CASE WHEN version = $3 THEN $4 ELSE 'pending' END,
-                         available_at = CASE WHEN version = $3 THEN $5 ELSE $8 END,
+                         available_at = CASE WHEN version = $3 THEN $5 ELSE COALESCE($8, $6) END,
                          attempts = CASE WHEN version = $3 THEN attempts ELSE 0 END,
                          cooldown_until = $8,
                          last_error = $7, lease_owner = NULL, lease_until = NULL, updated_at = $6
@@ -203,7 +204,7 @@ impl Storage {
                 .bind(available_at)
                 .bind(now)
                 .bind(error)
-                .bind(cooldown_until)
+                .bind(cooldown)
                 .execute(&mut *tx)
                 .await?;
                 ours += done.rows_affected();

@@ -619,3 +619,84 @@ async fn the_sync_history_filters_and_opens_a_run() {
     eprintln!("sync history: {seen}");
     server.stop().await;
 }
+
+async fn conflict_flow(c: &Client, server: &TestServer) -> Result<String, String> {
+    let e = |what: &'static str| move |err: fantoccini::error::CmdError| format!("{what}: {err}");
+    sign_in_as(c, server, DEMO_EMAIL, DEMO_PASSWORD, "/conflicts").await?;
+    let badge = c
+        .find(Locator::Css("#conflict-count"))
+        .await
+        .map_err(e("badge"))?
+        .text()
+        .await
+        .map_err(e("badge text"))?;
+    if badge != "1" {
+        return Err(format!("the navigation shows {badge:?} conflicts"));
+    }
+    let row = c
+        .find(Locator::Css("#conflicts tbody tr"))
+        .await
+        .map_err(e("conflict row"))?
+        .text()
+        .await
+        .map_err(e("row"))?;
+    screenshot(c, "conflicts").await?;
+    c.find(Locator::Css(r#"button[data-action="ignore"]"#))
+        .await
+        .map_err(e("ignore"))?
+        .click()
+        .await
+        .map_err(e("click"))?;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#no-conflicts"))
+        .await
+        .map_err(e("still listed"))?;
+    c.refresh().await.map_err(e("reload"))?;
+    wait_for_hydration(c).await.map_err(e("hydration"))?;
+    if c.find(Locator::Css("#conflict-count")).await.is_ok() {
+        return Err("the badge is still there after resolving".into());
+    }
+    Ok(row)
+}
+
+#[tokio::test]
+async fn resolving_a_conflict_removes_it_and_records_who() {
+    use sync_core::storage::{ConflictKind, NewConflict};
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let storage = db.storage().await;
+    let channel = storage
+        .channel_by_name("Sandbox store")
+        .await
+        .expect("read")
+        .expect("channel");
+    let conflict = NewConflict {
+        kind: ConflictKind::ChangedInChannel,
+        product_id: None,
+        variant_id: None,
+        sku: Some("TEE-0090-S-BLA".into()),
+        external_id: None,
+        ours: "12".into(),
+        theirs: "9".into(),
+        detail: "the channel's quantity moved from 12 to 9".into(),
+    };
+    storage.open_conflict(channel.id, &conflict).await.expect("conflict");
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (_driver, client) = start_browser(profile.path()).await;
+    let outcome = conflict_flow(&client, &server).await;
+    let _ = client.close().await;
+    let row = outcome.unwrap_or_else(|e| panic!("browser test failed: {e}"));
+    assert!(
+        row.contains("TEE-0090-S-BLA") && row.contains("12") && row.contains("9"),
+        "both sides shown: {row}"
+    );
+    let recorded = storage.recent_events(Some(channel.id), None, 5).await.expect("events");
+    assert!(
+        recorded
+            .iter()
+            .any(|e| e.action == "conflict" && e.after_value.as_deref() == Some("ignore")),
+        "the resolution is in the Sync History"
+    );
+    server.stop().await;
+}

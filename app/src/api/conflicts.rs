@@ -1,0 +1,75 @@
+//! Conflicts: what a sync could not settle on its own, for a person.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::GetUrl;
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictView {
+    pub id: i64,
+    pub channel: String,
+    pub kind: String,
+    pub sku: String,
+    pub ours: String,
+    pub theirs: String,
+    pub detail: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictsView {
+    pub conflicts: Vec<ConflictView>,
+    pub can_write: bool,
+}
+
+#[server(endpoint = "list_conflicts", input = GetUrl)]
+pub async fn list_conflicts() -> Result<ConflictsView, AppError> {
+    use sync_core::domain::Permission;
+    let user = crate::api::ssr::require(Permission::Read).await?;
+    let storage = crate::api::ssr::storage()?;
+    let names: std::collections::HashMap<_, _> = storage
+        .list_channels()
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let conflicts = storage.open_conflicts(None).await?;
+    Ok(ConflictsView {
+        conflicts: conflicts
+            .into_iter()
+            .map(|c| ConflictView {
+                id: c.id,
+                channel: names.get(&c.channel_id).cloned().unwrap_or_default(),
+                kind: c.kind.replace('_', " "),
+                sku: c.sku.unwrap_or_default(),
+                ours: c.ours,
+                theirs: c.theirs,
+                detail: c.detail,
+                at: c.created_at.to_string(),
+            })
+            .collect(),
+        can_write: user.role.allows(Permission::WriteCatalog),
+    })
+}
+
+/// Ignores a conflict, or retries (overwrites the channel with Tillbridge's figure).
+#[server(endpoint = "resolve_conflict")]
+pub async fn resolve_conflict(id: i64, action: String) -> Result<String, AppError> {
+    use sync_core::domain::Permission;
+    use sync_core::storage::ConflictAction;
+    let user = crate::api::ssr::require(Permission::WriteCatalog).await?;
+    let action = ConflictAction::parse(&action).map_err(crate::api::ssr::invalid)?;
+    let done = crate::api::ssr::storage()?
+        .resolve_conflict(id, action, user.email.as_str())
+        .await?;
+    if !done {
+        return crate::api::ssr::fail(AppError::Conflict("This conflict was already resolved.".into()));
+    }
+    crate::api::ssr::wake_workers();
+    Ok(match action {
+        ConflictAction::Ignore => "Conflict ignored".into(),
+        ConflictAction::Retry => "Conflict resolved; pushing again".into(),
+    })
+}
