@@ -493,6 +493,15 @@ impl ConflictAction {
     }
 }
 
+/// The item a conflict concerned, returned when it is resolved.
+#[derive(sqlx::FromRow)]
+struct ResolvedConflict {
+    channel_id: ChannelId,
+    variant_id: Option<VariantId>,
+    product_id: Option<ProductId>,
+    sku: Option<String>,
+}
+
 impl Storage {
     pub async fn count_open_conflicts(&self) -> Result<i64> {
         Ok(on_pool!(self, pool => {
@@ -508,7 +517,7 @@ impl Storage {
             ConflictAction::Ignore => ("ignored", "ignore"),
             ConflictAction::Retry => ("resolved", "retry"),
         };
-        let resolved: Option<(ChannelId, Option<VariantId>, Option<ProductId>, Option<String>)> = on_pool!(self, pool => {
+        let resolved: Option<ResolvedConflict> = on_pool!(self, pool => {
             sqlx::query_as(
                 "UPDATE conflicts SET status = $2, resolution = $3, resolved_by = $4, resolved_at = $5
                  WHERE id = $1 AND status = 'open' RETURNING channel_id, variant_id, product_id, sku",
