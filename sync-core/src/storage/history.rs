@@ -530,7 +530,13 @@ impl Storage {
             .fetch_optional(pool)
             .await
         })?;
-        let Some((channel, variant, product, sku)) = resolved else {
+        let Some(ResolvedConflict {
+            channel_id: channel,
+            variant_id: variant,
+            product_id: product,
+            sku,
+        }) = resolved
+        else {
             return Ok(false);
         };
         if let (ConflictAction::Retry, Some(variant)) = (action, variant) {
