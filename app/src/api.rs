@@ -1,5 +1,6 @@
 //! Server functions, one module per area, and the views they return.
 
+pub mod channels;
 pub mod conflicts;
 pub mod history;
 pub mod products;

@@ -13,7 +13,10 @@ use leptos_router::{SsrMode, path};
 
 use components::layout::AdminLayout;
 use components::toast::provide_toasts;
-use pages::{ComingSoonPage, ConflictsPage, HistoryPage, NotFoundPage, ProductPage, ProductsPage, RunPage};
+use pages::{
+    ChannelSettingsPage, ChannelsPage, ComingSoonPage, ConflictsPage, HistoryPage, NotFoundPage, ProductPage,
+    ProductsPage, RunPage,
+};
 
 pub use error::AppError;
 
@@ -51,7 +54,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=ProductsPage ssr=SsrMode::Async/>
                     <Route path=path!("products") view=ProductsPage ssr=SsrMode::Async/>
                     <Route path=path!("products/:id") view=ProductPage ssr=SsrMode::Async/>
-                    <Route path=path!("channels") view=|| view! { <ComingSoonPage title="Channels"/> } ssr=SsrMode::Async/>
+                    <Route path=path!("channels") view=ChannelsPage ssr=SsrMode::Async/>
+                    <Route path=path!("channels/:id") view=ChannelSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("history") view=HistoryPage ssr=SsrMode::Async/>
                     <Route path=path!("conflicts") view=ConflictsPage ssr=SsrMode::Async/>
                     <Route path=path!("history/runs/:id") view=RunPage ssr=SsrMode::Async/>

@@ -1,9 +1,11 @@
+mod channels;
 mod conflicts;
 mod history;
 mod misc;
 mod product;
 mod products;
 
+pub use channels::{ChannelSettingsPage, ChannelsPage};
 pub use conflicts::ConflictsPage;
 pub use history::{HistoryPage, RunPage};
 pub use misc::{ComingSoonPage, NotFoundPage};

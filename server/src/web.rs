@@ -3,7 +3,9 @@
 
 mod auth;
 mod bulk;
+mod channel_settings;
 mod csrf;
+mod notice;
 mod session_store;
 mod throttle;
 
@@ -134,6 +136,7 @@ async fn router(storage: Storage, addr: SocketAddr, waker: Waker) -> anyhow::Res
         )
         .route("/logout", post(auth::sign_out))
         .route("/products/bulk", post(bulk::bulk_products))
+        .route("/channels/{id}/settings", post(channel_settings::save))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_sign_in,

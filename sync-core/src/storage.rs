@@ -28,7 +28,7 @@ pub use catalog::{
     NewProduct, NewVariant, Outlet, ProductDetail, ProductFilter, ProductPage, ProductSummary, StockStatus,
     VariantDetail, VariantStock,
 };
-pub use channels::{ChannelConfig, ChannelSummary, NewChannel};
+pub use channels::{ChannelConfig, ChannelSettings, ChannelSummary, NewChannel};
 pub use history::{
     ConflictAction, ConflictKind, ConflictRow, EventResult, EventRow, HourCount, NewConflict, NewEvent, RunFilter,
     RunId, RunKind, RunRow, RunTrigger,

@@ -7,7 +7,7 @@ use leptos_router::hooks::{use_location, use_query_map};
 
 use crate::api::products::{ProductRow, ProductsQuery, list_products};
 use crate::components::auto_sync_toggle::AutoSyncToggle;
-use crate::components::toast::use_toasts;
+use crate::components::notice::NoticeFromUrl;
 
 /// SKUs shown in a row before "+N more".
 const SKUS_SHOWN: usize = 3;
@@ -26,15 +26,10 @@ pub fn ProductsPage() -> impl IntoView {
     });
     let after = move || get("after").and_then(|a| a.parse::<i64>().ok());
     let page = Resource::new(move || (query.get(), after()), |(q, after)| list_products(q, after));
-    // A bulk action redirects back here with its confirmation.
-    let toasts = use_toasts();
-    Effect::new(move |_| {
-        if let Some(notice) = get("notice") {
-            toasts.show(notice, get("notice_error").is_some());
-        }
-    });
     view! {
         <Title text="Products"/>
+        // A bulk action redirects back here with its confirmation.
+        <NoticeFromUrl/>
         <div class="page-head">
             <h1>"Products"</h1>
         </div>

@@ -4,12 +4,13 @@
 
 use axum::Extension;
 use axum::extract::{Form, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use sync_core::bulk::{BulkAction, BulkTarget};
 use sync_core::domain::{Actor, Permission, ProductId};
 use sync_core::storage::{ProductFilter, User};
 
 use super::AppState;
+use super::notice::back;
 
 /// Where to come back to: the local page the form was on.
 fn return_path(raw: Option<&str>) -> String {
@@ -17,32 +18,6 @@ fn return_path(raw: Option<&str>) -> String {
         Some(p) if p.starts_with("/products") && !p.starts_with("//") => p.to_owned(),
         _ => "/products".to_owned(),
     }
-}
-
-fn back(to: &str, message: &str, is_error: bool) -> Response {
-    // Drop an earlier notice so they do not pile up in the URL.
-    let (path, query) = to.split_once('?').unwrap_or((to, ""));
-    let kept: Vec<&str> = query
-        .split('&')
-        .filter(|p| !p.is_empty() && !p.starts_with("notice"))
-        .collect();
-    let mut url = format!("{path}?");
-    for p in kept {
-        url.push_str(p);
-        url.push('&');
-    }
-    url.push_str("notice=");
-    url.push_str(&urlencode(message));
-    if is_error {
-        url.push_str("&notice_error=1");
-    }
-    Redirect::to(&url).into_response()
-}
-
-fn urlencode(text: &str) -> String {
-    serde_urlencoded::to_string([("", text)])
-        .map(|s| s.trim_start_matches('=').to_owned())
-        .unwrap_or_default()
 }
 
 pub async fn bulk_products(

@@ -152,3 +152,75 @@ impl Storage {
         })?)
     }
 }
+
+/// A channel's settings as the settings page edits them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelSettings {
+    pub outlets: Vec<OutletId>,
+    pub order_outlet: Option<OutletId>,
+    pub rules: BalanceRules,
+    pub schedule_minutes: Option<i64>,
+}
+
+impl Storage {
+    pub async fn channel_settings(&self, channel: ChannelId) -> Result<ChannelSettings> {
+        let rules = self.balance_rules(channel).await?;
+        let (order_outlet, schedule_minutes): (Option<OutletId>, Option<i64>) = on_pool!(self, pool => {
+            sqlx::query_as("SELECT order_outlet_id, schedule_minutes FROM channels WHERE id = $1")
+                .bind(channel)
+                .fetch_one(pool)
+                .await
+        })?;
+        Ok(ChannelSettings {
+            outlets: self.channel_outlets(channel).await?,
+            order_outlet,
+            rules,
+            schedule_minutes,
+        })
+    }
+
+    /// Saves a channel's outlets, order outlet and rules, then queues every
+    /// Auto Sync quantity, since each balance may have moved.
+    pub async fn update_channel_settings(&self, channel: ChannelId, settings: &ChannelSettings) -> Result<u64> {
+        settings.rules.validate()?;
+        if settings.schedule_minutes.is_some_and(|m| !(1..=10_080).contains(&m)) {
+            return Err(DomainError::new("schedule", "a schedule is every 1 minute to every 7 days, or off").into());
+        }
+        let mut outlets = settings.outlets.clone();
+        if let Some(o) = settings.order_outlet.filter(|o| !outlets.contains(o)) {
+            outlets.push(o);
+        }
+        if outlets.is_empty() {
+            return Err(
+                DomainError::new("outlets", "choose at least one outlet whose stock this channel sells").into(),
+            );
+        }
+        let r = settings.rules;
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "UPDATE channels SET order_outlet_id = $2, safety_buffer = $3, publish_percent = $4, publish_max = $5,
+                     zero_at_or_below = $6, schedule_minutes = $7 WHERE id = $1",
+            )
+            .bind(channel)
+            .bind(settings.order_outlet)
+            .bind(r.safety_buffer)
+            .bind(r.publish_percent)
+            .bind(r.publish_max)
+            .bind(r.zero_at_or_below)
+            .bind(settings.schedule_minutes)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM channel_outlets WHERE channel_id = $1").bind(channel).execute(&mut *tx).await?;
+            for outlet in &outlets {
+                sqlx::query("INSERT INTO channel_outlets (channel_id, outlet_id) VALUES ($1, $2)")
+                    .bind(channel)
+                    .bind(*outlet)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        self.enqueue_channel(channel).await
+    }
+}

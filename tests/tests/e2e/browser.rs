@@ -700,3 +700,105 @@ async fn resolving_a_conflict_removes_it_and_records_who() {
     );
     server.stop().await;
 }
+
+async fn channel_settings_flow(c: &Client, server: &TestServer) -> Result<String, String> {
+    let e = |what: &'static str| move |err: fantoccini::error::CmdError| format!("{what}: {err}");
+    sign_in_as(c, server, DEMO_EMAIL, DEMO_PASSWORD, "/channels").await?;
+    let outlets = c
+        .find(Locator::Css("#channels tbody tr td:nth-child(3)"))
+        .await
+        .map_err(e("outlets cell"))?
+        .text()
+        .await
+        .map_err(e("text"))?;
+    screenshot(c, "channels").await?;
+    c.find(Locator::Css("#channels tbody tr td a"))
+        .await
+        .map_err(e("settings link"))?
+        .click()
+        .await
+        .map_err(e("open settings"))?;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#channel-settings"))
+        .await
+        .map_err(e("settings form"))?;
+    wait_for_hydration(c).await.map_err(e("hydration"))?;
+    // Untick every outlet but the order outlet (Downtown), tick nothing new.
+    for checkbox in c
+        .find_all(Locator::Css(r#"#channel-settings input[name="outlets"]:checked"#))
+        .await
+        .map_err(e("boxes"))?
+    {
+        let label = checkbox
+            .find(Locator::XPath(".."))
+            .await
+            .map_err(e("label"))?
+            .text()
+            .await
+            .map_err(e("label text"))?;
+        if !label.starts_with("Downtown") {
+            checkbox.click().await.map_err(e("untick"))?;
+        }
+    }
+    c.find(Locator::Css("#channel-settings button[type=submit]"))
+        .await
+        .map_err(e("save"))?
+        .click()
+        .await
+        .map_err(e("click save"))?;
+    let toast = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(".toasts .toast"))
+        .await
+        .map_err(e("no toast after saving"))?
+        .text()
+        .await
+        .map_err(e("toast"))?;
+    screenshot(c, "channel-settings").await?;
+    if !toast.starts_with("Settings saved") {
+        return Err(format!("unexpected toast {toast:?}"));
+    }
+    Ok(format!("outlets were {outlets:?}; {toast:?}"))
+}
+
+#[tokio::test]
+async fn unticking_an_outlet_on_a_channel_changes_its_balances() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let storage = db.storage().await;
+    let channel = storage
+        .channel_by_name("Sandbox store")
+        .await
+        .expect("read")
+        .expect("channel");
+    let product = storage
+        .get_product(sync_core::domain::ProductId::new(3))
+        .await
+        .expect("read")
+        .expect("product 3");
+    let variant = &product.variants[0];
+    let at = |code: &str| {
+        variant
+            .stock
+            .iter()
+            .find(|s| s.outlet_code == code)
+            .map_or(0, |s| s.on_hand)
+    };
+    let before = storage.balances(channel.id, &[variant.id]).await.expect("balance")[&variant.id];
+    assert_eq!(
+        before,
+        (at("downtown") + at("warehouse")).max(0),
+        "Downtown and Warehouse to start with"
+    );
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (_driver, client) = start_browser(profile.path()).await;
+    let outcome = channel_settings_flow(&client, &server).await;
+    let _ = client.close().await;
+    let seen = outcome.unwrap_or_else(|e| panic!("browser test failed: {e}"));
+    let after = storage.balances(channel.id, &[variant.id]).await.expect("balance")[&variant.id];
+    eprintln!("channel settings: {seen}; {} balance {before} → {after}", variant.sku);
+    assert_eq!(after, at("downtown").max(0), "only Downtown counts now");
+    server.stop().await;
+}
