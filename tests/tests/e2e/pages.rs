@@ -207,3 +207,130 @@ async fn the_sign_in_cookie_is_http_only_and_same_site() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn every_server_function_and_form_refuses_a_caller_without_a_session() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let client = browser_like_client();
+    for (path, post) in [
+        ("/api/current_user", false),
+        ("/api/list_products", false),
+        ("/api/get_product?id=1", false),
+        ("/api/list_history", false),
+        ("/api/get_run?id=1", false),
+        ("/api/list_conflicts", false),
+        ("/api/list_channels", false),
+        ("/api/get_channel_settings?id=1", false),
+        ("/api/set_auto_sync", true),
+        ("/api/adjust_stock", true),
+        ("/api/resolve_conflict", true),
+    ] {
+        let request = if post {
+            client.post(server.url(path)).form(&[("id", "1")])
+        } else {
+            client.get(server.url(path))
+        };
+        let status = request
+            .header("accept", "application/json")
+            .send()
+            .await
+            .expect("sent")
+            .status();
+        assert_eq!(status, 401, "{path} without a session");
+    }
+    for path in ["/products/bulk", "/channels/1/settings"] {
+        let response = client
+            .post(server.url(path))
+            .form(&[("action", "activate"), ("ids", "1")])
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 303, "{path}");
+        assert!(
+            response.headers()["location"]
+                .to_str()
+                .unwrap_or_default()
+                .starts_with("/login"),
+            "{path} sends to sign-in"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bad_form_input_gets_a_clear_error_and_writes_nothing() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let client = browser_like_client();
+    sign_in(&server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let storage = db.storage().await;
+    let product = storage
+        .get_product(sync_core::domain::ProductId::new(1))
+        .await
+        .expect("read")
+        .expect("product 1");
+    let sku = product.variants[0].sku.clone();
+    let adjust = |amount: &'static str, outlet: &'static str, reason: &'static str| {
+        client
+            .post(server.url("/api/adjust_stock"))
+            .header("accept", "application/json")
+            .form(&[
+                ("sku", sku.as_str()),
+                ("outlet", outlet),
+                ("mode", "delta"),
+                ("amount", amount),
+                ("reason", reason),
+                ("note", ""),
+            ])
+            .send()
+    };
+    for (amount, outlet, reason, needle) in [
+        ("abc", "downtown", "manual_adjustment", "not a whole number"),
+        ("0", "downtown", "manual_adjustment", "a delta of 0"),
+        ("5", "mars", "manual_adjustment", "unknown outlet"),
+        ("5", "downtown", "theft", "not a reason"),
+        ("1e3", "downtown", "manual_adjustment", "not a whole number"),
+    ] {
+        let response = adjust(amount, outlet, reason).await.expect("sent");
+        assert_eq!(response.status(), 422, "{amount} {outlet} {reason}");
+        let body = response.text().await.expect("body");
+        assert!(body.contains(needle), "{needle:?} not in {body}");
+    }
+    let after = storage
+        .get_product(sync_core::domain::ProductId::new(1))
+        .await
+        .expect("read")
+        .expect("product 1");
+    assert_eq!(after.variants[0].stock, product.variants[0].stock, "nothing written");
+    let bad_bulk = client
+        .post(server.url("/products/bulk"))
+        .form(&[
+            ("action", "delete_everything"),
+            ("ids", "1"),
+            ("return_to", "/products"),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    let location = bad_bulk.headers()["location"].to_str().unwrap_or_default().to_owned();
+    assert!(
+        location.contains("notice_error=1") && location.contains("not+a+bulk+action"),
+        "{location}"
+    );
+    let bad_settings = client
+        .post(server.url("/channels/1/settings"))
+        .form(&[("outlets", "1"), ("safety_buffer", "-3")])
+        .send()
+        .await
+        .expect("sent");
+    let location = bad_settings.headers()["location"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        location.contains("notice_error=1") && location.contains("negative"),
+        "{location}"
+    );
+    server.stop().await;
+}
