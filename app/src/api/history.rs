@@ -17,6 +17,8 @@ pub struct HistoryQuery {
     /// Only runs started in the last this many hours.
     pub hours: Option<i64>,
     pub before: Option<i64>,
+    /// Show this product's item events instead of runs.
+    pub product: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +53,8 @@ pub struct HistoryView {
     pub channels: Vec<(i64, String)>,
     /// (hour, pushed, failed) over the last 24 hours.
     pub chart: Vec<(String, i64, i64)>,
+    /// A product's events, when the history is of one product.
+    pub product_events: Option<(String, Vec<EventView>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,11 +85,25 @@ pub async fn list_history(query: HistoryQuery) -> Result<HistoryView, AppError> 
         .flatten();
     let names: std::collections::HashMap<_, _> = channels.iter().map(|c| (c.id, c.name.clone())).collect();
     let chart = storage.events_per_hour(filter.channel, hours_ago(24)).await?;
+    let product_events = match query.product {
+        Some(id) => {
+            let pid = sync_core::domain::ProductId::new(id);
+            let name = storage
+                .get_product(pid)
+                .await?
+                .map(|p| p.name)
+                .unwrap_or_else(|| format!("product {id}"));
+            let events = storage.events_of(None, Some(pid), 500).await?;
+            Some((name, events.iter().map(event_view).collect()))
+        }
+        None => None,
+    };
     Ok(HistoryView {
         runs: runs.iter().map(|r| run_view(r, &names)).collect(),
         next_before,
         channels: channels.iter().map(|c| (c.id.get(), c.name.clone())).collect(),
         chart: chart.into_iter().map(|h| (h.hour, h.succeeded, h.failed)).collect(),
+        product_events,
     })
 }
 

@@ -17,6 +17,7 @@ pub fn HistoryPage() -> impl IntoView {
         kind: get("kind"),
         hours: get("hours").and_then(|h| h.parse().ok()),
         before: get("before").and_then(|b| b.parse().ok()),
+        product: get("product").and_then(|p| p.parse().ok()),
     });
     let history = Resource::new(move || query.get(), list_history);
     view! {
@@ -36,6 +37,13 @@ pub fn HistoryPage() -> impl IntoView {
                             }
                             url
                         });
+                        if let Some((name, events)) = h.product_events {
+                            return view! {
+                                <h2>{format!("Sync History of {name}")}</h2>
+                                <EventsTable events/>
+                            }
+                            .into_any();
+                        }
                         view! {
                             <HistoryChart points=h.chart/>
                             <HistoryFilters query=q channels=h.channels/>
@@ -165,22 +173,29 @@ pub fn RunPage() -> impl IntoView {
                             <p>{format!("{} by {}, started {}, finished {}: {}", d.run.trigger, d.run.who, d.run.started_at, d.run.finished_at, d.run.status)}</p>
                             <pre class="log">{d.run.log}</pre>
                         </section>
-                        <table class="index-table" id="run-events">
-                            <thead><tr>
-                                <th scope="col">"Time"</th><th scope="col">"What"</th><th scope="col">"Change"</th>
-                                <th scope="col">"Result"</th><th scope="col" class="num">"Attempt"</th><th scope="col">"Error"</th>
-                            </tr></thead>
-                            <tbody>
-                                {d.events.into_iter().map(|e| view! {
-                                    <tr><td>{e.at}</td><td>{e.action}</td><td>{e.change}</td><td>{e.result}</td>
-                                    <td class="num">{e.attempt}</td><td class="error-text">{e.error}</td></tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                        <EventsTable events=d.events/>
                     }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+#[component]
+fn EventsTable(events: Vec<crate::api::history::EventView>) -> impl IntoView {
+    view! {
+        <table class="index-table" id="events">
+            <thead><tr>
+                <th scope="col">"Time"</th><th scope="col">"What"</th><th scope="col">"Change"</th>
+                <th scope="col">"Result"</th><th scope="col" class="num">"Attempt"</th><th scope="col">"Error"</th>
+            </tr></thead>
+            <tbody>
+                {events.into_iter().map(|e| view! {
+                    <tr><td>{e.at}</td><td>{e.action}</td><td>{e.change}</td><td>{e.result}</td>
+                    <td class="num">{e.attempt}</td><td class="error-text">{e.error}</td></tr>
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }

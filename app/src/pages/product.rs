@@ -88,6 +88,7 @@ fn ProductDetail(product: ProductView) -> impl IntoView {
             <h1>{name.clone()}</h1>
             <span class=if active { "badge badge-on" } else { "badge" }>{if active { "Active" } else { "Inactive" }}</span>
             <div class="page-actions">
+                <a href=format!("/history?product={id}") id="product-history">"Sync History"</a>
                 <span class="label">"Auto Sync"</span>
                 <AutoSyncToggle product_id=id name=name initial=auto_sync/>
             </div>

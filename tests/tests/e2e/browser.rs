@@ -504,7 +504,33 @@ async fn adjust_flow(c: &Client, server: &TestServer) -> Result<String, String> 
             .map_err(e("balance text"))?;
         if now != before && now == balance {
             screenshot(c, "product-adjust-stock").await?;
-            return Ok(format!("{toast:?}; the Sandbox store went from {before} to {now}"));
+            // The product's own Sync History shows the push (seed 003's path).
+            c.find(Locator::Css("#product-history"))
+                .await
+                .map_err(e("history link"))?
+                .click()
+                .await
+                .map_err(e("open history"))?;
+            c.wait()
+                .at_most(Duration::from_secs(10))
+                .for_element(Locator::Css("#events tbody tr"))
+                .await
+                .map_err(e("no events"))?;
+            let rows = c
+                .find_all(Locator::Css("#events tbody tr"))
+                .await
+                .map_err(e("events"))?;
+            let mut texts = Vec::new();
+            for r in rows {
+                texts.push(r.text().await.map_err(e("row"))?);
+            }
+            screenshot(c, "product-history").await?;
+            if !texts.iter().any(|t| t.contains(&format!("{before} → {now}"))) {
+                return Err(format!("the product's history lacks {before} → {now}: {texts:?}"));
+            }
+            return Ok(format!(
+                "{toast:?}; the Sandbox store went from {before} to {now}, and the product's history shows it"
+            ));
         }
         if std::time::Instant::now() > deadline {
             return Err(format!(
@@ -580,7 +606,7 @@ async fn history_flow(c: &Client, server: &TestServer) -> Result<String, String>
         .map_err(e("run log"))?;
     let log = log.text().await.map_err(e("log text"))?;
     let events = c
-        .find_all(Locator::Css("#run-events tbody tr"))
+        .find_all(Locator::Css("#events tbody tr"))
         .await
         .map_err(e("events"))?
         .len();
