@@ -6,6 +6,7 @@ mod bulk;
 mod channel_settings;
 mod csrf;
 mod notice;
+mod product_edit;
 mod session_store;
 mod throttle;
 
@@ -137,6 +138,7 @@ async fn router(storage: Storage, addr: SocketAddr, waker: Waker) -> anyhow::Res
         .route("/logout", post(auth::sign_out))
         .route("/products/bulk", post(bulk::bulk_products))
         .route("/channels/{id}/settings", post(channel_settings::save))
+        .route("/products/{id}/edit", post(product_edit::save))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_sign_in,

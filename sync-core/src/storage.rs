@@ -25,8 +25,8 @@ use crate::{Error, Result};
 
 pub use balance::{BalanceExplanation, OutletFigure};
 pub use catalog::{
-    NewProduct, NewVariant, Outlet, ProductDetail, ProductFilter, ProductPage, ProductSummary, StockStatus,
-    VariantDetail, VariantStock,
+    AutoSyncChange, NewProduct, NewVariant, Outlet, ProductDetail, ProductEdit, ProductFilter, ProductPage,
+    ProductSummary, StockStatus, VariantDetail, VariantEdit, VariantStock,
 };
 pub use channels::{ChannelConfig, ChannelSettings, ChannelSummary, NewChannel};
 pub use history::{

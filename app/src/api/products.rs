@@ -53,10 +53,13 @@ pub struct OutletView {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VariantView {
+    pub id: i64,
     pub sku: String,
     pub barcode: Option<String>,
     pub options: Vec<String>,
     pub price: String,
+    /// The price as typed in the edit form, e.g. "32.00".
+    pub price_input: String,
     pub weight_grams: Option<i64>,
     /// On hand per outlet, in the order of `ProductView::outlets`.
     pub stock: Vec<i64>,
@@ -79,6 +82,19 @@ pub struct ProductView {
     /// Fields that never sync to channels (seed 004), as label/value pairs.
     pub private_fields: Vec<(String, String)>,
     pub channels: Vec<ChannelStockView>,
+    /// The back-office fields as the edit form shows them.
+    pub edit: BackOfficeFields,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackOfficeFields {
+    pub supplier: String,
+    pub supplier_code: String,
+    pub supplier_price: String,
+    pub reorder_point: String,
+    pub reorder_quantity: String,
+    pub tax_class: String,
+    pub tags: String,
 }
 
 /// One channel's view of the product: per variant, what Tillbridge may sell
@@ -268,6 +284,11 @@ pub async fn set_auto_sync(product_id: i64, enabled: bool) -> Result<AutoSyncCha
 #[cfg(feature = "ssr")]
 mod convert {
     use super::*;
+
+    /// "1299.99 NZD" → "1299.99": the amount as a form shows it.
+    fn decimal(m: sync_core::domain::Money) -> String {
+        m.to_string().split(' ').next().unwrap_or_default().to_owned()
+    }
     use sync_core::storage::{Outlet, ProductDetail};
 
     impl From<&ProductDetail> for ProductRow {
@@ -296,6 +317,8 @@ mod convert {
                         .map(|o| v.stock.iter().find(|s| s.outlet_id == o.id).map_or(0, |s| s.on_hand))
                         .collect();
                     VariantView {
+                        id: v.id.get(),
+                        price_input: v.price().map(|m| decimal(m)).unwrap_or_default(),
                         sku: v.sku.clone(),
                         barcode: v.barcode.clone(),
                         options: v.option_values().into_iter().map(str::to_owned).collect(),
@@ -344,6 +367,20 @@ mod convert {
                     ("Tags".into(), p.tags.clone()),
                 ],
                 channels: Vec::new(),
+                edit: BackOfficeFields {
+                    supplier: p.supplier.clone(),
+                    supplier_code: p.supplier_code.clone(),
+                    supplier_price: match (p.supplier_price_minor, &p.supplier_price_currency) {
+                        (Some(minor), Some(cur)) => sync_core::domain::Currency::parse(cur)
+                            .map(|c| decimal(sync_core::domain::Money::new(minor, c)))
+                            .unwrap_or_default(),
+                        _ => String::new(),
+                    },
+                    reorder_point: opt(p.reorder_point),
+                    reorder_quantity: opt(p.reorder_quantity),
+                    tax_class: p.tax_class.clone(),
+                    tags: p.tags.clone(),
+                },
             }
         }
     }

@@ -5,8 +5,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::products::{AdjustStock, ChannelStockView, ProductView, get_product};
+use crate::api::products::{AdjustStock, BackOfficeFields, ChannelStockView, ProductView, VariantView, get_product};
 use crate::components::auto_sync_toggle::AutoSyncToggle;
+use crate::components::notice::NoticeFromUrl;
 use crate::components::toast::use_toasts;
 
 /// Movement reasons offered on the form (channel orders come from channels).
@@ -40,6 +41,7 @@ pub fn ProductPage() -> impl IntoView {
         None => {}
     });
     provide_context(adjust);
+    let notice = view! { <NoticeFromUrl/> };
     let product = Resource::new(
         move || (id(), adjust.version().get(), refresh.get()),
         |(id, _, _)| async move {
@@ -50,6 +52,7 @@ pub fn ProductPage() -> impl IntoView {
         },
     );
     view! {
+        {notice}
         <Suspense fallback=|| view! { <p class="muted">"Loading product…"</p> }>
             {move || Suspend::new(async move {
                 match product.await {
@@ -77,8 +80,13 @@ fn ProductDetail(product: ProductView) -> impl IntoView {
         variants,
         private_fields,
         channels,
+        edit,
         ..
     } = product;
+    let edit_form = view! {
+        <EditProductForm id name=name.clone() description=description.clone() brand=brand.clone()
+            category=category.clone() active variants=variants.clone() fields=edit/>
+    };
     let skus: Vec<String> = variants.iter().map(|v| v.sku.clone()).collect();
     let outlet_choices: Vec<(String, String)> = outlets.iter().map(|o| (o.code.clone(), o.name.clone())).collect();
     view! {
@@ -129,6 +137,7 @@ fn ProductDetail(product: ProductView) -> impl IntoView {
                 </tbody>
             </table>
         </section>
+        {edit_form}
         <AdjustStockForm skus outlets=outlet_choices/>
         <ChannelsStock channels/>
         <section class="card">
@@ -218,5 +227,57 @@ fn ChannelsStock(channels: Vec<ChannelStockView>) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+    }
+}
+
+/// Every field of seed 004's mapping, in a plain form (works without JavaScript).
+#[component]
+fn EditProductForm(
+    id: i64,
+    name: String,
+    description: String,
+    brand: String,
+    category: String,
+    active: bool,
+    variants: Vec<VariantView>,
+    fields: BackOfficeFields,
+) -> impl IntoView {
+    let text = |label: &'static str, field: &'static str, value: String| {
+        view! { <label>{label}<input type="text" name=field value=value/></label> }
+    };
+    view! {
+        <details class="card" id="edit-product">
+            <summary><strong>"Edit product"</strong></summary>
+            <form method="post" action=format!("/products/{id}/edit") class="edit-grid">
+                <h3>"Synced to channels"</h3>
+                {text("Name", "name", name)}
+                {text("Brand", "brand", brand)}
+                {text("Category", "category", category)}
+                <label class="wide">"Description"<textarea name="description" rows="3">{description}</textarea></label>
+                <label class="check-line"><input type="checkbox" name="active" checked=active/>"Active (available in channels)"</label>
+                <table class="index-table wide">
+                    <thead><tr><th scope="col">"SKU"</th><th scope="col">"Price"</th><th scope="col">"Barcode"</th><th scope="col">"Weight (g)"</th></tr></thead>
+                    <tbody>
+                        {variants.into_iter().map(|v| view! {
+                            <tr>
+                                <td class="mono">{v.sku}</td>
+                                <td><input type="text" name=format!("price_{}", v.id) value=v.price_input size="8"/></td>
+                                <td><input type="text" name=format!("barcode_{}", v.id) value=v.barcode.unwrap_or_default() size="14"/></td>
+                                <td><input type="text" name=format!("weight_{}", v.id) value=v.weight_grams.map(|w| w.to_string()).unwrap_or_default() size="6"/></td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                <h3>"Back office (never synced)"</h3>
+                {text("Supplier", "supplier", fields.supplier)}
+                {text("Supplier code", "supplier_code", fields.supplier_code)}
+                {text("Supplier price", "supplier_price", fields.supplier_price)}
+                {text("Reorder point", "reorder_point", fields.reorder_point)}
+                {text("Reorder quantity", "reorder_quantity", fields.reorder_quantity)}
+                {text("Tax", "tax_class", fields.tax_class)}
+                {text("Tags", "tags", fields.tags)}
+                <div class="wide"><button type="submit" class="primary">"Save product"</button></div>
+            </form>
+        </details>
     }
 }

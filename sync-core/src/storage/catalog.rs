@@ -787,3 +787,103 @@ mod tests {
         assert_eq!(placeholders(3, 3), "$3, $4, $5");
     }
 }
+
+/// A product's editable fields (seed 004), already parsed.
+#[derive(Debug, Clone, Default)]
+pub struct ProductEdit {
+    pub name: String,
+    pub description: String,
+    pub brand: String,
+    pub category: String,
+    pub active: bool,
+    pub supplier: String,
+    pub supplier_code: String,
+    pub supplier_price: Option<Money>,
+    pub reorder_point: Option<i64>,
+    pub reorder_quantity: Option<i64>,
+    pub tax_class: String,
+    pub tags: String,
+    pub variants: Vec<VariantEdit>,
+}
+
+#[derive(Debug, Clone)]
+pub struct VariantEdit {
+    pub id: VariantId,
+    pub barcode: Option<Barcode>,
+    pub price: Money,
+    pub weight_grams: Option<i64>,
+}
+
+impl Storage {
+    /// Saves a product's fields and its variants' barcode, price and weight,
+    /// all or nothing. The next standard sync carries them to channels.
+    pub async fn update_product(&self, id: ProductId, edit: &ProductEdit) -> Result<()> {
+        let name = edit.name.trim();
+        if name.is_empty() || name.chars().count() > 255 {
+            return Err(DomainError::new("name", "a product name is 1 to 255 characters").into());
+        }
+        for (field, value) in [
+            ("reorder_point", edit.reorder_point),
+            ("reorder_quantity", edit.reorder_quantity),
+        ] {
+            if value.is_some_and(|v| v < 0) {
+                return Err(DomainError::new(field, "cannot be negative").into());
+            }
+        }
+        if let Some(v) = edit.variants.iter().find(|v| v.weight_grams.is_some_and(|w| w < 0)) {
+            return Err(DomainError::new("weight", format!("variant {} has a negative weight", v.id)).into());
+        }
+        let now = Timestamp::now();
+        let updated: std::result::Result<u64, sqlx::Error> = on_pool!(self, pool => {
+            async {
+                let mut tx = pool.begin().await?;
+                let n = sqlx::query(
+                    "UPDATE products SET name = $2, description = $3, brand = $4, category = $5, active = $6, supplier = $7,
+                         supplier_code = $8, supplier_price_minor = $9, supplier_price_currency = $10, reorder_point = $11,
+                         reorder_quantity = $12, tax_class = $13, tags = $14, updated_at = $15
+                     WHERE id = $1 AND deleted_at IS NULL",
+                )
+                .bind(id)
+                .bind(name)
+                .bind(edit.description.trim())
+                .bind(edit.brand.trim())
+                .bind(edit.category.trim())
+                .bind(edit.active)
+                .bind(edit.supplier.trim())
+                .bind(edit.supplier_code.trim())
+                .bind(edit.supplier_price.map(|m| m.minor))
+                .bind(edit.supplier_price.map(|m| m.currency.as_str().to_owned()))
+                .bind(edit.reorder_point)
+                .bind(edit.reorder_quantity)
+                .bind(edit.tax_class.trim())
+                .bind(edit.tags.trim())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                for v in &edit.variants {
+                    sqlx::query(
+                        "UPDATE variants SET barcode = $3, price_minor = $4, price_currency = $5, weight_grams = $6, updated_at = $7
+                         WHERE id = $1 AND product_id = $2",
+                    )
+                    .bind(v.id)
+                    .bind(id)
+                    .bind(v.barcode.as_ref().map(Barcode::as_str))
+                    .bind(v.price.minor)
+                    .bind(v.price.currency.as_str())
+                    .bind(v.weight_grams)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(n)
+            }
+            .await
+        });
+        match updated? {
+            0 => Err(Error::NotFound(format!("product {id}"))),
+            _ => Ok(()),
+        }
+    }
+}

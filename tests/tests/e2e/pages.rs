@@ -334,3 +334,82 @@ async fn bad_form_input_gets_a_clear_error_and_writes_nothing() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_product_form_saves_every_field_or_names_the_one_at_fault() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let client = browser_like_client();
+    sign_in(&server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let storage = db.storage().await;
+    let before = storage
+        .get_product(sync_core::domain::ProductId::new(1))
+        .await
+        .expect("read")
+        .expect("product 1");
+    let v = before.variants[0].id;
+    let form = |price: &'static str, barcode: &'static str| {
+        vec![
+            ("name".to_owned(), "Renamed Sock".to_owned()),
+            ("brand".to_owned(), "Salt Road".to_owned()),
+            ("category".to_owned(), "Socks".to_owned()),
+            ("description".to_owned(), "Warm.".to_owned()),
+            ("active".to_owned(), "on".to_owned()),
+            ("supplier_price".to_owned(), "4.10".to_owned()),
+            ("reorder_point".to_owned(), "3".to_owned()),
+            ("tags".to_owned(), "winter".to_owned()),
+            (format!("price_{v}"), price.to_owned()),
+            (format!("barcode_{v}"), barcode.to_owned()),
+            (format!("weight_{v}"), "90".to_owned()),
+        ]
+        .into_iter()
+        .chain(before.variants.iter().skip(1).flat_map(|o| {
+            let price = format!("{}.{:02}", o.price_minor / 100, o.price_minor % 100);
+            [
+                (format!("price_{}", o.id), price),
+                (format!("barcode_{}", o.id), o.barcode.clone().unwrap_or_default()),
+            ]
+        }))
+        .collect::<Vec<_>>()
+    };
+    let post = |fields: Vec<(String, String)>| client.post(server.url("/products/1/edit")).form(&fields).send();
+    for (price, barcode, needle) in [("12.999", "", "price+of"), ("12.50", "12345", "barcode+of")] {
+        let response = post(form(price, barcode)).await.expect("sent");
+        let location = response.headers()["location"].to_str().unwrap_or_default().to_owned();
+        assert!(
+            location.contains("notice_error=1") && location.contains(needle),
+            "{location}"
+        );
+    }
+    let untouched = storage
+        .get_product(sync_core::domain::ProductId::new(1))
+        .await
+        .expect("read")
+        .expect("product 1");
+    assert_eq!(untouched.name, before.name, "a refused form writes nothing");
+    let response = post(form("12.50", "9400000010015")).await.expect("sent");
+    let location = response.headers()["location"].to_str().unwrap_or_default().to_owned();
+    assert!(location.contains("Product+saved"), "{location}");
+    let after = storage
+        .get_product(sync_core::domain::ProductId::new(1))
+        .await
+        .expect("read")
+        .expect("product 1");
+    assert_eq!(
+        (after.name.as_str(), after.brand.as_str(), after.tags.as_str()),
+        ("Renamed Sock", "Salt Road", "winter")
+    );
+    assert_eq!(
+        (after.variants[0].price_minor, after.variants[0].barcode.as_deref()),
+        (1250, Some("9400000010015"))
+    );
+    assert_eq!(
+        (
+            after.supplier_price_minor,
+            after.reorder_point,
+            after.variants[0].weight_grams
+        ),
+        (Some(410), Some(3), Some(90))
+    );
+    server.stop().await;
+}
