@@ -318,7 +318,7 @@ mod convert {
                         .collect();
                     VariantView {
                         id: v.id.get(),
-                        price_input: v.price().map(|m| decimal(m)).unwrap_or_default(),
+                        price_input: v.price().map(decimal).unwrap_or_default(),
                         sku: v.sku.clone(),
                         barcode: v.barcode.clone(),
                         options: v.option_values().into_iter().map(str::to_owned).collect(),
