@@ -578,11 +578,19 @@ async fn history_flow(c: &Client, server: &TestServer) -> Result<String, String>
         .click()
         .await
         .map_err(e("submit"))?;
-    wait_for_hydration(c).await.map_err(e("hydration"))?;
-    let url = c.current_url().await.map_err(e("url"))?;
-    if !url.query().unwrap_or_default().contains("kind=auto") {
-        return Err(format!("the filter is not in the URL: {url}"));
+    // A plain GET form: wait for the new page, with the filter in its URL.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let url = c.current_url().await.map_err(e("url"))?;
+        if url.query().unwrap_or_default().contains("kind=auto") {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("the filter is not in the URL: {url}"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    wait_for_hydration(c).await.map_err(e("hydration"))?;
     let rows = c.find_all(Locator::Css("#runs tbody tr")).await.map_err(e("rows"))?;
     let statuses = c
         .find_all(Locator::Css(r#"#runs tbody tr:not([data-status="succeeded"])"#))
@@ -717,7 +725,10 @@ async fn resolving_a_conflict_removes_it_and_records_who() {
         row.contains("TEE-0090-S-BLA") && row.contains("12") && row.contains("9"),
         "both sides shown: {row}"
     );
-    let recorded = storage.recent_events(Some(channel.id), None, 5).await.expect("events");
+    let recorded = storage
+        .recent_events(Some(channel.id), None, 100_000)
+        .await
+        .expect("events");
     assert!(
         recorded
             .iter()
