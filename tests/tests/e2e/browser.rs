@@ -505,8 +505,20 @@ async fn adjust_flow(c: &Client, server: &TestServer) -> Result<String, String> 
         if now != before && now == balance {
             screenshot(c, "product-adjust-stock").await?;
             // The product's own Sync History shows the push (seed 003's path).
-            // The page re-renders as figures arrive: go where the link points.
-            c.goto(&server.url(&format!("/history?product={}", 3)))
+            // The page re-renders as figures arrive: read where the link points, then go there.
+            let mut href = None;
+            for _ in 0..5 {
+                if let Ok(link) = c.find(Locator::Css("#product-history")).await
+                    && let Ok(Some(h)) = link.attr("href").await
+                {
+                    href = Some(h);
+                    break;
+                }
+            }
+            if href.as_deref() != Some("/history?product=3") {
+                return Err(format!("the product's Sync History link points to {href:?}"));
+            }
+            c.goto(&server.url("/history?product=3"))
                 .await
                 .map_err(e("open history"))?;
             c.wait()
