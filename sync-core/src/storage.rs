@@ -163,6 +163,14 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// `$start, $start+1, …` for an IN list of `n` values.
+pub(crate) fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Escapes `%`, `_` and `\` so user text matches literally in `LIKE … ESCAPE '\'`,
 /// and wraps it for a lower-cased substring search.
 pub(crate) fn like_pattern(term: &str) -> String {

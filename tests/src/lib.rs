@@ -231,3 +231,43 @@ pub async fn post_movements(
     }
     request.send().await
 }
+
+/// Connects the Shopify test server as channel `name`, stocked at its
+/// location `location` and combining the demo's three outlets. The demo's
+/// own Auto Sync is turned off first, so a test pushes only what it chooses.
+pub async fn connect_shopify(
+    db: &Database,
+    shop: &shopify::ShopifyTestServer,
+    name: &str,
+    location: &str,
+) -> sync_core::domain::ChannelId {
+    let (ok, _, err) = cli(db, &["autosync", "off", "--all"], "").await;
+    assert!(ok, "{err}");
+    let base = shop.base_url();
+    let args = [
+        "channel",
+        "add",
+        "shopify",
+        "--name",
+        name,
+        "--shop-domain",
+        "tillbridge-test.myshopify.com",
+        "--api-base-url",
+        &base,
+        "--location",
+        location,
+        "--outlets",
+        "downtown,harbour,warehouse",
+    ];
+    let (ok, out, err) = cli(db, &args, &format!("{}\n", shop.token())).await;
+    assert!(ok, "channel add failed: {err}{out}");
+    let storage = db.storage().await;
+    let channel = storage
+        .channel_by_name(name)
+        .await
+        .expect("read")
+        .expect("channel saved")
+        .id;
+    storage.close().await;
+    channel
+}

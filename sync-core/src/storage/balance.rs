@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{Storage, on_pool};
+use super::{Storage, on_pool, placeholders};
 use crate::Result;
 use crate::domain::{BalanceRules, BalanceStep, ChannelId, VariantId};
 
@@ -71,10 +71,7 @@ impl Storage {
     pub async fn balances(&self, channel: ChannelId, variants: &[VariantId]) -> Result<HashMap<VariantId, i64>> {
         let mut out = HashMap::with_capacity(variants.len());
         for chunk in variants.chunks(500) {
-            let list = (2..2 + chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let list = placeholders(2, chunk.len());
             let sql = BALANCE_SQL.replace("{filter}", &format!("v.id IN ({list})"));
             let rows: Vec<(VariantId, i64)> = on_pool!(self, pool => {
                 let mut q = sqlx::query_as(&sql).bind(channel);

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::{Storage, like_pattern, on_pool};
+use super::{Storage, like_pattern, on_pool, placeholders};
 use crate::domain::{
     Barcode, Currency, DomainError, Money, OutletCode, OutletId, ProductId, Sku, Timestamp, VariantId,
 };
@@ -354,14 +354,6 @@ fn handle_for(name: &str) -> String {
         handle.extend(word.chars().flat_map(char::to_lowercase));
     }
     if handle.is_empty() { "product".into() } else { handle }
-}
-
-/// `$start, $start+1, …` for an IN list of `n` values.
-fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn option_at(values: &[String], i: usize) -> Option<&str> {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{Storage, on_pool};
+use super::{Storage, on_pool, placeholders};
 use crate::Result;
 use crate::domain::{ChannelId, ProductId, Timestamp, VariantId};
 
@@ -76,10 +76,7 @@ impl Storage {
     ) -> Result<HashMap<VariantId, PushTarget>> {
         let mut out = HashMap::with_capacity(variants.len());
         for chunk in variants.chunks(500) {
-            let list = (2..2 + chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let list = placeholders(2, chunk.len());
             let sql = format!(
                 "SELECT v.id AS variant_id, v.product_id, v.sku, p.name AS product_name,
                         l.external_product_id, l.external_variant_id, l.external_inventory_item_id, l.last_seen_quantity
@@ -285,10 +282,7 @@ impl Storage {
     ) -> Result<HashMap<String, ProductId>> {
         let mut out = HashMap::new();
         for chunk in external_ids.chunks(500) {
-            let list = (2..2 + chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let list = placeholders(2, chunk.len());
             let sql = format!(
                 "SELECT DISTINCT l.external_product_id, v.product_id FROM channel_listings l
                  JOIN variants v ON v.id = l.variant_id

@@ -3,7 +3,7 @@
 //! them, bumped (version + 1) by later changes, claimed under a lease, and
 //! completed only if their version did not move since the claim.
 
-use super::{Engine, Storage, on_pool};
+use super::{Engine, Storage, on_pool, placeholders};
 use crate::Result;
 use crate::domain::{ChannelId, ProductId, Timestamp, VariantId};
 
@@ -72,10 +72,7 @@ impl Storage {
     pub async fn enqueue_products(&self, products: &[ProductId]) -> Result<u64> {
         let mut total = 0;
         for chunk in products.chunks(500) {
-            let list = (2..2 + chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let list = placeholders(2, chunk.len());
             let select = format!(
                 "SELECT c.id AS channel_id, v.id AS variant_id
                  FROM variants v JOIN products p ON p.id = v.product_id CROSS JOIN channels c

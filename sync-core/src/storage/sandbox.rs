@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{Storage, on_pool};
+use super::{Storage, on_pool, placeholders};
 use crate::Result;
 use crate::domain::{ChannelId, Timestamp};
 
@@ -28,10 +28,7 @@ impl Storage {
     pub async fn sandbox_items_by_sku(&self, channel: ChannelId, skus: &[String]) -> Result<Vec<SandboxItem>> {
         let mut out = Vec::new();
         for chunk in skus.chunks(500) {
-            let list = (2..2 + chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let list = placeholders(2, chunk.len());
             let sql = format!(
                 "SELECT item_id, sku, title, available, updated_at FROM sandbox_items WHERE channel_id = $1 AND sku IN ({list})"
             );

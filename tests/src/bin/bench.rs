@@ -10,7 +10,7 @@ use serde_json::json;
 use sync_core::domain::{Actor, Currency, Money, MovementReason, OutletCode, Sku, StockChange};
 use sync_core::storage::{NewListing, NewMovement, NewProduct, NewVariant, ProductFilter};
 use tillbridge_tests::shopify::{ShopConfig, ShopifyTestServer};
-use tillbridge_tests::{Database, TestServer, api_token, cli, post_movements};
+use tillbridge_tests::{Database, TestServer, api_token, cli, connect_shopify, post_movements};
 
 const LOCATION: &str = "Main warehouse";
 
@@ -22,30 +22,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 async fn connect(db: &Database, shop: &ShopifyTestServer) {
-    // Each benchmark chooses what syncs; the demo's own Auto Sync products would skew it.
-    let (ok, _, err) = cli(db, &["autosync", "off", "--all"], "").await;
-    assert!(ok, "{err}");
-    let (ok, out, err) = cli(
-        db,
-        &[
-            "channel",
-            "add",
-            "shopify",
-            "--name",
-            "Shopify",
-            "--shop-domain",
-            "bench.myshopify.com",
-            "--api-base-url",
-            &shop.base_url(),
-            "--location",
-            LOCATION,
-            "--outlets",
-            "downtown,harbour,warehouse",
-        ],
-        &format!("{}\n", shop.token()),
-    )
-    .await;
-    assert!(ok, "channel add: {err}{out}");
+    connect_shopify(db, shop, "Shopify", LOCATION).await;
 }
 
 /// p50/p99 from a movement accepted by the API to the quantity set in the shop.

@@ -145,15 +145,7 @@ async fn turn_auto_sync_on_and_reload(c: &Client, server: &TestServer) -> Result
         .for_element(Locator::Css(&on))
         .await
         .map_err(e("switch never turned on"))?;
-    let toast = c
-        .wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::Css(".toasts .toast"))
-        .await
-        .map_err(e("no confirmation toast"))?
-        .text()
-        .await
-        .map_err(e("toast text"))?;
+    let toast = toast_text(c).await?;
     if toast != format!("Auto Sync turned on for {product}") {
         return Err(format!("unexpected toast {toast:?}"));
     }
@@ -201,6 +193,17 @@ async fn signing_in_and_turning_auto_sync_on_survives_a_reload() {
         seen.product, seen.toast
     );
     server.stop().await;
+}
+
+/// The text of the confirmation toast, waiting for it to appear.
+async fn toast_text(c: &Client) -> Result<String, String> {
+    let toast = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(".toasts .toast"))
+        .await
+        .map_err(|e| format!("no confirmation toast: {e}"))?;
+    toast.text().await.map_err(|e| format!("toast text: {e}"))
 }
 
 /// Where browser tests keep their screenshots (target/screenshots).
@@ -334,15 +337,7 @@ async fn bulk_flows(c: &Client, server: &TestServer, db: &Database) -> Result<St
         .click()
         .await
         .map_err(e("click apply"))?;
-    let toast = c
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(".toasts .toast"))
-        .await
-        .map_err(e("no toast"))?
-        .text()
-        .await
-        .map_err(e("toast"))?;
+    let toast = toast_text(c).await?;
     let hoodies = storage
         .count_products(&sync_core::storage::ProductFilter {
             brand: Some("Tidewater".into()),
@@ -478,15 +473,7 @@ async fn adjust_flow(c: &Client, server: &TestServer) -> Result<String, String> 
         .click()
         .await
         .map_err(e("click save"))?;
-    let toast = c
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(".toasts .toast"))
-        .await
-        .map_err(e("no toast after saving"))?
-        .text()
-        .await
-        .map_err(e("toast"))?;
+    let toast = toast_text(c).await?;
     if !toast.ends_with("→ 250") {
         return Err(format!("unexpected toast {toast:?}"));
     }
@@ -794,15 +781,7 @@ async fn channel_settings_flow(c: &Client, server: &TestServer) -> Result<String
         .click()
         .await
         .map_err(e("click save"))?;
-    let toast = c
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(".toasts .toast"))
-        .await
-        .map_err(e("no toast after saving"))?
-        .text()
-        .await
-        .map_err(e("toast"))?;
+    let toast = toast_text(c).await?;
     screenshot(c, "channel-settings").await?;
     if !toast.starts_with("Settings saved") {
         return Err(format!("unexpected toast {toast:?}"));

@@ -8,47 +8,16 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use sync_core::domain::ChannelId;
 use tillbridge_tests::shopify::{ShopConfig, ShopifyTestServer};
-use tillbridge_tests::{Database, TestServer, api_token, cli, post_movements};
+use tillbridge_tests::{Database, TestServer, api_token, cli, connect_shopify, post_movements};
 
 const LOCATION: &str = "Main warehouse";
 const CHANNEL: &str = "Shopify";
 
 /// A shop with one location, connected as a channel combining all three outlets.
 async fn connect_shop(db: &Database, config: ShopConfig) -> (ShopifyTestServer, String, ChannelId) {
-    // Each test chooses what syncs; the demo's own Auto Sync products would only add noise.
-    let (ok, _, err) = cli(db, &["autosync", "off", "--all"], "").await;
-    assert!(ok, "{err}");
     let shop = ShopifyTestServer::start(config).await;
     let location = shop.add_location(LOCATION);
-    let (ok, out, err) = cli(
-        db,
-        &[
-            "channel",
-            "add",
-            "shopify",
-            "--name",
-            CHANNEL,
-            "--shop-domain",
-            "tillbridge-test.myshopify.com",
-            "--api-base-url",
-            &shop.base_url(),
-            "--location",
-            LOCATION,
-            "--outlets",
-            "downtown,harbour,warehouse",
-        ],
-        &format!("{}\n", shop.token()),
-    )
-    .await;
-    assert!(ok, "channel add failed: {err}{out}");
-    let storage = db.storage().await;
-    let channel = storage
-        .channel_by_name(CHANNEL)
-        .await
-        .expect("read")
-        .expect("channel saved")
-        .id;
-    storage.close().await;
+    let channel = connect_shopify(db, &shop, CHANNEL, LOCATION).await;
     (shop, location, channel)
 }
 
