@@ -26,7 +26,7 @@ use crate::{Error, Result};
 pub use balance::{BalanceExplanation, OutletFigure};
 pub use catalog::{
     AutoSyncChange, NewProduct, NewVariant, Outlet, ProductDetail, ProductEdit, ProductFilter, ProductPage,
-    ProductSummary, StockStatus, VariantDetail, VariantEdit, VariantStock,
+    ProductSort, ProductSummary, StockStatus, VariantDetail, VariantEdit, VariantStock,
 };
 pub use channels::{ChannelConfig, ChannelSettings, ChannelSummary, NewChannel};
 pub use history::{

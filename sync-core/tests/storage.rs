@@ -48,6 +48,7 @@ contract!(
     filters_count_and_select_the_same_products,
     history_lists_runs_newest_first_and_counts_events_per_hour,
     a_retried_conflict_queues_its_push_again_and_leaves_the_list,
+    every_sort_pages_through_each_product_once_in_order,
 );
 
 fn nzd(minor: i64) -> Money {
@@ -842,4 +843,59 @@ async fn a_retried_conflict_queues_its_push_again_and_leaves_the_list(s: &Storag
         vec![v[0]],
         "its push is due again"
     );
+}
+
+async fn every_sort_pages_through_each_product_once_in_order(s: &Storage) {
+    use sync_core::storage::ProductSort;
+    let (_, _, [shop, _]) = channel_fixture(s).await;
+    let names = ["Kauri", "Ash", "Totara", "Beech", "Rimu", "Matai", "Miro"];
+    let ids = s
+        .create_products(
+            &names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| product(n, &[&format!("K-{i}")]))
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .expect("created");
+    // Stock 7, 0, 3, 3, 9, 0, 1 (ties on purpose).
+    let stock = [7, 0, 3, 3, 9, 0, 1];
+    let mut movements = Vec::new();
+    for (id, n) in ids.iter().zip(stock) {
+        let v = s.get_product(*id).await.expect("read").expect("exists").variants[0].id;
+        if n > 0 {
+            movements.push(count(v, shop, n));
+        }
+    }
+    s.record_movements(&Actor::System, &movements).await.expect("stock");
+    for sort in [ProductSort::Name, ProductSort::Updated, ProductSort::Stock] {
+        let mut seen: Vec<(String, i64)> = Vec::new();
+        let mut after = None;
+        loop {
+            let page = s
+                .list_products(&ProductFilter {
+                    sort,
+                    after,
+                    limit: 2,
+                    ..Default::default()
+                })
+                .await
+                .expect("page");
+            seen.extend(page.items.iter().map(|p| (p.name.clone(), p.total_on_hand())));
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 9, "{sort:?}: every product once: {seen:?}");
+        let unique: std::collections::HashSet<_> = seen.iter().map(|(n, _)| n.clone()).collect();
+        assert_eq!(unique.len(), 9, "{sort:?}");
+        match sort {
+            ProductSort::Name => assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "{seen:?}"),
+            ProductSort::Stock => assert!(seen.windows(2).all(|w| w[0].1 >= w[1].1), "{seen:?}"),
+            ProductSort::Updated => {}
+        }
+    }
+    assert!(ProductSort::parse("price").is_err());
 }

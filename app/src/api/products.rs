@@ -43,6 +43,8 @@ pub struct ProductsQuery {
     pub category: Option<String>,
     pub brand: Option<String>,
     pub stock: Option<String>,
+    /// name (default), updated or stock.
+    pub sort: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,6 +148,8 @@ pub async fn list_products(query: ProductsQuery, after: Option<i64>) -> Result<P
         query.stock.as_deref(),
     )
     .map_err(crate::api::ssr::invalid)?;
+    filter.sort = sync_core::storage::ProductSort::parse(query.sort.as_deref().unwrap_or_default())
+        .map_err(crate::api::ssr::invalid)?;
     filter.after = after.map(ProductId::new);
     filter.limit = PAGE_SIZE;
     let storage = crate::api::ssr::storage()?;

@@ -23,6 +23,7 @@ pub fn ProductsPage() -> impl IntoView {
         category: get("category"),
         brand: get("brand"),
         stock: get("stock"),
+        sort: get("sort"),
     });
     let after = move || get("after").and_then(|a| a.parse::<i64>().ok());
     let page = Resource::new(move || (query.get(), after()), |(q, after)| list_products(q, after));
@@ -97,6 +98,7 @@ fn FilterBar(query: ProductsQuery, categories: Vec<String>, brands: Vec<String>)
             {select("category", "Category", query.category.clone(), same(categories))}
             {select("brand", "Brand", query.brand.clone(), same(brands))}
             {select("stock", "Stock", query.stock.clone(), pairs(&[("in", "In stock"), ("low", "Low stock"), ("out", "Out of stock")]))}
+            {select("sort", "Sort", query.sort.clone(), pairs(&[("updated", "Sort: recently updated"), ("stock", "Sort: most stock")]))}
             <button type="submit">"Filter"</button>
         </form>
     }
@@ -226,6 +228,7 @@ fn link_params(q: &ProductsQuery) -> String {
         ("category", &q.category),
         ("brand", &q.brand),
         ("stock", &q.stock),
+        ("sort", &q.sort),
     ]
     .into_iter()
     .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}&", encode(v))))

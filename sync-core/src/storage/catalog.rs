@@ -113,8 +113,58 @@ pub struct ProductFilter {
     pub category: Option<String>,
     pub brand: Option<String>,
     pub stock: Option<StockStatus>,
+    pub sort: ProductSort,
     pub after: Option<ProductId>,
     pub limit: u32,
+}
+
+/// The order of the products table; each keeps keyset pagination.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProductSort {
+    #[default]
+    Name,
+    /// Most recently updated first.
+    Updated,
+    /// Most stock (over all outlets) first.
+    Stock,
+}
+
+impl ProductSort {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        match raw.trim() {
+            "" | "name" => Ok(Self::Name),
+            "updated" => Ok(Self::Updated),
+            "stock" => Ok(Self::Stock),
+            other => Err(DomainError::new(
+                "sort",
+                format!("{other:?} is not a sort; use name, updated or stock"),
+            )),
+        }
+    }
+
+    /// (the sort key of row `p`, the same key for the cursor product `$n`,
+    /// whether the key descends)
+    fn key(self, cursor: usize) -> (String, String, bool) {
+        match self {
+            Self::Name => (
+                "p.name".into(),
+                format!("(SELECT name FROM products WHERE id = ${cursor})"),
+                false,
+            ),
+            Self::Updated => (
+                "p.updated_at".into(),
+                format!("(SELECT updated_at FROM products WHERE id = ${cursor})"),
+                true,
+            ),
+            Self::Stock => (
+                PRODUCT_TOTAL.into(),
+                format!(
+                    "(SELECT COALESCE(SUM(s.on_hand), 0) FROM stock_levels s JOIN variants tv ON tv.id = s.variant_id WHERE tv.product_id = ${cursor})"
+                ),
+                true,
+            ),
+        }
+    }
 }
 
 /// Stock filters of the products table, on the total over all outlets.
@@ -496,17 +546,19 @@ impl Storage {
         let limit = filter.limit.clamp(1, 500) as i64;
         let (mut conditions, text_args) = filter.conditions();
         let mut next_idx = text_args.len() + 1;
+        let (key, cursor_key, descending) = filter.sort.key(next_idx);
+        let (beyond, order) = if descending { ("<", "DESC") } else { (">", "ASC") };
         if filter.after.is_some() {
             let a = next_idx;
             next_idx += 1;
+            // Ties on the key go by id, ascending, so every product is listed once.
             conditions.push(format!(
-                "(p.name > (SELECT name FROM products WHERE id = ${a})
-                  OR (p.name = (SELECT name FROM products WHERE id = ${a}) AND p.id > ${a}))"
+                "({key} {beyond} {cursor_key} OR ({key} = {cursor_key} AND p.id > ${a}))"
             ));
         }
         let limit_idx = next_idx;
         let sql = format!(
-            "SELECT {PRODUCT_COLUMNS} FROM products p WHERE {} ORDER BY p.name, p.id LIMIT ${limit_idx}",
+            "SELECT {PRODUCT_COLUMNS} FROM products p WHERE {} ORDER BY {key} {order}, p.id LIMIT ${limit_idx}",
             conditions.join(" AND ")
         );
         let mut rows: Vec<ProductDetail> = on_pool!(self, pool => {

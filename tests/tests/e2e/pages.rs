@@ -413,3 +413,43 @@ async fn the_product_form_saves_every_field_or_names_the_one_at_fault() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_products_table_sorts_by_stock_and_names_a_bad_sort() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let client = browser_like_client();
+    sign_in(&server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let html = client
+        .get(server.url("/products?sort=stock"))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("html");
+    let totals: Vec<i64> = html
+        .split(r#"<td class="num">"#)
+        .skip(1)
+        .filter_map(|cell| cell.split('<').next().and_then(|n| n.parse().ok()))
+        .collect();
+    assert_eq!(totals.len(), 50, "one total per row");
+    assert!(totals.windows(2).all(|w| w[0] >= w[1]), "most stock first: {totals:?}");
+    assert!(
+        html.contains("sort=stock&amp;after=") || html.contains("sort=stock&after="),
+        "the next page keeps the sort"
+    );
+    let bad = client
+        .get(server.url("/products?sort=price"))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        bad.contains("not a sort; use name, updated or stock"),
+        "the bad parameter is named"
+    );
+    server.stop().await;
+}
