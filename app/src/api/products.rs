@@ -13,6 +13,9 @@ pub const PAGE_SIZE: u32 = 50;
 pub struct ProductRow {
     pub id: i64,
     pub name: String,
+    /// Per channel (in `ProductsView::channels` order): the syncable stock
+    /// summed over variants, and whether the product is listed there.
+    pub in_channels: Vec<(i64, bool)>,
     pub brand: String,
     pub category: String,
     pub skus: Vec<String>,
@@ -28,6 +31,8 @@ pub struct ProductsView {
     pub next_after: Option<i64>,
     /// Products matching the filter, over all pages.
     pub total: i64,
+    /// Channel names, for the per-channel columns.
+    pub channels: Vec<String>,
     pub categories: Vec<String>,
     pub brands: Vec<String>,
     /// Whether the signed-in user may change anything.
@@ -155,8 +160,33 @@ pub async fn list_products(query: ProductsQuery, after: Option<i64>) -> Result<P
     let storage = crate::api::ssr::storage()?;
     let page = storage.list_products(&filter).await?;
     let (categories, brands) = storage.product_facets().await?;
+    let mut rows: Vec<ProductRow> = page.items.iter().map(ProductRow::from).collect();
+    let variant_ids: Vec<_> = page
+        .items
+        .iter()
+        .flat_map(|p| p.variants.iter().map(|v| v.id))
+        .collect();
+    let channels = storage.list_channels().await?;
+    for channel in &channels {
+        let balances = storage.balances(channel.id, &variant_ids).await?;
+        let targets = storage.push_targets(channel.id, &variant_ids).await?;
+        for (row, product) in rows.iter_mut().zip(&page.items) {
+            let stock = product
+                .variants
+                .iter()
+                .map(|v| balances.get(&v.id).copied().unwrap_or(0))
+                .sum();
+            let listed = product.variants.iter().any(|v| {
+                targets
+                    .get(&v.id)
+                    .is_some_and(|t| t.listing.external_inventory_item_id.is_some())
+            });
+            row.in_channels.push((stock, listed));
+        }
+    }
     Ok(ProductsView {
-        rows: page.items.iter().map(ProductRow::from).collect(),
+        channels: channels.into_iter().map(|c| c.name).collect(),
+        rows,
         next_after: page.next_after.map(ProductId::get),
         total: storage.count_products(&filter).await?,
         categories,
@@ -300,6 +330,7 @@ mod convert {
             ProductRow {
                 id: p.id.get(),
                 name: p.name.clone(),
+                in_channels: Vec::new(),
                 brand: p.brand.clone(),
                 category: p.category.clone(),
                 skus: p.variants.iter().map(|v| v.sku.clone()).collect(),

@@ -45,7 +45,7 @@ pub fn ProductsPage() -> impl IntoView {
                         let empty = view.rows.is_empty();
                         view! {
                             <FilterBar query=q.clone() categories=view.categories brands=view.brands/>
-                            <ProductsTable rows=view.rows total=view.total query=q can_write=view.can_write/>
+                            <ProductsTable rows=view.rows total=view.total query=q can_write=view.can_write channels=view.channels/>
                             {empty.then(|| view! { <p class="empty">"No products match this search."</p> })}
                             <nav class="pager" aria-label="Pages">
                                 {first.map(|href| view! { <a href=href>"← First page"</a> })}
@@ -105,7 +105,13 @@ fn FilterBar(query: ProductsQuery, categories: Vec<String>, brands: Vec<String>)
 }
 
 #[component]
-fn ProductsTable(rows: Vec<ProductRow>, total: i64, query: ProductsQuery, can_write: bool) -> impl IntoView {
+fn ProductsTable(
+    rows: Vec<ProductRow>,
+    total: i64,
+    query: ProductsQuery,
+    can_write: bool,
+    channels: Vec<String>,
+) -> impl IntoView {
     let selected: Vec<RwSignal<bool>> = rows.iter().map(|_| RwSignal::new(false)).collect();
     let all_matching = RwSignal::new(false);
     let on_page = rows.len() as i64;
@@ -180,6 +186,7 @@ fn ProductsTable(rows: Vec<ProductRow>, total: i64, query: ProductsQuery, can_wr
                     <th scope="col">"Category"</th>
                     <th scope="col">"SKUs"</th>
                     <th scope="col" class="num">"Total stock"</th>
+                    {channels.into_iter().map(|c| view! { <th scope="col" class="num" title="Syncable stock in this channel">{c}</th> }).collect_view()}
                     <th scope="col">"Status"</th>
                     <th scope="col">"Auto Sync"</th>
                 </tr>
@@ -203,6 +210,12 @@ fn ProductsTable(rows: Vec<ProductRow>, total: i64, query: ProductsQuery, can_wr
                                 <td>{row.category}</td>
                                 <td class="mono">{skus}</td>
                                 <td class="num">{row.total_stock}</td>
+                                {row.in_channels.iter().map(|(stock, listed)| view! {
+                                    <td class="num channel-cell">
+                                        {*stock}
+                                        <span class=if *listed { "dot dot-on" } else { "dot" } title=if *listed { "Listed in this channel" } else { "Not in this channel yet" }></span>
+                                    </td>
+                                }).collect_view()}
                                 <td>
                                     <span class=if row.active { "badge badge-on" } else { "badge" }>
                                         {if row.active { "Active" } else { "Inactive" }}
