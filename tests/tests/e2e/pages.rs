@@ -434,6 +434,11 @@ async fn the_products_table_sorts_by_stock_and_names_a_bad_sort() {
         .filter_map(|cell| cell.split('<').next().and_then(|n| n.parse().ok()))
         .collect();
     assert_eq!(totals.len(), 50, "one total per row");
+    assert!(
+        html.contains("Syncable stock in this channel") && html.contains(">Sandbox store</th>"),
+        "a column per channel"
+    );
+    assert_eq!(html.matches("channel-cell").count(), 50, "one Sandbox cell per row");
     assert!(totals.windows(2).all(|w| w[0] >= w[1]), "most stock first: {totals:?}");
     assert!(
         html.contains("sort=stock&amp;after=") || html.contains("sort=stock&after="),
