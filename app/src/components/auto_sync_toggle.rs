@@ -20,7 +20,12 @@ pub fn AutoSyncToggle(
         Some(Ok(changed)) => {
             on.set(changed.auto_sync);
             let state = if changed.auto_sync { "on" } else { "off" };
-            toasts.show(format!("Auto Sync turned {state} for {}", changed.name), false);
+            let queued = match changed.queued {
+                0 => String::new(),
+                1 => "; 1 quantity queued".to_owned(),
+                n => format!("; {n} quantities queued"),
+            };
+            toasts.show(format!("Auto Sync turned {state} for {}{queued}", changed.name), false);
         }
         Some(Err(e)) => toasts.show(e.to_string(), true),
         None => {}
