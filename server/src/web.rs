@@ -8,6 +8,7 @@ mod csrf;
 mod notice;
 mod product_edit;
 mod session_store;
+mod sync_buttons;
 mod throttle;
 
 use std::net::SocketAddr;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub storage: Storage,
     pub throttle: Arc<throttle::SignInThrottle>,
     pub waker: Waker,
+    pub vault: Vault,
+    pub running: Arc<sync_buttons::RunningSyncs>,
 }
 
 pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
@@ -84,8 +87,8 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             "resumed work interrupted by the last stop"
         );
     }
-    let engine = SyncEngine::start(storage.clone(), vault, worker_id(addr));
-    let app = router(storage.clone(), addr, engine.waker()).await?;
+    let engine = SyncEngine::start(storage.clone(), vault.clone(), worker_id(addr));
+    let app = router(storage.clone(), addr, engine.waker(), vault).await?;
     tracing::info!("Tillbridge is listening on http://{addr}");
     let cleanup = tokio::spawn(expire_sessions(storage.clone()));
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -109,7 +112,7 @@ fn worker_id(addr: SocketAddr) -> String {
     )
 }
 
-async fn router(storage: Storage, addr: SocketAddr, waker: Waker) -> anyhow::Result<Router> {
+async fn router(storage: Storage, addr: SocketAddr, waker: Waker, vault: Vault) -> anyhow::Result<Router> {
     let mut conf = get_configuration(None).context("cannot read the Leptos site configuration")?;
     conf.leptos_options.site_addr = addr;
     let leptos_options = conf.leptos_options;
@@ -119,6 +122,8 @@ async fn router(storage: Storage, addr: SocketAddr, waker: Waker) -> anyhow::Res
         storage: storage.clone(),
         throttle: Arc::new(throttle::SignInThrottle::default()),
         waker: waker.clone(),
+        vault,
+        running: Arc::new(sync_buttons::RunningSyncs::default()),
     };
 
     let context_storage = storage.clone();
@@ -139,6 +144,8 @@ async fn router(storage: Storage, addr: SocketAddr, waker: Waker) -> anyhow::Res
         .route("/products/bulk", post(bulk::bulk_products))
         .route("/channels/{id}/settings", post(channel_settings::save))
         .route("/products/{id}/edit", post(product_edit::save))
+        .route("/channels/{id}/sync", post(sync_buttons::sync_one))
+        .route("/channels/sync-all", post(sync_buttons::sync_all))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_sign_in,

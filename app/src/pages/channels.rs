@@ -13,7 +13,13 @@ pub fn ChannelsPage() -> impl IntoView {
     let channels = Resource::new(|| (), |_| list_channels());
     view! {
         <Title text="Channels"/>
-        <h1>"Channels"</h1>
+        <NoticeFromUrl/>
+        <div class="page-head">
+            <h1>"Channels"</h1>
+            <form method="post" action="/channels/sync-all" class="page-actions">
+                <button type="submit" class="primary" id="sync-all" title="Pull new orders from every channel, then push to every channel">"Sync All"</button>
+            </form>
+        </div>
         <Suspense fallback=|| view! { <p class="muted">"Loading channels…"</p> }>
             {move || Suspend::new(async move {
                 match channels.await {
@@ -75,7 +81,19 @@ fn SettingsForm(settings: ChannelSettingsView) -> impl IntoView {
     view! {
         <Title text=format!("{} settings", settings.name)/>
         <p class="crumbs"><a href="/channels">"Channels"</a>" / "</p>
-        <h1>{format!("{} · {}", settings.name, settings.kind)}</h1>
+        <div class="page-head">
+            <h1>{format!("{} · {}", settings.name, settings.kind)}</h1>
+            <div class="page-actions">
+                <form method="post" action=format!("/channels/{}/sync", settings.id) class="inline">
+                    <input type="hidden" name="kind" value="standard"/>
+                    <button type="submit" id="sync-new" disabled=disabled>"Sync new data"</button>
+                </form>
+                <form method="post" action=format!("/channels/{}/sync", settings.id) class="inline">
+                    <input type="hidden" name="kind" value="force"/>
+                    <button type="submit" id="sync-force" disabled=disabled title="Push every product and every Auto Sync quantity again">"Force sync"</button>
+                </form>
+            </div>
+        </div>
         <form method="post" action=format!("/channels/{}/settings", settings.id) class="card stack" id="channel-settings">
             <fieldset>
                 <legend>"Sync inventory levels"</legend>

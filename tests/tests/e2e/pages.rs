@@ -458,3 +458,63 @@ async fn the_products_table_sorts_by_stock_and_names_a_bad_sort() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_sync_button_starts_one_run_and_a_second_click_says_it_is_running() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let client = browser_like_client();
+    sign_in(&server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let click = || {
+        client
+            .post(server.url("/channels/1/sync"))
+            .form(&[("kind", "force")])
+            .send()
+    };
+    let (a, b) = tokio::join!(click(), click());
+    let notices: Vec<String> = [a, b]
+        .into_iter()
+        .map(|r| {
+            r.expect("sent").headers()["location"]
+                .to_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        notices
+            .iter()
+            .filter(|n| n.contains("force+sync+of+Sandbox+store+started"))
+            .count(),
+        1,
+        "{notices:?}"
+    );
+    assert_eq!(
+        notices.iter().filter(|n| n.contains("already+running")).count(),
+        1,
+        "{notices:?}"
+    );
+    // Once the button's run is over, Sync All may start it again.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let all = client
+            .post(server.url("/channels/sync-all"))
+            .send()
+            .await
+            .expect("sent");
+        let location = all.headers()["location"].to_str().unwrap_or_default().to_owned();
+        if !location.contains("already+running") {
+            assert!(location.contains("Sync+All+started+for+1+channels"), "{location}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the button's sync never finished");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let storage = db.storage().await;
+    let runs = storage.recent_runs(None, 100).await.expect("runs");
+    assert!(
+        runs.iter().any(|r| r.kind == "force" && r.trigger == "button"),
+        "the run is in the Sync History"
+    );
+    server.stop().await;
+}

@@ -1,0 +1,147 @@
+//! The sync buttons: "Sync new data" (standard), "Force sync" and "Sync All".
+//! A run goes on in the background; starting one that is already running
+//! for a channel says so instead of starting a second.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use axum::Extension;
+use axum::extract::{Form, Path, State};
+use axum::response::Response;
+use sync_core::domain::{ChannelId, Permission};
+use sync_core::storage::{ChannelConfig, RunKind, RunTrigger, User};
+use sync_core::sync::sync_channel;
+
+use super::AppState;
+use super::notice::back;
+
+/// Channels with a button-started sync under way in this process.
+#[derive(Default)]
+pub struct RunningSyncs(Mutex<HashSet<ChannelId>>);
+
+impl RunningSyncs {
+    /// Marks `channel` as running; false if it already was.
+    fn start(&self, channel: ChannelId) -> bool {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(channel)
+    }
+
+    fn finish(&self, channel: ChannelId) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&channel);
+    }
+}
+
+fn kind_of(fields: &[(String, String)]) -> Result<RunKind, String> {
+    match fields.iter().find(|(k, _)| k == "kind").map(|(_, v)| v.as_str()) {
+        None | Some("standard") => Ok(RunKind::Standard),
+        Some("force") => Ok(RunKind::Force),
+        Some(other) => Err(format!("{other:?} is not a kind of sync; use standard or force")),
+    }
+}
+
+/// Starts `kind` syncs of `channels` one after the other, in the background.
+fn spawn(state: &AppState, channels: Vec<ChannelConfig>, kind: RunKind) {
+    let (storage, vault, running) = (state.storage.clone(), state.vault.clone(), state.running.clone());
+    tokio::spawn(async move {
+        for config in channels {
+            let worker = format!("button:{}:{}", std::process::id(), config.id);
+            match sync_channel(&storage, &vault, &config, kind, RunTrigger::Button, &worker).await {
+                Ok(summary) => tracing::info!(log = %summary.log(), "button sync finished"),
+                Err(e) => tracing::warn!(channel = %config.name, error = %e, "button sync failed"),
+            }
+            running.finish(config.id);
+        }
+    });
+}
+
+pub async fn sync_one(
+    State(state): State<AppState>,
+    Extension(user): Extension<User>,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let to = format!("/channels/{id}");
+    if !user.role.allows(Permission::WriteCatalog) {
+        return back(
+            &to,
+            "Your account can view but not change anything. Ask an owner for the manager role.",
+            true,
+        );
+    }
+    let kind = match kind_of(&fields) {
+        Ok(k) => k,
+        Err(message) => return back(&to, &message, true),
+    };
+    let Ok(Some(config)) = state.storage.channel(ChannelId::new(id)).await else {
+        return back("/channels", &format!("There is no channel {id}."), true);
+    };
+    if !state.running.start(config.id) {
+        return back(
+            &to,
+            &format!("A sync of {} is already running; it was not started twice", config.name),
+            true,
+        );
+    }
+    let name = config.name.clone();
+    spawn(&state, vec![config], kind);
+    back(
+        &to,
+        &format!(
+            "{} sync of {name} started; follow it in the Sync History",
+            kind.as_str()
+        ),
+        false,
+    )
+}
+
+pub async fn sync_all(State(state): State<AppState>, Extension(user): Extension<User>) -> Response {
+    if !user.role.allows(Permission::WriteCatalog) {
+        return back(
+            "/channels",
+            "Your account can view but not change anything. Ask an owner for the manager role.",
+            true,
+        );
+    }
+    let configs = match state.storage.channel_configs().await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read channels");
+            return back(
+                "/channels",
+                "Something went wrong on our side; nothing was started.",
+                true,
+            );
+        }
+    };
+    let (free, busy): (Vec<_>, Vec<_>) = configs.into_iter().partition(|c| state.running.start(c.id));
+    let count = free.len();
+    spawn(&state, free, RunKind::Standard);
+    let mut message = format!("Sync All started for {count} channels; follow it in the Sync History");
+    if !busy.is_empty() {
+        let names: Vec<&str> = busy.iter().map(|c| c.name.as_str()).collect();
+        message.push_str(&format!(" ({} already running)", names.join(", ")));
+    }
+    back("/channels", &message, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_channel_runs_one_button_sync_at_a_time() {
+        let running = RunningSyncs::default();
+        assert!(running.start(ChannelId::new(1)));
+        assert!(!running.start(ChannelId::new(1)), "already running");
+        assert!(running.start(ChannelId::new(2)), "other channels are free");
+        running.finish(ChannelId::new(1));
+        assert!(running.start(ChannelId::new(1)));
+    }
+
+    #[test]
+    fn only_standard_and_force_are_kinds() {
+        let field = |v: &str| vec![("kind".to_owned(), v.to_owned())];
+        assert_eq!(kind_of(&field("force")), Ok(RunKind::Force));
+        assert_eq!(kind_of(&[]), Ok(RunKind::Standard));
+        assert!(kind_of(&field("nuke")).is_err());
+    }
+}
