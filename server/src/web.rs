@@ -38,7 +38,7 @@ pub struct AppState {
     pub throttle: Arc<throttle::SignInThrottle>,
     pub waker: Waker,
     pub vault: Vault,
-    pub running: Arc<sync_buttons::RunningSyncs>,
+    pub running: Arc<sync_core::sync::RunningSyncs>,
 }
 
 pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
@@ -123,7 +123,7 @@ async fn router(storage: Storage, addr: SocketAddr, waker: Waker, vault: Vault) 
         throttle: Arc::new(throttle::SignInThrottle::default()),
         waker: waker.clone(),
         vault,
-        running: Arc::new(sync_buttons::RunningSyncs::default()),
+        running: Arc::new(sync_core::sync::RunningSyncs::default()),
     };
 
     let context_storage = storage.clone();
@@ -131,9 +131,13 @@ async fn router(storage: Storage, addr: SocketAddr, waker: Waker, vault: Vault) 
         .leptos_routes_with_context(
             &state,
             routes,
-            move || {
-                provide_context(context_storage.clone());
-                provide_context(waker.clone());
+            {
+                let running = state.running.clone();
+                move || {
+                    provide_context(context_storage.clone());
+                    provide_context(waker.clone());
+                    provide_context(running.clone());
+                }
             },
             {
                 let options = leptos_options.clone();

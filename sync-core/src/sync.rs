@@ -8,5 +8,5 @@ mod worker;
 
 pub use backoff::retry_delay;
 pub use engine::{SyncEngine, Waker};
-pub use manual::{SyncSummary, sync_channel};
+pub use manual::{RunningSyncs, SyncSummary, sync_channel};
 pub use worker::{BatchReport, ChannelWorker};

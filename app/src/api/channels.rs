@@ -99,3 +99,32 @@ pub async fn get_channel_settings(id: i64) -> Result<ChannelSettingsView, AppErr
         can_write: user.role.allows(Permission::WriteCatalog),
     })
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgressView {
+    pub pending: i64,
+    pub running: bool,
+    pub last_push: String,
+}
+
+/// What a channel is doing now, for the live status on its page.
+#[server(endpoint = "channel_progress", input = GetUrl)]
+pub async fn channel_progress(id: i64) -> Result<ProgressView, AppError> {
+    use sync_core::domain::{ChannelId, Permission};
+    crate::api::ssr::require(Permission::Read).await?;
+    let storage = crate::api::ssr::storage()?;
+    let channel = ChannelId::new(id);
+    let running = use_context::<std::sync::Arc<sync_core::sync::RunningSyncs>>().is_some_and(|r| r.is_running(channel));
+    let last_push = storage
+        .list_channels()
+        .await?
+        .into_iter()
+        .find(|c| c.id == channel)
+        .and_then(|c| c.last_push_at)
+        .map_or_else(|| "never".to_owned(), |t| t.to_string());
+    Ok(ProgressView {
+        pending: storage.pending_pushes(channel).await?,
+        running,
+        last_push,
+    })
+}

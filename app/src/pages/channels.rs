@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::channels::{ChannelSettingsView, get_channel_settings, list_channels};
+use crate::api::channels::{ChannelSettingsView, channel_progress, get_channel_settings, list_channels};
 use crate::components::notice::NoticeFromUrl;
 
 #[component]
@@ -94,6 +94,7 @@ fn SettingsForm(settings: ChannelSettingsView) -> impl IntoView {
                 </form>
             </div>
         </div>
+        <LiveStatus id=settings.id/>
         <form method="post" action=format!("/channels/{}/settings", settings.id) class="card stack" id="channel-settings">
             <fieldset>
                 <legend>"Sync inventory levels"</legend>
@@ -121,5 +122,62 @@ fn SettingsForm(settings: ChannelSettingsView) -> impl IntoView {
                 <input type="text" inputmode="numeric" name="schedule_minutes" value=number(settings.schedule_minutes) disabled=disabled/></label>
             <button type="submit" class="primary" disabled=disabled>"Save changes"</button>
         </form>
+    }
+}
+
+/// The channel's pending pushes, refreshed every second, with an estimate
+/// of the time left from the rate they are going down at.
+#[component]
+fn LiveStatus(id: i64) -> impl IntoView {
+    let status = RwSignal::new(None::<(i64, bool, String)>);
+    let eta = RwSignal::new(String::new());
+    let last = StoredValue::new(None::<(f64, i64)>);
+    // Effects run only in the browser: the page polls once hydrated.
+    Effect::new(move |_| {
+        let poll = move || {
+            leptos::task::spawn_local(async move {
+                if let Ok(p) = channel_progress(id).await {
+                    let now = js_sys_now();
+                    if let Some((t, before)) = last.get_value()
+                        && p.pending < before
+                        && now > t
+                    {
+                        let rate = (before - p.pending) as f64 / (now - t);
+                        eta.set(format!("about {:.0} s left", p.pending as f64 / rate));
+                    } else if p.pending == 0 {
+                        eta.set(String::new());
+                    }
+                    last.set_value(Some((now, p.pending)));
+                    status.set(Some((p.pending, p.running, p.last_push)));
+                }
+            });
+        };
+        poll();
+        let _ = set_interval_with_handle(poll, std::time::Duration::from_secs(1));
+    });
+    view! {
+        <section class="card" id="live-status" aria-live="polite">
+            {move || match status.get() {
+                None => view! { <span class="muted">"Checking the channel…"</span> }.into_any(),
+                Some((pending, running, last_push)) => view! {
+                    <span>{if running { "Sync running · " } else { "" }}</span>
+                    <span id="pending-pushes">{format!("{pending} pushes pending")}</span>
+                    <span class="muted">{format!(" · last push {last_push} ")}</span>
+                    <span class="muted">{move || eta.get()}</span>
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// Seconds since an arbitrary start, from the browser's clock.
+fn js_sys_now() -> f64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now() / 1000.0
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        0.0
     }
 }

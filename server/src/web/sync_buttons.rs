@@ -2,9 +2,6 @@
 //! A run goes on in the background; starting one that is already running
 //! for a channel says so instead of starting a second.
 
-use std::collections::HashSet;
-use std::sync::Mutex;
-
 use axum::Extension;
 use axum::extract::{Form, Path, State};
 use axum::response::Response;
@@ -14,21 +11,6 @@ use sync_core::sync::sync_channel;
 
 use super::AppState;
 use super::notice::back;
-
-/// Channels with a button-started sync under way in this process.
-#[derive(Default)]
-pub struct RunningSyncs(Mutex<HashSet<ChannelId>>);
-
-impl RunningSyncs {
-    /// Marks `channel` as running; false if it already was.
-    fn start(&self, channel: ChannelId) -> bool {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(channel)
-    }
-
-    fn finish(&self, channel: ChannelId) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&channel);
-    }
-}
 
 fn kind_of(fields: &[(String, String)]) -> Result<RunKind, String> {
     match fields.iter().find(|(k, _)| k == "kind").map(|(_, v)| v.as_str()) {
@@ -126,6 +108,7 @@ pub async fn sync_all(State(state): State<AppState>, Extension(user): Extension<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sync_core::sync::RunningSyncs;
 
     #[test]
     fn a_channel_runs_one_button_sync_at_a_time() {

@@ -3,14 +3,34 @@
 
 use std::time::{Duration, Instant};
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
 
 use super::worker::ChannelWorker;
 use crate::Result;
 use crate::connector::{AnyConnector, Connector, ProductToList};
-use crate::domain::{Timestamp, VariantId};
+use crate::domain::{ChannelId, Timestamp, VariantId};
 use crate::storage::{ChannelConfig, EventResult, NewEvent, NewListing, RunKind, RunTrigger, Storage};
 use crate::vault::Vault;
+
+/// Channels with a button-started sync under way in this process.
+#[derive(Default)]
+pub struct RunningSyncs(Mutex<HashSet<ChannelId>>);
+
+impl RunningSyncs {
+    /// Marks `channel` as running; false if it already was.
+    pub fn start(&self, channel: ChannelId) -> bool {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).insert(channel)
+    }
+
+    pub fn finish(&self, channel: ChannelId) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&channel);
+    }
+
+    pub fn is_running(&self, channel: ChannelId) -> bool {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).contains(&channel)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncSummary {

@@ -762,6 +762,19 @@ async fn channel_settings_flow(c: &Client, server: &TestServer) -> Result<String
         .await
         .map_err(e("settings form"))?;
     wait_for_hydration(c).await.map_err(e("hydration"))?;
+    // The live status polls the channel once the page has hydrated.
+    let live = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#pending-pushes"))
+        .await
+        .map_err(e("no live status"))?
+        .text()
+        .await
+        .map_err(e("live status"))?;
+    if !live.ends_with("pushes pending") {
+        return Err(format!("live status reads {live:?}"));
+    }
     // Untick every outlet but the order outlet (Downtown), tick nothing new.
     for checkbox in c
         .find_all(Locator::Css(r#"#channel-settings input[name="outlets"]:checked"#))
