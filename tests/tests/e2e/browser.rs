@@ -483,17 +483,15 @@ async fn adjust_flow(c: &Client, server: &TestServer) -> Result<String, String> 
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let now = in_channel(c).await?;
-        let balance = c
-            .find(Locator::Css(
-                "#channel-stock tbody tr:first-child td:nth-child(3) summary",
-            ))
-            .await
-            .map_err(e("balance"))?
-            .text()
-            .await
-            .map_err(e("balance text"))?;
-        if now != before && now == balance {
+        // The table is re-rendered as figures arrive; a moment without it is not a failure.
+        let balance_cell = "#channel-stock tbody tr:first-child td:nth-child(3) summary";
+        let read = async {
+            let now = in_channel(c).await.ok()?;
+            let balance = c.find(Locator::Css(balance_cell)).await.ok()?.text().await.ok()?;
+            Some((now, balance))
+        };
+        let (now, balance) = read.await.unwrap_or_default();
+        if now != before && !now.is_empty() && now == balance {
             screenshot(c, "product-adjust-stock").await?;
             // The product's own Sync History shows the push (seed 003's path).
             // The page re-renders as figures arrive: read where the link points, then go there.
