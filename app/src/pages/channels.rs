@@ -17,7 +17,7 @@ pub fn ChannelsPage() -> impl IntoView {
         <div class="page-head">
             <h1>"Channels"</h1>
             <form method="post" action="/channels/sync-all" class="page-actions">
-                <button type="submit" class="primary" id="sync-all" title="Pull new orders from every channel, then push to every channel">"Sync All"</button>
+                <button type="submit" class="primary" id="sync-all" title="Sync every channel now, one after the other">"Sync All"</button>
             </form>
         </div>
         <Suspense fallback=|| view! { <p class="muted">"Loading channels…"</p> }>
