@@ -6,11 +6,11 @@ use axum::Extension;
 use axum::extract::{Form, State};
 use axum::response::Response;
 use sync_core::bulk::{BulkAction, BulkTarget};
-use sync_core::domain::{Actor, Permission, ProductId};
+use sync_core::domain::{Actor, ProductId};
 use sync_core::storage::{ProductFilter, User};
 
 use super::AppState;
-use super::notice::back;
+use super::notice::{back, refuse_viewer};
 
 /// Where to come back to: the local page the form was on.
 fn return_path(raw: Option<&str>) -> String {
@@ -27,12 +27,8 @@ pub async fn bulk_products(
 ) -> Response {
     let get = |key: &str| fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
     let to = return_path(get("return_to"));
-    if !user.role.allows(Permission::WriteCatalog) {
-        return back(
-            &to,
-            "Your account can view but not change anything. Ask an owner for the manager role.",
-            true,
-        );
+    if let Some(refused) = refuse_viewer(&user, &to) {
+        return refused;
     }
     let action = match BulkAction::parse(get("action").unwrap_or_default()) {
         Ok(a) => a,

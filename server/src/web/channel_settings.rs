@@ -4,22 +4,11 @@
 use axum::Extension;
 use axum::extract::{Form, Path, State};
 use axum::response::Response;
-use sync_core::domain::{BalanceRules, ChannelId, OutletId, Permission};
+use sync_core::domain::{BalanceRules, ChannelId, OutletId};
 use sync_core::storage::{ChannelSettings, User};
 
 use super::AppState;
-use super::notice::back;
-
-/// An optional whole number from a form field; empty means none.
-fn optional(fields: &[(String, String)], name: &str) -> Result<Option<i64>, String> {
-    match fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()) {
-        None | Some("") => Ok(None),
-        Some(v) => v
-            .parse()
-            .map(Some)
-            .map_err(|_| format!("{}: {v:?} is not a whole number", name.replace('_', " "))),
-    }
-}
+use super::notice::{back, optional_number, refuse_viewer};
 
 pub async fn save(
     State(state): State<AppState>,
@@ -28,12 +17,8 @@ pub async fn save(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let to = format!("/channels/{id}");
-    if !user.role.allows(Permission::WriteCatalog) {
-        return back(
-            &to,
-            "Your account can view but not change anything. Ask an owner for the manager role.",
-            true,
-        );
+    if let Some(refused) = refuse_viewer(&user, &to) {
+        return refused;
     }
     let channel = ChannelId::new(id);
     let current = match state.storage.channel_settings(channel).await {
@@ -50,12 +35,12 @@ pub async fn save(
             outlets: outlets.map_err(|_| "outlets: an outlet id is not a number".to_owned())?,
             order_outlet: current.order_outlet,
             rules: BalanceRules {
-                safety_buffer: optional(&fields, "safety_buffer")?.unwrap_or(0),
-                publish_percent: optional(&fields, "publish_percent")?,
-                publish_max: optional(&fields, "publish_max")?,
-                zero_at_or_below: optional(&fields, "zero_at_or_below")?,
+                safety_buffer: optional_number(&fields, "safety_buffer", "safety buffer")?.unwrap_or(0),
+                publish_percent: optional_number(&fields, "publish_percent", "publish percent")?,
+                publish_max: optional_number(&fields, "publish_max", "publish max")?,
+                zero_at_or_below: optional_number(&fields, "zero_at_or_below", "zero at or below")?,
             },
-            schedule_minutes: optional(&fields, "schedule_minutes")?,
+            schedule_minutes: optional_number(&fields, "schedule_minutes", "schedule minutes")?,
         })
     })();
     let settings = match parsed {

@@ -4,25 +4,11 @@
 use axum::Extension;
 use axum::extract::{Form, Path, State};
 use axum::response::Response;
-use sync_core::domain::{Barcode, Currency, Money, Permission, ProductId};
+use sync_core::domain::{Barcode, Currency, Money, ProductId};
 use sync_core::storage::{ProductEdit, User, VariantEdit};
 
 use super::AppState;
-use super::notice::back;
-
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
-    fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.trim())
-}
-
-fn optional_number(fields: &[(String, String)], name: &str, label: &str) -> Result<Option<i64>, String> {
-    match field(fields, name) {
-        "" => Ok(None),
-        v => v
-            .parse()
-            .map(Some)
-            .map_err(|_| format!("{label}: {v:?} is not a whole number")),
-    }
-}
+use super::notice::{back, field, optional_number, refuse_viewer};
 
 pub async fn save(
     State(state): State<AppState>,
@@ -31,12 +17,8 @@ pub async fn save(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let to = format!("/products/{id}");
-    if !user.role.allows(Permission::WriteCatalog) {
-        return back(
-            &to,
-            "Your account can view but not change anything. Ask an owner for the manager role.",
-            true,
-        );
+    if let Some(refused) = refuse_viewer(&user, &to) {
+        return refused;
     }
     let product = match state.storage.get_product(ProductId::new(id)).await {
         Ok(Some(p)) => p,

@@ -5,12 +5,12 @@
 use axum::Extension;
 use axum::extract::{Form, Path, State};
 use axum::response::Response;
-use sync_core::domain::{ChannelId, Permission};
+use sync_core::domain::ChannelId;
 use sync_core::storage::{ChannelConfig, RunKind, RunTrigger, User};
 use sync_core::sync::sync_channel;
 
 use super::AppState;
-use super::notice::back;
+use super::notice::{back, refuse_viewer};
 
 fn kind_of(fields: &[(String, String)]) -> Result<RunKind, String> {
     match fields.iter().find(|(k, _)| k == "kind").map(|(_, v)| v.as_str()) {
@@ -42,12 +42,8 @@ pub async fn sync_one(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
     let to = format!("/channels/{id}");
-    if !user.role.allows(Permission::WriteCatalog) {
-        return back(
-            &to,
-            "Your account can view but not change anything. Ask an owner for the manager role.",
-            true,
-        );
+    if let Some(refused) = refuse_viewer(&user, &to) {
+        return refused;
     }
     let kind = match kind_of(&fields) {
         Ok(k) => k,
@@ -76,12 +72,8 @@ pub async fn sync_one(
 }
 
 pub async fn sync_all(State(state): State<AppState>, Extension(user): Extension<User>) -> Response {
-    if !user.role.allows(Permission::WriteCatalog) {
-        return back(
-            "/channels",
-            "Your account can view but not change anything. Ask an owner for the manager role.",
-            true,
-        );
+    if let Some(refused) = refuse_viewer(&user, "/channels") {
+        return refused;
     }
     let configs = match state.storage.channel_configs().await {
         Ok(c) => c,
