@@ -14,8 +14,8 @@ use leptos_router::{SsrMode, path};
 use components::layout::AdminLayout;
 use components::toast::provide_toasts;
 use pages::{
-    ChannelSettingsPage, ChannelsPage, ComingSoonPage, ConflictsPage, HistoryPage, NotFoundPage, ProductPage,
-    ProductsPage, RunPage,
+    ChannelSettingsPage, ChannelsPage, ComingSoonPage, ConflictsPage, ConnectChannelPage, ForceSyncPage, HistoryPage,
+    NotFoundPage, ProductPage, ProductsPage, RunPage,
 };
 
 pub use error::AppError;
@@ -55,7 +55,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("products") view=ProductsPage ssr=SsrMode::Async/>
                     <Route path=path!("products/:id") view=ProductPage ssr=SsrMode::Async/>
                     <Route path=path!("channels") view=ChannelsPage ssr=SsrMode::Async/>
+                    <Route path=path!("channels/new") view=ConnectChannelPage ssr=SsrMode::Async/>
                     <Route path=path!("channels/:id") view=ChannelSettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("channels/:id/force") view=ForceSyncPage ssr=SsrMode::Async/>
                     <Route path=path!("history") view=HistoryPage ssr=SsrMode::Async/>
                     <Route path=path!("conflicts") view=ConflictsPage ssr=SsrMode::Async/>
                     <Route path=path!("history/runs/:id") view=RunPage ssr=SsrMode::Async/>

@@ -5,7 +5,7 @@ mod misc;
 mod product;
 mod products;
 
-pub use channels::{ChannelSettingsPage, ChannelsPage};
+pub use channels::{ChannelSettingsPage, ChannelsPage, ConnectChannelPage, ForceSyncPage};
 pub use conflicts::ConflictsPage;
 pub use history::{HistoryPage, RunPage};
 pub use misc::{ComingSoonPage, NotFoundPage};

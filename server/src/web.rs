@@ -4,9 +4,11 @@
 mod auth;
 mod bulk;
 mod channel_settings;
+mod connect;
 mod csrf;
 mod notice;
 mod product_edit;
+mod progress;
 mod session_store;
 mod sync_buttons;
 mod throttle;
@@ -133,10 +135,12 @@ async fn router(storage: Storage, addr: SocketAddr, waker: Waker, vault: Vault) 
             routes,
             {
                 let running = state.running.clone();
+                let vault = state.vault.clone();
                 move || {
                     provide_context(context_storage.clone());
                     provide_context(waker.clone());
                     provide_context(running.clone());
+                    provide_context(vault.clone());
                 }
             },
             {
@@ -150,6 +154,9 @@ async fn router(storage: Storage, addr: SocketAddr, waker: Waker, vault: Vault) 
         .route("/products/{id}/edit", post(product_edit::save))
         .route("/channels/{id}/sync", post(sync_buttons::sync_one))
         .route("/channels/sync-all", post(sync_buttons::sync_all))
+        .route("/channels/connect", post(connect::connect))
+        .route("/channels/{id}/events", get(progress::events))
+        .route("/channels/{id}/test", post(connect::test))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_sign_in,

@@ -1,7 +1,7 @@
 //! Bulk actions on products, as the products table offers them: on the
 //! rows selected, or on every product matching the table's filter.
 
-use crate::domain::{Actor, DomainError, ProductId};
+use crate::domain::{Actor, ChannelId, DomainError, ProductId};
 use crate::storage::{EventResult, NewEvent, ProductFilter};
 use crate::{Result, Storage};
 
@@ -11,28 +11,59 @@ pub enum BulkAction {
     AutoSyncOff,
     Activate,
     Deactivate,
+    /// Sell online in one channel, or stop (the channel then shows 0).
+    SellOnline {
+        channel: ChannelId,
+        on: bool,
+    },
 }
 
 impl BulkAction {
+    /// The menu's values: `auto_sync_on`, …, and `sell_online:<channel id>:on|off`.
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        match raw.trim() {
+        let raw = raw.trim();
+        if let Some(rest) = raw.strip_prefix("sell_online:") {
+            let parsed = rest.split_once(':').and_then(|(id, state)| {
+                let on = match state {
+                    "on" => true,
+                    "off" => false,
+                    _ => return None,
+                };
+                Some((id.parse::<i64>().ok()?, on))
+            });
+            return match parsed {
+                Some((id, on)) => Ok(Self::SellOnline {
+                    channel: ChannelId::new(id),
+                    on,
+                }),
+                None => Err(DomainError::new(
+                    "action",
+                    format!("{raw:?} is not a bulk action; sell online takes sell_online:<channel id>:on or :off"),
+                )),
+            };
+        }
+        match raw {
             "auto_sync_on" => Ok(Self::AutoSyncOn),
             "auto_sync_off" => Ok(Self::AutoSyncOff),
             "activate" => Ok(Self::Activate),
             "deactivate" => Ok(Self::Deactivate),
             other => Err(DomainError::new(
                 "action",
-                format!("{other:?} is not a bulk action; use auto_sync_on, auto_sync_off, activate or deactivate"),
+                format!(
+                    "{other:?} is not a bulk action; use auto_sync_on, auto_sync_off, activate, deactivate or sell_online:<channel id>:on|off"
+                ),
             )),
         }
     }
 
-    fn describe(self) -> &'static str {
+    fn describe(self, channel_name: &str) -> String {
         match self {
-            Self::AutoSyncOn => "Auto Sync turned on",
-            Self::AutoSyncOff => "Auto Sync turned off",
-            Self::Activate => "Activated",
-            Self::Deactivate => "Deactivated",
+            Self::AutoSyncOn => "Auto Sync turned on".into(),
+            Self::AutoSyncOff => "Auto Sync turned off".into(),
+            Self::Activate => "Activated".into(),
+            Self::Deactivate => "Deactivated".into(),
+            Self::SellOnline { on: true, .. } => format!("Selling online in {channel_name}"),
+            Self::SellOnline { on: false, .. } => format!("Stopped selling online in {channel_name}"),
         }
     }
 }
@@ -64,6 +95,7 @@ impl Storage {
             BulkTarget::Selected(ids) => ids,
             BulkTarget::AllMatching(filter) => self.product_ids_matching(&filter).await?,
         };
+        let mut channel_name = String::new();
         let (changed, queued) = match action {
             BulkAction::AutoSyncOn | BulkAction::AutoSyncOff => {
                 let change = self.set_auto_sync(&ids, action == BulkAction::AutoSyncOn).await?;
@@ -72,9 +104,17 @@ impl Storage {
             BulkAction::Activate | BulkAction::Deactivate => {
                 (self.set_active(&ids, action == BulkAction::Activate).await?, 0)
             }
+            BulkAction::SellOnline { channel, on } => {
+                let Some(config) = self.channel(channel).await? else {
+                    return Err(DomainError::new("action", format!("there is no channel {}", channel.get())).into());
+                };
+                channel_name = config.name;
+                let change = self.set_sell_online(channel, &ids, on).await?;
+                (change.changed, change.queued)
+            }
         };
         let noun = if ids.len() == 1 { "product" } else { "products" };
-        let mut message = format!("{} for {} {noun}", action.describe(), ids.len());
+        let mut message = format!("{} for {} {noun}", action.describe(&channel_name), ids.len());
         if queued > 0 {
             message.push_str(&format!("; {queued} quantities queued"));
         }
@@ -105,6 +145,22 @@ mod tests {
     #[test]
     fn bulk_actions_parse_from_the_menu_values() {
         assert_eq!(BulkAction::parse("auto_sync_on"), Ok(BulkAction::AutoSyncOn));
+        assert_eq!(
+            BulkAction::parse("sell_online:7:off"),
+            Ok(BulkAction::SellOnline {
+                channel: ChannelId::new(7),
+                on: false
+            })
+        );
+        for bad in ["sell_online:x:on", "sell_online:7", "sell_online:7:maybe"] {
+            assert!(
+                BulkAction::parse(bad)
+                    .unwrap_err()
+                    .message
+                    .contains("sell_online:<channel id>"),
+                "{bad}"
+            );
+        }
         assert!(
             BulkAction::parse("delete_everything")
                 .unwrap_err()

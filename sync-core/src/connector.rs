@@ -160,6 +160,26 @@ pub enum SetOutcome {
     },
 }
 
+/// A variant as it stands in the channel, for force-sync previews and
+/// clean-ups of items found only there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelItem {
+    /// Empty when the channel's variant has no SKU.
+    pub sku: String,
+    /// The product's title in the channel.
+    pub title: String,
+    pub product_id: String,
+    pub variant_id: String,
+}
+
+/// What to do with a product found only in the channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retire {
+    /// Hide it from shoppers, keep it in the channel (Shopify: status DRAFT).
+    Unpublish,
+    Delete,
+}
+
 pub trait Connector: Send + Sync {
     /// Most quantities one call may carry.
     fn max_batch(&self) -> usize;
@@ -201,6 +221,22 @@ pub trait Connector: Send + Sync {
         &self,
         items: &[String],
     ) -> impl Future<Output = Result<HashMap<String, i64>, ConnectorError>> + Send;
+
+    /// Every variant in the channel, page by page.
+    fn list_items(&self) -> impl Future<Output = Result<Vec<ChannelItem>, ConnectorError>> + Send;
+
+    /// Unpublishes or deletes one product in the channel.
+    fn retire_product(&self, product_id: &str, how: Retire) -> impl Future<Output = Result<(), ConnectorError>> + Send;
+}
+
+/// Quantities per second a channel of this kind takes, from its rate limit:
+/// what progress estimates are computed from.
+pub fn push_rate(kind: ChannelKind) -> f64 {
+    match kind {
+        ChannelKind::Shopify => shopify::QUANTITIES_PER_SECOND,
+        // Our own tables: bounded by the database, far above any shop.
+        ChannelKind::Sandbox | ChannelKind::Vendure => 5_000.0,
+    }
 }
 
 /// The connector of any channel kind, chosen from its stored configuration.
@@ -293,6 +329,20 @@ impl Connector for AnyConnector {
         match self {
             Self::Shopify(c) => c.read_quantities(items).await,
             Self::Sandbox(c) => c.read_quantities(items).await,
+        }
+    }
+
+    async fn list_items(&self) -> Result<Vec<ChannelItem>, ConnectorError> {
+        match self {
+            Self::Shopify(c) => c.list_items().await,
+            Self::Sandbox(c) => c.list_items().await,
+        }
+    }
+
+    async fn retire_product(&self, product_id: &str, how: Retire) -> Result<(), ConnectorError> {
+        match self {
+            Self::Shopify(c) => c.retire_product(product_id, how).await,
+            Self::Sandbox(c) => c.retire_product(product_id, how).await,
         }
     }
 }

@@ -12,7 +12,7 @@ pub use balance::{BalanceRules, BalanceStep};
 pub use ids::{ApiTokenId, ChannelId, MovementId, OutletId, ProductId, UserId, VariantId};
 pub use money::{Currency, Money};
 pub use role::{Actor, Permission, Role};
-pub use stock::{ChannelKind, MovementReason, StockChange};
+pub use stock::{ChannelKind, ChannelOnlyPolicy, MovementReason, StockChange};
 pub use text::{Barcode, Email, OutletCode, Sku};
 pub use timestamp::Timestamp;
 

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod bulk;
+pub mod connect;
 pub mod connector;
 pub mod demo;
 pub mod domain;

@@ -25,16 +25,16 @@ use crate::{Error, Result};
 
 pub use balance::{BalanceExplanation, OutletFigure};
 pub use catalog::{
-    AutoSyncChange, NewProduct, NewVariant, Outlet, ProductDetail, ProductEdit, ProductFilter, ProductPage,
-    ProductSort, ProductSummary, StockStatus, VariantDetail, VariantEdit, VariantStock,
+    AutoSyncChange, ChannelFilter, NewProduct, NewVariant, Outlet, ProductDetail, ProductEdit, ProductFilter,
+    ProductPage, ProductSort, ProductSummary, StockStatus, VariantDetail, VariantEdit, VariantStock,
 };
 pub use channels::{ChannelConfig, ChannelSettings, ChannelSummary, NewChannel};
 pub use history::{
     ConflictAction, ConflictKind, ConflictRow, EventResult, EventRow, HourCount, NewConflict, NewEvent, RunFilter,
     RunId, RunKind, RunRow, RunTrigger,
 };
-pub use listings::{ChannelProduct, Listing, ListingIds, NewListing, PushTarget, PushedQuantity};
-pub use outbox::{ClaimedRow, RowOutcome};
+pub use listings::{ChannelProduct, Listing, ListingIds, NewListing, PushTarget, PushedQuantity, SellOnlineChange};
+pub use outbox::{ClaimedRow, PushLatency, RowOutcome};
 pub use sandbox::SandboxItem;
 pub use sessions::SessionRow;
 pub use stock::{IdempotencyKey, MAX_MOVEMENTS_PER_REQUEST, MovementBatch, MovementInput, MovementRecord, NewMovement};

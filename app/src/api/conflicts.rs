@@ -54,22 +54,20 @@ pub async fn list_conflicts() -> Result<ConflictsView, AppError> {
     })
 }
 
-/// Ignores a conflict, or retries (overwrites the channel with Tillbridge's figure).
+/// Settles a conflict: ignore, retry (overwrite the channel with
+/// Tillbridge's figure), link (the channel's item with this SKU is ours) or
+/// create (our product is created in the channel).
 #[server(endpoint = "resolve_conflict")]
 pub async fn resolve_conflict(id: i64, action: String) -> Result<String, AppError> {
     use sync_core::domain::Permission;
     use sync_core::storage::ConflictAction;
     let user = crate::api::ssr::require(Permission::WriteCatalog).await?;
     let action = ConflictAction::parse(&action).map_err(crate::api::ssr::invalid)?;
-    let done = crate::api::ssr::storage()?
-        .resolve_conflict(id, action, user.email.as_str())
-        .await?;
-    if !done {
-        return crate::api::ssr::fail(AppError::Conflict("This conflict was already resolved.".into()));
-    }
+    let Some(vault) = use_context::<sync_core::vault::Vault>() else {
+        return crate::api::ssr::fail(AppError::Internal("no-vault".into()));
+    };
+    let storage = crate::api::ssr::storage()?;
+    let done = sync_core::sync::settle_conflict(&storage, &vault, id, action, user.email.as_str()).await?;
     crate::api::ssr::wake_workers();
-    Ok(match action {
-        ConflictAction::Ignore => "Conflict ignored".into(),
-        ConflictAction::Retry => "Conflict resolved; pushing again".into(),
-    })
+    Ok(done)
 }

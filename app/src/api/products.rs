@@ -13,15 +13,33 @@ pub const PAGE_SIZE: u32 = 50;
 pub struct ProductRow {
     pub id: i64,
     pub name: String,
-    /// Per channel (in `ProductsView::channels` order): the syncable stock
-    /// summed over variants, and whether the product is listed there.
-    pub in_channels: Vec<(i64, bool)>,
+    /// The first image, for the thumbnail.
+    pub image: Option<String>,
+    /// Per channel, in `ProductsView::channels` order.
+    pub in_channels: Vec<ChannelCell>,
     pub brand: String,
     pub category: String,
     pub skus: Vec<String>,
     pub total_stock: i64,
     pub active: bool,
     pub auto_sync: bool,
+}
+
+/// One product in one channel, as the products table shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelCell {
+    /// The syncable stock summed over the variants.
+    pub stock: i64,
+    /// Listed in the channel (created or linked there).
+    pub listed: bool,
+    /// "Sell online" is on for this channel.
+    pub selling: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelColumn {
+    pub id: i64,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,8 +49,8 @@ pub struct ProductsView {
     pub next_after: Option<i64>,
     /// Products matching the filter, over all pages.
     pub total: i64,
-    /// Channel names, for the per-channel columns.
-    pub channels: Vec<String>,
+    /// The per-channel columns, filters and bulk actions.
+    pub channels: Vec<ChannelColumn>,
     pub categories: Vec<String>,
     pub brands: Vec<String>,
     /// Whether the signed-in user may change anything.
@@ -48,6 +66,8 @@ pub struct ProductsQuery {
     pub category: Option<String>,
     pub brand: Option<String>,
     pub stock: Option<String>,
+    /// listed:<id>, not_listed:<id> or not_sold:<id>.
+    pub channel: Option<String>,
     /// name (default), updated or stock.
     pub sort: Option<String>,
 }
@@ -155,6 +175,8 @@ pub async fn list_products(query: ProductsQuery, after: Option<i64>) -> Result<P
     .map_err(crate::api::ssr::invalid)?;
     filter.sort = sync_core::storage::ProductSort::parse(query.sort.as_deref().unwrap_or_default())
         .map_err(crate::api::ssr::invalid)?;
+    filter.channel = sync_core::storage::ChannelFilter::parse(query.channel.as_deref().unwrap_or_default())
+        .map_err(crate::api::ssr::invalid)?;
     filter.after = after.map(ProductId::new);
     filter.limit = PAGE_SIZE;
     let storage = crate::api::ssr::storage()?;
@@ -170,6 +192,8 @@ pub async fn list_products(query: ProductsQuery, after: Option<i64>) -> Result<P
     for channel in &channels {
         let balances = storage.balances(channel.id, &variant_ids).await?;
         let targets = storage.push_targets(channel.id, &variant_ids).await?;
+        let product_ids: Vec<ProductId> = page.items.iter().map(|p| p.id).collect();
+        let not_sold = storage.not_sold_online(channel.id, &product_ids).await?;
         for (row, product) in rows.iter_mut().zip(&page.items) {
             let stock = product
                 .variants
@@ -181,11 +205,21 @@ pub async fn list_products(query: ProductsQuery, after: Option<i64>) -> Result<P
                     .get(&v.id)
                     .is_some_and(|t| t.listing.external_inventory_item_id.is_some())
             });
-            row.in_channels.push((stock, listed));
+            row.in_channels.push(ChannelCell {
+                stock,
+                listed,
+                selling: !not_sold.contains(&product.id),
+            });
         }
     }
     Ok(ProductsView {
-        channels: channels.into_iter().map(|c| c.name).collect(),
+        channels: channels
+            .into_iter()
+            .map(|c| ChannelColumn {
+                id: c.id.get(),
+                name: c.name,
+            })
+            .collect(),
         rows,
         next_after: page.next_after.map(ProductId::get),
         total: storage.count_products(&filter).await?,
@@ -330,6 +364,7 @@ mod convert {
             ProductRow {
                 id: p.id.get(),
                 name: p.name.clone(),
+                image: p.image_urls.first().cloned(),
                 in_channels: Vec::new(),
                 brand: p.brand.clone(),
                 category: p.category.clone(),

@@ -3,9 +3,11 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::channels::{ChannelSettingsView, channel_progress, get_channel_settings, list_channels};
+use crate::api::channels::{
+    ChannelSettingsView, ProgressView, connect_form, force_preview, get_channel_settings, list_channels,
+};
 use crate::components::notice::NoticeFromUrl;
 
 #[component]
@@ -16,9 +18,12 @@ pub fn ChannelsPage() -> impl IntoView {
         <NoticeFromUrl/>
         <div class="page-head">
             <h1>"Channels"</h1>
-            <form method="post" action="/channels/sync-all" class="page-actions">
-                <button type="submit" class="primary" id="sync-all" title="Sync every channel now, one after the other">"Sync All"</button>
-            </form>
+            <div class="page-actions">
+                <a class="button" href="/channels/new" id="connect-channel">"Connect Shopify"</a>
+                <form method="post" action="/channels/sync-all" class="inline">
+                    <button type="submit" class="primary" id="sync-all" title="Pull every channel's orders, then push to every channel">"Sync All"</button>
+                </form>
+            </div>
         </div>
         <Suspense fallback=|| view! { <p class="muted">"Loading channels…"</p> }>
             {move || Suspend::new(async move {
@@ -29,6 +34,7 @@ pub fn ChannelsPage() -> impl IntoView {
                                 <th scope="col">"Channel"</th><th scope="col">"Kind"</th><th scope="col">"Outlets combined"</th>
                                 <th scope="col" class="num">"Pending pushes"</th><th scope="col">"Last push"</th>
                                 <th scope="col" class="num">"Failures (24 h)"</th>
+                                <th scope="col" title="From a stock change to the channel's acknowledgement, over the last hour">"Change → channel"</th>
                             </tr></thead>
                             <tbody>
                                 {rows.into_iter().map(|c| view! {
@@ -37,6 +43,7 @@ pub fn ChannelsPage() -> impl IntoView {
                                         <td>{c.kind}</td><td>{c.outlets}</td>
                                         <td class="num">{c.pending}</td><td>{c.last_push}</td>
                                         <td class="num">{c.failures_24h}</td>
+                                        <td class="latency">{c.latency}</td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>
@@ -77,6 +84,11 @@ pub fn ChannelSettingsPage() -> impl IntoView {
 fn SettingsForm(settings: ChannelSettingsView) -> impl IntoView {
     let number = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
     let order_unticked = settings.outlets.iter().any(|o| o.is_order_outlet && !o.checked);
+    let order_choices: Vec<(i64, String, bool)> = settings
+        .outlets
+        .iter()
+        .map(|o| (o.id, o.name.clone(), o.is_order_outlet))
+        .collect();
     let disabled = !settings.can_write;
     view! {
         <Title text=format!("{} settings", settings.name)/>
@@ -84,17 +96,18 @@ fn SettingsForm(settings: ChannelSettingsView) -> impl IntoView {
         <div class="page-head">
             <h1>{format!("{} · {}", settings.name, settings.kind)}</h1>
             <div class="page-actions">
+                <form method="post" action=format!("/channels/{}/test", settings.id) class="inline">
+                    <button type="submit" id="test-connection" disabled=!settings.can_administer title="Check that the stored credentials still work">"Test connection"</button>
+                </form>
                 <form method="post" action=format!("/channels/{}/sync", settings.id) class="inline">
                     <input type="hidden" name="kind" value="standard"/>
                     <button type="submit" id="sync-new" disabled=disabled>"Sync new data"</button>
                 </form>
-                <form method="post" action=format!("/channels/{}/sync", settings.id) class="inline">
-                    <input type="hidden" name="kind" value="force"/>
-                    <button type="submit" id="sync-force" disabled=disabled title="Push every product and every Auto Sync quantity again">"Force sync"</button>
-                </form>
+                <a class="button" id="sync-force" href=format!("/channels/{}/force", settings.id) title="See what a push of every product and quantity would change, then run it">"Force sync…"</a>
+                <a class="button" id="clear-and-sync" href=format!("/channels/{}/force?clear=1", settings.id) title="Forget the channel mapping, relink by SKU, then force sync">"Clear all data and sync…"</a>
             </div>
         </div>
-        <LiveStatus id=settings.id/>
+        <LiveStatus id=settings.id initial=settings.progress.clone()/>
         <form method="post" action=format!("/channels/{}/settings", settings.id) class="card stack" id="channel-settings">
             <fieldset>
                 <legend>"Sync inventory levels"</legend>
@@ -120,64 +133,258 @@ fn SettingsForm(settings: ChannelSettingsView) -> impl IntoView {
                 <input type="text" inputmode="numeric" name="zero_at_or_below" value=number(settings.zero_at_or_below) disabled=disabled/></label>
             <label>"Sync every (minutes), empty for off"
                 <input type="text" inputmode="numeric" name="schedule_minutes" value=number(settings.schedule_minutes) disabled=disabled/></label>
+            <label>"Outlet that takes this channel's orders"
+                <select name="order_outlet" disabled=disabled>
+                    {order_choices.into_iter().map(|(id, name, selected)| view! { <option value=id selected=selected>{name}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"Items found only in the channel, at a force sync"
+                <select name="channel_only" disabled=disabled>
+                    {[("keep", "Keep them"), ("unpublish", "Unpublish them"), ("delete", "Delete them")].into_iter().map(|(v, t)| {
+                        let selected = settings.channel_only == v;
+                        view! { <option value=v selected=selected>{t}</option> }
+                    }).collect_view()}
+                </select>
+            </label>
             <button type="submit" class="primary" disabled=disabled>"Save changes"</button>
         </form>
     }
 }
 
-/// The channel's pending pushes, refreshed every second, with an estimate
-/// of the time left from the rate they are going down at.
+/// The channel's live progress from its server-sent events: pending
+/// pushes as a bar with an ETA from the channel's rate limit, and the
+/// latest run's log once it ends. Without JavaScript the page shows the
+/// figures as they were when it loaded.
 #[component]
-fn LiveStatus(id: i64) -> impl IntoView {
-    let status = RwSignal::new(None::<(i64, bool, String)>);
-    let eta = RwSignal::new(String::new());
-    let last = StoredValue::new(None::<(f64, i64)>);
-    // Effects run only in the browser: the page polls once hydrated.
-    Effect::new(move |_| {
-        let poll = move || {
-            leptos::task::spawn_local(async move {
-                if let Ok(p) = channel_progress(id).await {
-                    let now = js_sys_now();
-                    if let Some((t, before)) = last.get_value()
-                        && p.pending < before
-                        && now > t
-                    {
-                        let rate = (before - p.pending) as f64 / (now - t);
-                        eta.set(format!("about {:.0} s left", p.pending as f64 / rate));
-                    } else if p.pending == 0 {
-                        eta.set(String::new());
-                    }
-                    last.set_value(Some((now, p.pending)));
-                    status.set(Some((p.pending, p.running, p.last_push)));
-                }
-            });
-        };
-        poll();
-        let _ = set_interval_with_handle(poll, std::time::Duration::from_secs(1));
-    });
+fn LiveStatus(id: i64, initial: ProgressView) -> impl IntoView {
+    let status = RwSignal::new(initial);
+    // The most pending seen since the queue was last empty: the bar's 100 %.
+    let high = RwSignal::new(0i64);
+    Effect::new(move |_| listen(id, status, high));
     view! {
         <section class="card" id="live-status" aria-live="polite">
-            {move || match status.get() {
-                None => view! { <span class="muted">"Checking the channel…"</span> }.into_any(),
-                Some((pending, running, last_push)) => view! {
-                    <span>{if running { "Sync running · " } else { "" }}</span>
-                    <span id="pending-pushes">{format!("{pending} pushes pending")}</span>
-                    <span class="muted">{format!(" · last push {last_push} ")}</span>
-                    <span class="muted">{move || eta.get()}</span>
-                }.into_any(),
+            {move || {
+                let p = status.get();
+                let top = high.get().max(p.pending).max(1);
+                let done = 100 - p.pending * 100 / top;
+                view! {
+                    <div class="status-line">
+                        <span>{if p.running { "Sync running · " } else { "" }}</span>
+                        <span id="pending-pushes">{format!("{} pushes pending", p.pending)}</span>
+                        <span class="muted">{format!(" · last push {}", p.last_push)}</span>
+                        <span class="muted" id="eta">{p.eta_seconds.map(|s| format!(" · about {} left", seconds(s))).unwrap_or_default()}</span>
+                    </div>
+                    {(p.pending > 0 || p.running).then(|| view! {
+                        <div class="progress" role="progressbar" aria-label="Pushes done" aria-valuemin="0" aria-valuemax="100" aria-valuenow=done>
+                            <div class="progress-fill" style=format!("width: {done}%")></div>
+                        </div>
+                    })}
+                    {p.latest_run.map(|(run, state, log)| view! {
+                        <p class="muted run-log" id="latest-run">
+                            <a href=format!("/history/runs/{run}")>{format!("Latest run #{run}")}</a>
+                            {format!(" · {state}")}
+                            {(!log.is_empty()).then(|| format!(" · {log}"))}
+                        </p>
+                    })}
+                }
             }}
         </section>
     }
 }
 
-/// Seconds since an arbitrary start, from the browser's clock.
-fn js_sys_now() -> f64 {
-    #[cfg(feature = "hydrate")]
-    {
-        js_sys::Date::now() / 1000.0
+fn seconds(s: f64) -> String {
+    match s.ceil() as u64 {
+        0..=1 => "1 s".into(),
+        n @ 2..=90 => format!("{n} s"),
+        n => format!("{} min", n.div_ceil(60)),
     }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        0.0
+}
+
+/// Follows `/channels/{id}/events` in the browser.
+#[cfg(feature = "hydrate")]
+fn listen(id: i64, status: RwSignal<ProgressView>, high: RwSignal<i64>) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let Ok(source) = web_sys::EventSource::new(&format!("/channels/{id}/events")) else {
+        return;
+    };
+    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+        let Some(text) = ev.data().as_string() else { return };
+        if let Ok(p) = serde_json::from_str::<ProgressView>(&text) {
+            high.update(|h| *h = if p.pending == 0 { 0 } else { (*h).max(p.pending) });
+            status.set(p);
+        }
+    });
+    source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    // Leaving the page closes the stream.
+    let source = send_wrapper::SendWrapper::new(source);
+    on_cleanup(move || source.close());
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn listen(_id: i64, _status: RwSignal<ProgressView>, _high: RwSignal<i64>) {}
+
+/// "Connect Shopify": the shop, its token (sealed, never shown again), the
+/// Shopify location that receives stock, and the outlets it sells from.
+#[component]
+pub fn ConnectChannelPage() -> impl IntoView {
+    let form = Resource::new(|| (), |_| connect_form());
+    let params = use_query_map();
+    let typed = move |key: &str| params.read_untracked().get(key).unwrap_or_default();
+    view! {
+        <Title text="Connect Shopify"/>
+        <NoticeFromUrl/>
+        <p class="crumbs"><a href="/channels">"Channels"</a>" / "</p>
+        <h1>"Connect Shopify"</h1>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let view = match form.await {
+                    Ok(v) => v,
+                    Err(e) => return view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                };
+                if !view.can_connect {
+                    return view! { <p class="empty">"Only an owner can connect channels. Ask an owner of this store."</p> }.into_any();
+                }
+                let at = typed("error_field");
+                let notice = typed("notice");
+                // The message shown next to the field that caused it.
+                let error_for = move |name: &'static str| {
+                    (at == name).then(|| view! { <span class="field-error" id=format!("{name}-error")>{notice.clone()}</span> })
+                };
+                let ticked: Vec<String> = params.read_untracked().get_all("outlets").unwrap_or_default();
+                let first_time = ticked.is_empty() && typed("name").is_empty();
+                let order = typed("order_outlet");
+                let text = |name: &'static str, label: &'static str, hint: &'static str, kind: &'static str| {
+                    let invalid = typed("error_field") == name;
+                    view! {
+                        <label>{label}
+                            <input type=kind name=name value=if kind == "password" { String::new() } else { typed(name) }
+                                autocomplete="off" aria-invalid=invalid.to_string()
+                                aria-describedby=format!("{name}-error")/>
+                            <span class="muted">{hint}</span>
+                            {error_for(name)}
+                        </label>
+                    }
+                };
+                view! {
+                    <form method="post" action="/channels/connect" class="card stack" id="connect-shopify">
+                        {text("name", "Channel name", "How this channel is called in Tillbridge, e.g. Online store", "text")}
+                        {text("shop_domain", "Shop domain", "e.g. my-shop.myshopify.com", "text")}
+                        {text("token", "Admin API access token", "From your Shopify app; stored encrypted and never shown again", "password")}
+                        {text("location", "Shopify location that receives stock", "Its name as Shopify shows it, e.g. Shop location", "text")}
+                        <fieldset>
+                            <legend>"Sync inventory levels"</legend>
+                            <p class="muted">"Tick each outlet whose stock is combined and offered in this channel."</p>
+                            {view.outlets.iter().map(|(id, name)| {
+                                let checked = first_time || ticked.contains(&id.to_string());
+                                view! {
+                                    <label class="check-line">
+                                        <input type="checkbox" name="outlets" value=*id checked=checked/>{name.clone()}
+                                    </label>
+                                }
+                            }).collect_view()}
+                            {error_for("outlets")}
+                        </fieldset>
+                        <label>"Outlet that takes this channel's orders"
+                            <select name="order_outlet">
+                                {view.outlets.iter().map(|(id, name)| view! {
+                                    <option value=*id selected=order == id.to_string()>{name.clone()}</option>
+                                }).collect_view()}
+                            </select>
+                            <span class="muted">"Included in the channel's stock by default."</span>
+                            {error_for("order_outlet")}
+                        </label>
+                        <label>"Safety buffer (units held back per product)"
+                            <input type="text" inputmode="numeric" name="safety_buffer" value="0"/>
+                            {error_for("safety_buffer")}
+                        </label>
+                        <details>
+                            <summary>"Advanced"</summary>
+                            {text("api_base_url", "Admin API address", "Leave empty for https://<shop domain>", "url")}
+                        </details>
+                        <button type="submit" class="primary" id="connect">"Connect"</button>
+                    </form>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+/// Force sync's preview (seed 000): what will be created and overwritten,
+/// the products found only in the channel and what to do with them, then
+/// the run. `?clear=1` preselects "Clear all data and sync" (seed 002).
+#[component]
+pub fn ForceSyncPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    let preview = Resource::new(id, force_preview);
+    view! {
+        <Title text="Force sync"/>
+        <NoticeFromUrl/>
+        <p class="crumbs"><a href="/channels">"Channels"</a>" / "<a href=move || format!("/channels/{}", id())>"Channel"</a>" / "</p>
+        <Suspense fallback=|| view! { <p class="muted">"Reading the channel's items…"</p> }>
+            {move || Suspend::new(async move {
+                let p = match preview.await {
+                    Ok(p) => p,
+                    Err(e) => return view! { <h1>"Force sync"</h1><p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                };
+                let clear = query.read_untracked().get("clear").is_some_and(|v| v == "1");
+                let policy = p.policy.clone();
+                let only = p.channel_only.len();
+                view! {
+                    <h1>{format!("Force sync · {}", p.name)}</h1>
+                    <section class="card" id="force-preview">
+                        <h2>"What will change"</h2>
+                        <ul class="figures">
+                            <li><strong>{p.create}</strong>" products created in the channel"</li>
+                            <li><strong>{p.update}</strong>" products overwritten with Tillbridge's data"</li>
+                            <li><strong>{p.quantities}</strong>" quantities set to the syncable balance"</li>
+                            <li><strong>{only}</strong>" products found only in the channel"</li>
+                        </ul>
+                        <p class="hint">"Before a force sync, export your catalog as a backup."</p>
+                    </section>
+                    {(only > 0).then(|| view! {
+                        <section class="card">
+                            <h2>"Only in the channel"</h2>
+                            <table class="index-table" id="channel-only">
+                                <thead><tr><th scope="col">"Product"</th><th scope="col">"SKUs"</th></tr></thead>
+                                <tbody>
+                                    {p.channel_only.iter().map(|(title, skus)| view! {
+                                        <tr><td>{title.clone()}</td><td class="mono">{skus.clone()}</td></tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                    })}
+                    <form method="post" action=format!("/channels/{}/sync", p.id) class="card stack" id="force-form">
+                        <input type="hidden" name="kind" value="force"/>
+                        <fieldset>
+                            <legend>"Products found only in the channel"</legend>
+                            {[("keep", "Keep them as they are"), ("unpublish", "Unpublish them (hidden from shoppers)"), ("delete", "Delete them from the channel")]
+                                .into_iter()
+                                .map(|(value, label)| view! {
+                                    <label class="check-line">
+                                        <input type="radio" name="channel_only" value=value checked=policy == value/>{label}
+                                    </label>
+                                })
+                                .collect_view()}
+                        </fieldset>
+                        <label class="check-line">
+                            <input type="checkbox" name="clear" value="1" checked=clear id="clear-first"/>
+                            "Clear all data and sync: forget which channel items our products are, then link them again by SKU"
+                        </label>
+                        <button type="submit" class="primary" id="run-force" disabled=!p.can_write>"Run force sync"</button>
+                    </form>
+                }.into_any()
+            })}
+        </Suspense>
     }
 }

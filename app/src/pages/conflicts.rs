@@ -34,17 +34,15 @@ pub fn ConflictsPage() -> impl IntoView {
                                 <tbody>
                                     {v.conflicts.into_iter().map(|c| view! {
                                         <tr data-conflict=c.id>
-                                            <td>{c.channel}</td><td>{c.kind}</td><td class="mono">{c.sku}</td>
+                                            <td>{c.channel}</td><td>{c.kind.clone()}</td><td class="mono">{c.sku}</td>
                                             <td>{c.ours}</td><td>{c.theirs}</td>
                                             <td class="muted">{c.detail}<br/><small>{c.at}</small></td>
                                             <td class="actions">
-                                                {["retry", "ignore"].into_iter().map(|action| view! {
+                                                {actions_for(&c.kind).iter().map(|(action, label, hint)| view! {
                                                     <ActionForm action=resolve attr:class="inline">
                                                         <input type="hidden" name="id" value=c.id/>
-                                                        <input type="hidden" name="action" value=action/>
-                                                        <button type="submit" data-action=action disabled=!can_write>
-                                                            {if action == "retry" { "Push ours again" } else { "Ignore" }}
-                                                        </button>
+                                                        <input type="hidden" name="action" value=*action/>
+                                                        <button type="submit" data-action=*action disabled=!can_write title=*hint>{*label}</button>
                                                     </ActionForm>
                                                 }).collect_view()}
                                             </td>
@@ -59,5 +57,30 @@ pub fn ConflictsPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The actions that make sense for a kind of conflict: (value, label, hint).
+fn actions_for(kind: &str) -> &'static [(&'static str, &'static str, &'static str)] {
+    const RETRY: (&str, &str, &str) = (
+        "retry",
+        "Overwrite with ours",
+        "Push Tillbridge's figure to the channel again",
+    );
+    const IGNORE: (&str, &str, &str) = ("ignore", "Ignore", "Leave the channel as it is");
+    const LINK: (&str, &str, &str) = (
+        "link",
+        "Link",
+        "The channel's item with this SKU is this product: link them",
+    );
+    const CREATE: (&str, &str, &str) = (
+        "create",
+        "Create",
+        "Create this product in the channel as a new product",
+    );
+    match kind {
+        "sku elsewhere" => &[LINK, CREATE, IGNORE],
+        "unknown sku" => &[CREATE, LINK, IGNORE],
+        _ => &[RETRY, IGNORE],
     }
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_query_map};
 
-use crate::api::products::{ProductRow, ProductsQuery, list_products};
+use crate::api::products::{ChannelColumn, ProductRow, ProductsQuery, list_products};
 use crate::components::auto_sync_toggle::AutoSyncToggle;
 use crate::components::notice::NoticeFromUrl;
 
@@ -23,6 +23,7 @@ pub fn ProductsPage() -> impl IntoView {
         category: get("category"),
         brand: get("brand"),
         stock: get("stock"),
+        channel: get("channel"),
         sort: get("sort"),
     });
     let after = move || get("after").and_then(|a| a.parse::<i64>().ok());
@@ -44,7 +45,7 @@ pub fn ProductsPage() -> impl IntoView {
                         let first = after().map(|_| format!("/products?{filters}"));
                         let empty = view.rows.is_empty();
                         view! {
-                            <FilterBar query=q.clone() categories=view.categories brands=view.brands/>
+                            <FilterBar query=q.clone() categories=view.categories brands=view.brands channels=view.channels.clone()/>
                             <ProductsTable rows=view.rows total=view.total query=q can_write=view.can_write channels=view.channels/>
                             {empty.then(|| view! { <p class="empty">"No products match this search."</p> })}
                             <nav class="pager" aria-label="Pages">
@@ -63,7 +64,12 @@ pub fn ProductsPage() -> impl IntoView {
 
 /// Search and filters: a plain GET form, so a view can be bookmarked.
 #[component]
-fn FilterBar(query: ProductsQuery, categories: Vec<String>, brands: Vec<String>) -> impl IntoView {
+fn FilterBar(
+    query: ProductsQuery,
+    categories: Vec<String>,
+    brands: Vec<String>,
+    channels: Vec<ChannelColumn>,
+) -> impl IntoView {
     let select = |name: &'static str, label: &'static str, current: Option<String>, options: Vec<(String, String)>| {
         let current = current.unwrap_or_default();
         view! {
@@ -89,6 +95,16 @@ fn FilterBar(query: ProductsQuery, categories: Vec<String>, brands: Vec<String>)
             .collect::<Vec<_>>()
     };
     let same = |items: Vec<String>| items.into_iter().map(|i| (i.clone(), i)).collect::<Vec<_>>();
+    let channel_options = channels
+        .iter()
+        .flat_map(|c| {
+            [
+                (format!("listed:{}", c.id), format!("Listed in {}", c.name)),
+                (format!("not_listed:{}", c.id), format!("Not yet in {}", c.name)),
+                (format!("not_sold:{}", c.id), format!("Not sold in {}", c.name)),
+            ]
+        })
+        .collect::<Vec<_>>();
     view! {
         <form class="search" method="get" action="/products" role="search">
             <label for="q" class="visually-hidden">"Search products"</label>
@@ -98,6 +114,7 @@ fn FilterBar(query: ProductsQuery, categories: Vec<String>, brands: Vec<String>)
             {select("category", "Category", query.category.clone(), same(categories))}
             {select("brand", "Brand", query.brand.clone(), same(brands))}
             {select("stock", "Stock", query.stock.clone(), pairs(&[("in", "In stock"), ("low", "Low stock"), ("out", "Out of stock")]))}
+            {select("channel", "Channel", query.channel.clone(), channel_options)}
             {select("sort", "Sort", query.sort.clone(), pairs(&[("updated", "Sort: recently updated"), ("stock", "Sort: most stock")]))}
             <button type="submit">"Filter"</button>
         </form>
@@ -110,7 +127,7 @@ fn ProductsTable(
     total: i64,
     query: ProductsQuery,
     can_write: bool,
-    channels: Vec<String>,
+    channels: Vec<ChannelColumn>,
 ) -> impl IntoView {
     let selected: Vec<RwSignal<bool>> = rows.iter().map(|_| RwSignal::new(false)).collect();
     let all_matching = RwSignal::new(false);
@@ -152,7 +169,7 @@ fn ProductsTable(
         <form id="bulk" class="bulk-bar" method="post" action="/products/bulk">
             <input type="hidden" name="return_to" value=return_to/>
             <input type="hidden" name="all_matching" value=move || all_matching.get().to_string()/>
-            {[("q", &query.q), ("auto_sync", &query.auto_sync), ("status", &query.status), ("category", &query.category), ("brand", &query.brand), ("stock", &query.stock)]
+            {[("q", &query.q), ("auto_sync", &query.auto_sync), ("status", &query.status), ("category", &query.category), ("brand", &query.brand), ("stock", &query.stock), ("channel", &query.channel)]
                 .into_iter()
                 .map(|(name, value)| view! { <input type="hidden" name=name value=value.clone().unwrap_or_default()/> })
                 .collect_view()}
@@ -163,6 +180,10 @@ fn ProductsTable(
                     <option value="auto_sync_off">"Turn off Auto Sync"</option>
                     <option value="activate">"Activate"</option>
                     <option value="deactivate">"Deactivate"</option>
+                    {channels.iter().map(|c| view! {
+                        <option value=format!("sell_online:{}:on", c.id)>{format!("Sell online in {}", c.name)}</option>
+                        <option value=format!("sell_online:{}:off", c.id)>{format!("Stop selling online in {}", c.name)}</option>
+                    }).collect_view()}
                 </select>
             </label>
             <button type="submit" id="bulk-apply" disabled=!can_write>"Apply"</button>
@@ -181,12 +202,13 @@ fn ProductsTable(
                             prop:checked=page_all.clone()
                             on:change=move |ev| select_page(event_target_checked(&ev))/>
                     </th>
+                    <th scope="col" class="thumb"><span class="visually-hidden">"Image"</span></th>
                     <th scope="col">"Product"</th>
                     <th scope="col">"Brand"</th>
                     <th scope="col">"Category"</th>
                     <th scope="col">"SKUs"</th>
                     <th scope="col" class="num">"Total stock"</th>
-                    {channels.into_iter().map(|c| view! { <th scope="col" class="num" title="Syncable stock in this channel">{c}</th> }).collect_view()}
+                    {channels.into_iter().map(|c| view! { <th scope="col" class="num" title="Syncable stock in this channel">{c.name}</th> }).collect_view()}
                     <th scope="col">"Status"</th>
                     <th scope="col">"Auto Sync"</th>
                 </tr>
@@ -205,16 +227,21 @@ fn ProductsTable(
                                         prop:checked=move || picked.get() || all_matching.get()
                                         on:change=move |ev| picked.set(event_target_checked(&ev))/>
                                 </td>
+                                <td class="thumb"><Thumbnail image=row.image.clone() name=row.name.clone()/></td>
                                 <td><a href=format!("/products/{}", row.id)>{row.name.clone()}</a></td>
                                 <td>{row.brand}</td>
                                 <td>{row.category}</td>
                                 <td class="mono">{skus}</td>
                                 <td class="num">{row.total_stock}</td>
-                                {row.in_channels.iter().map(|(stock, listed)| view! {
-                                    <td class="num channel-cell">
-                                        {*stock}
-                                        <span class=if *listed { "dot dot-on" } else { "dot" } title=if *listed { "Listed in this channel" } else { "Not in this channel yet" }></span>
-                                    </td>
+                                {row.in_channels.iter().map(|cell| if cell.selling {
+                                    view! {
+                                        <td class="num channel-cell">
+                                            {cell.stock}
+                                            <span class=if cell.listed { "dot dot-on" } else { "dot" } title=if cell.listed { "Listed in this channel" } else { "Not in this channel yet" }></span>
+                                        </td>
+                                    }.into_any()
+                                } else {
+                                    view! { <td class="num channel-cell"><span class="badge" title="Sell online is off for this channel">"Not sold"</span></td> }.into_any()
                                 }).collect_view()}
                                 <td>
                                     <span class=if row.active { "badge badge-on" } else { "badge" }>
@@ -241,11 +268,28 @@ fn link_params(q: &ProductsQuery) -> String {
         ("category", &q.category),
         ("brand", &q.brand),
         ("stock", &q.stock),
+        ("channel", &q.channel),
         ("sort", &q.sort),
     ]
     .into_iter()
     .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}&", encode(v))))
     .collect()
+}
+
+/// The product's first image, or its initial on a tile when it has none.
+#[component]
+fn Thumbnail(image: Option<String>, name: String) -> impl IntoView {
+    match image {
+        Some(src) => view! { <img class="thumbnail" src=src alt="" loading="lazy" width="36" height="36"/> }.into_any(),
+        None => {
+            let initial = name
+                .chars()
+                .next()
+                .map(|c| c.to_uppercase().to_string())
+                .unwrap_or_default();
+            view! { <span class="thumbnail thumbnail-empty" aria-hidden="true">{initial}</span> }.into_any()
+        }
+    }
 }
 
 fn sku_summary(skus: &[String]) -> String {

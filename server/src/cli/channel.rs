@@ -4,11 +4,10 @@ use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use sync_core::connector::ShopifyConnector;
-use sync_core::connector::shopify::{API_VERSION, ShopifySettings};
-use sync_core::domain::{BalanceRules, ChannelKind, OutletCode, OutletId, Sku, Timestamp};
+use sync_core::connect::{ShopifyConnection, connect_shopify, shop_domain};
+use sync_core::domain::{BalanceRules, ChannelKind, ChannelOnlyPolicy, OutletCode, OutletId, Sku, Timestamp};
 use sync_core::storage::{NewChannel, RunKind, RunTrigger};
-use sync_core::sync::sync_channel;
+use sync_core::sync::{ForceOptions, force_sync, preview_force, sync_channel};
 use sync_core::vault::Vault;
 
 use crate::config::GlobalArgs;
@@ -116,6 +115,22 @@ pub struct SyncArgs {
     all: bool,
     #[arg(long, value_enum, default_value = "standard")]
     kind: SyncKind,
+    /// Force sync: what to do with products found only in the channel.
+    #[arg(long, value_enum, default_value = "keep")]
+    channel_only: ChannelOnly,
+    /// Force sync: forget the channel mapping first and relink by SKU ("Clear all data and sync").
+    #[arg(long)]
+    clear: bool,
+    /// Force sync: print what it would change, and change nothing.
+    #[arg(long)]
+    preview: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ChannelOnly {
+    Keep,
+    Unpublish,
+    Delete,
 }
 
 pub async fn run(global: &GlobalArgs, command: ChannelCommand) -> anyhow::Result<()> {
@@ -194,59 +209,23 @@ fn read_token() -> anyhow::Result<String> {
 async fn add_shopify(global: &GlobalArgs, args: ShopifyArgs) -> anyhow::Result<()> {
     let storage = global.storage().await?;
     let vault = Vault::new(&global.secret_key()?);
-    let domain = args
-        .shop_domain
-        .trim()
-        .trim_start_matches("https://")
-        .trim_end_matches('/')
-        .to_owned();
-    if domain.is_empty() || domain.contains('/') || domain.contains(char::is_whitespace) {
-        bail!(
-            "{:?} is not a shop domain such as my-shop.myshopify.com",
-            args.shop_domain
-        );
-    }
-    let base = args.api_base_url.clone().unwrap_or_else(|| format!("https://{domain}"));
-    if !(base.starts_with("https://") || base.starts_with("http://")) {
-        bail!("--api-base-url must start with https:// (or http:// for a local test server)");
-    }
+    // Check the flags before asking for the token.
+    let domain = shop_domain(&args.shop_domain).map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let (order_outlet, outlets) = resolve_outlets(&storage, &args.outlets).await?;
     let token = read_token()?;
-    let locations = ShopifyConnector::locations(&base, API_VERSION, &token)
-        .await
-        .with_context(|| format!("cannot connect to {domain} at {base}"))?;
-    let location = locations
-        .iter()
-        .find(|l| l.name.eq_ignore_ascii_case(args.location.trim()))
-        .with_context(|| {
-            let names: Vec<&str> = locations.iter().map(|l| l.name.as_str()).collect();
-            format!(
-                "the shop has no active location named {:?}; it has: {}",
-                args.location,
-                names.join(", ")
-            )
-        })?;
-    let settings = ShopifySettings {
-        shop_domain: domain.clone(),
-        api_base_url: base,
-        api_version: API_VERSION.to_owned(),
-        location_id: location.id.clone(),
-        location_name: location.name.clone(),
+    let connection = ShopifyConnection {
+        name: args.outlets.name.clone(),
+        shop_domain: domain,
+        api_base_url: args.api_base_url.clone(),
+        location: args.location.clone(),
+        outlets,
+        order_outlet,
+        rules: args.outlets.rules(),
     };
-    let id = storage
-        .create_channel(&NewChannel {
-            name: args.outlets.name.clone(),
-            kind: ChannelKind::Shopify,
-            order_outlet: Some(order_outlet),
-            outlets,
-            settings: serde_json::to_value(&settings)?,
-            credentials: Some(vault.seal(&token)?),
-            rules: args.outlets.rules(),
-        })
-        .await?;
+    let connected = connect_shopify(&storage, &vault, &connection, &token).await?;
     println!(
-        "Added Shopify channel {:?} (id {id}) for {domain}, stock at location {:?}.",
-        args.outlets.name, location.name
+        "Added Shopify channel {:?} (id {}) for {}, stock at location {:?}.",
+        args.outlets.name, connected.id, connected.shop_domain, connected.location_name
     );
     Ok(())
 }
@@ -322,10 +301,32 @@ pub async fn sync(global: &GlobalArgs, args: SyncArgs) -> anyhow::Result<()> {
         ],
         None => storage.channel_configs().await?,
     };
+    if (args.clear || args.preview) && kind != RunKind::Force {
+        bail!("--clear and --preview go with --kind force");
+    }
+    let options = ForceOptions {
+        channel_only: match args.channel_only {
+            ChannelOnly::Keep => ChannelOnlyPolicy::Keep,
+            ChannelOnly::Unpublish => ChannelOnlyPolicy::Unpublish,
+            ChannelOnly::Delete => ChannelOnlyPolicy::Delete,
+        },
+        clear_first: args.clear,
+    };
     let worker = format!("cli:{}", std::process::id());
     let mut ok = true;
     for config in channels {
-        let summary = sync_channel(&storage, &vault, &config, kind, RunTrigger::Cli, &worker).await?;
+        if args.preview {
+            let preview = preview_force(&storage, &vault, &config).await?;
+            println!("{}: {}", config.name, preview.describe(options.channel_only));
+            for p in &preview.channel_only {
+                println!("  only in the channel: {} ({})", p.title, p.skus.join(", "));
+            }
+            continue;
+        }
+        let summary = match kind {
+            RunKind::Force => force_sync(&storage, &vault, &config, options, RunTrigger::Cli, &worker).await?,
+            _ => sync_channel(&storage, &vault, &config, kind, RunTrigger::Cli, &worker).await?,
+        };
         println!("{}", summary.log());
         ok &= summary.ok();
     }

@@ -7,7 +7,7 @@ use axum::extract::{Form, State};
 use axum::response::Response;
 use sync_core::bulk::{BulkAction, BulkTarget};
 use sync_core::domain::{Actor, ProductId};
-use sync_core::storage::{ProductFilter, User};
+use sync_core::storage::{ChannelFilter, ProductFilter, User};
 
 use super::AppState;
 use super::notice::{back, refuse_viewer};
@@ -43,7 +43,13 @@ pub async fn bulk_products(
             get("brand"),
             get("stock"),
         ) {
-            Ok(filter) => BulkTarget::AllMatching(filter),
+            Ok(mut filter) => match ChannelFilter::parse(get("channel").unwrap_or_default()) {
+                Ok(channel) => {
+                    filter.channel = channel;
+                    BulkTarget::AllMatching(filter)
+                }
+                Err(e) => return back(&to, &e.to_string(), true),
+            },
             Err(e) => return back(&to, &e.to_string(), true),
         }
     } else {

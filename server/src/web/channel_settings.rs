@@ -4,11 +4,11 @@
 use axum::Extension;
 use axum::extract::{Form, Path, State};
 use axum::response::Response;
-use sync_core::domain::{BalanceRules, ChannelId, OutletId};
+use sync_core::domain::{BalanceRules, ChannelId, ChannelOnlyPolicy, OutletId};
 use sync_core::storage::{ChannelSettings, User};
 
 use super::AppState;
-use super::notice::{back, optional_number, refuse_viewer};
+use super::notice::{back, field, optional_number, refuse_viewer};
 
 pub async fn save(
     State(state): State<AppState>,
@@ -30,10 +30,25 @@ pub async fn save(
         .filter(|(k, _)| k == "outlets")
         .map(|(_, v)| v.parse::<OutletId>())
         .collect();
+    let order_outlet = match field(&fields, "order_outlet") {
+        "" => current.order_outlet,
+        v => match v.parse::<OutletId>() {
+            Ok(o) => Some(o),
+            Err(_) => return back(&to, "order outlet: choose one of the outlets", true),
+        },
+    };
+    let channel_only = match field(&fields, "channel_only") {
+        "" => current.channel_only,
+        v => match ChannelOnlyPolicy::parse(v) {
+            Ok(p) => p,
+            Err(e) => return back(&to, &e.to_string(), true),
+        },
+    };
     let parsed = (|| -> Result<ChannelSettings, String> {
         Ok(ChannelSettings {
             outlets: outlets.map_err(|_| "outlets: an outlet id is not a number".to_owned())?,
-            order_outlet: current.order_outlet,
+            order_outlet,
+            channel_only,
             rules: BalanceRules {
                 safety_buffer: optional_number(&fields, "safety_buffer", "safety buffer")?.unwrap_or(0),
                 publish_percent: optional_number(&fields, "publish_percent", "publish percent")?,
@@ -47,14 +62,18 @@ pub async fn save(
         Ok(s) => s,
         Err(message) => return back(&to, &message, true),
     };
+    // Seed 004: the order outlet's stock is always offered; say so when it was unticked.
+    let order_kept = settings.order_outlet.filter(|o| !settings.outlets.contains(o));
     match state.storage.update_channel_settings(channel, &settings).await {
         Ok(queued) => {
             state.waker.wake();
-            back(
-                &to,
-                &format!("Settings saved; {queued} quantities queued for this channel"),
-                false,
-            )
+            let mut message = format!("Settings saved; {queued} quantities queued for this channel");
+            if order_kept.is_some() {
+                message.push_str(
+                    ". The outlet that takes this channel's orders stays included; to leave it out, choose another order outlet",
+                );
+            }
+            back(&to, &message, false)
         }
         Err(sync_core::Error::Invalid(e)) => back(&to, &e.to_string(), true),
         Err(e) => {

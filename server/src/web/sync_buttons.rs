@@ -5,12 +5,12 @@
 use axum::Extension;
 use axum::extract::{Form, Path, State};
 use axum::response::Response;
-use sync_core::domain::ChannelId;
+use sync_core::domain::{ChannelId, ChannelOnlyPolicy};
 use sync_core::storage::{ChannelConfig, RunKind, RunTrigger, User};
-use sync_core::sync::sync_channel;
+use sync_core::sync::{ForceOptions, force_sync, sync_channel};
 
 use super::AppState;
-use super::notice::{back, refuse_viewer};
+use super::notice::{back, field, refuse_viewer};
 
 fn kind_of(fields: &[(String, String)]) -> Result<RunKind, String> {
     match fields.iter().find(|(k, _)| k == "kind").map(|(_, v)| v.as_str()) {
@@ -20,13 +20,29 @@ fn kind_of(fields: &[(String, String)]) -> Result<RunKind, String> {
     }
 }
 
+/// A force sync's choices from its preview page.
+fn force_options(fields: &[(String, String)]) -> Result<ForceOptions, String> {
+    let channel_only = match field(fields, "channel_only") {
+        "" => ChannelOnlyPolicy::Keep,
+        v => ChannelOnlyPolicy::parse(v).map_err(|e| e.to_string())?,
+    };
+    Ok(ForceOptions {
+        channel_only,
+        clear_first: field(fields, "clear") == "1",
+    })
+}
+
 /// Starts `kind` syncs of `channels` one after the other, in the background.
-fn spawn(state: &AppState, channels: Vec<ChannelConfig>, kind: RunKind) {
+fn spawn(state: &AppState, channels: Vec<ChannelConfig>, kind: RunKind, force: ForceOptions) {
     let (storage, vault, running) = (state.storage.clone(), state.vault.clone(), state.running.clone());
     tokio::spawn(async move {
         for config in channels {
             let worker = format!("button:{}:{}", std::process::id(), config.id);
-            match sync_channel(&storage, &vault, &config, kind, RunTrigger::Button, &worker).await {
+            let outcome = match kind {
+                RunKind::Force => force_sync(&storage, &vault, &config, force, RunTrigger::Button, &worker).await,
+                _ => sync_channel(&storage, &vault, &config, kind, RunTrigger::Button, &worker).await,
+            };
+            match outcome {
                 Ok(summary) => tracing::info!(log = %summary.log(), "button sync finished"),
                 Err(e) => tracing::warn!(channel = %config.name, error = %e, "button sync failed"),
             }
@@ -49,6 +65,10 @@ pub async fn sync_one(
         Ok(k) => k,
         Err(message) => return back(&to, &message, true),
     };
+    let force = match force_options(&fields) {
+        Ok(f) => f,
+        Err(message) => return back(&to, &message, true),
+    };
     let Ok(Some(config)) = state.storage.channel(ChannelId::new(id)).await else {
         return back("/channels", &format!("There is no channel {id}."), true);
     };
@@ -60,7 +80,7 @@ pub async fn sync_one(
         );
     }
     let name = config.name.clone();
-    spawn(&state, vec![config], kind);
+    spawn(&state, vec![config], kind, force);
     back(
         &to,
         &format!(
@@ -88,7 +108,7 @@ pub async fn sync_all(State(state): State<AppState>, Extension(user): Extension<
     };
     let (free, busy): (Vec<_>, Vec<_>) = configs.into_iter().partition(|c| state.running.start(c.id));
     let count = free.len();
-    spawn(&state, free, RunKind::Standard);
+    spawn(&state, free, RunKind::Standard, ForceOptions::default());
     let mut message = format!("Sync All started for {count} channels; follow it in the Sync History");
     if !busy.is_empty() {
         let names: Vec<&str> = busy.iter().map(|c| c.name.as_str()).collect();
@@ -118,5 +138,20 @@ mod tests {
         assert_eq!(kind_of(&field("force")), Ok(RunKind::Force));
         assert_eq!(kind_of(&[]), Ok(RunKind::Standard));
         assert!(kind_of(&field("nuke")).is_err());
+        let form = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        assert_eq!(
+            force_options(&form(&[("channel_only", "delete"), ("clear", "1")])),
+            Ok(ForceOptions {
+                channel_only: ChannelOnlyPolicy::Delete,
+                clear_first: true
+            })
+        );
+        assert!(
+            force_options(&form(&[("channel_only", "burn")]))
+                .unwrap_err()
+                .contains("keep, unpublish or delete")
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{Connector, ConnectorError, FoundItem, ProductToList, QuantitySet, SetOutcome};
+use super::{ChannelItem, Connector, ConnectorError, FoundItem, ProductToList, QuantitySet, Retire, SetOutcome};
 use crate::domain::ChannelId;
 use crate::storage::Storage;
 use crate::storage::sandbox::SandboxSet;
@@ -125,5 +125,33 @@ impl Connector for SandboxConnector {
             .iter()
             .filter_map(|i| all.get(i).map(|q| (i.clone(), *q)))
             .collect())
+    }
+
+    async fn list_items(&self) -> Result<Vec<ChannelItem>, ConnectorError> {
+        let items = self.storage.sandbox_items(self.channel).await.map_err(transient)?;
+        // Each Sandbox item stands alone: it is its own product.
+        Ok(items
+            .into_iter()
+            .map(|i| ChannelItem {
+                sku: i.sku,
+                title: i.title,
+                product_id: i.item_id.clone(),
+                variant_id: i.item_id,
+            })
+            .collect())
+    }
+
+    async fn retire_product(&self, product_id: &str, how: Retire) -> Result<(), ConnectorError> {
+        let found = self
+            .storage
+            .sandbox_retire(self.channel, product_id, how == Retire::Delete)
+            .await
+            .map_err(transient)?;
+        match (found, how) {
+            (false, Retire::Unpublish) => Err(ConnectorError::Permanent(format!(
+                "{product_id} is not in the Sandbox store"
+            ))),
+            _ => Ok(()),
+        }
     }
 }

@@ -9,13 +9,16 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{Connector, ConnectorError, FoundItem, ProductToList, QuantitySet, SetOutcome};
+use super::{ChannelItem, Connector, ConnectorError, FoundItem, ProductToList, QuantitySet, Retire, SetOutcome};
 
 pub const API_VERSION: &str = "2026-10";
 /// Shopify limits input arrays to 250 items.
 const MAX_BATCH: usize = 250;
 /// SKUs looked up per productVariants search (keeps the query cost small).
 const SKUS_PER_SEARCH: usize = 50;
+/// Quantities per second once the standard bucket is drained: it restores
+/// 100 points a second and a call setting 250 quantities costs 10.
+pub const QUANTITIES_PER_SECOND: f64 = 100.0 / 10.0 * MAX_BATCH as f64;
 const ITEMS_PER_READ: usize = 100;
 const THROTTLE_RETRIES: usize = 8;
 
@@ -636,6 +639,72 @@ impl Connector for ShopifyConnector {
             }
         }
         Ok(out)
+    }
+
+    async fn list_items(&self) -> Result<Vec<ChannelItem>, ConnectorError> {
+        let mut items = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            // 250 variants with their product: about 500 points, under the
+            // single-query ceiling of 1,000.
+            let data = self
+                .graphql(
+                    "query ListVariants($after: String) {
+                       productVariants(first: 250, after: $after) {
+                         pageInfo { hasNextPage endCursor }
+                         nodes { id sku product { id title } }
+                       }
+                     }",
+                    json!({ "after": after }),
+                    502.0,
+                )
+                .await?;
+            let page = &data["productVariants"];
+            for node in page["nodes"].as_array().into_iter().flatten() {
+                let (Some(variant_id), Some(product_id)) = (node["id"].as_str(), node["product"]["id"].as_str()) else {
+                    continue;
+                };
+                items.push(ChannelItem {
+                    sku: node["sku"].as_str().unwrap_or_default().trim().to_owned(),
+                    title: node["product"]["title"].as_str().unwrap_or_default().to_owned(),
+                    product_id: product_id.to_owned(),
+                    variant_id: variant_id.to_owned(),
+                });
+            }
+            match page["pageInfo"]["endCursor"].as_str() {
+                Some(cursor) if page["pageInfo"]["hasNextPage"].as_bool() == Some(true) => {
+                    after = Some(cursor.to_owned())
+                }
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    async fn retire_product(&self, product_id: &str, how: Retire) -> Result<(), ConnectorError> {
+        let (query, field) = match how {
+            Retire::Unpublish => (
+                "mutation Unpublish($id: ID!) {
+                   productUpdate(product: { id: $id, status: DRAFT }) { product { id status } userErrors { field message } }
+                 }",
+                "productUpdate",
+            ),
+            Retire::Delete => (
+                "mutation Delete($id: ID!) {
+                   productDelete(input: { id: $id }) { deletedProductId userErrors { field message } }
+                 }",
+                "productDelete",
+            ),
+        };
+        let data = self.graphql(query, json!({ "id": product_id }), 10.0).await?;
+        match data[field]["userErrors"].as_array().and_then(|e| e.first()) {
+            // Deleting what is already gone is what was asked for.
+            Some(e) if how == Retire::Delete && e["message"] == "Product does not exist" => Ok(()),
+            Some(e) => Err(ConnectorError::Permanent(format!(
+                "{field}: {}",
+                e["message"].as_str().unwrap_or("refused")
+            ))),
+            None => Ok(()),
+        }
     }
 }
 

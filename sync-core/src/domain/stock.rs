@@ -138,6 +138,39 @@ impl ChannelKind {
     }
 }
 
+/// What a force sync does with products found only in the channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelOnlyPolicy {
+    /// Leave them as they are.
+    #[default]
+    Keep,
+    /// Hide them from shoppers.
+    Unpublish,
+    Delete,
+}
+
+impl ChannelOnlyPolicy {
+    pub const ALL: [ChannelOnlyPolicy; 3] = [Self::Keep, Self::Unpublish, Self::Delete];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Keep => "keep",
+            Self::Unpublish => "unpublish",
+            Self::Delete => "delete",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        Self::ALL.into_iter().find(|k| k.as_str() == raw.trim()).ok_or_else(|| {
+            DomainError::new(
+                "channel_only",
+                format!("{raw:?} is not a choice for items only in the channel; use keep, unpublish or delete"),
+            )
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,7 +22,8 @@ pub struct BalanceExplanation {
 }
 
 /// The balance expression over a `t` row of (on_hand, committed) sums and
-/// the channel `c`; mirrors `BalanceRules::explain` step by step.
+/// the channel `c`; mirrors `BalanceRules::explain` step by step. A product
+/// that does not sell online in the channel has a balance of 0 there.
 const BALANCE_SQL: &str = "
 SELECT r.variant_id,
        CASE WHEN r.cap IS NOT NULL AND r.shared > r.cap THEN r.cap ELSE r.shared END AS balance
@@ -34,15 +35,18 @@ FROM (
                CASE WHEN b.zero_at IS NOT NULL AND b.base <= b.zero_at THEN 0 ELSE b.base END AS x
         FROM (
             SELECT t.variant_id, c.publish_percent AS pct, c.publish_max AS cap, c.zero_at_or_below AS zero_at,
-                   CASE WHEN t.on_hand - t.committed - c.safety_buffer > 0
+                   CASE WHEN t.stopped = 1 THEN 0
+                        WHEN t.on_hand - t.committed - c.safety_buffer > 0
                         THEN t.on_hand - t.committed - c.safety_buffer ELSE 0 END AS base
             FROM (
                 SELECT v.id AS variant_id,
                        CAST(COALESCE(SUM(s.on_hand), 0) AS BIGINT) AS on_hand,
-                       CAST(COALESCE(SUM(s.committed), 0) AS BIGINT) AS committed
+                       CAST(COALESCE(SUM(s.committed), 0) AS BIGINT) AS committed,
+                       MAX(CASE WHEN cp.sell_online = FALSE THEN 1 ELSE 0 END) AS stopped
                 FROM variants v
                 LEFT JOIN stock_levels s ON s.variant_id = v.id
                      AND s.outlet_id IN (SELECT outlet_id FROM channel_outlets WHERE channel_id = $1)
+                LEFT JOIN channel_products cp ON cp.channel_id = $1 AND cp.product_id = v.product_id
                 WHERE {filter}
                 GROUP BY v.id
             ) t
@@ -112,7 +116,23 @@ impl Storage {
         })?;
         let on_hand = outlets.iter().map(|o| o.on_hand).sum();
         let committed = outlets.iter().map(|o| o.committed).sum();
-        let steps = rules.explain(on_hand, committed);
+        let mut steps = rules.explain(on_hand, committed);
+        let sells_online: Option<bool> = on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT cp.sell_online FROM channel_products cp JOIN variants v ON v.product_id = cp.product_id
+                 WHERE cp.channel_id = $1 AND v.id = $2",
+            )
+            .bind(channel)
+            .bind(variant)
+            .fetch_optional(pool)
+            .await
+        })?;
+        if sells_online == Some(false) {
+            steps.push(BalanceStep {
+                label: "not sold online in this channel".into(),
+                after: 0,
+            });
+        }
         let balance = steps.last().map_or(0, |s| s.after);
         Ok(BalanceExplanation {
             outlets,

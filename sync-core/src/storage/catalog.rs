@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::{Storage, like_pattern, on_pool, placeholders};
 use crate::domain::{
-    Barcode, Currency, DomainError, Money, OutletCode, OutletId, ProductId, Sku, Timestamp, VariantId,
+    Barcode, ChannelId, Currency, DomainError, Money, OutletCode, OutletId, ProductId, Sku, Timestamp, VariantId,
 };
 use crate::{Error, Result};
 
@@ -113,6 +113,7 @@ pub struct ProductFilter {
     pub category: Option<String>,
     pub brand: Option<String>,
     pub stock: Option<StockStatus>,
+    pub channel: Option<ChannelFilter>,
     pub sort: ProductSort,
     pub after: Option<ProductId>,
     pub limit: u32,
@@ -192,6 +193,62 @@ impl StockStatus {
     }
 }
 
+/// The products table's channel filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelFilter {
+    /// Listed in the channel (created or linked there).
+    Listed(ChannelId),
+    /// Not in the channel yet.
+    NotListed(ChannelId),
+    /// "Sell online" turned off for the channel.
+    NotSold(ChannelId),
+}
+
+impl ChannelFilter {
+    /// `listed:<id>`, `not_listed:<id>` or `not_sold:<id>`; empty means any.
+    pub fn parse(raw: &str) -> Result<Option<Self>, DomainError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        let parsed = raw.split_once(':').and_then(|(what, id)| {
+            let id = ChannelId::new(id.parse().ok()?);
+            match what {
+                "listed" => Some(Self::Listed(id)),
+                "not_listed" => Some(Self::NotListed(id)),
+                "not_sold" => Some(Self::NotSold(id)),
+                _ => None,
+            }
+        });
+        parsed.map(Some).ok_or_else(|| {
+            DomainError::new(
+                "channel",
+                format!("{raw:?} is not a channel filter; use listed:<id>, not_listed:<id> or not_sold:<id>"),
+            )
+        })
+    }
+
+    /// As SQL over the product `p`; the channel id is a number, written inline.
+    fn condition(self) -> String {
+        let listed = |c: ChannelId| {
+            format!(
+                "EXISTS (SELECT 1 FROM channel_listings l JOIN variants lv ON lv.id = l.variant_id
+                 WHERE lv.product_id = p.id AND l.channel_id = {} AND l.external_inventory_item_id IS NOT NULL)",
+                c.get()
+            )
+        };
+        match self {
+            Self::Listed(c) => listed(c),
+            Self::NotListed(c) => format!("NOT {}", listed(c)),
+            Self::NotSold(c) => format!(
+                "EXISTS (SELECT 1 FROM channel_products cp WHERE cp.product_id = p.id AND cp.channel_id = {}
+                 AND cp.sell_online = FALSE)",
+                c.get()
+            ),
+        }
+    }
+}
+
 /// The total on hand of product `p` over all outlets, as SQL.
 const PRODUCT_TOTAL: &str = "(SELECT COALESCE(SUM(s.on_hand), 0) FROM stock_levels s JOIN variants tv ON tv.id = s.variant_id WHERE tv.product_id = p.id)";
 
@@ -267,6 +324,9 @@ impl ProductFilter {
             )),
             Some(StockStatus::InStock) => conditions.push(format!("{PRODUCT_TOTAL} > COALESCE(p.reorder_point, 5)")),
             None => {}
+        }
+        if let Some(channel) = self.channel {
+            conditions.push(channel.condition());
         }
         (conditions, args)
     }

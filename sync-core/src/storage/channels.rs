@@ -2,7 +2,7 @@
 
 use super::{Storage, on_pool};
 use crate::Result;
-use crate::domain::{BalanceRules, ChannelId, ChannelKind, DomainError, OutletId, Timestamp};
+use crate::domain::{BalanceRules, ChannelId, ChannelKind, ChannelOnlyPolicy, DomainError, OutletId, Timestamp};
 
 #[derive(Debug, Clone, Default)]
 pub struct NewChannel {
@@ -160,13 +160,14 @@ pub struct ChannelSettings {
     pub order_outlet: Option<OutletId>,
     pub rules: BalanceRules,
     pub schedule_minutes: Option<i64>,
+    pub channel_only: ChannelOnlyPolicy,
 }
 
 impl Storage {
     pub async fn channel_settings(&self, channel: ChannelId) -> Result<ChannelSettings> {
         let rules = self.balance_rules(channel).await?;
-        let (order_outlet, schedule_minutes): (Option<OutletId>, Option<i64>) = on_pool!(self, pool => {
-            sqlx::query_as("SELECT order_outlet_id, schedule_minutes FROM channels WHERE id = $1")
+        let (order_outlet, schedule_minutes, channel_only): (Option<OutletId>, Option<i64>, String) = on_pool!(self, pool => {
+            sqlx::query_as("SELECT order_outlet_id, schedule_minutes, channel_only_policy FROM channels WHERE id = $1")
                 .bind(channel)
                 .fetch_one(pool)
                 .await
@@ -176,6 +177,7 @@ impl Storage {
             order_outlet,
             rules,
             schedule_minutes,
+            channel_only: ChannelOnlyPolicy::parse(&channel_only).unwrap_or_default(),
         })
     }
 
@@ -200,7 +202,7 @@ impl Storage {
             let mut tx = pool.begin().await?;
             sqlx::query(
                 "UPDATE channels SET order_outlet_id = $2, safety_buffer = $3, publish_percent = $4, publish_max = $5,
-                     zero_at_or_below = $6, schedule_minutes = $7 WHERE id = $1",
+                     zero_at_or_below = $6, schedule_minutes = $7, channel_only_policy = $8 WHERE id = $1",
             )
             .bind(channel)
             .bind(settings.order_outlet)
@@ -209,6 +211,7 @@ impl Storage {
             .bind(r.publish_max)
             .bind(r.zero_at_or_below)
             .bind(settings.schedule_minutes)
+            .bind(settings.channel_only.as_str())
             .execute(&mut *tx)
             .await?;
             sqlx::query("DELETE FROM channel_outlets WHERE channel_id = $1").bind(channel).execute(&mut *tx).await?;

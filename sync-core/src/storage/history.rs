@@ -355,6 +355,24 @@ impl Storage {
         Ok(())
     }
 
+    /// One conflict with what it concerns, open or not.
+    pub async fn conflict(&self, id: i64) -> Result<Option<(ConflictRow, Option<ProductId>)>> {
+        let row: Option<ConflictRow> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, channel_id, kind, variant_id, sku, ours, theirs, detail, status, created_at
+                 FROM conflicts WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+        })?;
+        let Some(row) = row else { return Ok(None) };
+        let product: Option<ProductId> = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT product_id FROM conflicts WHERE id = $1").bind(id).fetch_one(pool).await
+        })?;
+        Ok(Some((row, product)))
+    }
+
     pub async fn open_conflicts(&self, channel: Option<ChannelId>) -> Result<Vec<ConflictRow>> {
         Ok(on_pool!(self, pool => {
             sqlx::query_as(
@@ -478,6 +496,10 @@ pub enum ConflictAction {
     Ignore,
     /// Push Tillbridge's figure again (the channel is overwritten).
     Retry,
+    /// The channel's item with this SKU is ours: linked, then pushed.
+    Link,
+    /// Our product was created in the channel, then pushed.
+    Create,
 }
 
 impl ConflictAction {
@@ -485,9 +507,11 @@ impl ConflictAction {
         match raw.trim() {
             "ignore" => Ok(Self::Ignore),
             "retry" | "overwrite" => Ok(Self::Retry),
+            "link" => Ok(Self::Link),
+            "create" => Ok(Self::Create),
             other => Err(crate::domain::DomainError::new(
                 "action",
-                format!("{other:?} is not a conflict action; use ignore or retry"),
+                format!("{other:?} is not a conflict action; use ignore, retry, link or create"),
             )),
         }
     }
@@ -516,6 +540,8 @@ impl Storage {
         let (status, resolution) = match action {
             ConflictAction::Ignore => ("ignored", "ignore"),
             ConflictAction::Retry => ("resolved", "retry"),
+            ConflictAction::Link => ("resolved", "link"),
+            ConflictAction::Create => ("resolved", "create"),
         };
         let resolved: Option<ResolvedConflict> = on_pool!(self, pool => {
             sqlx::query_as(
@@ -539,7 +565,9 @@ impl Storage {
         else {
             return Ok(false);
         };
-        if let (ConflictAction::Retry, Some(variant)) = (action, variant) {
+        if let (ConflictAction::Retry | ConflictAction::Link | ConflictAction::Create, Some(variant)) =
+            (action, variant)
+        {
             let sql = super::outbox::upsert_sql("SELECT $2 AS channel_id, $3 AS variant_id", "$1");
             on_pool!(self, pool => {
                 sqlx::query(&sql).bind(now).bind(channel).bind(variant).execute(pool).await.map(|r| r.rows_affected())

@@ -300,3 +300,159 @@ impl Storage {
         Ok(out)
     }
 }
+
+/// What turning "sell online" on or off did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SellOnlineChange {
+    /// Products whose setting changed.
+    pub changed: u64,
+    /// Quantity pushes queued: the full balance where selling starts, a 0
+    /// where it stops on a listed item (so the channel cannot sell it).
+    pub queued: u64,
+}
+
+impl Storage {
+    /// Turns "sell online" on or off for `products` in `channel`, queueing in
+    /// the same transaction the pushes that make the channel agree.
+    pub async fn set_sell_online(
+        &self,
+        channel: ChannelId,
+        products: &[ProductId],
+        on: bool,
+    ) -> Result<SellOnlineChange> {
+        let mut change = SellOnlineChange::default();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for chunk in products.chunks(500) {
+                let list = placeholders(3, chunk.len());
+                // Only live products; a missing row means "on" (the default).
+                let upsert = format!(
+                    "INSERT INTO channel_products (channel_id, product_id, sell_online)
+                     SELECT $1, p.id, $2 FROM products p WHERE p.deleted_at IS NULL AND p.id IN ({list})
+                     ON CONFLICT (channel_id, product_id) DO UPDATE SET sell_online = excluded.sell_online
+                     WHERE channel_products.sell_online <> excluded.sell_online"
+                );
+                let mut q = sqlx::query(&upsert).bind(channel).bind(on);
+                for p in chunk {
+                    q = q.bind(*p);
+                }
+                change.changed += q.execute(&mut *tx).await?.rows_affected();
+                // Starting: every variant of an Auto Sync product. Stopping:
+                // only variants the channel already lists.
+                let select = format!(
+                    "SELECT $1 AS channel_id, v.id AS variant_id FROM variants v JOIN products p ON p.id = v.product_id
+                     WHERE p.id IN ({list}) AND p.auto_sync = TRUE AND p.deleted_at IS NULL
+                       AND ($2 = TRUE OR EXISTS (SELECT 1 FROM channel_listings l
+                            WHERE l.channel_id = $1 AND l.variant_id = v.id AND l.external_inventory_item_id IS NOT NULL))"
+                );
+                let now = format!("${}", chunk.len() + 3);
+                let sql = super::outbox::upsert_sql(&select, &now);
+                let mut q = sqlx::query(&sql).bind(channel).bind(on);
+                for p in chunk {
+                    q = q.bind(*p);
+                }
+                change.queued += q.bind(Timestamp::now()).execute(&mut *tx).await?.rows_affected();
+            }
+            tx.commit().await?;
+        });
+        Ok(change)
+    }
+
+    /// Which of `products` do not sell online in `channel`.
+    pub async fn not_sold_online(&self, channel: ChannelId, products: &[ProductId]) -> Result<Vec<ProductId>> {
+        let mut out = Vec::new();
+        for chunk in products.chunks(500) {
+            let sql = format!(
+                "SELECT product_id FROM channel_products WHERE channel_id = $1 AND sell_online = FALSE
+                 AND product_id IN ({})",
+                placeholders(2, chunk.len())
+            );
+            let rows: Vec<ProductId> = on_pool!(self, pool => {
+                let mut q = sqlx::query_scalar(&sql).bind(channel);
+                for p in chunk {
+                    q = q.bind(*p);
+                }
+                q.fetch_all(pool).await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+}
+
+impl Storage {
+    /// (product, SKU) of every variant a force sync pushes to `channel`:
+    /// Auto Sync on, not deleted, sold online there.
+    pub async fn syncable_variants(&self, channel: ChannelId) -> Result<Vec<(ProductId, String)>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT p.id, v.sku FROM variants v JOIN products p ON p.id = v.product_id
+                 LEFT JOIN channel_products cp ON cp.channel_id = $1 AND cp.product_id = p.id
+                 WHERE p.auto_sync = TRUE AND p.deleted_at IS NULL AND (cp.sell_online IS NULL OR cp.sell_online = TRUE)
+                 ORDER BY p.id, v.id",
+            )
+            .bind(channel)
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
+    /// Which of these SKUs belong to one of our variants.
+    pub async fn known_skus(&self, skus: &[String]) -> Result<std::collections::HashSet<String>> {
+        let mut out = std::collections::HashSet::new();
+        for chunk in skus.chunks(500) {
+            let sql = format!(
+                "SELECT sku FROM variants WHERE sku IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let rows: Vec<String> = on_pool!(self, pool => {
+                let mut q = sqlx::query_scalar(&sql);
+                for s in chunk {
+                    q = q.bind(s);
+                }
+                q.fetch_all(pool).await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Forgets which channel items our variants and products are ("Clear
+    /// all data and sync"): the next push relinks them by SKU. Sell-online
+    /// choices stay.
+    pub async fn clear_channel_mapping(&self, channel: ChannelId) -> Result<u64> {
+        Ok(on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let links = sqlx::query("DELETE FROM channel_listings WHERE channel_id = $1")
+                .bind(channel)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query(
+                "UPDATE channel_products SET external_product_id = NULL, content_hash = NULL, last_pushed_at = NULL,
+                     create_lease_owner = NULL, create_lease_until = NULL WHERE channel_id = $1",
+            )
+            .bind(channel)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            links
+        }))
+    }
+}
+
+impl Storage {
+    /// Links our variant to a channel item another of our variants may have
+    /// held: that one loses the link (a person chose this one).
+    pub async fn take_over_listing(&self, channel: ChannelId, listing: &NewListing) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("DELETE FROM channel_listings WHERE channel_id = $1 AND external_variant_id = $2 AND variant_id <> $3")
+                .bind(channel)
+                .bind(&listing.external_variant_id)
+                .bind(listing.variant_id)
+                .execute(pool)
+                .await?;
+        });
+        self.save_listings(channel, std::slice::from_ref(listing)).await
+    }
+}

@@ -25,6 +25,7 @@ pub(crate) fn upsert_sql(select: &str, now_param: &str) -> String {
              version = outbox.version + 1,
              state = CASE WHEN outbox.state = 'in_flight' THEN 'in_flight' ELSE 'pending' END,
              attempts = CASE WHEN outbox.state IN ('done', 'dead') THEN 0 ELSE outbox.attempts END,
+             enqueued_at = CASE WHEN outbox.state IN ('done', 'dead') THEN excluded.enqueued_at ELSE outbox.enqueued_at END,
              available_at = CASE
                  WHEN outbox.state NOT IN ('done', 'dead') THEN outbox.available_at
                  WHEN outbox.cooldown_until > excluded.available_at THEN outbox.cooldown_until
@@ -174,8 +175,37 @@ impl Storage {
         let now = Timestamp::now();
         let cooldown_until = Timestamp::from(now.as_datetime() + PUSH_COOLDOWN);
         let mut ours = 0;
+        let pushed: Vec<i64> = rows
+            .iter()
+            .filter(|(_, o)| *o == RowOutcome::Pushed)
+            .map(|(r, _)| r.id)
+            .collect();
+        let hour_ago = Timestamp::from(now.as_datetime() - chrono::TimeDelta::hours(1));
+        let channels: std::collections::BTreeSet<ChannelId> = rows.iter().map(|(r, _)| r.channel_id).collect();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            // The acknowledgement of each change, for the latency figures;
+            // only the last hour is kept.
+            for chunk in pushed.chunks(500) {
+                let sql = format!(
+                    "INSERT INTO push_acks (channel_id, enqueued_at, acked_at)
+                     SELECT channel_id, enqueued_at, $1 FROM outbox
+                     WHERE lease_owner = $2 AND state = 'in_flight' AND id IN ({})",
+                    placeholders(3, chunk.len())
+                );
+                let mut q = sqlx::query(&sql).bind(now).bind(worker);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            for channel in &channels {
+                sqlx::query("DELETE FROM push_acks WHERE channel_id = $1 AND acked_at < $2")
+                    .bind(*channel)
+                    .bind(hour_ago)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             for (row, outcome) in rows {
                 // Only a push starts a cooldown; failures keep their own schedule.
                 let (state_if_same, available_at, error, cooldown) = match outcome {
@@ -190,6 +220,7 @@ impl Storage {
                          state = CASE WHEN version = $3 THEN $4 ELSE 'pending' END,
                          available_at = CASE WHEN version = $3 THEN $5 ELSE COALESCE($8, $6) END,
                          attempts = CASE WHEN version = $3 THEN attempts ELSE 0 END,
+                         enqueued_at = CASE WHEN version = $3 THEN enqueued_at ELSE updated_at END,
                          cooldown_until = $8,
                          last_error = $7, lease_owner = NULL, lease_until = NULL, updated_at = $6
                      WHERE id = $1 AND lease_owner = $2 AND state = 'in_flight'",
@@ -258,5 +289,48 @@ impl Storage {
                 .fetch_one(pool)
                 .await
         })?)
+    }
+}
+
+/// Time from a stock change to the channel's acknowledgement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PushLatency {
+    pub p50: std::time::Duration,
+    pub p99: std::time::Duration,
+    pub pushes: usize,
+}
+
+impl Storage {
+    /// p50/p99 over the pushes `channel` acknowledged since `since`; None
+    /// when there were none.
+    pub async fn push_latency(&self, channel: ChannelId, since: Timestamp) -> Result<Option<PushLatency>> {
+        let rows: Vec<(Timestamp, Timestamp)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT enqueued_at, acked_at FROM push_acks WHERE channel_id = $1 AND acked_at >= $2
+                 ORDER BY acked_at DESC LIMIT 100000",
+            )
+            .bind(channel)
+            .bind(since)
+            .fetch_all(pool)
+            .await
+        })?;
+        let mut waits: Vec<std::time::Duration> = rows
+            .iter()
+            .map(|(queued, acked)| {
+                (acked.as_datetime() - queued.as_datetime())
+                    .to_std()
+                    .unwrap_or_default()
+            })
+            .collect();
+        if waits.is_empty() {
+            return Ok(None);
+        }
+        waits.sort_unstable();
+        let at = |p: f64| waits[((waits.len() - 1) as f64 * p).round() as usize];
+        Ok(Some(PushLatency {
+            p50: at(0.50),
+            p99: at(0.99),
+            pushes: waits.len(),
+        }))
     }
 }

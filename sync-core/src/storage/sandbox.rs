@@ -127,3 +127,18 @@ impl Storage {
             .collect())
     }
 }
+
+impl Storage {
+    /// Unpublishes (hides) or deletes a Sandbox item; false if it is not there.
+    pub async fn sandbox_retire(&self, channel: ChannelId, item_id: &str, delete: bool) -> Result<bool> {
+        let sql = if delete {
+            "DELETE FROM sandbox_items WHERE channel_id = $1 AND item_id = $2"
+        } else {
+            "UPDATE sandbox_items SET published = FALSE WHERE channel_id = $1 AND item_id = $2"
+        };
+        let n = on_pool!(self, pool => {
+            sqlx::query(sql).bind(channel).bind(item_id).execute(pool).await.map(|r| r.rows_affected())
+        })?;
+        Ok(n > 0)
+    }
+}

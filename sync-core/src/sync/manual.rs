@@ -43,6 +43,8 @@ pub struct SyncSummary {
     pub failed: usize,
     pub retrying: usize,
     pub batches: usize,
+    /// Products only in the channel unpublished or deleted (force sync).
+    pub retired: usize,
     /// The first errors met, with the item they concern.
     pub errors: Vec<String>,
     pub elapsed: Duration,
@@ -67,6 +69,9 @@ impl SyncSummary {
             self.batches,
             self.elapsed.as_secs_f64()
         );
+        if self.retired > 0 {
+            log.push_str(&format!("; {} products only in the channel retired", self.retired));
+        }
         for e in &self.errors {
             log.push_str("\n  ");
             log.push_str(e);
@@ -105,6 +110,7 @@ pub async fn sync_channel(
         failed: products_failed,
         retrying: 0,
         batches: 0,
+        retired: 0,
         errors: Vec::new(),
         elapsed: Duration::ZERO,
     };

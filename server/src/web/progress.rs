@@ -1,0 +1,45 @@
+//! A channel's live progress as server-sent events: pending pushes, whether
+//! a sync is running, an ETA from the channel's rate limit, and the latest
+//! run's log once it ends. One message a second while the page is open.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use app::api::channels::ProgressView;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use sync_core::domain::ChannelId;
+use sync_core::sync::channel_progress;
+
+use super::AppState;
+
+pub async fn events(State(state): State<AppState>, Path(id): Path<i64>) -> Response {
+    let channel = ChannelId::new(id);
+    match state.storage.channel(channel).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return (StatusCode::NOT_FOUND, format!("There is no channel {id}.")).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read a channel for its progress");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
+    let stream = futures_util::stream::unfold((state, true), move |(state, first)| async move {
+        if !first {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        let event = match channel_progress(&state.storage, &state.running, channel).await {
+            Ok(progress) => Event::default()
+                .json_data(ProgressView::from(progress))
+                .unwrap_or_else(|_| Event::default().comment("unencodable")),
+            // A passing database error: say nothing this second.
+            Err(e) => {
+                tracing::warn!(error = %e, "channel progress unavailable");
+                Event::default().comment("unavailable")
+            }
+        };
+        Some((Ok::<_, Infallible>(event), (state, false)))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+}

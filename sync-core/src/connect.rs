@@ -1,0 +1,216 @@
+//! Connecting a Shopify channel and testing a channel's connection: shared
+//! by the dashboard and the CLI, so both check the same things.
+
+use crate::connector::shopify::{API_VERSION, ShopifySettings};
+use crate::connector::{AnyConnector, ConnectorError, SetupError, ShopifyConnector};
+use crate::domain::{BalanceRules, ChannelId, ChannelKind, DomainError, OutletId};
+use crate::storage::NewChannel;
+use crate::vault::{Vault, VaultError};
+use crate::{Error, Storage};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// A field the merchant typed is wrong; the message says which and why.
+    #[error(transparent)]
+    Invalid(#[from] DomainError),
+    /// The shop did not answer, or refused the token.
+    #[error("cannot reach {shop}: {source}")]
+    Unreachable {
+        shop: String,
+        #[source]
+        source: ConnectorError,
+    },
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    #[error("cannot encrypt the access token: {0}")]
+    Vault(#[from] VaultError),
+    #[error(transparent)]
+    Storage(#[from] Error),
+}
+
+/// What a merchant gives to connect a Shopify store.
+#[derive(Debug, Clone)]
+pub struct ShopifyConnection {
+    pub name: String,
+    /// e.g. my-shop.myshopify.com (an https:// prefix or a trailing / is forgiven).
+    pub shop_domain: String,
+    /// Where the Admin API is served; `https://{domain}` when `None`.
+    pub api_base_url: Option<String>,
+    /// The Shopify location that receives this channel's stock, by name.
+    pub location: String,
+    pub outlets: Vec<OutletId>,
+    pub order_outlet: OutletId,
+    pub rules: BalanceRules,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connected {
+    pub id: ChannelId,
+    pub shop_domain: String,
+    pub location_name: String,
+}
+
+/// A shop domain as Shopify writes it, from what a merchant pasted.
+pub fn shop_domain(raw: &str) -> Result<String, DomainError> {
+    let domain = raw
+        .trim()
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_ascii_lowercase();
+    let valid = !domain.is_empty()
+        && domain.contains('.')
+        && domain
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == ':');
+    if valid {
+        Ok(domain)
+    } else {
+        Err(DomainError::new(
+            "shop_domain",
+            format!("{:?} is not a shop domain such as my-shop.myshopify.com", raw.trim()),
+        ))
+    }
+}
+
+/// Checks the token against the shop, finds the location, then stores the
+/// channel with the token sealed. Nothing is stored when any step fails.
+pub async fn connect_shopify(
+    storage: &Storage,
+    vault: &Vault,
+    conn: &ShopifyConnection,
+    token: &str,
+) -> Result<Connected, ConnectError> {
+    if conn.name.trim().is_empty() {
+        return Err(DomainError::new("name", "give the channel a name").into());
+    }
+    let domain = shop_domain(&conn.shop_domain)?;
+    let base = match conn.api_base_url.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+        Some(b) if b.starts_with("https://") || b.starts_with("http://") => b.trim_end_matches('/').to_owned(),
+        Some(_) => {
+            return Err(DomainError::new(
+                "api_base_url",
+                "must start with https:// (or http:// for a local test server)",
+            )
+            .into());
+        }
+        None => format!("https://{domain}"),
+    };
+    let known = storage.list_outlets().await?;
+    if conn.outlets.is_empty() {
+        return Err(DomainError::new("outlets", "tick at least one outlet whose stock this channel sells").into());
+    }
+    if let Some(unknown) = conn
+        .outlets
+        .iter()
+        .chain([&conn.order_outlet])
+        .find(|o| !known.iter().any(|k| k.id == **o))
+    {
+        return Err(DomainError::new("outlets", format!("there is no outlet {}", unknown.get())).into());
+    }
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(DomainError::new("token", "paste the Admin API access token").into());
+    }
+    if conn.location.trim().is_empty() {
+        return Err(DomainError::new("location", "name the Shopify location that receives stock").into());
+    }
+    let locations = ShopifyConnector::locations(&base, API_VERSION, token)
+        .await
+        .map_err(|source| ConnectError::Unreachable {
+            shop: domain.clone(),
+            source,
+        })?;
+    let Some(location) = locations
+        .iter()
+        .find(|l| l.name.eq_ignore_ascii_case(conn.location.trim()))
+    else {
+        let names: Vec<&str> = locations.iter().map(|l| l.name.as_str()).collect();
+        return Err(DomainError::new(
+            "location",
+            format!(
+                "the shop has no active location named {:?}; it has: {}",
+                conn.location.trim(),
+                names.join(", ")
+            ),
+        )
+        .into());
+    };
+    let settings = ShopifySettings {
+        shop_domain: domain.clone(),
+        api_base_url: base,
+        api_version: API_VERSION.to_owned(),
+        location_id: location.id.clone(),
+        location_name: location.name.clone(),
+    };
+    let id = storage
+        .create_channel(&NewChannel {
+            name: conn.name.trim().to_owned(),
+            kind: ChannelKind::Shopify,
+            order_outlet: Some(conn.order_outlet),
+            outlets: conn.outlets.clone(),
+            settings: serde_json::to_value(&settings).map_err(|e| DomainError::new("settings", e.to_string()))?,
+            credentials: Some(vault.seal(token)?),
+            rules: conn.rules,
+        })
+        .await?;
+    Ok(Connected {
+        id,
+        shop_domain: domain,
+        location_name: location.name.clone(),
+    })
+}
+
+/// Asks the channel whether its stored credentials still work, and says
+/// what it found.
+pub async fn test_connection(storage: &Storage, vault: &Vault, channel: ChannelId) -> Result<String, ConnectError> {
+    let Some(config) = storage.channel(channel).await? else {
+        return Err(Error::NotFound(format!("channel {}", channel.get())).into());
+    };
+    match AnyConnector::for_channel(storage, vault, &config)? {
+        AnyConnector::Sandbox(_) => Ok(format!(
+            "{} is the built-in Sandbox store; it is always reachable",
+            config.name
+        )),
+        AnyConnector::Shopify(_) => {
+            let settings: ShopifySettings =
+                serde_json::from_str(&config.settings).map_err(|e| DomainError::new("settings", e.to_string()))?;
+            let sealed = config.credentials.as_deref().unwrap_or_default();
+            let token = vault.open(sealed)?;
+            let locations = ShopifyConnector::locations(&settings.api_base_url, &settings.api_version, &token)
+                .await
+                .map_err(|source| ConnectError::Unreachable {
+                    shop: settings.shop_domain.clone(),
+                    source,
+                })?;
+            let found = locations.iter().any(|l| l.id == settings.location_id);
+            Ok(if found {
+                format!(
+                    "Connected to {}: the token works and stock goes to {:?}",
+                    settings.shop_domain, settings.location_name
+                )
+            } else {
+                format!(
+                    "Connected to {}, but the location {:?} is gone or inactive; reconnect with another location",
+                    settings.shop_domain, settings.location_name
+                )
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shop_domains_are_forgiven_their_decoration_but_not_their_absence() {
+        assert_eq!(
+            shop_domain(" https://My-Shop.myshopify.com/ ").unwrap(),
+            "my-shop.myshopify.com"
+        );
+        for bad in ["", "my shop", "https://", "shop/admin", "localhost"] {
+            assert_eq!(shop_domain(bad).unwrap_err().field, "shop_domain", "{bad}");
+        }
+    }
+}
