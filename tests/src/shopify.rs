@@ -32,10 +32,29 @@
 //! - a sale (`place_order`) moves units from `available` to `committed`;
 //!   `on_hand` = `available` + `committed`;
 //! - GIDs of each kind live in their own large numeric range, so ids of two
-//!   kinds never coincide.
+//!   kinds never coincide;
+//! - an order's `totalPriceSet` (REST `total_price`) counts every unit
+//!   ordered, `currentTotalPriceSet` (`current_total_price`) only the units
+//!   still on it after edits and cancellation; cancelling or reducing a line
+//!   without restock takes the units out of `committed` and `on_hand`;
+//! - the 60-day window counts from an order's creation, and an order out of
+//!   it is absent from `orders` and `null` from `order(id:)`;
+//! - webhook deliveries leave one at a time in the order of their events;
+//!   only retries and the delay fault make them overtake one another.
+//!
+//! - webhook delivery for the subscriptions made with
+//!   `webhookSubscriptionCreate` (see `webhooks.rs`): signed REST payloads,
+//!   Shopify's headers, retries with backoff, and the `orders/*` topics
+//!   raised by the order helpers (`orders/create` and `orders/updated` when
+//!   an order is placed, `orders/cancelled` + `orders/updated` when it is
+//!   cancelled, `orders/edited` + `orders/updated` when a line is reduced);
+//! - the 60-day order window without `read_all_orders`;
+//! - `productUpdate` (2026-04 shape) and `productDelete`.
 //!
 //! Faults (down, 500s, dropped connections, delays, throttle settings) can be
-//! switched while it runs, through [`ShopifyTestServer::faults`].
+//! switched while it runs, through [`ShopifyTestServer::faults`]; webhook
+//! faults (lost, duplicated, delayed deliveries) through
+//! [`ShopifyTestServer::webhook_faults`].
 
 mod cost;
 mod exec;
@@ -46,6 +65,9 @@ mod schema;
 mod search;
 mod store;
 mod validate;
+mod webhooks;
+
+pub use webhooks::{DeliveryOutcome, WebhookDelivery, WebhookFaults, WebhookSettings};
 
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
@@ -54,6 +76,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use graphql_parser::query::{Definition, OperationDefinition};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -77,7 +100,21 @@ pub struct ShopConfig {
     /// known version is served with its own rules.
     pub api_version: String,
     pub shop_domain: String,
+    /// The app's client secret: the key of `X-Shopify-Hmac-Sha256`.
+    pub client_secret: String,
+    /// Whether the app holds `read_all_orders`; without it only orders
+    /// created in the last 60 days can be read.
+    pub read_all_orders: bool,
+    /// The shop's offset from UTC in minutes: REST webhook payloads print
+    /// times in the shop's zone (`2026-11-24T22:00:00-05:00`); GraphQL
+    /// answers stay in UTC.
+    pub utc_offset_minutes: i32,
+    /// Webhook timeouts and retry schedule.
+    pub webhooks: WebhookSettings,
 }
+
+/// The client secret a test shop signs webhooks with unless told otherwise.
+pub const DEFAULT_CLIENT_SECRET: &str = "shpss_tillbridge_test_client_secret";
 
 impl Default for ShopConfig {
     fn default() -> Self {
@@ -86,8 +123,49 @@ impl Default for ShopConfig {
             restore_rate: 100.0,
             api_version: "2026-10".to_owned(),
             shop_domain: "tillbridge-test.myshopify.com".to_owned(),
+            client_secret: DEFAULT_CLIENT_SECRET.to_owned(),
+            read_all_orders: false,
+            utc_offset_minutes: -300,
+            webhooks: WebhookSettings::default(),
         }
     }
+}
+
+/// An order as the test shop holds it (see [`ShopifyTestServer::orders`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderInfo {
+    /// The order's GID.
+    pub id: String,
+    /// The numeric id (REST `id`, GraphQL `legacyResourceId`).
+    pub legacy_id: u64,
+    /// `#1001`...
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// The location whose stock the order committed.
+    pub location_id: String,
+    pub lines: Vec<OrderLineInfo>,
+}
+
+/// A line of an [`OrderInfo`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderLineInfo {
+    /// The line item's GID.
+    pub id: String,
+    pub sku: Option<String>,
+    /// Units ordered, including removed and refunded ones.
+    pub quantity: i64,
+    /// Units still on the order.
+    pub current_quantity: i64,
+    /// The variant's GID.
+    pub variant_id: Option<String>,
+}
+
+/// `X-Shopify-Hmac-Sha256` for `body`: base64 of its HMAC-SHA256 keyed with
+/// `secret`; a receiver compares it with the header (in constant time).
+pub fn webhook_hmac(secret: &str, body: &[u8]) -> String {
+    webhooks::hmac_sha256_base64(secret.as_bytes(), body)
 }
 
 /// Counters of what the server saw.
@@ -281,6 +359,7 @@ struct Inner {
     store: Mutex<Store>,
     stats: Mutex<Stats>,
     faults: Faults,
+    hooks: webhooks::Hooks,
     /// Bumped to cut every open connection (when going down).
     cut: watch::Sender<u64>,
     listening: AtomicBool,
@@ -319,11 +398,20 @@ impl ShopifyTestServer {
         let (down, _) = watch::channel(false);
         let (cut, _) = watch::channel(0u64);
         let (stop, stop_rx) = watch::channel(false);
+        let (hooks, jobs) = webhooks::Hooks::new(
+            config.webhooks.clone(),
+            config.client_secret.clone(),
+            config.api_version.clone(),
+            config.utc_offset_minutes,
+        );
+        let mut store = Store::new(&config.shop_domain);
+        store.read_all_orders = config.read_all_orders;
         let inner = Arc::new(Inner {
             token,
             addr,
-            store: Mutex::new(Store::new(&config.shop_domain)),
+            store: Mutex::new(store),
             stats: Mutex::new(Stats::default()),
+            hooks,
             faults: Faults {
                 down,
                 error_rate: AtomicU64::new(0f64.to_bits()),
@@ -343,6 +431,7 @@ impl ShopifyTestServer {
             cut,
             listening: AtomicBool::new(true),
         });
+        tokio::spawn(webhooks::run(inner.clone(), jobs, stop_rx.clone()));
         tokio::spawn(serve(inner.clone(), listener, stop_rx));
         ShopifyTestServer {
             inner,
@@ -418,22 +507,206 @@ impl ShopifyTestServer {
     }
 
     /// A sale in the channel: creates an order and lowers `available` of each
-    /// line's SKU at the location. Returns the order GID.
+    /// line's SKU at the location (the units become `committed`). Delivers
+    /// `orders/create` and `orders/updated` (Shopify raises `orders/updated`
+    /// for every change of an order, its creation included). Returns the
+    /// order GID.
     pub fn place_order(&self, location_gid: &str, lines: &[(&str, i64)]) -> String {
         let loc = parse_gid(location_gid, "Location").expect("a Location GID");
         let id = self
             .store()
-            .place_order(loc, lines)
+            .place_order_at(loc, lines, Utc::now())
             .unwrap_or_else(|e| panic!("place_order: {e}"));
+        self.emit_order(id, &["orders/create", "orders/updated"], None);
         gid("Order", id)
     }
 
-    /// Cancels an order: its units return to `available`.
+    /// An order placed at `at` (e.g. 70 days ago), created and last updated
+    /// then, as history the shop already had: its stock is committed like
+    /// [`place_order`](Self::place_order)'s, but no webhook is delivered.
+    pub fn place_order_at(&self, location_gid: &str, lines: &[(&str, i64)], at: DateTime<Utc>) -> String {
+        let loc = parse_gid(location_gid, "Location").expect("a Location GID");
+        let id = self
+            .store()
+            .place_order_at(loc, lines, at)
+            .unwrap_or_else(|e| panic!("place_order_at: {e}"));
+        gid("Order", id)
+    }
+
+    /// Cancels an order as `orderCancel(restock: true)` does: its units
+    /// return to `available`, every line's `currentQuantity` becomes 0,
+    /// `cancelledAt` and `updatedAt` are set. Delivers `orders/cancelled`
+    /// and `orders/updated`. Cancelling a cancelled order changes nothing.
     pub fn cancel_order(&self, order_gid: &str) {
+        self.cancel_order_with(order_gid, true);
+    }
+
+    /// [`cancel_order`](Self::cancel_order) with `orderCancel`'s `restock`:
+    /// without it the units leave `committed` and `on_hand` instead of
+    /// returning to `available`.
+    pub fn cancel_order_with(&self, order_gid: &str, restock: bool) {
         let id = parse_gid(order_gid, "Order").expect("an Order GID");
-        self.store()
-            .cancel_order(id)
+        let changed = self
+            .store()
+            .cancel_order(id, restock, "customer")
             .unwrap_or_else(|e| panic!("cancel_order: {e}"));
+        if changed {
+            self.emit_order(id, &["orders/cancelled", "orders/updated"], None);
+        }
+    }
+
+    /// An order edit lowering the line holding `sku` to `quantity` units
+    /// (`currentQuantity`; `quantity` stays as ordered); `restock` returns
+    /// the removed units to `available`, otherwise they leave `on_hand`.
+    /// Bumps `updatedAt` and delivers `orders/edited` and `orders/updated`.
+    pub fn reduce_line_item(&self, order_gid: &str, sku: &str, quantity: i64, restock: bool) {
+        let id = parse_gid(order_gid, "Order").expect("an Order GID");
+        let (line, removed) = self
+            .store()
+            .reduce_line(id, sku, quantity, restock)
+            .unwrap_or_else(|e| panic!("reduce_line_item: {e}"));
+        self.emit_order(id, &["orders/edited", "orders/updated"], Some(&[(line, removed)]));
+    }
+
+    /// Removes the line holding `sku` from an order (an edit to 0 units).
+    pub fn remove_line_item(&self, order_gid: &str, sku: &str, restock: bool) {
+        self.reduce_line_item(order_gid, sku, 0, restock);
+    }
+
+    /// Any other change to an order (a note, a tag...): bumps `updatedAt`
+    /// and delivers `orders/updated`.
+    pub fn touch_order(&self, order_gid: &str) {
+        let id = parse_gid(order_gid, "Order").expect("an Order GID");
+        {
+            let mut s = self.store();
+            let o = s.orders.get_mut(&id).unwrap_or_else(|| panic!("no order {order_gid}"));
+            o.updated_at = Utc::now();
+        }
+        self.emit_order(id, &["orders/updated"], None);
+    }
+
+    /// Sets an order's `updatedAt` without delivering anything (to build a
+    /// history with known timestamps).
+    pub fn set_order_updated_at(&self, order_gid: &str, at: DateTime<Utc>) {
+        let id = parse_gid(order_gid, "Order").expect("an Order GID");
+        let mut s = self.store();
+        let o = s.orders.get_mut(&id).unwrap_or_else(|| panic!("no order {order_gid}"));
+        o.updated_at = at;
+    }
+
+    /// Every order of the shop (whatever the 60-day window), oldest first.
+    pub fn orders(&self) -> Vec<OrderInfo> {
+        let s = self.store();
+        let mut list: Vec<OrderInfo> = s.orders.values().map(order_info).collect();
+        list.sort_by_key(|o| (o.created_at, o.legacy_id));
+        list
+    }
+
+    pub fn order(&self, order_gid: &str) -> Option<OrderInfo> {
+        let id = parse_gid(order_gid, "Order")?;
+        self.store().orders.get(&id).map(order_info)
+    }
+
+    /// Grants or revokes `read_all_orders` (orders older than 60 days).
+    pub fn set_read_all_orders(&self, granted: bool) {
+        self.store().read_all_orders = granted;
+    }
+
+    /// The client secret webhooks are signed with.
+    pub fn client_secret(&self) -> String {
+        lock(&self.inner.hooks.secret).clone()
+    }
+
+    /// Changes the client secret (e.g. a rotated secret): deliveries queued
+    /// from then on are signed with it.
+    pub fn set_client_secret(&self, secret: &str) {
+        *lock(&self.inner.hooks.secret) = secret.to_owned();
+    }
+
+    /// Lost, duplicated and delayed webhook deliveries.
+    pub fn webhook_faults(&self) -> &WebhookFaults {
+        &self.inner.hooks.faults
+    }
+
+    /// Every delivery attempt so far, in the order they were made.
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        lock(&self.inner.hooks.log).clone()
+    }
+
+    /// Deliveries queued and not finished (first attempts and retries).
+    pub fn pending_webhooks(&self) -> usize {
+        self.inner.hooks.pending.load(Ordering::SeqCst)
+    }
+
+    /// Waits until every queued delivery has finished (delivered, lost or
+    /// out of retries); `false` if that takes longer than `timeout`.
+    pub async fn wait_for_webhooks(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while self.pending_webhooks() > 0 {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        true
+    }
+
+    /// Queues the `topics` of an order change for every matching
+    /// subscription, with the order as it is now (retries resend this
+    /// snapshot). `removals` makes the `orders/edited` payload.
+    fn emit_order(&self, order: u64, topics: &[&str], removals: Option<&[(u64, i64)]>) {
+        let hooks = &self.inner.hooks;
+        let mut s = self.store();
+        let Some(o) = s.orders.get(&order).cloned() else {
+            return;
+        };
+        let offset = hooks.utc_offset_minutes;
+        let order_payload = webhooks::order_payload(&s, &o, offset);
+        let secret = lock(&hooks.secret).clone();
+        let mut edit_payload = None;
+        for topic in topics {
+            let subscriptions: Vec<store::Webhook> = s
+                .webhooks
+                .values()
+                .filter(|w| webhooks::rest_topic(&w.topic) == *topic)
+                .cloned()
+                .collect();
+            if subscriptions.is_empty() {
+                continue;
+            }
+            let payload = if *topic == "orders/edited" {
+                edit_payload
+                    .get_or_insert_with(|| {
+                        let edit = s.next_order_edit_id();
+                        webhooks::order_edit_payload(edit, &o, removals.unwrap_or_default(), offset)
+                    })
+                    .clone()
+            } else {
+                order_payload.clone()
+            };
+            let event_id = webhooks::uuid();
+            let triggered_at = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+            for w in subscriptions {
+                let body = webhooks::include_fields(&payload, &w.include_fields).to_string_json();
+                let job = webhooks::Job {
+                    topic: (*topic).to_owned(),
+                    order_id: gid("Order", order),
+                    subscription: w.id,
+                    uri: w.uri.clone(),
+                    hmac: webhooks::hmac_sha256_base64(secret.as_bytes(), body.as_bytes()),
+                    body: Arc::new(body),
+                    webhook_id: webhooks::uuid(),
+                    event_id: event_id.clone(),
+                    triggered_at: triggered_at.clone(),
+                    api_version: hooks.api_version.clone(),
+                    shop_domain: s.shop_domain.clone(),
+                };
+                hooks.pending.fetch_add(1, Ordering::SeqCst);
+                if hooks.queue.send(job).is_err() {
+                    hooks.pending.fetch_sub(1, Ordering::SeqCst);
+                }
+            }
+        }
     }
 
     /// The product holding `sku` as JSON: `title`, `handle`, `vendor`,
@@ -447,6 +720,13 @@ impl ShopifyTestServer {
     /// The inventory item GID of the (first) variant with `sku`.
     pub fn inventory_item_id(&self, sku: &str) -> Option<String> {
         self.store().item_of_sku(sku).map(|i| gid("InventoryItem", i.id))
+    }
+
+    /// A product's `status` (`ACTIVE`, `DRAFT`, `ARCHIVED`...), `None` once
+    /// deleted.
+    pub fn product_status(&self, product_gid: &str) -> Option<String> {
+        let id = parse_gid(product_gid, "Product")?;
+        self.store().products.get(&id).map(|p| p.status.clone())
     }
 
     pub fn product_count(&self) -> usize {
@@ -489,6 +769,29 @@ impl ShopifyTestServer {
     /// Whether the listener is currently accepting connections.
     pub fn is_listening(&self) -> bool {
         self.inner.listening.load(Ordering::SeqCst)
+    }
+}
+
+fn order_info(o: &store::Order) -> OrderInfo {
+    OrderInfo {
+        id: gid("Order", o.id),
+        legacy_id: o.id,
+        name: o.name.clone(),
+        created_at: o.created_at,
+        updated_at: o.updated_at,
+        cancelled_at: o.cancelled_at,
+        location_id: gid("Location", o.location_id),
+        lines: o
+            .lines
+            .iter()
+            .map(|l| OrderLineInfo {
+                id: gid("LineItem", l.id),
+                sku: l.sku.clone(),
+                quantity: l.quantity,
+                current_quantity: l.current_quantity,
+                variant_id: l.variant_id.map(|v| gid("ProductVariant", v)),
+            })
+            .collect(),
     }
 }
 

@@ -138,6 +138,8 @@ pub enum Obj {
     Money(String),
     Webhook(u64),
     SetOperation(u64),
+    /// A `ProductDeleteOperation`; `true` as the mutation answers it (not yet run).
+    DeleteOperation(u64, bool),
     PageInfo(Page),
     Connection(Box<Conn>),
     Edge(Box<Obj>, String, &'static str),
@@ -169,6 +171,7 @@ impl Obj {
             Obj::Money(_) => "MoneyV2".into(),
             Obj::Webhook(_) => "WebhookSubscription".into(),
             Obj::SetOperation(_) => "ProductSetOperation".into(),
+            Obj::DeleteOperation(..) => "ProductDeleteOperation".into(),
             Obj::PageInfo(_) => "PageInfo".into(),
             Obj::Connection(c) => format!("{}Connection", c.node_type),
             Obj::Edge(_, _, t) => format!("{t}Edge"),
@@ -179,6 +182,8 @@ impl Obj {
                 Payload::Activate { .. } => "InventoryActivatePayload".into(),
                 Payload::ProductSet { .. } => "ProductSetPayload".into(),
                 Payload::WebhookCreate { .. } => "WebhookSubscriptionCreatePayload".into(),
+                Payload::ProductUpdate { .. } => "ProductUpdatePayload".into(),
+                Payload::ProductDelete { .. } => "ProductDeletePayload".into(),
             },
         }
     }
@@ -408,6 +413,11 @@ impl<'a, 'q> Exec<'a, 'q> {
             "inventoryActivate" => mutations::activate(self.store, args),
             "productSet" => mutations::product_set(self.store, args),
             "webhookSubscriptionCreate" => mutations::webhook_create(self.store, args),
+            "productUpdate" => {
+                mutations::product_update_arguments(args)?;
+                mutations::product_update(self.store, args)
+            }
+            "productDelete" => mutations::product_delete(self.store, args),
             other => {
                 return Err(TopError {
                     message: format!("{other} is not supported by this test server"),
@@ -551,9 +561,10 @@ impl<'a, 'q> Exec<'a, 'q> {
                 .map_or(R::Null, |(i, l)| R::Obj(Obj::Level(i, l))),
             "order" => self.typed(&id, "Order"),
             "webhookSubscription" => self.typed(&id, "WebhookSubscription"),
-            "productOperation" => parse_gid(&id, "ProductSetOperation")
-                .filter(|o| self.store.operations.contains_key(o))
-                .map_or(R::Null, |o| R::Obj(Obj::SetOperation(o))),
+            "productOperation" => match self.node_by_gid(&id) {
+                R::Obj(o @ (Obj::SetOperation(_) | Obj::DeleteOperation(..))) => R::Obj(o),
+                _ => R::Null,
+            },
             "locations" => self.locations(args)?,
             "products" => self.products(args)?,
             "productVariants" => self.product_variants(args)?,
@@ -589,13 +600,18 @@ impl<'a, 'q> Exec<'a, 'q> {
             "InventoryItem" => parse_gid(g, kind).filter(|i| s.items.contains_key(i)).map(Obj::Item),
             "InventoryLevel" => s.parse_level_gid(g).map(|(i, l)| Obj::Level(i, l)),
             "InventoryAdjustmentGroup" => parse_gid(g, kind).filter(|i| s.groups.contains_key(i)).map(Obj::Group),
-            "Order" => parse_gid(g, kind).filter(|i| s.orders.contains_key(i)).map(Obj::Order),
+            "Order" => parse_gid(g, kind)
+                .filter(|i| s.orders.get(i).is_some_and(|o| s.order_visible(o)))
+                .map(Obj::Order),
             "WebhookSubscription" => parse_gid(g, kind)
                 .filter(|i| s.webhooks.contains_key(i))
                 .map(Obj::Webhook),
             "ProductSetOperation" => parse_gid(g, kind)
                 .filter(|i| s.operations.contains_key(i))
                 .map(Obj::SetOperation),
+            "ProductDeleteOperation" => parse_gid(g, kind)
+                .filter(|i| s.delete_operations.contains_key(i))
+                .map(|i| Obj::DeleteOperation(i, false)),
             "Shop" => Some(Obj::Shop),
             _ => None,
         };
@@ -813,6 +829,7 @@ impl<'a, 'q> Exec<'a, 'q> {
         let mut rows: Vec<(SortVal, u64, Obj)> = s
             .orders
             .values()
+            .filter(|o| s.order_visible(o))
             .filter(|o| {
                 expr.matches(&mut |t: &Term| match t.field.as_deref() {
                     Some("updated_at") => time_matches(t, &o.updated_at),
@@ -1236,7 +1253,9 @@ impl<'a, 'q> Exec<'a, 'q> {
                     "displayFinancialStatus" => leaf_str(if o.cancelled_at.is_some() { "VOIDED" } else { "PAID" }),
                     "displayFulfillmentStatus" => leaf_str("UNFULFILLED"),
                     "currencyCode" => leaf_str(s.currency),
+                    "cancelReason" => leaf_opt(o.cancel_reason.as_ref().map(|r| r.to_uppercase())),
                     "totalPriceSet" | "subtotalPriceSet" => R::Obj(Obj::MoneyBag(o.total())),
+                    "currentTotalPriceSet" | "currentSubtotalPriceSet" => R::Obj(Obj::MoneyBag(o.current_total())),
                     "lineItems" => {
                         let rows: Vec<(SortVal, u64, Obj)> = o
                             .lines
@@ -1316,6 +1335,19 @@ impl<'a, 'q> Exec<'a, 'q> {
                     _ => R::Null,
                 }
             }
+            Obj::DeleteOperation(id, created) => {
+                let Some(product) = s.delete_operations.get(id) else {
+                    return Ok(R::Null);
+                };
+                match field {
+                    "id" => leaf_str(gid("ProductDeleteOperation", *id)),
+                    "deletedProductId" if *created => R::Null,
+                    "deletedProductId" => leaf_str(gid("Product", *product)),
+                    "status" => leaf_str(if *created { "CREATED" } else { "COMPLETE" }),
+                    "userErrors" => R::List(Vec::new()),
+                    _ => R::Null,
+                }
+            }
             Obj::PageInfo(p) => match field {
                 "hasNextPage" => leaf_bool(p.has_next),
                 "hasPreviousPage" => leaf_bool(p.has_prev),
@@ -1390,6 +1422,22 @@ fn payload_field(p: &Payload, field: &str) -> R {
         },
         Payload::WebhookCreate { subscription, errors } => match field {
             "webhookSubscription" => subscription.map_or(R::Null, |w| R::Obj(Obj::Webhook(w))),
+            "userErrors" => user_errors(errors, "UserError"),
+            _ => R::Null,
+        },
+        Payload::ProductUpdate { product, errors } => match field {
+            "product" => product.map_or(R::Null, |p| R::Obj(Obj::Product(p))),
+            "userErrors" => user_errors(errors, "UserError"),
+            _ => R::Null,
+        },
+        Payload::ProductDelete {
+            deleted,
+            operation,
+            errors,
+        } => match field {
+            "deletedProductId" => deleted.map_or(R::Null, |p| leaf_str(gid("Product", p))),
+            "productDeleteOperation" => operation.map_or(R::Null, |o| R::Obj(Obj::DeleteOperation(o, true))),
+            "shop" => R::Obj(Obj::Shop),
             "userErrors" => user_errors(errors, "UserError"),
             _ => R::Null,
         },

@@ -57,6 +57,15 @@ pub enum Payload {
         subscription: Option<u64>,
         errors: Vec<UserErr>,
     },
+    ProductUpdate {
+        product: Option<u64>,
+        errors: Vec<UserErr>,
+    },
+    ProductDelete {
+        deleted: Option<u64>,
+        operation: Option<u64>,
+        errors: Vec<UserErr>,
+    },
 }
 
 impl Payload {
@@ -65,7 +74,9 @@ impl Payload {
             Payload::SetQuantities { errors, .. }
             | Payload::Activate { errors, .. }
             | Payload::ProductSet { errors, .. }
-            | Payload::WebhookCreate { errors, .. } => !errors.is_empty(),
+            | Payload::WebhookCreate { errors, .. }
+            | Payload::ProductUpdate { errors, .. }
+            | Payload::ProductDelete { errors, .. } => !errors.is_empty(),
         }
     }
 }
@@ -589,6 +600,179 @@ pub fn webhook_create(store: &mut Store, args: &Map<String, J>) -> Payload {
     Payload::WebhookCreate {
         subscription: Some(id),
         errors: Vec::new(),
+    }
+}
+
+/// `productUpdate`'s top-level check: exactly one of `input` (deprecated
+/// `ProductInput`) and `product` (`ProductUpdateInput`).
+pub fn product_update_arguments(args: &Map<String, J>) -> Result<(), TopError> {
+    let given = |k: &str| args.get(k).is_some_and(|v| !v.is_null());
+    if given("input") == given("product") {
+        return Err(TopError {
+            message: "productUpdate must include exactly one of the following arguments: input, product.".into(),
+            code: "INVALID_FIELD_ARGUMENTS",
+            with_variable_location: false,
+        });
+    }
+    Ok(())
+}
+
+/// `productUpdate(product | input, identifier)`: updates the fields given.
+/// An unknown (or missing) id answers `["id"] Product does not exist` with
+/// `product: null`; a validation error leaves the product unchanged and
+/// returns it with the errors (as captured).
+pub fn product_update(store: &mut Store, args: &Map<String, J>) -> Payload {
+    let empty = Map::new();
+    let input = obj(args, "product").or_else(|| obj(args, "input")).unwrap_or(&empty);
+    let identifier = obj(args, "identifier");
+    let target = match (s(input, "id"), identifier) {
+        (Some(id), _) => parse_gid(id, "Product"),
+        (None, Some(ident)) => match (s(ident, "id"), s(ident, "handle")) {
+            (Some(id), _) => parse_gid(id, "Product"),
+            (None, Some(h)) => store.handles.get(&Store::normalize_handle(h)).copied(),
+            _ => None,
+        },
+        (None, None) => None,
+    }
+    .filter(|p| store.products.contains_key(p));
+    let Some(product_id) = target else {
+        return Payload::ProductUpdate {
+            product: None,
+            errors: vec![UserErr::new(&["id"], "Product does not exist", None)],
+        };
+    };
+    let mut errors = Vec::new();
+    if let Some(t) = s(input, "title") {
+        if t.trim().is_empty() {
+            errors.push(UserErr::new(&["title"], "Title can't be blank", None));
+        } else if t.chars().count() > 255 {
+            errors.push(UserErr::new(
+                &["title"],
+                "Title is too long (maximum is 255 characters)",
+                None,
+            ));
+        }
+    }
+    if s(input, "vendor").is_some_and(|v| v.chars().count() > 255) {
+        errors.push(UserErr::new(
+            &["vendor"],
+            "Vendor is too long (maximum is 255 characters)",
+            None,
+        ));
+    }
+    if s(input, "productType").is_some_and(|v| v.chars().count() > 255) {
+        errors.push(UserErr::new(
+            &["productType"],
+            "Product type is too long (maximum is 255 characters)",
+            None,
+        ));
+        errors.push(UserErr::new(
+            &["customProductType"],
+            "Custom product type is too long (maximum is 255 characters)",
+            None,
+        ));
+    }
+    // A handle of only spaces keeps the current one; others are normalised.
+    let handle = s(input, "handle")
+        .filter(|h| !h.trim().is_empty())
+        .map(Store::normalize_handle);
+    if let Some(h) = &handle
+        && store.handles.get(h).is_some_and(|owner| *owner != product_id)
+    {
+        errors.push(UserErr::new(
+            &["input", "handle"],
+            format!("Handle '{h}' already in use. Please provide a new handle."),
+            None,
+        ));
+    }
+    if !errors.is_empty() {
+        return Payload::ProductUpdate {
+            product: Some(product_id),
+            errors,
+        };
+    }
+    let now = Utc::now();
+    let old_handle = store.products.get(&product_id).map(|p| p.handle.clone());
+    let Some(p) = store.products.get_mut(&product_id) else {
+        return Payload::ProductUpdate {
+            product: None,
+            errors: vec![UserErr::new(&["id"], "Product does not exist", None)],
+        };
+    };
+    if let Some(t) = s(input, "title") {
+        p.title = t.to_owned();
+    }
+    if let Some(v) = s(input, "vendor") {
+        p.vendor = v.to_owned();
+    }
+    if let Some(v) = s(input, "productType") {
+        p.product_type = v.to_owned();
+    }
+    if let Some(v) = s(input, "descriptionHtml") {
+        p.description_html = v.to_owned();
+    }
+    if let Some(v) = s(input, "status") {
+        p.status = v.to_owned();
+    }
+    if let Some(tags) = arr(input, "tags") {
+        let mut t: Vec<String> = tags
+            .iter()
+            .filter_map(|t| t.as_str().map(|x| x.trim().to_owned()))
+            .filter(|t| !t.is_empty())
+            .collect();
+        t.sort_by_key(|x| x.to_lowercase());
+        t.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+        p.tags = t;
+    }
+    if let Some(h) = &handle {
+        p.handle = h.clone();
+    }
+    p.updated_at = now;
+    if let (Some(h), Some(old)) = (handle, old_handle)
+        && h != old
+    {
+        store.handles.remove(&old);
+        store.handles.insert(h, product_id);
+    }
+    Payload::ProductUpdate {
+        product: Some(product_id),
+        errors: Vec::new(),
+    }
+}
+
+/// `productDelete(input: {id}, synchronous)`: deletes the product with its
+/// variants and inventory. Asynchronously it answers an operation
+/// (`CREATED`, `deletedProductId: null`) that `productOperation` reads as
+/// `COMPLETE`.
+pub fn product_delete(store: &mut Store, args: &Map<String, J>) -> Payload {
+    let empty = Map::new();
+    let input = obj(args, "input").unwrap_or(&empty);
+    let synchronous = args.get("synchronous").and_then(J::as_bool).unwrap_or(true);
+    let target = s(input, "id")
+        .and_then(|id| parse_gid(id, "Product"))
+        .filter(|p| store.products.contains_key(p));
+    let Some(product_id) = target else {
+        return Payload::ProductDelete {
+            deleted: None,
+            operation: None,
+            errors: vec![UserErr::new(&["id"], "Product does not exist", None)],
+        };
+    };
+    store.delete_product(product_id);
+    if synchronous {
+        Payload::ProductDelete {
+            deleted: Some(product_id),
+            operation: None,
+            errors: Vec::new(),
+        }
+    } else {
+        let op = store.next_operation_id();
+        store.delete_operations.insert(op, product_id);
+        Payload::ProductDelete {
+            deleted: None,
+            operation: Some(op),
+            errors: Vec::new(),
+        }
     }
 }
 

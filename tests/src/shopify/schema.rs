@@ -209,8 +209,18 @@ pub fn version_rank(version: &str) -> Option<u32> {
 
 fn build(modern: bool, idempotent: bool) -> Schema {
     let mut text = String::from(BASE_SDL);
+    // `productUpdate(identifier:)` exists from 2026-04 on.
+    text = text.replace(
+        "__PRODUCT_UPDATE_IDENTIFIER__",
+        if modern {
+            ", identifier: ProductUpdateIdentifiers"
+        } else {
+            ""
+        },
+    );
     if modern {
         text.push_str(MODERN_INVENTORY_SDL);
+        text.push_str("input ProductUpdateIdentifiers {\n  id: ID\n  handle: String\n}\n");
     } else if idempotent {
         text.push_str(TRANSITION_INVENTORY_SDL);
     } else {
@@ -413,6 +423,8 @@ type Mutation {
   inventorySetQuantities(input: InventorySetQuantitiesInput!): InventorySetQuantitiesPayload
   inventoryActivate(inventoryItemId: ID!, locationId: ID!, available: Int, onHand: Int, stockAtLegacyLocation: Boolean = false): InventoryActivatePayload
   webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload
+  productUpdate(input: ProductInput, product: ProductUpdateInput, media: [CreateMediaInput!]__PRODUCT_UPDATE_IDENTIFIER__): ProductUpdatePayload
+  productDelete(input: ProductDeleteInput!, synchronous: Boolean = true): ProductDeletePayload
 }
 
 type Shop implements Node {
@@ -624,6 +636,24 @@ type ProductSetOperation implements Node & ProductOperation {
   userErrors: [ProductSetUserError!]!
 }
 
+type ProductUpdatePayload {
+  product: Product
+  userErrors: [UserError!]!
+}
+type ProductDeletePayload {
+  deletedProductId: ID
+  productDeleteOperation: ProductDeleteOperation
+  shop: Shop!
+  userErrors: [UserError!]!
+}
+type ProductDeleteOperation implements Node & ProductOperation {
+  deletedProductId: ID
+  id: ID!
+  product: Product
+  status: ProductOperationStatus!
+  userErrors: [UserError!]!
+}
+
 type WebhookSubscription implements Node {
   id: ID!
   legacyResourceId: UnsignedInt64!
@@ -664,8 +694,11 @@ type Order implements Node {
   displayFinancialStatus: OrderDisplayFinancialStatus
   displayFulfillmentStatus: OrderDisplayFulfillmentStatus!
   currencyCode: CurrencyCode!
+  cancelReason: OrderCancelReason
   totalPriceSet: MoneyBag!
   subtotalPriceSet: MoneyBag
+  currentTotalPriceSet: MoneyBag!
+  currentSubtotalPriceSet: MoneyBag!
   lineItems(first: Int, after: String, last: Int, before: String, reverse: Boolean = false): LineItemConnection!
 }
 type OrderConnection {
@@ -776,6 +809,56 @@ input WeightInput {
   value: Float!
   unit: WeightUnit!
 }
+input ProductInput {
+  descriptionHtml: String
+  handle: String
+  seo: SEOInput
+  productType: String
+  tags: [String!]
+  templateSuffix: String
+  giftCardTemplateSuffix: String
+  title: String
+  vendor: String
+  category: ID
+  giftCard: Boolean
+  redirectNewHandle: Boolean
+  collectionsToJoin: [ID!]
+  collectionsToLeave: [ID!]
+  id: ID
+  status: ProductStatus
+  requiresSellingPlan: Boolean
+}
+input ProductUpdateInput {
+  descriptionHtml: String
+  handle: String
+  seo: SEOInput
+  productType: String
+  tags: [String!]
+  templateSuffix: String
+  giftCardTemplateSuffix: String
+  title: String
+  vendor: String
+  category: ID
+  redirectNewHandle: Boolean
+  id: ID
+  collectionsToJoin: [ID!]
+  collectionsToLeave: [ID!]
+  deleteConflictingConstrainedMetafields: Boolean = false
+  status: ProductStatus
+  requiresSellingPlan: Boolean
+}
+input SEOInput {
+  title: String
+  description: String
+}
+input CreateMediaInput {
+  originalSource: String!
+  alt: String
+  mediaContentType: MediaContentType!
+}
+input ProductDeleteInput {
+  id: ID!
+}
 input WebhookSubscriptionInput {
   uri: String
   callbackUrl: URL
@@ -799,6 +882,8 @@ enum OrderSortKeys { CREATED_AT CURRENT_TOTAL_PRICE CUSTOMER_NAME DESTINATION FI
 enum OrderDisplayFinancialStatus { PENDING AUTHORIZED PARTIALLY_PAID PARTIALLY_REFUNDED VOIDED PAID REFUNDED EXPIRED }
 enum OrderDisplayFulfillmentStatus { UNFULFILLED PARTIALLY_FULFILLED FULFILLED RESTOCKED PENDING_FULFILLMENT OPEN IN_PROGRESS ON_HOLD SCHEDULED REQUEST_DECLINED }
 enum WebhookSubscriptionFormat { JSON XML }
+enum OrderCancelReason { CUSTOMER DECLINED FRAUD INVENTORY STAFF OTHER }
+enum MediaContentType { VIDEO EXTERNAL_VIDEO MODEL_3D IMAGE }
 enum WebhookSubscriptionTopic {
   APP_UNINSTALLED
   INVENTORY_ITEMS_CREATE

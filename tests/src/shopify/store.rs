@@ -25,6 +25,7 @@ const BASE_ORDER: u64 = 6_000_000_000_000;
 const BASE_LINE_ITEM: u64 = 15_000_000_000_000;
 const BASE_WEBHOOK: u64 = 1_900_000_000_000;
 const BASE_OPERATION: u64 = 3_000_000_000;
+const BASE_ORDER_EDIT: u64 = 27_000_000_000;
 
 pub fn gid(kind: &str, id: u64) -> String {
     format!("gid://shopify/{kind}/{id}")
@@ -176,21 +177,37 @@ pub struct LineItem {
     pub variant_id: Option<u64>,
     pub product_id: Option<u64>,
     pub price: String,
+    /// The variant's title when it is not `Default Title`.
+    pub variant_title: Option<String>,
+    pub vendor: String,
 }
 
 #[derive(Debug, Clone)]
 pub struct Order {
     pub id: u64,
+    /// The order number (`name` is `#{number}`).
+    pub number: u64,
     pub name: String,
     pub location_id: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// `customer`, `other`... (REST spelling) once cancelled.
+    pub cancel_reason: Option<String>,
     pub lines: Vec<LineItem>,
 }
 
 impl Order {
+    /// The total before returns and refunds (`totalPriceSet`, REST
+    /// `total_price`): every unit ordered.
     pub fn total(&self) -> String {
+        let cents: i64 = self.lines.iter().map(|l| money_cents(&l.price) * l.quantity).sum();
+        cents_to_money(cents)
+    }
+
+    /// The total after removals, refunds and cancellation
+    /// (`currentTotalPriceSet`, REST `current_total_price`).
+    pub fn current_total(&self) -> String {
         let cents: i64 = self
             .lines
             .iter()
@@ -199,6 +216,9 @@ impl Order {
         cents_to_money(cents)
     }
 }
+
+/// How many days of orders an app reads without `read_all_orders`.
+pub const ORDER_WINDOW_DAYS: i64 = 60;
 
 #[derive(Debug, Clone)]
 pub struct Webhook {
@@ -265,6 +285,7 @@ pub struct Seq {
     line_item: u64,
     webhook: u64,
     operation: u64,
+    order_edit: u64,
 }
 
 pub struct Store {
@@ -284,6 +305,10 @@ pub struct Store {
     pub idempotency: HashMap<String, IdemRecord>,
     pub applied: Vec<AppliedSet>,
     pub allow_loopback_webhooks: bool,
+    /// The app holds `read_all_orders`: orders older than 60 days are readable.
+    pub read_all_orders: bool,
+    /// `ProductDeleteOperation` id -> the product it deleted.
+    pub delete_operations: HashMap<u64, u64>,
     /// `inventorySetQuantities` answers that carried a stale compare value.
     pub stale_answers: u64,
 }
@@ -307,6 +332,8 @@ impl Store {
             idempotency: HashMap::new(),
             applied: Vec::new(),
             allow_loopback_webhooks: false,
+            read_all_orders: false,
+            delete_operations: HashMap::new(),
             stale_answers: 0,
         }
     }
@@ -342,6 +369,10 @@ impl Store {
     pub fn next_operation_id(&mut self) -> u64 {
         self.seq.operation += 1;
         BASE_OPERATION + self.seq.operation
+    }
+    pub fn next_order_edit_id(&mut self) -> u64 {
+        self.seq.order_edit += 1;
+        BASE_ORDER_EDIT + self.seq.order_edit
     }
 
     pub fn add_location(&mut self, name: &str) -> u64 {
@@ -564,9 +595,9 @@ impl Store {
     }
 
     /// A sale in the channel: lowers `available` (the units become
-    /// `committed`, still on hand) at the location.
-    pub fn place_order(&mut self, location: u64, lines: &[(&str, i64)]) -> Result<u64, String> {
-        let now = Utc::now();
+    /// `committed`, still on hand) at the location. The order is created
+    /// (and last updated) at `at`.
+    pub fn place_order_at(&mut self, location: u64, lines: &[(&str, i64)], at: DateTime<Utc>) -> Result<u64, String> {
         let mut items = Vec::new();
         for (sku, qty) in lines {
             let vid = self
@@ -577,7 +608,13 @@ impl Store {
             if !item.levels.contains_key(&location) {
                 return Err(format!("SKU {sku} is not stocked at location {location}"));
             }
+            if *qty <= 0 {
+                return Err(format!("the quantity of {sku} must be positive"));
+            }
             items.push((vid, v.item_id, v.product_id, (*sku).to_owned(), *qty, v.price.clone()));
+        }
+        if items.is_empty() {
+            return Err("an order needs at least one line".into());
         }
         self.seq.order += 1;
         let number = 1000 + self.seq.order;
@@ -587,19 +624,19 @@ impl Store {
             if let Some(level) = self.items.get_mut(&item_id).and_then(|i| i.levels.get_mut(&location)) {
                 level.available -= qty;
                 level.committed += qty;
-                level.updated_at = now;
+                level.updated_at = at;
             }
             self.seq.line_item += 1;
-            let product_title = self
+            let (product_title, vendor) = self
                 .products
                 .get(&product_id)
-                .map(|p| p.title.clone())
+                .map(|p| (p.title.clone(), p.vendor.clone()))
                 .unwrap_or_default();
             let variant_title = self.variants.get(&vid).map(Variant::title).unwrap_or_default();
-            let name = if variant_title == "Default Title" {
-                product_title.clone()
+            let (name, variant_title) = if variant_title == "Default Title" {
+                (product_title.clone(), None)
             } else {
-                format!("{product_title} - {variant_title}")
+                (format!("{product_title} - {variant_title}"), Some(variant_title))
             };
             order_lines.push(LineItem {
                 id: BASE_LINE_ITEM + self.seq.line_item,
@@ -611,53 +648,116 @@ impl Store {
                 variant_id: Some(vid),
                 product_id: Some(product_id),
                 price,
+                variant_title,
+                vendor,
             });
         }
         self.orders.insert(
             id,
             Order {
                 id,
+                number,
                 name: format!("#{number}"),
                 location_id: location,
-                created_at: now,
-                updated_at: now,
+                created_at: at,
+                updated_at: at,
                 cancelled_at: None,
+                cancel_reason: None,
                 lines: order_lines,
             },
         );
         Ok(id)
     }
 
-    /// Cancels an order and restocks its lines at the order's location.
-    pub fn cancel_order(&mut self, order: u64) -> Result<(), String> {
+    /// Moves `qty` units of a line's variant at the order's location out of
+    /// `committed`: back to `available` when restocked, otherwise they leave
+    /// `on_hand`.
+    fn release_committed(&mut self, variant: Option<u64>, location: u64, qty: i64, restock: bool, now: DateTime<Utc>) {
+        let Some(item_id) = variant.and_then(|v| self.variants.get(&v)).map(|v| v.item_id) else {
+            return;
+        };
+        if let Some(level) = self.items.get_mut(&item_id).and_then(|i| i.levels.get_mut(&location)) {
+            level.committed -= qty;
+            if restock {
+                level.available += qty;
+            }
+            level.updated_at = now;
+        }
+    }
+
+    /// Cancels an order (as `orderCancel` with `restock`): its lines'
+    /// remaining units leave `committed`, back to `available` when
+    /// restocked; `currentQuantity` becomes 0. `Ok(false)` when it was
+    /// already cancelled (nothing changes).
+    pub fn cancel_order(&mut self, order: u64, restock: bool, reason: &str) -> Result<bool, String> {
         let now = Utc::now();
         let o = self.orders.get(&order).ok_or("no such order")?.clone();
         if o.cancelled_at.is_some() {
-            return Ok(());
+            return Ok(false);
         }
         for line in &o.lines {
-            let Some(vid) = line.variant_id else { continue };
-            let Some(item_id) = self.variants.get(&vid).map(|v| v.item_id) else {
-                continue;
-            };
-            if let Some(level) = self
-                .items
-                .get_mut(&item_id)
-                .and_then(|i| i.levels.get_mut(&o.location_id))
-            {
-                level.committed -= line.current_quantity;
-                level.available += line.current_quantity;
-                level.updated_at = now;
-            }
+            self.release_committed(line.variant_id, o.location_id, line.current_quantity, restock, now);
         }
         if let Some(o) = self.orders.get_mut(&order) {
             o.cancelled_at = Some(now);
+            o.cancel_reason = Some(reason.to_owned());
             o.updated_at = now;
             for l in &mut o.lines {
                 l.current_quantity = 0;
             }
         }
-        Ok(())
+        Ok(true)
+    }
+
+    /// An order edit (`orderEditSetQuantity` + `orderEditCommit`) lowering
+    /// the current quantity of the line holding `sku` to `quantity` (0
+    /// removes it). Returns the line item id and the units removed.
+    pub fn reduce_line(&mut self, order: u64, sku: &str, quantity: i64, restock: bool) -> Result<(u64, i64), String> {
+        let now = Utc::now();
+        let o = self.orders.get(&order).ok_or("no such order")?;
+        if o.cancelled_at.is_some() {
+            return Err("a cancelled order can't be edited".into());
+        }
+        let idx = o
+            .lines
+            .iter()
+            .position(|l| l.sku.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(sku)))
+            .ok_or_else(|| format!("the order has no line with SKU {sku}"))?;
+        let line = &o.lines[idx];
+        if quantity < 0 || quantity >= line.current_quantity {
+            return Err(format!(
+                "the new quantity {quantity} must be between 0 and {} (exclusive)",
+                line.current_quantity
+            ));
+        }
+        let removed = line.current_quantity - quantity;
+        let (line_id, variant, location) = (line.id, line.variant_id, o.location_id);
+        self.release_committed(variant, location, removed, restock, now);
+        if let Some(o) = self.orders.get_mut(&order) {
+            o.lines[idx].current_quantity = quantity;
+            o.updated_at = now;
+        }
+        Ok((line_id, removed))
+    }
+
+    /// Whether the app may read `order`: without `read_all_orders` only the
+    /// last 60 days of orders are accessible.
+    pub fn order_visible(&self, order: &Order) -> bool {
+        self.read_all_orders || order.created_at >= Utc::now() - chrono::Duration::days(ORDER_WINDOW_DAYS)
+    }
+
+    /// Deletes a product with its variants, inventory items and levels.
+    pub fn delete_product(&mut self, product: u64) -> bool {
+        let Some(p) = self.products.remove(&product) else {
+            return false;
+        };
+        for v in &p.variant_ids {
+            self.delete_variant(*v);
+        }
+        if self.handles.get(&p.handle) == Some(&product) {
+            self.handles.remove(&p.handle);
+        }
+        true
     }
 
     /// The product holding `sku`, as JSON for field-by-field comparisons.
