@@ -1,11 +1,20 @@
 //! The Shopify Admin GraphQL test server itself, over real HTTP: tokens,
 //! versions, validation errors, cost and throttling, the inventory rules of
-//! 2026-04+, productSet, orders, webhooks and the fault switches.
+//! 2026-04+, productSet, productUpdate/productDelete, orders (incremental
+//! reads, the 60-day window), webhook subscriptions and deliveries, and the
+//! fault switches.
 
-use std::time::Duration;
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
 use serde_json::{Value, json};
-use tillbridge_tests::shopify::{ShopConfig, ShopifyTestServer};
+use tillbridge_tests::shopify::{
+    DEFAULT_CLIENT_SECRET, DeliveryOutcome, ShopConfig, ShopifyTestServer, WebhookSettings, webhook_hmac,
+};
 
 const VERSION: &str = "2026-10";
 
@@ -725,4 +734,773 @@ async fn shopify_server_serves_older_versions_with_their_own_inventory_rules() {
         "{body}"
     );
     assert_eq!(server.available("A-1", &loc), Some(4));
+}
+
+/// One webhook request as the receiver got it.
+#[derive(Debug, Clone)]
+struct Received {
+    headers: hyper::HeaderMap,
+    body: Bytes,
+}
+
+impl Received {
+    fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("a JSON body")
+    }
+}
+
+/// A webhook endpoint on 127.0.0.1 that records what it receives and
+/// answers 200, or 500 while `fail` is above zero.
+#[derive(Clone)]
+struct Receiver {
+    url: String,
+    got: Arc<Mutex<Vec<Received>>>,
+    fail: Arc<AtomicU32>,
+}
+
+impl Receiver {
+    async fn start() -> Receiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}/webhooks", listener.local_addr().expect("address"));
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let fail = Arc::new(AtomicU32::new(0));
+        let (g, f) = (got.clone(), fail.clone());
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (g, f) = (g.clone(), f.clone());
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                        let (g, f) = (g.clone(), f.clone());
+                        async move {
+                            let headers = req.headers().clone();
+                            let body = req
+                                .into_body()
+                                .collect()
+                                .await
+                                .map(|b| b.to_bytes())
+                                .unwrap_or_default();
+                            g.lock().expect("lock").push(Received { headers, body });
+                            let failing = f
+                                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                                .is_ok();
+                            let status = if failing { 500 } else { 200 };
+                            let response = hyper::Response::builder()
+                                .status(status)
+                                .body(Full::new(Bytes::new()))
+                                .expect("response");
+                            Ok::<_, Infallible>(response)
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Receiver { url, got, fail }
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.got.lock().expect("lock").clone()
+    }
+
+    fn topics(&self) -> Vec<String> {
+        self.received()
+            .iter()
+            .map(|r| r.header("x-shopify-topic").to_owned())
+            .collect()
+    }
+
+    /// Waits until `n` requests arrived.
+    async fn wait_for(&self, n: usize) -> Vec<Received> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.received().len() < n {
+            assert!(
+                Instant::now() < deadline,
+                "only {} of {n} webhooks arrived",
+                self.received().len()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.received()
+    }
+}
+
+async fn subscribe(server: &ShopifyTestServer, topic: &str, uri: &str) -> String {
+    let create = r#"mutation($topic: WebhookSubscriptionTopic!, $uri: String!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: {uri: $uri, format: JSON}) {
+    webhookSubscription { id } userErrors { field message } } }"#;
+    let body = gql(server, create, json!({"topic": topic, "uri": uri})).await;
+    assert_eq!(
+        body["data"]["webhookSubscriptionCreate"]["userErrors"],
+        json!([]),
+        "{body}"
+    );
+    body["data"]["webhookSubscriptionCreate"]["webhookSubscription"]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned()
+}
+
+/// A shop (products `A-1`, `A-2`) whose order topics go to a receiver.
+async fn shop_with_receiver(config: ShopConfig, topics: &[&str]) -> (ShopifyTestServer, String, Receiver) {
+    let server = ShopifyTestServer::start(config).await;
+    let loc = server.add_location("Main warehouse");
+    server.add_product("Product 1", &[("A-1", 10)], &loc);
+    server.add_product("Product 2", &[("A-2", 10)], &loc);
+    server.allow_loopback_webhooks(true);
+    let receiver = Receiver::start().await;
+    for t in topics {
+        subscribe(&server, t, &receiver.url).await;
+    }
+    (server, loc, receiver)
+}
+
+fn fast_retries() -> ShopConfig {
+    ShopConfig {
+        webhooks: WebhookSettings {
+            backoff: Duration::from_millis(20),
+            max_backoff: Duration::from_millis(40),
+            ..WebhookSettings::default()
+        },
+        ..ShopConfig::default()
+    }
+}
+
+#[test]
+fn shopify_server_webhook_hmac_matches_rfc_4231() {
+    // RFC 4231 test case 2, base64-encoded.
+    assert_eq!(
+        webhook_hmac("Jefe", b"what do ya want for nothing?"),
+        "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM="
+    );
+}
+
+#[tokio::test]
+async fn shopify_server_delivers_signed_order_webhooks_for_create_cancel_and_edit() {
+    let (server, loc, receiver) = shop_with_receiver(
+        ShopConfig::default(),
+        &["ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED", "ORDERS_EDITED"],
+    )
+    .await;
+    assert_eq!(server.client_secret(), DEFAULT_CLIENT_SECRET);
+    let order = server.place_order(&loc, &[("A-1", 3), ("A-2", 1)]);
+    let got = receiver.wait_for(2).await;
+    assert_eq!(
+        receiver.topics(),
+        ["orders/create", "orders/updated"],
+        "a new order is also an update"
+    );
+    for r in &got {
+        assert_eq!(
+            r.header("x-shopify-hmac-sha256"),
+            webhook_hmac(DEFAULT_CLIENT_SECRET, &r.body),
+            "signed with the client secret over the raw body"
+        );
+        assert_ne!(
+            r.header("x-shopify-hmac-sha256"),
+            webhook_hmac("another secret", &r.body)
+        );
+        assert_eq!(r.header("x-shopify-shop-domain"), "tillbridge-test.myshopify.com");
+        assert_eq!(r.header("x-shopify-api-version"), "2026-10");
+        assert_eq!(r.header("content-type"), "application/json");
+        assert_eq!(r.header("x-shopify-webhook-id").len(), 36, "a UUID");
+        assert_eq!(r.header("x-shopify-event-id").len(), 36, "a UUID");
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(r.header("x-shopify-triggered-at")).is_ok(),
+            "{}",
+            r.header("x-shopify-triggered-at")
+        );
+    }
+    assert_ne!(
+        got[0].header("x-shopify-webhook-id"),
+        got[1].header("x-shopify-webhook-id")
+    );
+    let payload = got[0].json();
+    let info = server.order(&order).expect("the order");
+    assert_eq!(payload["id"], json!(info.legacy_id), "a number");
+    assert_eq!(payload["admin_graphql_api_id"], order);
+    assert_eq!(payload["name"], "#1001");
+    assert_eq!(payload["cancelled_at"], Value::Null);
+    assert_eq!(payload["currency"], "USD");
+    assert_eq!(payload["total_price"], "40.00");
+    assert_eq!(payload["current_total_price"], "40.00");
+    assert!(
+        payload["created_at"].as_str().expect("a time").ends_with("-05:00"),
+        "REST times are in the shop's zone: {payload}"
+    );
+    let line = &payload["line_items"][0];
+    assert_eq!(
+        line["id"],
+        json!(
+            info.lines[0]
+                .id
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .parse::<u64>()
+                .unwrap_or_default()
+        )
+    );
+    assert_eq!(line["admin_graphql_api_id"], info.lines[0].id);
+    assert_eq!(line["sku"], "A-1");
+    assert_eq!(line["quantity"], 3);
+    assert_eq!(line["current_quantity"], 3);
+    assert_eq!(line["price"], "10.00");
+    assert_eq!(
+        line["variant_id"]
+            .as_u64()
+            .map(|v| format!("gid://shopify/ProductVariant/{v}")),
+        info.lines[0].variant_id
+    );
+    assert!(line["product_id"].is_u64());
+
+    // An edit: orders/edited names the removed units, orders/updated carries the order.
+    let before = server.order(&order).expect("order").updated_at;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    server.reduce_line_item(&order, "A-1", 1, true);
+    let got = receiver.wait_for(4).await;
+    assert_eq!(&receiver.topics()[2..], ["orders/edited", "orders/updated"]);
+    let edit = got[2].json();
+    assert_eq!(edit["order_edit"]["order_id"], json!(info.legacy_id));
+    assert_eq!(edit["order_edit"]["line_items"]["removals"][0]["delta"], 2, "{edit}");
+    let updated = got[3].json();
+    assert_eq!(updated["line_items"][0]["quantity"], 3);
+    assert_eq!(updated["line_items"][0]["current_quantity"], 1);
+    assert_eq!(updated["current_total_price"], "20.00");
+    assert!(server.order(&order).expect("order").updated_at > before);
+    assert_eq!(server.available("A-1", &loc), Some(9), "two units restocked");
+
+    server.cancel_order(&order);
+    let got = receiver.wait_for(6).await;
+    assert_eq!(&receiver.topics()[4..], ["orders/cancelled", "orders/updated"]);
+    let cancelled = got[4].json();
+    assert!(cancelled["cancelled_at"].is_string(), "{cancelled}");
+    assert_eq!(cancelled["cancel_reason"], "customer");
+    assert_eq!(cancelled["line_items"][1]["current_quantity"], 0);
+    assert_eq!(server.available("A-1", &loc), Some(10));
+    server.cancel_order(&order);
+    assert!(server.wait_for_webhooks(Duration::from_secs(5)).await);
+    assert_eq!(receiver.received().len(), 6, "cancelling twice changes nothing");
+    let log = server.webhook_deliveries();
+    assert_eq!(log.len(), 6);
+    assert!(
+        log.iter()
+            .all(|d| d.status() == Some(200) && d.order_id == order && d.attempt == 1)
+    );
+}
+
+#[tokio::test]
+async fn shopify_server_signs_with_the_configured_secret_and_keeps_include_fields() {
+    let server = ShopifyTestServer::start(ShopConfig {
+        client_secret: "shpss_rotated".to_owned(),
+        utc_offset_minutes: 0,
+        ..ShopConfig::default()
+    })
+    .await;
+    let loc = server.add_location("Main");
+    server.add_product("Hat", &[("HAT", 5)], &loc);
+    server.allow_loopback_webhooks(true);
+    let receiver = Receiver::start().await;
+    let create = r#"mutation($uri: String!) {
+  webhookSubscriptionCreate(topic: ORDERS_CREATE, webhookSubscription: {uri: $uri, includeFields: ["id", "updated_at", "line_items"]}) {
+    userErrors { message } } }"#;
+    let body = gql(&server, create, json!({"uri": receiver.url})).await;
+    assert_eq!(
+        body["data"]["webhookSubscriptionCreate"]["userErrors"],
+        json!([]),
+        "{body}"
+    );
+    server.place_order(&loc, &[("HAT", 1)]);
+    let got = receiver.wait_for(1).await;
+    assert_eq!(
+        got[0].header("x-shopify-hmac-sha256"),
+        webhook_hmac("shpss_rotated", &got[0].body)
+    );
+    let payload = got[0].json();
+    let keys: Vec<&str> = payload
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["id", "line_items", "updated_at"]);
+    assert!(payload["updated_at"].as_str().expect("a time").ends_with("+00:00"));
+    server.set_client_secret("shpss_next");
+    server.place_order(&loc, &[("HAT", 1)]);
+    let got = receiver.wait_for(2).await;
+    assert_eq!(
+        got[1].header("x-shopify-hmac-sha256"),
+        webhook_hmac("shpss_next", &got[1].body)
+    );
+}
+
+#[tokio::test]
+async fn shopify_server_retries_a_failed_webhook_with_the_same_id_payload_and_time() {
+    let (server, loc, receiver) = shop_with_receiver(fast_retries(), &["ORDERS_CREATE"]).await;
+    receiver.fail.store(2, Ordering::SeqCst);
+    let order = server.place_order(&loc, &[("A-1", 1)]);
+    let got = receiver.wait_for(3).await;
+    assert!(server.wait_for_webhooks(Duration::from_secs(5)).await);
+    for r in &got[1..] {
+        assert_eq!(r.header("x-shopify-webhook-id"), got[0].header("x-shopify-webhook-id"));
+        assert_eq!(r.header("x-shopify-event-id"), got[0].header("x-shopify-event-id"));
+        assert_eq!(
+            r.header("x-shopify-triggered-at"),
+            got[0].header("x-shopify-triggered-at")
+        );
+        assert_eq!(r.body, got[0].body, "the original payload");
+    }
+    let log = server.webhook_deliveries();
+    let attempts: Vec<(u32, Option<u16>)> = log.iter().map(|d| (d.attempt, d.status())).collect();
+    assert_eq!(attempts, [(1, Some(500)), (2, Some(500)), (3, Some(200))]);
+    assert!(log.iter().all(|d| d.order_id == order && d.topic == "orders/create"));
+    assert_eq!(server.webhook_subscriptions().len(), 1);
+
+    // A receiver that never succeeds: every retry fails, then the
+    // subscription (made through the Admin API) is deleted.
+    receiver.fail.store(u32::MAX, Ordering::SeqCst);
+    server.place_order(&loc, &[("A-1", 1)]);
+    assert!(server.wait_for_webhooks(Duration::from_secs(10)).await);
+    let failed: Vec<_> = server.webhook_deliveries().into_iter().skip(3).collect();
+    assert_eq!(failed.len(), 9, "the first attempt and 8 retries");
+    assert!(failed.iter().all(|d| d.status() == Some(500)));
+    assert!(server.webhook_subscriptions().is_empty());
+}
+
+#[tokio::test]
+async fn shopify_server_webhook_faults_lose_duplicate_and_reorder_deliveries() {
+    let (server, loc, receiver) = shop_with_receiver(ShopConfig::default(), &["ORDERS_CREATE", "ORDERS_UPDATED"]).await;
+
+    // Lost: never sent, never retried.
+    server.webhook_faults().lose_next(1);
+    server.place_order(&loc, &[("A-1", 1)]);
+    assert!(server.wait_for_webhooks(Duration::from_secs(5)).await);
+    assert_eq!(receiver.topics(), ["orders/updated"], "the orders/create was lost");
+    let log = server.webhook_deliveries();
+    assert_eq!(log[0].topic, "orders/create");
+    assert_eq!(log[0].outcome, DeliveryOutcome::Lost);
+
+    // Duplicated: the same delivery twice.
+    server.webhook_faults().duplicate_next(1);
+    server.place_order(&loc, &[("A-1", 1)]);
+    let got = receiver.wait_for(4).await;
+    assert!(server.wait_for_webhooks(Duration::from_secs(5)).await);
+    assert_eq!(
+        &receiver.topics()[1..],
+        ["orders/create", "orders/create", "orders/updated"]
+    );
+    assert_eq!(
+        got[1].header("x-shopify-webhook-id"),
+        got[2].header("x-shopify-webhook-id")
+    );
+    assert_eq!(got[1].header("x-shopify-event-id"), got[2].header("x-shopify-event-id"));
+    assert_eq!(got[1].body, got[2].body);
+    assert!(server.webhook_deliveries().iter().any(|d| d.duplicate));
+
+    // Delayed: the update overtakes the create.
+    server.webhook_faults().delay_next(1, Duration::from_millis(300));
+    let order = server.place_order(&loc, &[("A-2", 1)]);
+    let got = receiver.wait_for(6).await;
+    assert_eq!(&receiver.topics()[4..], ["orders/updated", "orders/create"]);
+    assert_eq!(got[4].json()["admin_graphql_api_id"], order);
+    assert_eq!(got[5].json()["admin_graphql_api_id"], order);
+}
+
+#[tokio::test]
+async fn shopify_server_sends_no_webhook_to_loopback_unless_allowed() {
+    let (server, loc, receiver) = shop_with_receiver(fast_retries(), &["ORDERS_CREATE"]).await;
+    server.allow_loopback_webhooks(false);
+    server.place_order(&loc, &[("A-1", 1)]);
+    assert!(server.wait_for_webhooks(Duration::from_secs(5)).await);
+    assert!(receiver.received().is_empty());
+    assert_eq!(server.webhook_deliveries()[0].outcome, DeliveryOutcome::Refused);
+}
+
+const ORDERS: &str = r#"query($q: String, $after: String, $first: Int!) {
+  orders(first: $first, after: $after, query: $q, sortKey: UPDATED_AT) {
+    nodes { id legacyResourceId name createdAt updatedAt cancelledAt displayFinancialStatus
+      totalPriceSet { shopMoney { amount currencyCode } }
+      currentTotalPriceSet { shopMoney { amount } }
+      lineItems(first: 10) { nodes { id sku quantity currentQuantity variant { id } title } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"#;
+
+#[tokio::test]
+async fn shopify_server_orders_filter_by_updated_at_and_page_by_cursor() {
+    let (server, loc) = shop_with(2).await;
+    let base = chrono::DateTime::parse_from_rfc3339("2026-11-25T03:00:00Z")
+        .expect("a time")
+        .with_timezone(&chrono::Utc);
+    let base = base.min(chrono::Utc::now() - chrono::Duration::days(1));
+    let mut orders = Vec::new();
+    for i in 0..5 {
+        let o = server.place_order(&loc, &[("A-1", 1), ("A-2", 2)]);
+        // Updated one minute apart, the last one first in id order.
+        server.set_order_updated_at(&o, base + chrono::Duration::minutes(4 - i));
+        orders.push(o);
+    }
+    let mark = (base + chrono::Duration::minutes(2))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let ids = |body: &Value| -> Vec<String> {
+        body["data"]["orders"]["nodes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("nodes: {body}"))
+            .iter()
+            .map(|n| n["id"].as_str().expect("id").to_owned())
+            .collect()
+    };
+    // 250 orders with their lines cost more than one query may (1000).
+    let body = gql(&server, ORDERS, json!({"first": 250})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "MAX_COST_EXCEEDED", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["cost"], 6752);
+    let body = gql(
+        &server,
+        ORDERS,
+        json!({"q": format!("updated_at:>'{mark}'"), "first": 30}),
+    )
+    .await;
+    assert_eq!(body["extensions"]["cost"]["requestedQueryCost"], 2 + 30 * 27);
+    assert_eq!(ids(&body), [orders[1].clone(), orders[0].clone()], "{body}");
+    let body = gql(
+        &server,
+        ORDERS,
+        json!({"q": format!("updated_at:>='{mark}'"), "first": 30}),
+    )
+    .await;
+    assert_eq!(ids(&body), [orders[2].clone(), orders[1].clone(), orders[0].clone()]);
+    let node = &body["data"]["orders"]["nodes"][0];
+    assert_eq!(
+        node["legacyResourceId"],
+        orders[2].rsplit('/').next().unwrap_or_default()
+    );
+    assert_eq!(node["name"], "#1003");
+    assert_eq!(node["updatedAt"], mark);
+    assert_eq!(node["displayFinancialStatus"], "PAID");
+    assert_eq!(
+        node["totalPriceSet"]["shopMoney"],
+        json!({"amount": "30.00", "currencyCode": "USD"})
+    );
+    assert_eq!(node["lineItems"]["nodes"][1]["sku"], "A-2");
+    assert_eq!(node["lineItems"]["nodes"][1]["currentQuantity"], 2);
+    assert_eq!(node["lineItems"]["nodes"][1]["title"], "Product 2");
+
+    // Every order, two a page, oldest update first.
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let body = gql(&server, ORDERS, json!({"first": 2, "after": after})).await;
+        seen.extend(ids(&body));
+        let page = &body["data"]["orders"]["pageInfo"];
+        if page["hasNextPage"] != json!(true) {
+            break;
+        }
+        after = page["endCursor"].clone();
+    }
+    let mut expected = orders.clone();
+    expected.reverse();
+    assert_eq!(seen, expected);
+
+    // A change shows in the next pull: currentQuantity drops, updatedAt moves.
+    server.reduce_line_item(&orders[4], "A-2", 1, false);
+    server.cancel_order(&orders[3]);
+    let body = gql(
+        &server,
+        ORDERS,
+        json!({"q": format!("updated_at:>'{mark}'"), "first": 30}),
+    )
+    .await;
+    let got = ids(&body);
+    assert_eq!(&got[2..], [orders[4].clone(), orders[3].clone()].as_slice(), "{body}");
+    let nodes = body["data"]["orders"]["nodes"].as_array().expect("nodes");
+    assert_eq!(nodes[2]["lineItems"]["nodes"][1]["currentQuantity"], 1);
+    assert_eq!(nodes[2]["currentTotalPriceSet"]["shopMoney"]["amount"], "20.00");
+    assert!(nodes[3]["cancelledAt"].is_string());
+    assert_eq!(nodes[3]["displayFinancialStatus"], "VOIDED");
+    assert_eq!(nodes[3]["lineItems"]["nodes"][0]["currentQuantity"], 0);
+    assert_eq!(server.orders().len(), 5);
+
+    let body = gql(&server, "{ orders(first: 251) { nodes { id } } }", json!({})).await;
+    assert_eq!(body["data"], Value::Null, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_REQUEST");
+    let body = gql(&server, ORDERS, json!({"first": 2, "after": "bm90IGEgY3Vyc29y"})).await;
+    assert_eq!(body["errors"][0]["message"], "Malformed cursor", "{body}");
+}
+
+#[tokio::test]
+async fn shopify_server_hides_orders_older_than_60_days_without_read_all_orders() {
+    let (server, loc) = shop_with(1).await;
+    let old = server.place_order_at(&loc, &[("A-1", 1)], chrono::Utc::now() - chrono::Duration::days(70));
+    let recent = server.place_order(&loc, &[("A-1", 1)]);
+    // Updated recently, but created 70 days ago: still out of reach.
+    server.set_order_updated_at(&old, chrono::Utc::now());
+    let list = r#"{ orders(first: 10) { nodes { id } } }"#;
+    let body = gql(&server, list, json!({})).await;
+    assert_eq!(body["data"]["orders"]["nodes"], json!([{"id": recent}]), "{body}");
+    let one = r#"query($id: ID!) { order(id: $id) { id } }"#;
+    let body = gql(&server, one, json!({"id": old})).await;
+    assert_eq!(body["data"]["order"], Value::Null);
+    assert_eq!(server.orders().len(), 2, "the helper lists every order");
+
+    server.set_read_all_orders(true);
+    let body = gql(&server, list, json!({})).await;
+    assert_eq!(body["data"]["orders"]["nodes"].as_array().map(Vec::len), Some(2));
+    let body = gql(&server, one, json!({"id": old})).await;
+    assert_eq!(body["data"]["order"]["id"], old);
+
+    let granted = ShopifyTestServer::start(ShopConfig {
+        read_all_orders: true,
+        ..ShopConfig::default()
+    })
+    .await;
+    let loc = granted.add_location("Main");
+    granted.add_product("Hat", &[("HAT", 3)], &loc);
+    granted.place_order_at(&loc, &[("HAT", 1)], chrono::Utc::now() - chrono::Duration::days(400));
+    let body = gql(&granted, list, json!({})).await;
+    assert_eq!(body["data"]["orders"]["nodes"].as_array().map(Vec::len), Some(1));
+}
+
+const PRODUCT_UPDATE: &str = r#"mutation($product: ProductUpdateInput!) {
+  productUpdate(product: $product) { product { id title handle status updatedAt } userErrors { field message } } }"#;
+
+#[tokio::test]
+async fn shopify_server_product_update_changes_status_and_answers_its_user_errors() {
+    let (server, loc) = shop_with(2).await;
+    let product = server.add_product("Hat", &[("HAT", 1)], &loc);
+    let body = gql(
+        &server,
+        PRODUCT_UPDATE,
+        json!({"product": {"id": product, "status": "DRAFT"}}),
+    )
+    .await;
+    assert_eq!(body["data"]["productUpdate"]["userErrors"], json!([]), "{body}");
+    assert_eq!(body["data"]["productUpdate"]["product"]["status"], "DRAFT");
+    assert_eq!(body["extensions"]["cost"]["requestedQueryCost"], 10);
+    assert_eq!(server.product_status(&product).as_deref(), Some("DRAFT"));
+    let body = gql(
+        &server,
+        PRODUCT_UPDATE,
+        json!({"product": {"id": product, "status": "ARCHIVED"}}),
+    )
+    .await;
+    assert_eq!(body["data"]["productUpdate"]["product"]["status"], "ARCHIVED");
+    // Archived products drop out of a status filter.
+    let active = r#"{ productVariants(first: 10, query: "product_status:active") { nodes { sku } } }"#;
+    let body = gql(&server, active, json!({})).await;
+    assert_eq!(
+        body["data"]["productVariants"]["nodes"],
+        json!([{"sku": "A-1"}, {"sku": "A-2"}]),
+        "{body}"
+    );
+
+    let body = gql(
+        &server,
+        PRODUCT_UPDATE,
+        json!({"product": {"id": "gid://shopify/Product/999999999999999", "status": "DRAFT"}}),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["productUpdate"],
+        json!({"product": null, "userErrors": [{"field": ["id"], "message": "Product does not exist"}]})
+    );
+    let body = gql(&server, PRODUCT_UPDATE, json!({"product": {"status": "DRAFT"}})).await;
+    assert_eq!(
+        body["data"]["productUpdate"]["userErrors"][0]["message"],
+        "Product does not exist"
+    );
+    let body = gql(
+        &server,
+        PRODUCT_UPDATE,
+        json!({"product": {"id": product, "title": ""}}),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["productUpdate"]["userErrors"],
+        json!([{"field": ["title"], "message": "Title can't be blank"}])
+    );
+    assert_eq!(
+        body["data"]["productUpdate"]["product"]["title"], "Hat",
+        "unchanged, and returned"
+    );
+    let taken = gql(
+        &server,
+        PRODUCT_UPDATE,
+        json!({"product": {"id": product, "handle": "product-1"}}),
+    )
+    .await;
+    assert_eq!(
+        taken["data"]["productUpdate"]["userErrors"],
+        json!([{"field": ["input", "handle"], "message": "Handle 'product-1' already in use. Please provide a new handle."}])
+    );
+
+    // Exactly one of `input` and `product`.
+    for args in [
+        "",
+        r#"(input: {id: "gid://shopify/Product/1"}, product: {id: "gid://shopify/Product/1"})"#,
+    ] {
+        let query = format!("mutation {{ productUpdate{args} {{ product {{ id }} userErrors {{ message }} }} }}");
+        let body = gql(&server, &query, json!({})).await;
+        assert_eq!(
+            body["errors"][0]["message"],
+            "productUpdate must include exactly one of the following arguments: input, product.",
+            "{body}"
+        );
+        assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_FIELD_ARGUMENTS");
+        assert_eq!(body["errors"][0]["path"], json!(["productUpdate"]));
+        assert_eq!(body["data"], json!({"productUpdate": null}));
+        assert_eq!(body["extensions"]["cost"]["actualQueryCost"], 10);
+    }
+    // The deprecated `input` still works; `identifier` exists from 2026-04.
+    let legacy = r#"mutation($input: ProductInput!) { productUpdate(input: $input) { product { status } userErrors { message } } }"#;
+    let body = gql(&server, legacy, json!({"input": {"id": product, "status": "ACTIVE"}})).await;
+    assert_eq!(body["data"]["productUpdate"]["product"]["status"], "ACTIVE", "{body}");
+    let by_handle = r#"mutation { productUpdate(identifier: {handle: "hat"}, product: {status: DRAFT}) { product { id status } userErrors { message } } }"#;
+    let body = gql(&server, by_handle, json!({})).await;
+    assert_eq!(
+        body["data"]["productUpdate"]["product"],
+        json!({"id": product, "status": "DRAFT"}),
+        "{body}"
+    );
+    let old = reqwest::Client::new()
+        .post(server.graphql_url("2026-01"))
+        .header("X-Shopify-Access-Token", server.token())
+        .json(&json!({"query": by_handle}))
+        .send()
+        .await
+        .expect("request")
+        .json::<Value>()
+        .await
+        .expect("json");
+    assert_eq!(old["errors"][0]["extensions"]["code"], "argumentNotAccepted", "{old}");
+}
+
+#[tokio::test]
+async fn shopify_server_product_delete_removes_the_product_and_its_variants() {
+    let (server, loc) = shop_with(1).await;
+    let product = server.add_product("Hat", &[("HAT-S", 1), ("HAT-M", 2)], &loc);
+    let order = server.place_order(&loc, &[("HAT-S", 1)]);
+    let delete = r#"mutation($id: ID!) { productDelete(input: {id: $id}) { deletedProductId shop { id } userErrors { field message } } }"#;
+    let body = gql(&server, delete, json!({"id": product})).await;
+    assert_eq!(
+        body["data"]["productDelete"],
+        json!({"deletedProductId": product, "shop": {"id": "gid://shopify/Shop/1"}, "userErrors": []}),
+        "{body}"
+    );
+    assert_eq!(body["extensions"]["cost"]["requestedQueryCost"], 10);
+    assert_eq!(server.product_status(&product), None);
+    assert_eq!(server.variant_count(), 1);
+    assert_eq!(server.inventory_item_id("HAT-S"), None);
+    let body = gql(
+        &server,
+        r#"query($id: ID!) { product(id: $id) { id } }"#,
+        json!({"id": product}),
+    )
+    .await;
+    assert_eq!(body["data"]["product"], Value::Null);
+    let body = gql(
+        &server,
+        r#"query($id: ID!) { order(id: $id) { lineItems(first: 5) { nodes { sku variant { id } } } } }"#,
+        json!({"id": order}),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["order"]["lineItems"]["nodes"],
+        json!([{"sku": "HAT-S", "variant": null}]),
+        "an order keeps its line, without the variant"
+    );
+    let body = gql(&server, delete, json!({"id": product})).await;
+    assert_eq!(
+        body["data"]["productDelete"],
+        json!({"deletedProductId": null, "shop": {"id": "gid://shopify/Shop/1"}, "userErrors": [{"field": ["id"], "message": "Product does not exist"}]})
+    );
+
+    // Asynchronously: an operation that reads COMPLETE later.
+    let other = server.add_product("Cap", &[("CAP", 1)], &loc);
+    let body = gql(
+        &server,
+        r#"mutation($id: ID!) { productDelete(input: {id: $id}, synchronous: false) { deletedProductId productDeleteOperation { id status deletedProductId } userErrors { message } } }"#,
+        json!({"id": other}),
+    )
+    .await;
+    let op = &body["data"]["productDelete"]["productDeleteOperation"];
+    assert_eq!(op["status"], "CREATED", "{body}");
+    assert_eq!(body["data"]["productDelete"]["deletedProductId"], Value::Null);
+    let body = gql(
+        &server,
+        r#"query($id: ID!) { productOperation(id: $id) { status ... on ProductDeleteOperation { deletedProductId } } }"#,
+        json!({"id": op["id"]}),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["productOperation"],
+        json!({"status": "COMPLETE", "deletedProductId": other}),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn shopify_server_lists_every_variant_with_its_stock_in_pages_the_cost_limit_allows() {
+    let server = ShopifyTestServer::start(ShopConfig::default()).await;
+    let loc = server.add_location("Main");
+    let other = server.add_location("Other");
+    for i in 0..26 {
+        let skus: Vec<String> = (0..10).map(|j| format!("V-{i:02}-{j}")).collect();
+        let variants: Vec<(&str, i64)> = skus.iter().map(|s| (s.as_str(), 5)).collect();
+        server.add_product(&format!("Product {i}"), &variants, &loc);
+    }
+    // Each variant with product, item, level and quantities costs 5: a
+    // page of 250 would cost 1252, over the 1000 a query may cost.
+    let page = r#"query($first: Int!, $after: String, $loc: ID!) {
+  productVariants(first: $first, after: $after) {
+    nodes { id sku product { id title status }
+      inventoryItem { id inventoryLevel(locationId: $loc) { quantities(names: ["available"]) { name quantity } } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"#;
+    let body = gql(&server, page, json!({"first": 250, "loc": loc})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "MAX_COST_EXCEEDED", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["cost"], 1252);
+    let mut skus = Vec::new();
+    let mut after = Value::Null;
+    let mut pages = 0;
+    loop {
+        let body = gql(&server, page, json!({"first": 199, "after": after, "loc": loc})).await;
+        assert_eq!(body["extensions"]["cost"]["requestedQueryCost"], 997);
+        let nodes = body["data"]["productVariants"]["nodes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("nodes: {body}"))
+            .clone();
+        for n in &nodes {
+            assert_eq!(n["product"]["status"], "ACTIVE");
+            assert_eq!(
+                n["inventoryItem"]["inventoryLevel"]["quantities"],
+                json!([{"name": "available", "quantity": 5}])
+            );
+            skus.push(n["sku"].as_str().expect("sku").to_owned());
+        }
+        pages += 1;
+        let info = &body["data"]["productVariants"]["pageInfo"];
+        if info["hasNextPage"] != json!(true) {
+            break;
+        }
+        after = info["endCursor"].clone();
+    }
+    assert_eq!(pages, 2);
+    assert_eq!(skus.len(), 260);
+    let mut unique = skus.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 260);
+    let body = gql(&server, page, json!({"first": 1, "loc": other})).await;
+    assert_eq!(
+        body["data"]["productVariants"]["nodes"][0]["inventoryItem"]["inventoryLevel"],
+        Value::Null,
+        "not stocked there"
+    );
 }
