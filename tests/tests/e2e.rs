@@ -5,6 +5,7 @@ mod e2e {
     mod api;
     mod browser;
     mod cli;
+    mod dashboard;
     mod movements;
     mod pages;
     mod shopify_server;

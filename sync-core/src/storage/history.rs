@@ -355,6 +355,21 @@ impl Storage {
         Ok(())
     }
 
+    /// Whether `product` has an open conflict of `kind` in `channel`.
+    pub async fn has_open_conflict(&self, channel: ChannelId, product: ProductId, kind: ConflictKind) -> Result<bool> {
+        let n: i64 = on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM conflicts WHERE channel_id = $1 AND product_id = $2 AND kind = $3 AND status = 'open'",
+            )
+            .bind(channel)
+            .bind(product)
+            .bind(kind.as_str())
+            .fetch_one(pool)
+            .await
+        })?;
+        Ok(n > 0)
+    }
+
     /// One conflict with what it concerns, open or not.
     pub async fn conflict(&self, id: i64) -> Result<Option<(ConflictRow, Option<ProductId>)>> {
         let row: Option<ConflictRow> = on_pool!(self, pool => {

@@ -338,12 +338,16 @@ impl Storage {
                 }
                 change.changed += q.execute(&mut *tx).await?.rows_affected();
                 // Starting: every variant of an Auto Sync product. Stopping:
-                // only variants the channel already lists.
+                // variants the channel lists, and those on their way there
+                // (bumped, they are pushed again with 0 once listed).
                 let select = format!(
                     "SELECT $1 AS channel_id, v.id AS variant_id FROM variants v JOIN products p ON p.id = v.product_id
                      WHERE p.id IN ({list}) AND p.auto_sync = TRUE AND p.deleted_at IS NULL
-                       AND ($2 = TRUE OR EXISTS (SELECT 1 FROM channel_listings l
-                            WHERE l.channel_id = $1 AND l.variant_id = v.id AND l.external_inventory_item_id IS NOT NULL))"
+                       AND ($2 = TRUE
+                            OR EXISTS (SELECT 1 FROM channel_listings l
+                                WHERE l.channel_id = $1 AND l.variant_id = v.id AND l.external_inventory_item_id IS NOT NULL)
+                            OR EXISTS (SELECT 1 FROM outbox o
+                                WHERE o.channel_id = $1 AND o.variant_id = v.id AND o.state IN ('pending', 'in_flight')))"
                 );
                 let now = format!("${}", chunk.len() + 3);
                 let sql = super::outbox::upsert_sql(&select, &now);

@@ -241,19 +241,25 @@ impl<C: Connector> ChannelWorker<C> {
         let mut linked_products = self.storage.owners_of_channel_products(self.channel, &external).await?;
         let mut links = Vec::new();
         let mut to_create: HashSet<ProductId> = HashSet::new();
+        // Products with a SKU held by another product in the channel: creating
+        // them would put that SKU there twice.
+        let mut held_elsewhere: HashSet<ProductId> = HashSet::new();
         for t in &unlinked {
             match found.get(&t.sku) {
                 Some(item) => match linked_products.get(&item.product_id) {
-                    Some(owner) if *owner != t.product_id => batch.reject(
-                        t,
-                        ConflictKind::SkuElsewhere,
-                        format!(
-                            "SKU {} belongs to another product in the channel; not overwritten",
-                            t.sku
-                        ),
-                        item.product_id.clone(),
-                        None,
-                    ),
+                    Some(owner) if *owner != t.product_id => {
+                        held_elsewhere.insert(t.product_id);
+                        batch.reject(
+                            t,
+                            ConflictKind::SkuElsewhere,
+                            format!(
+                                "SKU {} belongs to another product in the channel; not overwritten",
+                                t.sku
+                            ),
+                            item.product_id.clone(),
+                            None,
+                        )
+                    }
                     _ => {
                         linked_products.insert(item.product_id.clone(), t.product_id);
                         links.push(listing_for(t.variant_id, item));
@@ -272,6 +278,25 @@ impl<C: Connector> ChannelWorker<C> {
             // Part of the product is in the channel already: creating it again
             // would duplicate those SKUs there. The missing variants wait for
             // a person (or a force sync) instead.
+            if held_elsewhere.contains(&product_id)
+                || self
+                    .storage
+                    .has_open_conflict(self.channel, product_id, ConflictKind::SkuElsewhere)
+                    .await?
+            {
+                let waiting: Vec<&PushTarget> = unlinked
+                    .iter()
+                    .filter(|t| t.product_id == product_id && !batch.outcomes.contains_key(&t.variant_id))
+                    .collect();
+                for t in waiting {
+                    let message = format!(
+                        "{} waits: another SKU of {:?} is held by a different product in the channel; settle that conflict first",
+                        t.sku, t.product_name
+                    );
+                    batch.reject(t, ConflictKind::UnknownSku, message, "missing".into(), None);
+                }
+                continue;
+            }
             let linked_elsewhere = links.iter().any(|l| all.contains(&l.variant_id))
                 || self
                     .storage
