@@ -344,10 +344,10 @@ pub fn ForceSyncPage() -> impl IntoView {
                     <section class="card" id="force-preview">
                         <h2>"What will change"</h2>
                         <ul class="figures">
-                            <li><strong>{p.create}</strong>" products created in the channel"</li>
-                            <li><strong>{p.update}</strong>" products overwritten with Tillbridge's data"</li>
-                            <li><strong>{p.quantities}</strong>" quantities set to the syncable balance"</li>
-                            <li><strong>{only}</strong>" products found only in the channel"</li>
+                            <li><strong>{p.create}</strong>{products(p.create)}" created in the channel"</li>
+                            <li><strong>{p.update}</strong>{products(p.update)}" overwritten with Tillbridge's data"</li>
+                            <li><strong>{p.quantities}</strong>{if p.quantities == 1 { " quantity" } else { " quantities" }}" set to the syncable balance"</li>
+                            <li><strong>{only}</strong>{products(only)}" found only in the channel"</li>
                         </ul>
                         <p class="hint">"Before a force sync, export your catalog as a backup."</p>
                     </section>
@@ -387,4 +387,8 @@ pub fn ForceSyncPage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+fn products(n: usize) -> &'static str {
+    if n == 1 { " product" } else { " products" }
 }

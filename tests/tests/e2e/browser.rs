@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use tillbridge_tests::{DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, free_port};
+use tillbridge_tests::{DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, cli, free_port};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -841,5 +841,101 @@ async fn unticking_an_outlet_on_a_channel_changes_its_balances() {
     let after = storage.balances(channel.id, &[variant.id]).await.expect("balance")[&variant.id];
     eprintln!("channel settings: {seen}; {} balance {before} → {after}", variant.sku);
     assert_eq!(after, at("downtown").max(0), "only Downtown counts now");
+    server.stop().await;
+}
+
+async fn force_sync_flow(c: &Client, server: &TestServer, db: &Database) -> Result<String, String> {
+    let e = |what: &'static str| move |err: fantoccini::error::CmdError| format!("{what}: {err}");
+    sign_in_as(c, server, DEMO_EMAIL, DEMO_PASSWORD, "/channels/1").await?;
+    wait_for_hydration(c).await.map_err(e("hydration"))?;
+    c.find(Locator::Css("#sync-force"))
+        .await
+        .map_err(e("force link"))?
+        .click()
+        .await
+        .map_err(e("open force"))?;
+    let only = c
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("#channel-only"))
+        .await
+        .map_err(e("channel-only table"))?
+        .text()
+        .await
+        .map_err(e("table text"))?;
+    if !only.contains("Gift card 50") {
+        return Err(format!("the preview lists {only:?}"));
+    }
+    screenshot(c, "force-preview").await?;
+    c.find(Locator::Css(r#"#force-form input[value="delete"]"#))
+        .await
+        .map_err(e("delete choice"))?
+        .click()
+        .await
+        .map_err(e("choose delete"))?;
+    c.find(Locator::Css("#run-force"))
+        .await
+        .map_err(e("run"))?
+        .click()
+        .await
+        .map_err(e("click run"))?;
+    let toast = toast_text(c).await?;
+    if !toast.starts_with("force sync of Sandbox store started") {
+        return Err(format!("unexpected toast {toast:?}"));
+    }
+    wait_for_hydration(c)
+        .await
+        .map_err(e("hydration after the run started"))?;
+    let latest = |c: &Client| {
+        let c = c.clone();
+        async move {
+            match c.find(Locator::Css("#latest-run")).await {
+                Ok(el) => el.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            }
+        }
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(40);
+    while !latest(c).await.contains("only in the channel deleted") {
+        if std::time::Instant::now() > deadline {
+            return Err(format!("the force run's log never showed: {:?}", latest(c).await));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let before = latest(c).await;
+    // A sync started elsewhere shows up on the open page through its events.
+    let (ok, _, err) = cli(db, &["sync", "--channel", "Sandbox store"], "").await;
+    if !ok {
+        return Err(err);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while latest(c).await == before {
+        if std::time::Instant::now() > deadline {
+            return Err(format!("the live status stayed at {before:?}"));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    screenshot(c, "channel-live").await?;
+    Ok(format!("{toast:?}; {before:?} then {:?}", latest(c).await))
+}
+
+#[tokio::test]
+async fn force_sync_shows_its_preview_and_the_page_follows_runs_live() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let storage = db.storage().await;
+    let sandbox = sync_core::domain::ChannelId::new(1);
+    storage
+        .sandbox_create(sandbox, &[("GIFT-CARD-50".into(), "Gift card 50".into(), 99)])
+        .await
+        .expect("a channel-only item");
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (_driver, client) = start_browser(profile.path()).await;
+    let outcome = force_sync_flow(&client, &server, &db).await;
+    let _ = client.close().await;
+    let seen = outcome.unwrap_or_else(|e| panic!("browser test failed: {e}"));
+    eprintln!("force sync: {seen}");
+    let items = storage.sandbox_items(sandbox).await.expect("items");
+    assert!(!items.iter().any(|i| i.sku == "GIFT-CARD-50"), "deleted as chosen");
     server.stop().await;
 }

@@ -324,7 +324,7 @@ async fn force_sync_previews_channel_only_products_then_deletes_them_when_asked(
         page.contains("Gift card 50") && page.contains("STORE-ONLY-TOTE"),
         "preview lists them"
     );
-    assert!(page.contains("products found only in the channel"));
+    assert!(page.contains("Products found only in the channel"));
     let (ok, out, err) = cli(
         &db,
         &["sync", "--channel", "Sandbox store", "--kind", "force", "--preview"],
