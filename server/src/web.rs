@@ -12,6 +12,7 @@ mod progress;
 mod session_store;
 mod sync_buttons;
 mod throttle;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub waker: Waker,
     pub vault: Vault,
     pub running: Arc<sync_core::sync::RunningSyncs>,
+    /// Asks the order cycle to pull a channel (webhooks, sign-ins).
+    pub pulls: sync_core::sync::PullRequests,
 }
 
 pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
@@ -90,7 +93,15 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let engine = SyncEngine::start(storage.clone(), vault.clone(), worker_id(addr));
-    let app = router(storage.clone(), addr, engine.waker(), vault).await?;
+    let pulls = sync_core::sync::PullRequests::default();
+    let cycle = sync_core::sync::OrderCycle::start(
+        storage.clone(),
+        vault.clone(),
+        pulls.clone(),
+        engine.waker(),
+        worker_id(addr),
+    );
+    let app = router(storage.clone(), addr, engine.waker(), vault, pulls).await?;
     tracing::info!("Tillbridge is listening on http://{addr}");
     let cleanup = tokio::spawn(expire_sessions(storage.clone()));
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -98,6 +109,7 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         .await
         .context("the web server stopped")?;
     cleanup.abort();
+    cycle.shutdown().await;
     engine.shutdown().await;
     storage.close().await;
     tracing::info!("stopped");
@@ -114,7 +126,13 @@ fn worker_id(addr: SocketAddr) -> String {
     )
 }
 
-async fn router(storage: Storage, addr: SocketAddr, waker: Waker, vault: Vault) -> anyhow::Result<Router> {
+async fn router(
+    storage: Storage,
+    addr: SocketAddr,
+    waker: Waker,
+    vault: Vault,
+    pulls: sync_core::sync::PullRequests,
+) -> anyhow::Result<Router> {
     let mut conf = get_configuration(None).context("cannot read the Leptos site configuration")?;
     conf.leptos_options.site_addr = addr;
     let leptos_options = conf.leptos_options;
@@ -126,6 +144,7 @@ async fn router(storage: Storage, addr: SocketAddr, waker: Waker, vault: Vault) 
         waker: waker.clone(),
         vault,
         running: Arc::new(sync_core::sync::RunningSyncs::default()),
+        pulls,
     };
 
     let context_storage = storage.clone();
@@ -178,6 +197,7 @@ async fn router(storage: Storage, addr: SocketAddr, waker: Waker, vault: Vault) 
         .merge(pages)
         .route("/login", get(auth::sign_in_page).post(auth::sign_in))
         .route("/healthz", get(healthz))
+        .route("/webhooks/shopify/{id}", post(webhooks::shopify))
         .nest("/api/v1", crate::api::router(state.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(axum::middleware::from_fn(csrf::same_origin_only))

@@ -2,7 +2,7 @@
 //! by the dashboard and the CLI, so both check the same things.
 
 use crate::connector::shopify::{API_VERSION, ShopifySettings};
-use crate::connector::{AnyConnector, ConnectorError, SetupError, ShopifyConnector};
+use crate::connector::{AnyConnector, Connector, ConnectorError, SetupError, ShopifyConnector};
 use crate::domain::{BalanceRules, ChannelId, ChannelKind, DomainError, OutletId};
 use crate::storage::NewChannel;
 use crate::vault::{Vault, VaultError};
@@ -41,6 +41,25 @@ pub struct ShopifyConnection {
     pub outlets: Vec<OutletId>,
     pub order_outlet: OutletId,
     pub rules: BalanceRules,
+    /// Order webhooks: where Tillbridge is reachable from the internet, and
+    /// the app's client secret that signs deliveries. None: pulls only.
+    pub webhooks: Option<WebhookSetup>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WebhookSetup {
+    /// e.g. https://tillbridge.my-shop.example
+    pub public_url: String,
+    pub client_secret: String,
+}
+
+/// Where a channel's Shopify webhooks are delivered.
+pub fn webhook_url(public_url: &str, channel: ChannelId) -> String {
+    format!(
+        "{}/webhooks/shopify/{}",
+        public_url.trim().trim_end_matches('/'),
+        channel.get()
+    )
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,7 +161,23 @@ pub async fn connect_shopify(
         api_version: API_VERSION.to_owned(),
         location_id: location.id.clone(),
         location_name: location.name.clone(),
+        read_all_orders: false,
     };
+    if let Some(w) = &conn.webhooks {
+        let url = w.public_url.trim();
+        if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() < 10 {
+            return Err(DomainError::new(
+                "public_url",
+                format!("{url:?} is not an address such as https://tillbridge.my-shop.example"),
+            )
+            .into());
+        }
+        if w.client_secret.trim().is_empty() {
+            return Err(
+                DomainError::new("client_secret", "paste the app's client secret, which signs webhooks").into(),
+            );
+        }
+    }
     let id = storage
         .create_channel(&NewChannel {
             name: conn.name.trim().to_owned(),
@@ -154,6 +189,32 @@ pub async fn connect_shopify(
             rules: conn.rules,
         })
         .await?;
+    if let Some(w) = &conn.webhooks {
+        // Registered after the channel exists (its id is in the address);
+        // a refusal removes the channel again, so nothing is half-made.
+        let registered = async {
+            storage
+                .set_webhook_secret(id, &vault.seal(w.client_secret.trim())?)
+                .await?;
+            let config = storage
+                .channel(id)
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("channel {}", id.get())))?;
+            let connector = AnyConnector::for_channel(storage, vault, &config)?;
+            connector
+                .register_order_webhooks(&webhook_url(&w.public_url, id))
+                .await
+                .map_err(|source| ConnectError::Unreachable {
+                    shop: domain.clone(),
+                    source,
+                })
+        }
+        .await;
+        if let Err(e) = registered {
+            storage.delete_channel(id).await?;
+            return Err(e);
+        }
+    }
     Ok(Connected {
         id,
         shop_domain: domain,

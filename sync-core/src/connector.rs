@@ -11,7 +11,7 @@ use std::time::Duration;
 pub use sandbox::SandboxConnector;
 pub use shopify::{ShopifyConnector, ShopifySettings};
 
-use crate::domain::{ChannelKind, Money, ProductId, VariantId};
+use crate::domain::{ChannelKind, Money, ProductId, Timestamp, VariantId};
 use crate::storage::{ChannelConfig, Storage};
 use crate::vault::Vault;
 
@@ -172,6 +172,43 @@ pub struct ChannelItem {
     pub variant_id: String,
 }
 
+/// An order as the channel reports it now: applying it again, or an older
+/// state of it after a newer one, must change nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelOrder {
+    pub external_id: String,
+    /// What the merchant calls it, e.g. "#1042".
+    pub number: String,
+    pub placed_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub cancelled: bool,
+    pub currency: String,
+    /// The order's current total in minor units.
+    pub total_minor: i64,
+    pub lines: Vec<ChannelOrderLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelOrderLine {
+    pub external_id: String,
+    /// As the channel has it; may be empty or malformed.
+    pub sku: String,
+    pub title: String,
+    /// Units still on the order (removed or refunded units are gone).
+    pub quantity: i64,
+    /// Unit price in minor units.
+    pub price_minor: i64,
+}
+
+/// What a pull of orders found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PulledOrders {
+    pub orders: Vec<ChannelOrder>,
+    /// Orders updated before this could not be read (Shopify shows an app
+    /// the last 60 days): a gap to reconcile by hand.
+    pub unreadable_before: Option<Timestamp>,
+}
+
 /// What to do with a product found only in the channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retire {
@@ -224,6 +261,19 @@ pub trait Connector: Send + Sync {
 
     /// Every variant in the channel, page by page.
     fn list_items(&self) -> impl Future<Output = Result<Vec<ChannelItem>, ConnectorError>> + Send;
+
+    /// Orders updated at or after `since` (all of them when `None`), oldest
+    /// update first.
+    fn pull_orders(
+        &self,
+        since: Option<Timestamp>,
+    ) -> impl Future<Output = Result<PulledOrders, ConnectorError>> + Send;
+
+    /// Asks the channel to post order events to `callback_url`.
+    fn register_order_webhooks(
+        &self,
+        callback_url: &str,
+    ) -> impl Future<Output = Result<(), ConnectorError>> + Send;
 
     /// Unpublishes or deletes one product in the channel.
     fn retire_product(&self, product_id: &str, how: Retire) -> impl Future<Output = Result<(), ConnectorError>> + Send;
@@ -343,6 +393,20 @@ impl Connector for AnyConnector {
         match self {
             Self::Shopify(c) => c.retire_product(product_id, how).await,
             Self::Sandbox(c) => c.retire_product(product_id, how).await,
+        }
+    }
+
+    async fn pull_orders(&self, since: Option<Timestamp>) -> Result<PulledOrders, ConnectorError> {
+        match self {
+            Self::Shopify(c) => c.pull_orders(since).await,
+            Self::Sandbox(c) => c.pull_orders(since).await,
+        }
+    }
+
+    async fn register_order_webhooks(&self, callback_url: &str) -> Result<(), ConnectorError> {
+        match self {
+            Self::Shopify(c) => c.register_order_webhooks(callback_url).await,
+            Self::Sandbox(c) => c.register_order_webhooks(callback_url).await,
         }
     }
 }

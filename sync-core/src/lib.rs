@@ -13,6 +13,7 @@ pub mod secret;
 pub mod storage;
 pub mod sync;
 pub mod vault;
+pub mod webhook;
 
 pub use error::{Error, Result};
 pub use storage::Storage;

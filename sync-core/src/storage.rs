@@ -8,6 +8,7 @@ mod catalog;
 mod channels;
 mod history;
 mod listings;
+mod orders;
 mod outbox;
 pub(crate) mod sandbox;
 mod sessions;
@@ -34,6 +35,7 @@ pub use history::{
     RunId, RunKind, RunRow, RunTrigger,
 };
 pub use listings::{ChannelProduct, Listing, ListingIds, NewListing, PushTarget, PushedQuantity, SellOnlineChange};
+pub use orders::{OrderLineRow, OrderLineToSave, OrderRow, OrderToSave, StoredOrder};
 pub use outbox::{ClaimedRow, PushLatency, RowOutcome};
 pub use sandbox::SandboxItem;
 pub use sessions::SessionRow;

@@ -3,16 +3,20 @@
 
 mod backoff;
 mod conflicts;
+mod cycle;
 mod engine;
 mod force;
 mod manual;
+mod orders;
 mod progress;
 mod worker;
 
 pub use backoff::retry_delay;
 pub use conflicts::settle_conflict;
+pub use cycle::{OrderCycle, PullRequests, sync_all};
 pub use engine::{SyncEngine, Waker};
 pub use force::{ChannelOnlyProduct, ForceOptions, ForcePreview, force_sync, preview_force};
 pub use manual::{RunningSyncs, SyncSummary, sync_channel};
+pub use orders::{PullSummary, pull_orders};
 pub use progress::{ChannelProgress, channel_progress};
 pub use worker::{BatchReport, ChannelWorker};

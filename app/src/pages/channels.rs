@@ -299,6 +299,12 @@ pub fn ConnectChannelPage() -> impl IntoView {
                             <input type="text" inputmode="numeric" name="safety_buffer" value="0"/>
                             {error_for("safety_buffer")}
                         </label>
+                        <fieldset>
+                            <legend>"Order webhooks (optional)"</legend>
+                            <p class="muted">"With these, orders placed in Shopify reach Tillbridge within seconds; without them, orders are pulled on the channel's schedule and at sign-in."</p>
+                            {text("public_url", "Tillbridge's public address", "Where Shopify can reach this Tillbridge, e.g. https://tillbridge.my-shop.example", "url")}
+                            {text("client_secret", "App client secret", "Signs the webhooks; stored encrypted and never shown again", "password")}
+                        </fieldset>
                         <details>
                             <summary>"Advanced"</summary>
                             {text("api_base_url", "Admin API address", "Leave empty for https://<shop domain>", "url")}

@@ -4,10 +4,10 @@ use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use sync_core::connect::{ShopifyConnection, connect_shopify, shop_domain};
+use sync_core::connect::{ShopifyConnection, WebhookSetup, connect_shopify, shop_domain};
 use sync_core::domain::{BalanceRules, ChannelKind, ChannelOnlyPolicy, OutletCode, OutletId, Sku, Timestamp};
 use sync_core::storage::{NewChannel, RunKind, RunTrigger};
-use sync_core::sync::{ForceOptions, force_sync, preview_force, sync_channel};
+use sync_core::sync::{ForceOptions, force_sync, preview_force, pull_orders, sync_channel};
 use sync_core::vault::Vault;
 
 use crate::config::GlobalArgs;
@@ -78,6 +78,11 @@ pub struct ShopifyArgs {
     /// The Shopify location that receives this channel's stock, by name.
     #[arg(long)]
     location: String,
+    /// Where Tillbridge is reachable from the internet: order webhooks are registered at
+    /// URL/webhooks/shopify/ID. The app's client secret, which signs them, is read from
+    /// TILLBRIDGE_SHOPIFY_CLIENT_SECRET or the line of stdin after the token.
+    #[arg(long, env = "TILLBRIDGE_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -183,27 +188,27 @@ async fn resolve_outlets(storage: &sync_core::Storage, args: &OutletArgs) -> any
     Ok((order_outlet, outlets))
 }
 
-/// The token from TILLBRIDGE_SHOPIFY_TOKEN, or the first line of stdin.
-fn read_token() -> anyhow::Result<String> {
-    if let Ok(token) = std::env::var("TILLBRIDGE_SHOPIFY_TOKEN")
-        && !token.trim().is_empty()
+/// A secret from the environment variable `env`, or the next line of stdin.
+fn read_secret(env: &str, what: &str) -> anyhow::Result<String> {
+    if let Ok(value) = std::env::var(env)
+        && !value.trim().is_empty()
     {
-        return Ok(token.trim().to_owned());
+        return Ok(value.trim().to_owned());
     }
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        eprint!("Shopify Admin API access token: ");
+        eprint!("{what}: ");
     }
     let mut line = String::new();
     stdin
         .lock()
         .read_line(&mut line)
-        .context("cannot read the access token from stdin")?;
-    let token = line.trim().to_owned();
-    if token.is_empty() {
-        bail!("no access token: set TILLBRIDGE_SHOPIFY_TOKEN or pipe it on stdin");
+        .with_context(|| format!("cannot read the {what} from stdin"))?;
+    let value = line.trim().to_owned();
+    if value.is_empty() {
+        bail!("no {what}: set {env} or pipe it on stdin");
     }
-    Ok(token)
+    Ok(value)
 }
 
 async fn add_shopify(global: &GlobalArgs, args: ShopifyArgs) -> anyhow::Result<()> {
@@ -212,7 +217,14 @@ async fn add_shopify(global: &GlobalArgs, args: ShopifyArgs) -> anyhow::Result<(
     // Check the flags before asking for the token.
     let domain = shop_domain(&args.shop_domain).map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let (order_outlet, outlets) = resolve_outlets(&storage, &args.outlets).await?;
-    let token = read_token()?;
+    let token = read_secret("TILLBRIDGE_SHOPIFY_TOKEN", "Shopify Admin API access token")?;
+    let webhooks = match &args.public_url {
+        Some(url) => Some(WebhookSetup {
+            public_url: url.clone(),
+            client_secret: read_secret("TILLBRIDGE_SHOPIFY_CLIENT_SECRET", "Shopify app client secret")?,
+        }),
+        None => None,
+    };
     let connection = ShopifyConnection {
         name: args.outlets.name.clone(),
         shop_domain: domain,
@@ -221,6 +233,7 @@ async fn add_shopify(global: &GlobalArgs, args: ShopifyArgs) -> anyhow::Result<(
         outlets,
         order_outlet,
         rules: args.outlets.rules(),
+        webhooks,
     };
     let connected = connect_shopify(&storage, &vault, &connection, &token).await?;
     println!(
@@ -325,7 +338,16 @@ pub async fn sync(global: &GlobalArgs, args: SyncArgs) -> anyhow::Result<()> {
         }
         let summary = match kind {
             RunKind::Force => force_sync(&storage, &vault, &config, options, RunTrigger::Cli, &worker).await?,
-            _ => sync_channel(&storage, &vault, &config, kind, RunTrigger::Cli, &worker).await?,
+            _ => {
+                // Seed 001: orders first, then the push.
+                let pulled = pull_orders(&storage, &vault, &config, RunTrigger::Cli).await;
+                match &pulled {
+                    Ok(p) => println!("{}", p.log()),
+                    Err(e) => println!("{}: {e}", config.name),
+                }
+                ok &= pulled.is_ok_and(|p| p.conflicts == 0 && p.gap_before.is_none());
+                sync_channel(&storage, &vault, &config, kind, RunTrigger::Cli, &worker).await?
+            }
         };
         println!("{}", summary.log());
         ok &= summary.ok();

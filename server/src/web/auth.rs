@@ -97,7 +97,25 @@ pub async fn sign_in(
             .into_response();
     }
     tracing::info!(user = %user.email, "signed in");
+    request_stale_pulls(&state).await;
     Redirect::to(&next).into_response()
+}
+
+/// Seed 002: signing in brings in the orders of every channel that has not
+/// pulled for a few minutes, so what the user sees is current.
+async fn request_stale_pulls(state: &AppState) {
+    const STALE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+    match state.storage.channel_schedules().await {
+        Ok(channels) => {
+            let now = chrono::Utc::now();
+            for (config, _, last_pull) in channels {
+                if last_pull.is_none_or(|t| t.as_datetime() + STALE < now) {
+                    state.pulls.request(config.id, sync_core::storage::RunTrigger::SignIn);
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read the channels to pull at sign-in"),
+    }
 }
 
 pub async fn sign_out(session: Session) -> Response {

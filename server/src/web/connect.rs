@@ -6,7 +6,7 @@
 use axum::Extension;
 use axum::extract::{Form, Path, State};
 use axum::response::Response;
-use sync_core::connect::{ConnectError, ShopifyConnection, connect_shopify, test_connection};
+use sync_core::connect::{ConnectError, ShopifyConnection, WebhookSetup, connect_shopify, test_connection};
 use sync_core::domain::{BalanceRules, ChannelId, OutletId, Permission};
 use sync_core::storage::User;
 
@@ -70,6 +70,13 @@ pub async fn connect(
         rules: BalanceRules {
             safety_buffer,
             ..BalanceRules::default()
+        },
+        webhooks: match field(&fields, "public_url") {
+            "" => None,
+            url => Some(WebhookSetup {
+                public_url: url.to_owned(),
+                client_secret: field(&fields, "client_secret").to_owned(),
+            }),
         },
     };
     match connect_shopify(&state.storage, &state.vault, &connection, field(&fields, "token")).await {

@@ -10,7 +10,8 @@ use axum::response::{IntoResponse, Response};
 pub async fn same_origin_only(request: Request, next: Next) -> Response {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     // The JSON API authenticates with bearer tokens, which browsers never attach on their own.
-    let token_api = request.uri().path().starts_with("/api/v1/");
+    // Bearer-token API calls and signed channel webhooks carry no cookies to abuse.
+    let token_api = request.uri().path().starts_with("/api/v1/") || request.uri().path().starts_with("/webhooks/");
     if safe || token_api || same_origin(request.headers()) {
         return next.run(request).await;
     }

@@ -7,7 +7,7 @@ use axum::extract::{Form, Path, State};
 use axum::response::Response;
 use sync_core::domain::{ChannelId, ChannelOnlyPolicy};
 use sync_core::storage::{ChannelConfig, RunKind, RunTrigger, User};
-use sync_core::sync::{ForceOptions, force_sync, sync_channel};
+use sync_core::sync::{ForceOptions, force_sync};
 
 use super::AppState;
 use super::notice::{back, field, refuse_viewer};
@@ -32,20 +32,32 @@ fn force_options(fields: &[(String, String)]) -> Result<ForceOptions, String> {
     })
 }
 
-/// Starts `kind` syncs of `channels` one after the other, in the background.
+/// Starts the syncs in the background: a force sync per channel, or seed
+/// 001's cycle (every channel's orders pulled, then every push).
 fn spawn(state: &AppState, channels: Vec<ChannelConfig>, kind: RunKind, force: ForceOptions) {
     let (storage, vault, running) = (state.storage.clone(), state.vault.clone(), state.running.clone());
     tokio::spawn(async move {
-        for config in channels {
-            let worker = format!("button:{}:{}", std::process::id(), config.id);
-            let outcome = match kind {
-                RunKind::Force => force_sync(&storage, &vault, &config, force, RunTrigger::Button, &worker).await,
-                _ => sync_channel(&storage, &vault, &config, kind, RunTrigger::Button, &worker).await,
-            };
-            match outcome {
-                Ok(summary) => tracing::info!(log = %summary.log(), "button sync finished"),
-                Err(e) => tracing::warn!(channel = %config.name, error = %e, "button sync failed"),
+        let worker = format!("button:{}", std::process::id());
+        if kind == RunKind::Force {
+            for config in &channels {
+                match force_sync(&storage, &vault, config, force, RunTrigger::Button, &worker).await {
+                    Ok(summary) => tracing::info!(log = %summary.log(), "force sync finished"),
+                    Err(e) => tracing::warn!(channel = %config.name, error = %e, "force sync failed"),
+                }
+                running.finish(config.id);
             }
+            return;
+        }
+        match sync_core::sync::sync_all(&storage, &vault, &channels, RunTrigger::Button, &worker).await {
+            Ok(done) => {
+                for (pull, push) in done {
+                    let pulled = pull.map(|p| p.log()).unwrap_or_else(|| "orders not pulled".into());
+                    tracing::info!(%pulled, pushed = %push.log(), "sync finished");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "sync failed"),
+        }
+        for config in &channels {
             running.finish(config.id);
         }
     });

@@ -3,8 +3,10 @@
 
 use std::collections::HashMap;
 
-use super::{ChannelItem, Connector, ConnectorError, FoundItem, ProductToList, QuantitySet, Retire, SetOutcome};
-use crate::domain::ChannelId;
+use super::{
+    ChannelItem, Connector, ConnectorError, FoundItem, ProductToList, PulledOrders, QuantitySet, Retire, SetOutcome,
+};
+use crate::domain::{ChannelId, Timestamp};
 use crate::storage::Storage;
 use crate::storage::sandbox::SandboxSet;
 
@@ -139,6 +141,15 @@ impl Connector for SandboxConnector {
                 variant_id: i.item_id,
             })
             .collect())
+    }
+
+    async fn pull_orders(&self, _since: Option<Timestamp>) -> Result<PulledOrders, ConnectorError> {
+        // Nobody shops in the Sandbox store.
+        Ok(PulledOrders::default())
+    }
+
+    async fn register_order_webhooks(&self, _callback_url: &str) -> Result<(), ConnectorError> {
+        Ok(())
     }
 
     async fn retire_product(&self, product_id: &str, how: Retire) -> Result<(), ConnectorError> {

@@ -9,13 +9,19 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::{ChannelItem, Connector, ConnectorError, FoundItem, ProductToList, QuantitySet, Retire, SetOutcome};
+use super::{
+    ChannelItem, ChannelOrder, ChannelOrderLine, Connector, ConnectorError, FoundItem, ProductToList, PulledOrders,
+    QuantitySet, Retire, SetOutcome,
+};
+use crate::domain::{Currency, Money, Timestamp};
 
 pub const API_VERSION: &str = "2026-10";
 /// Shopify limits input arrays to 250 items.
 const MAX_BATCH: usize = 250;
 /// SKUs looked up per productVariants search (keeps the query cost small).
 const SKUS_PER_SEARCH: usize = 50;
+/// How far back an app without `read_all_orders` may read orders.
+const ORDER_WINDOW_DAYS: i64 = 60;
 /// Quantities per second once the standard bucket is drained: it restores
 /// 100 points a second and a call setting 250 quantities costs 10.
 pub const QUANTITIES_PER_SECOND: f64 = 100.0 / 10.0 * MAX_BATCH as f64;
@@ -31,6 +37,9 @@ pub struct ShopifySettings {
     pub api_version: String,
     pub location_id: String,
     pub location_name: String,
+    /// The app holds `read_all_orders`: orders older than 60 days are readable.
+    #[serde(default)]
+    pub read_all_orders: bool,
 }
 
 impl ShopifySettings {
@@ -120,6 +129,7 @@ impl ShopifyConnector {
                 api_version: api_version.to_owned(),
                 location_id: String::new(),
                 location_name: String::new(),
+                read_all_orders: false,
             },
             token.to_owned(),
         );
@@ -483,6 +493,40 @@ fn sku_term(sku: &str) -> String {
     format!("sku:\"{}\"", sku.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
+/// An order node of the orders query, in our terms.
+fn order_from(node: &Value) -> Option<ChannelOrder> {
+    let time = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str()?)
+            .ok()
+            .map(|t| Timestamp::from(t.with_timezone(&chrono::Utc)))
+    };
+    let money = &node["currentTotalPriceSet"]["shopMoney"];
+    let currency = Currency::parse(money["currencyCode"].as_str()?).ok()?;
+    let minor = |amount: &Value| Money::parse(amount.as_str()?, currency).ok().map(|m| m.minor);
+    Some(ChannelOrder {
+        external_id: node["id"].as_str()?.to_owned(),
+        number: node["name"].as_str().unwrap_or_default().to_owned(),
+        placed_at: time(&node["createdAt"])?,
+        updated_at: time(&node["updatedAt"])?,
+        cancelled: !node["cancelledAt"].is_null(),
+        currency: currency.as_str().to_owned(),
+        total_minor: minor(&money["amount"])?,
+        lines: node["lineItems"]["nodes"]
+            .as_array()?
+            .iter()
+            .filter_map(|l| {
+                Some(ChannelOrderLine {
+                    external_id: l["id"].as_str()?.to_owned(),
+                    sku: l["sku"].as_str().unwrap_or_default().trim().to_owned(),
+                    title: l["title"].as_str().unwrap_or_default().to_owned(),
+                    quantity: l["currentQuantity"].as_i64()?,
+                    price_minor: minor(&l["originalUnitPriceSet"]["shopMoney"]["amount"]).unwrap_or(0),
+                })
+            })
+            .collect(),
+    })
+}
+
 fn price_string(minor: i64, digits: u32) -> String {
     if digits == 0 {
         return minor.to_string();
@@ -678,6 +722,88 @@ impl Connector for ShopifyConnector {
                 _ => return Ok(items),
             }
         }
+    }
+
+    async fn pull_orders(&self, since: Option<Timestamp>) -> Result<PulledOrders, ConnectorError> {
+        // Without read_all_orders Shopify shows an app the last 60 days only.
+        let window = Timestamp::from(chrono::Utc::now() - chrono::TimeDelta::days(ORDER_WINDOW_DAYS));
+        let (since, unreadable_before) = match since {
+            Some(s) if !self.settings.read_all_orders && s < window => (Some(window), Some(window)),
+            other => (other, None),
+        };
+        let search = since.map(|s| {
+            format!(
+                "updated_at:>='{}'",
+                s.as_datetime().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            )
+        });
+        let mut orders = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let data = self
+                .graphql(
+                    "query Orders($after: String, $query: String) {
+                       orders(first: 10, after: $after, sortKey: UPDATED_AT, query: $query) {
+                         pageInfo { hasNextPage endCursor }
+                         nodes { id name createdAt updatedAt cancelledAt
+                           currentTotalPriceSet { shopMoney { amount currencyCode } }
+                           lineItems(first: 50) { nodes { id sku title currentQuantity
+                             originalUnitPriceSet { shopMoney { amount } } } } }
+                       }
+                     }",
+                    json!({ "after": after, "query": search }),
+                    600.0,
+                )
+                .await?;
+            let page = &data["orders"];
+            for node in page["nodes"].as_array().into_iter().flatten() {
+                match order_from(node) {
+                    Some(order) => orders.push(order),
+                    None => tracing::warn!(order = %node["id"], "an order Shopify sent could not be read; skipped"),
+                }
+            }
+            match page["pageInfo"]["endCursor"].as_str() {
+                Some(cursor) if page["pageInfo"]["hasNextPage"].as_bool() == Some(true) => {
+                    after = Some(cursor.to_owned())
+                }
+                _ => break,
+            }
+        }
+        Ok(PulledOrders {
+            orders,
+            unreadable_before,
+        })
+    }
+
+    async fn register_order_webhooks(&self, callback_url: &str) -> Result<(), ConnectorError> {
+        for topic in ["ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED"] {
+            let data = self
+                .graphql(
+                    "mutation Subscribe($topic: WebhookSubscriptionTopic!, $uri: String!) {
+                       webhookSubscriptionCreate(topic: $topic, webhookSubscription: { uri: $uri, format: JSON }) {
+                         webhookSubscription { id } userErrors { field message }
+                       }
+                     }",
+                    json!({ "topic": topic, "uri": callback_url }),
+                    10.0,
+                )
+                .await?;
+            let errors = data["webhookSubscriptionCreate"]["userErrors"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            // Subscribed before (a reconnect): what was asked for is there.
+            let fatal = errors
+                .iter()
+                .find(|e| !e["message"].as_str().is_some_and(|m| m.contains("already been taken")));
+            if let Some(e) = fatal {
+                return Err(ConnectorError::Permanent(format!(
+                    "webhook {topic}: {}",
+                    e["message"].as_str().unwrap_or("refused")
+                )));
+            }
+        }
+        Ok(())
     }
 
     async fn retire_product(&self, product_id: &str, how: Retire) -> Result<(), ConnectorError> {

@@ -144,6 +144,43 @@ impl Storage {
         })?)
     }
 
+    /// The sealed client secret that signs `channel`'s webhooks, if any.
+    pub async fn webhook_secret(&self, channel: ChannelId) -> Result<Option<Vec<u8>>> {
+        let row: Option<Option<Vec<u8>>> = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT webhook_secret FROM channels WHERE id = $1").bind(channel).fetch_optional(pool).await
+        })?;
+        row.ok_or_else(|| crate::Error::NotFound(format!("channel {}", channel.get())))
+    }
+
+    pub async fn set_webhook_secret(&self, channel: ChannelId, sealed: &[u8]) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE channels SET webhook_secret = $2 WHERE id = $1").bind(channel).bind(sealed).execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    pub async fn delete_channel(&self, channel: ChannelId) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("DELETE FROM channels WHERE id = $1").bind(channel).execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Every channel with its schedule (minutes, None = off) and last pull.
+    pub async fn channel_schedules(&self) -> Result<Vec<(ChannelConfig, Option<i64>, Option<Timestamp>)>> {
+        let rows: Vec<(ChannelId, Option<i64>, Option<Timestamp>)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT id, schedule_minutes, last_pull_at FROM channels ORDER BY id").fetch_all(pool).await
+        })?;
+        let configs = self.channel_configs().await?;
+        Ok(configs
+            .into_iter()
+            .filter_map(|c| {
+                let (_, every, last) = rows.iter().find(|r| r.0 == c.id)?;
+                Some((c, *every, *last))
+            })
+            .collect())
+    }
+
     pub async fn channel_configs(&self) -> Result<Vec<ChannelConfig>> {
         Ok(on_pool!(self, pool => {
             sqlx::query_as("SELECT id, name, kind, settings, credentials, order_outlet_id FROM channels ORDER BY id")

@@ -33,6 +33,12 @@ pub enum RunKind {
     Standard,
     Force,
     SyncAll,
+    /// Orders pulled from a channel and applied to stock.
+    PullOrders,
+    /// A stock or catalog file applied.
+    Import,
+    /// An inventory feed fetched and applied.
+    Feed,
 }
 
 impl RunKind {
@@ -42,6 +48,9 @@ impl RunKind {
             RunKind::Standard => "standard",
             RunKind::Force => "force",
             RunKind::SyncAll => "sync_all",
+            RunKind::PullOrders => "pull_orders",
+            RunKind::Import => "import",
+            RunKind::Feed => "feed",
         }
     }
 }
@@ -53,6 +62,11 @@ pub enum RunTrigger {
     Button,
     Cli,
     Api,
+    /// A channel posted an event (an order webhook).
+    Webhook,
+    /// A user signed in and the channel had not pulled for a while.
+    SignIn,
+    Startup,
 }
 
 impl RunTrigger {
@@ -63,6 +77,9 @@ impl RunTrigger {
             RunTrigger::Button => "button",
             RunTrigger::Cli => "cli",
             RunTrigger::Api => "api",
+            RunTrigger::Webhook => "webhook",
+            RunTrigger::SignIn => "sign_in",
+            RunTrigger::Startup => "startup",
         }
     }
 }

@@ -1,0 +1,217 @@
+//! Orders pulled from channels, with what each line has taken from stock,
+//! and each channel's pull checkpoint.
+
+use std::collections::HashMap;
+
+use super::{Storage, on_pool};
+use crate::Result;
+use crate::domain::{ChannelId, Timestamp, VariantId};
+
+/// An order as stored: when the channel last changed it, and per line (by
+/// the channel's line id) what has been taken from stock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredOrder {
+    pub id: i64,
+    pub channel_updated_at: Timestamp,
+    /// Per line id: (SKU, units taken from stock).
+    pub applied: HashMap<String, (String, i64)>,
+}
+
+/// A line to save with the stock it has now taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderLineToSave {
+    pub external_id: String,
+    pub sku: String,
+    pub variant_id: Option<VariantId>,
+    pub quantity: i64,
+    pub applied_quantity: i64,
+    pub price_minor: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderToSave {
+    pub external_id: String,
+    pub number: String,
+    pub cancelled: bool,
+    pub currency: String,
+    pub total_minor: i64,
+    pub placed_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub lines: Vec<OrderLineToSave>,
+}
+
+/// One order for the Orders page.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OrderRow {
+    pub id: i64,
+    pub channel_id: ChannelId,
+    pub external_id: String,
+    pub number: String,
+    pub status: String,
+    pub currency: String,
+    pub total_minor: i64,
+    pub placed_at: Timestamp,
+    pub channel_updated_at: Timestamp,
+    pub ingested_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OrderLineRow {
+    pub order_id: i64,
+    pub sku: String,
+    pub quantity: i64,
+    pub applied_quantity: i64,
+    pub price_minor: i64,
+}
+
+impl Storage {
+    pub async fn stored_order(&self, channel: ChannelId, external_id: &str) -> Result<Option<StoredOrder>> {
+        let head: Option<(i64, Timestamp)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT id, channel_updated_at FROM channel_orders WHERE channel_id = $1 AND external_id = $2")
+                .bind(channel)
+                .bind(external_id)
+                .fetch_optional(pool)
+                .await
+        })?;
+        let Some((id, channel_updated_at)) = head else {
+            return Ok(None);
+        };
+        let lines: Vec<(String, String, i64)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT external_line_id, sku, applied_quantity FROM channel_order_lines WHERE order_id = $1")
+                .bind(id)
+                .fetch_all(pool)
+                .await
+        })?;
+        Ok(Some(StoredOrder {
+            id,
+            channel_updated_at,
+            applied: lines.into_iter().map(|(id, sku, n)| (id, (sku, n))).collect(),
+        }))
+    }
+
+    /// Saves an order and its lines as they now stand, in one transaction.
+    pub async fn save_order(&self, channel: ChannelId, order: &OrderToSave) -> Result<()> {
+        let now = Timestamp::now();
+        let status = if order.cancelled { "cancelled" } else { "open" };
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO channel_orders (channel_id, external_id, number, status, currency, total_minor, placed_at,
+                     channel_updated_at, ingested_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (channel_id, external_id) DO UPDATE SET number = excluded.number, status = excluded.status,
+                     currency = excluded.currency, total_minor = excluded.total_minor,
+                     channel_updated_at = excluded.channel_updated_at
+                 RETURNING id",
+            )
+            .bind(channel)
+            .bind(&order.external_id)
+            .bind(&order.number)
+            .bind(status)
+            .bind(&order.currency)
+            .bind(order.total_minor)
+            .bind(order.placed_at)
+            .bind(order.updated_at)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            for line in &order.lines {
+                sqlx::query(
+                    "INSERT INTO channel_order_lines (order_id, external_line_id, sku, variant_id, quantity,
+                         applied_quantity, price_minor)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (order_id, external_line_id) DO UPDATE SET sku = excluded.sku,
+                         variant_id = excluded.variant_id, quantity = excluded.quantity,
+                         applied_quantity = excluded.applied_quantity, price_minor = excluded.price_minor",
+                )
+                .bind(id)
+                .bind(&line.external_id)
+                .bind(&line.sku)
+                .bind(line.variant_id)
+                .bind(line.quantity)
+                .bind(line.applied_quantity)
+                .bind(line.price_minor)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Where the next pull of `channel`'s orders starts.
+    pub async fn orders_checkpoint(&self, channel: ChannelId) -> Result<Option<Timestamp>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT orders_checkpoint FROM channels WHERE id = $1")
+                .bind(channel)
+                .fetch_one(pool)
+                .await
+        })?)
+    }
+
+    /// Moves the checkpoint after a pull that applied everything up to it.
+    /// It never goes back.
+    pub async fn advance_orders_checkpoint(&self, channel: ChannelId, to: Option<Timestamp>) -> Result<()> {
+        let now = Timestamp::now();
+        on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE channels SET last_pull_at = $3,
+                     orders_checkpoint = CASE WHEN $2 IS NULL THEN orders_checkpoint
+                                              WHEN orders_checkpoint IS NULL OR orders_checkpoint < $2 THEN $2
+                                              ELSE orders_checkpoint END
+                 WHERE id = $1",
+            )
+            .bind(channel)
+            .bind(to)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The newest orders, of one channel or all, with their lines.
+    pub async fn recent_orders(
+        &self,
+        channel: Option<ChannelId>,
+        limit: i64,
+    ) -> Result<Vec<(OrderRow, Vec<OrderLineRow>)>> {
+        let orders: Vec<OrderRow> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, channel_id, external_id, number, status, currency, total_minor, placed_at, channel_updated_at,
+                        ingested_at
+                 FROM channel_orders WHERE ($1 IS NULL OR channel_id = $1) ORDER BY placed_at DESC, id DESC LIMIT $2",
+            )
+            .bind(channel)
+            .bind(limit.clamp(1, 500))
+            .fetch_all(pool)
+            .await
+        })?;
+        if orders.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = super::placeholders(1, orders.len());
+        let sql = format!(
+            "SELECT order_id, sku, quantity, applied_quantity, price_minor FROM channel_order_lines
+             WHERE order_id IN ({list}) ORDER BY order_id, id"
+        );
+        let lines: Vec<OrderLineRow> = on_pool!(self, pool => {
+            let mut q = sqlx::query_as(&sql);
+            for o in &orders {
+                q = q.bind(o.id);
+            }
+            q.fetch_all(pool).await
+        })?;
+        let mut by_order: HashMap<i64, Vec<OrderLineRow>> = HashMap::new();
+        for l in lines {
+            by_order.entry(l.order_id).or_default().push(l);
+        }
+        Ok(orders
+            .into_iter()
+            .map(|o| {
+                let lines = by_order.remove(&o.id).unwrap_or_default();
+                (o, lines)
+            })
+            .collect())
+    }
+}
