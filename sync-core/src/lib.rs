@@ -9,6 +9,7 @@ pub mod connector;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod import;
 pub mod secret;
 pub mod storage;
 pub mod sync;

@@ -6,7 +6,9 @@
 mod balance;
 mod catalog;
 mod channels;
+mod feeds;
 mod history;
+mod import;
 mod listings;
 mod orders;
 mod outbox;
@@ -30,10 +32,12 @@ pub use catalog::{
     ProductPage, ProductSort, ProductSummary, StockStatus, VariantDetail, VariantEdit, VariantStock,
 };
 pub use channels::{ChannelConfig, ChannelSettings, ChannelSummary, NewChannel};
+pub use feeds::{FeedId, FeedRow, NewFeed};
 pub use history::{
     ConflictAction, ConflictKind, ConflictRow, EventResult, EventRow, HourCount, NewConflict, NewEvent, RunFilter,
     RunId, RunKind, RunRow, RunTrigger,
 };
+pub use import::{CatalogWrite, CatalogWritten, NewUpload, Upload, VariantWrite, content_hash, product_handle};
 pub use listings::{ChannelProduct, Listing, ListingIds, NewListing, PushTarget, PushedQuantity, SellOnlineChange};
 pub use orders::{OrderLineRow, OrderLineToSave, OrderRow, OrderToSave, StoredOrder};
 pub use outbox::{ClaimedRow, PushLatency, RowOutcome};

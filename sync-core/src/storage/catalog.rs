@@ -447,7 +447,7 @@ pub struct VariantStock {
     pub committed: i64,
 }
 
-const PRODUCT_COLUMNS: &str = "p.id, p.name, p.handle, p.description, p.brand, p.category, p.option1_name, p.option2_name, \
+pub(super) const PRODUCT_COLUMNS: &str = "p.id, p.name, p.handle, p.description, p.brand, p.category, p.option1_name, p.option2_name, \
      p.option3_name, p.active, p.auto_sync, p.supplier, p.supplier_code, p.supplier_price_minor, \
      p.supplier_price_currency, p.reorder_point, p.reorder_quantity, p.tax_class, p.tags, p.created_at, p.updated_at";
 
@@ -455,7 +455,7 @@ const VARIANT_COLUMNS: &str = "v.id, v.product_id, v.sku, v.barcode, v.option1_v
      v.price_minor, v.price_currency, v.weight_grams, v.length_mm, v.width_mm, v.height_mm";
 
 /// Turns a product name into a URL handle: lowercase words joined by '-'.
-fn handle_for(name: &str) -> String {
+pub(crate) fn handle_for(name: &str) -> String {
     let mut handle = String::new();
     for word in name.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
         if !handle.is_empty() {
@@ -655,7 +655,7 @@ impl Storage {
     }
 
     /// Fills in variants, their stock per outlet and images for `products`.
-    async fn attach_variants(&self, products: &mut [ProductDetail]) -> Result<()> {
+    pub(super) async fn attach_variants(&self, products: &mut [ProductDetail]) -> Result<()> {
         if products.is_empty() {
             return Ok(());
         }

@@ -152,7 +152,7 @@ impl Storage {
 
     /// Records a batch; a PostgreSQL deadlock or serialization failure
     /// (two batches locking shared rows) rolls back whole and is retried.
-    async fn record_movements_once(
+    pub(crate) async fn record_movements_once(
         &self,
         actor: &Actor,
         movements: &[NewMovement],
