@@ -175,6 +175,8 @@ pub struct Stats {
     pub requests: u64,
     /// Executed root fields by name (`inventorySetQuantities`, `productVariants`...).
     pub calls: BTreeMap<String, u64>,
+    /// Executed root fields in the order they ran.
+    pub call_log: Vec<String>,
     /// Requests answered `THROTTLED`.
     pub throttled: u64,
     /// Requests answered 500 by the `error_rate` / `fail_next` faults.
@@ -1247,7 +1249,8 @@ fn process(inner: &Inner, version: &str, body: &[u8]) -> (StatusCode, String) {
     {
         let mut stats = lock(&inner.stats);
         for c in calls {
-            *stats.calls.entry(c).or_default() += 1;
+            *stats.calls.entry(c.clone()).or_default() += 1;
+            stats.call_log.push(c);
         }
         stats.idempotent_replays += replays;
         if ran_set_quantities {

@@ -7,6 +7,7 @@ mod e2e {
     mod cli;
     mod dashboard;
     mod movements;
+    mod orders;
     mod pages;
     mod shopify_server;
     mod sync;

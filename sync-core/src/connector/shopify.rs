@@ -493,6 +493,36 @@ fn sku_term(sku: &str) -> String {
     format!("sku:\"{}\"", sku.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
+/// The fields of an order's line items page.
+const LINE_FIELDS: &str = "pageInfo { hasNextPage endCursor } nodes { id sku title currentQuantity originalUnitPriceSet { shopMoney { amount } } }";
+
+/// The lines of an order node (one page of them).
+fn order_from_lines(node: &Value) -> Vec<ChannelOrderLine> {
+    let Some(currency) = node["currentTotalPriceSet"]["shopMoney"]["currencyCode"]
+        .as_str()
+        .and_then(|c| Currency::parse(c).ok())
+    else {
+        return Vec::new();
+    };
+    node["lineItems"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| {
+            Some(ChannelOrderLine {
+                external_id: l["id"].as_str()?.to_owned(),
+                sku: l["sku"].as_str().unwrap_or_default().trim().to_owned(),
+                title: l["title"].as_str().unwrap_or_default().to_owned(),
+                quantity: l["currentQuantity"].as_i64()?,
+                price_minor: l["originalUnitPriceSet"]["shopMoney"]["amount"]
+                    .as_str()
+                    .and_then(|a| Money::parse(a, currency).ok())
+                    .map_or(0, |m| m.minor),
+            })
+        })
+        .collect()
+}
+
 /// An order node of the orders query, in our terms.
 fn order_from(node: &Value) -> Option<ChannelOrder> {
     let time = |v: &Value| {
@@ -511,19 +541,7 @@ fn order_from(node: &Value) -> Option<ChannelOrder> {
         cancelled: !node["cancelledAt"].is_null(),
         currency: currency.as_str().to_owned(),
         total_minor: minor(&money["amount"])?,
-        lines: node["lineItems"]["nodes"]
-            .as_array()?
-            .iter()
-            .filter_map(|l| {
-                Some(ChannelOrderLine {
-                    external_id: l["id"].as_str()?.to_owned(),
-                    sku: l["sku"].as_str().unwrap_or_default().trim().to_owned(),
-                    title: l["title"].as_str().unwrap_or_default().to_owned(),
-                    quantity: l["currentQuantity"].as_i64()?,
-                    price_minor: minor(&l["originalUnitPriceSet"]["shopMoney"]["amount"]).unwrap_or(0),
-                })
-            })
-            .collect(),
+        lines: order_from_lines(node),
     })
 }
 
@@ -740,27 +758,49 @@ impl Connector for ShopifyConnector {
         let mut orders = Vec::new();
         let mut after: Option<String> = None;
         loop {
+            // Each line costs 3 points: 8 orders of up to 30 lines stay under
+            // the single-query ceiling of 1,000; longer orders page their lines.
             let data = self
                 .graphql(
-                    "query Orders($after: String, $query: String) {
-                       orders(first: 10, after: $after, sortKey: UPDATED_AT, query: $query) {
-                         pageInfo { hasNextPage endCursor }
-                         nodes { id name createdAt updatedAt cancelledAt
-                           currentTotalPriceSet { shopMoney { amount currencyCode } }
-                           lineItems(first: 50) { nodes { id sku title currentQuantity
-                             originalUnitPriceSet { shopMoney { amount } } } } }
-                       }
-                     }",
+                    &format!(
+                        "query Orders($after: String, $query: String) {{
+                           orders(first: 8, after: $after, sortKey: UPDATED_AT, query: $query) {{
+                             pageInfo {{ hasNextPage endCursor }}
+                             nodes {{ id name createdAt updatedAt cancelledAt
+                               currentTotalPriceSet {{ shopMoney {{ amount currencyCode }} }}
+                               lineItems(first: 30) {{ {LINE_FIELDS} }} }}
+                           }}
+                         }}"
+                    ),
                     json!({ "after": after, "query": search }),
-                    600.0,
+                    760.0,
                 )
                 .await?;
             let page = &data["orders"];
             for node in page["nodes"].as_array().into_iter().flatten() {
-                match order_from(node) {
-                    Some(order) => orders.push(order),
-                    None => tracing::warn!(order = %node["id"], "an order Shopify sent could not be read; skipped"),
+                let Some(mut order) = order_from(node) else {
+                    tracing::warn!(order = %node["id"], "an order Shopify sent could not be read; skipped");
+                    continue;
+                };
+                let mut lines_page = node["lineItems"]["pageInfo"].clone();
+                while lines_page["hasNextPage"].as_bool() == Some(true) {
+                    let more = self
+                        .graphql(
+                            &format!(
+                                "query Lines($id: ID!, $after: String) {{
+                                   order(id: $id) {{ currentTotalPriceSet {{ shopMoney {{ amount currencyCode }} }}
+                                     lineItems(first: 100, after: $after) {{ {LINE_FIELDS} }} }}
+                                 }}"
+                            ),
+                            json!({ "id": order.external_id, "after": lines_page["endCursor"] }),
+                            305.0,
+                        )
+                        .await?;
+                    let extra = order_from_lines(&more["order"]);
+                    order.lines.extend(extra);
+                    lines_page = more["order"]["lineItems"]["pageInfo"].clone();
                 }
+                orders.push(order);
             }
             match page["pageInfo"]["endCursor"].as_str() {
                 Some(cursor) if page["pageInfo"]["hasNextPage"].as_bool() == Some(true) => {

@@ -1,0 +1,369 @@
+//! Orders from the Shopify test server relieve stock at the channel's order
+//! outlet exactly once: with webhooks delivered, lost or delivered twice,
+//! with Tillbridge stopped while orders arrive, and when orders are
+//! cancelled. Forged webhooks are refused; Sync All pulls before it pushes.
+
+use std::time::{Duration, Instant};
+
+use sync_core::domain::{ChannelId, OutletId, ProductId};
+use tillbridge_tests::shopify::{ShopConfig, ShopifyTestServer, webhook_hmac};
+use tillbridge_tests::{DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, browser_like_client, cli, sign_in};
+
+const LOCATION: &str = "Main warehouse";
+const DOWNTOWN: OutletId = OutletId::new(1);
+
+/// A running Tillbridge with the shop connected, webhooks registered at the
+/// server's address, and Auto Sync on for the first SKUs of product 1.
+struct Setup {
+    db: Database,
+    server: TestServer,
+    shop: ShopifyTestServer,
+    location: String,
+    channel: ChannelId,
+    skus: Vec<String>,
+}
+
+async fn setup() -> Setup {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let shop = ShopifyTestServer::start(ShopConfig::default()).await;
+    shop.allow_loopback_webhooks(true);
+    let location = shop.add_location(LOCATION);
+    let (ok, _, err) = cli(&db, &["autosync", "off", "--all"], "").await;
+    assert!(ok, "{err}");
+    let base = shop.base_url();
+    let args = [
+        "channel",
+        "add",
+        "shopify",
+        "--name",
+        "Shopify",
+        "--shop-domain",
+        "tillbridge-test.myshopify.com",
+        "--api-base-url",
+        &base,
+        "--location",
+        LOCATION,
+        "--outlets",
+        "downtown,warehouse",
+        "--public-url",
+        &server.base,
+    ];
+    let stdin = format!("{}\n{}\n", shop.token(), shop.client_secret());
+    let (ok, out, err) = cli(&db, &args, &stdin).await;
+    assert!(ok, "channel add failed: {err}{out}");
+    assert_eq!(
+        shop.webhook_subscriptions().len(),
+        3,
+        "orders/create, updated and cancelled"
+    );
+    let storage = db.storage().await;
+    let channel = storage
+        .channel_by_name("Shopify")
+        .await
+        .expect("read")
+        .expect("channel")
+        .id;
+    let product = storage
+        .get_product(ProductId::new(1))
+        .await
+        .expect("read")
+        .expect("product 1");
+    let skus: Vec<String> = product.variants.iter().map(|v| v.sku.clone()).collect();
+    let (ok, _, err) = cli(&db, &["autosync", "on", "--sku", &skus[0]], "").await;
+    assert!(ok, "{err}");
+    let setup = Setup {
+        db,
+        server,
+        shop,
+        location,
+        channel,
+        skus,
+    };
+    wait_for("the product in the shop", 30, || async {
+        setup
+            .skus
+            .iter()
+            .all(|s| setup.shop.available(s, &setup.location).is_some())
+    })
+    .await;
+    setup
+}
+
+/// On hand at Downtown (the channel's order outlet) for a SKU of product 1.
+async fn on_hand(db: &Database, sku: &str) -> i64 {
+    let storage = db.storage().await;
+    let product = storage
+        .get_product(ProductId::new(1))
+        .await
+        .expect("read")
+        .expect("product 1");
+    let v = product.variants.iter().find(|v| v.sku == sku).expect("variant");
+    let n = v
+        .stock
+        .iter()
+        .find(|s| s.outlet_id == DOWNTOWN)
+        .map_or(0, |s| s.on_hand);
+    storage.close().await;
+    n
+}
+
+async fn wait_on_hand(db: &Database, sku: &str, want: i64, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = on_hand(db, sku).await;
+        if now == want {
+            return;
+        }
+        if Instant::now() > deadline {
+            let storage = db.storage().await;
+            let runs = storage.recent_runs(None, 10).await.expect("runs");
+            let log: Vec<String> = runs
+                .iter()
+                .map(|r| format!("{} {} {}: {}", r.kind, r.trigger, r.status, r.log))
+                .collect();
+            panic!(
+                "{what}: {sku} at Downtown is {now}, want {want}; runs:\n{}",
+                log.join("\n")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+async fn wait_for<F, Fut>(what: &str, secs: u64, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !done().await {
+        assert!(Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+#[tokio::test]
+async fn orders_relieve_stock_once_whether_their_webhook_arrives_is_lost_or_comes_twice() {
+    let s = setup().await;
+    let a = s.skus[0].clone();
+    let start = on_hand(&s.db, &a).await;
+    s.shop.place_order(&s.location, &[(a.as_str(), 2)]);
+    wait_on_hand(&s.db, &a, start - 2, "an order with its webhook").await;
+
+    // Lost: the order waits for the next pull, which the next webhook brings.
+    s.shop.webhook_faults().lose_next(2);
+    s.shop.place_order(&s.location, &[(a.as_str(), 1)]);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(on_hand(&s.db, &a).await, start - 2, "nothing announced it yet");
+    s.shop.place_order(&s.location, &[(a.as_str(), 1)]);
+    wait_on_hand(&s.db, &a, start - 4, "a lost webhook's order, caught by the next pull").await;
+
+    // Twice: applied once.
+    s.shop.webhook_faults().duplicate_next(2);
+    s.shop.place_order(&s.location, &[(a.as_str(), 3)]);
+    wait_on_hand(&s.db, &a, start - 7, "an order whose webhook came twice").await;
+    assert!(s.shop.wait_for_webhooks(Duration::from_secs(10)).await);
+    let duplicates = s.shop.webhook_deliveries().iter().filter(|d| d.duplicate).count();
+    assert!(duplicates >= 2, "the shop sent duplicates: {duplicates}");
+    // A pull of everything again changes nothing.
+    let (_, out, err) = cli(&s.db, &["sync", "--channel", "Shopify"], "").await;
+    assert!(out.contains("orders of \"Shopify\""), "{err}{out}");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(on_hand(&s.db, &a).await, start - 7, "exactly once: {out}");
+    let storage = s.db.storage().await;
+    let orders = storage.recent_orders(Some(s.channel), 50).await.expect("orders");
+    assert_eq!(orders.len(), 4);
+    assert!(
+        orders
+            .iter()
+            .all(|(_, lines)| lines.iter().all(|l| l.applied_quantity == l.quantity))
+    );
+    // The shop ends at Tillbridge's balance for the SKU.
+    let variant = storage
+        .variant_ids_by_sku(&[sync_core::domain::Sku::parse(&a).expect("sku")])
+        .await
+        .expect("ids")[&a];
+    let want = storage.balances(s.channel, &[variant]).await.expect("balance")[&variant];
+    wait_for("the shop shows the balance", 30, || async {
+        s.shop.available(&a, &s.location) == Some(want)
+    })
+    .await;
+    s.server.stop().await;
+}
+
+#[tokio::test]
+async fn orders_placed_while_tillbridge_is_stopped_are_all_applied_when_it_starts() {
+    let s = setup().await;
+    let a = s.skus[0].clone();
+    let before = on_hand(&s.db, &a).await;
+    let addr = s.server.base.trim_start_matches("http://").to_owned();
+    s.server.stop().await;
+    let (orders, per_order) = (200, 1);
+    // The shop keeps selling: more than it holds, as a busy shop would oversell.
+    s.shop.set_available(&a, &s.location, 10_000);
+    for _ in 0..orders {
+        s.shop.place_order(&s.location, &[(a.as_str(), per_order)]);
+    }
+    let started = Instant::now();
+    let server = TestServer::start(&s.db, &["serve", "--bind", &addr]).await;
+    let want = before - orders * per_order;
+    wait_on_hand(&s.db, &a, want, "every order placed while stopped").await;
+    eprintln!(
+        "{orders} orders placed while stopped: {a} at Downtown {before} → {} in {:.1} s after start",
+        on_hand(&s.db, &a).await,
+        started.elapsed().as_secs_f64()
+    );
+    let storage = s.db.storage().await;
+    assert_eq!(
+        storage.recent_orders(Some(s.channel), 500).await.expect("orders").len(),
+        orders as usize
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        on_hand(&s.db, &a).await,
+        want,
+        "applied once, not again by the webhooks' retries"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_cancelled_order_gives_its_stock_back_once_and_unknown_skus_are_handled() {
+    let s = setup().await;
+    let a = s.skus[0].clone();
+    let start = on_hand(&s.db, &a).await;
+    let order = s.shop.place_order(&s.location, &[(a.as_str(), 2)]);
+    wait_on_hand(&s.db, &a, start - 2, "the order").await;
+    s.shop.cancel_order(&order);
+    wait_on_hand(&s.db, &a, start, "the cancellation").await;
+    s.shop.cancel_order(&order);
+    let (_, out, err) = cli(&s.db, &["sync", "--channel", "Shopify"], "").await;
+    assert!(out.contains("orders of \"Shopify\""), "{err}{out}");
+    assert_eq!(on_hand(&s.db, &a).await, start, "given back once");
+
+    // A SKU made in Shopify enters Tillbridge with its first order (seed 000);
+    // a line without a usable SKU is a conflict and does not block the rest.
+    s.shop
+        .add_product("Made in Shopify", &[("SHOP-ONLY-1", 5)], &s.location);
+    s.shop.add_product("Badly keyed", &[("bad sku", 5)], &s.location);
+    s.shop
+        .place_order(&s.location, &[("SHOP-ONLY-1", 1), ("bad sku", 1), (a.as_str(), 1)]);
+    wait_on_hand(&s.db, &a, start - 1, "the good line of a mixed order").await;
+    let storage = s.db.storage().await;
+    wait_for("the product made from the order", 20, || async {
+        let page = storage
+            .list_products(&sync_core::storage::ProductFilter {
+                search: Some("SHOP-ONLY-1".into()),
+                limit: 5,
+                ..Default::default()
+            })
+            .await
+            .expect("search");
+        page.items
+            .first()
+            .is_some_and(|p| p.name == "Made in Shopify" && p.total_on_hand() == -1)
+    })
+    .await;
+    let conflicts = storage.open_conflicts(Some(s.channel)).await.expect("conflicts");
+    assert!(
+        conflicts
+            .iter()
+            .any(|c| c.sku.as_deref() == Some("bad sku") && c.kind == "unknown_sku"),
+        "{conflicts:?}"
+    );
+    s.server.stop().await;
+}
+
+#[tokio::test]
+async fn forged_webhooks_are_refused_and_recorded() {
+    let s = setup().await;
+    let client = reqwest::Client::new();
+    let url = s.server.url(&format!("/webhooks/shopify/{}", s.channel));
+    let body = br##"{"id":1,"name":"#1001"}"##.to_vec();
+    let post = |signature: Option<String>| {
+        let mut request = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("x-shopify-topic", "orders/create")
+            .body(body.clone());
+        if let Some(sig) = signature {
+            request = request.header("x-shopify-hmac-sha256", sig);
+        }
+        request.send()
+    };
+    assert_eq!(post(None).await.expect("sent").status(), 401, "no signature");
+    assert_eq!(
+        post(Some(webhook_hmac("a guessed secret", &body)))
+            .await
+            .expect("sent")
+            .status(),
+        401,
+        "signed with the wrong secret"
+    );
+    assert_eq!(
+        post(Some("bm90IGEgc2lnbmF0dXJl".into())).await.expect("sent").status(),
+        401,
+        "garbage"
+    );
+    assert_eq!(
+        post(Some(webhook_hmac(&s.shop.client_secret(), &body)))
+            .await
+            .expect("sent")
+            .status(),
+        200,
+        "the shop's own signature"
+    );
+    let missing = client
+        .post(s.server.url("/webhooks/shopify/999"))
+        .header("x-shopify-hmac-sha256", webhook_hmac(&s.shop.client_secret(), &body))
+        .body(body.clone())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(missing.status(), 404);
+    let storage = s.db.storage().await;
+    let refused = storage
+        .recent_events(Some(s.channel), None, 50)
+        .await
+        .expect("events")
+        .into_iter()
+        .filter(|e| e.action == "webhook refused")
+        .count();
+    assert_eq!(refused, 3, "each refusal is in the Sync History");
+    s.server.stop().await;
+}
+
+#[tokio::test]
+async fn sync_all_pulls_every_channel_before_it_pushes() {
+    let s = setup().await;
+    let storage = s.db.storage().await;
+    // Something for the push to do: a name edited since the last push.
+    storage
+        .execute_admin("UPDATE products SET name = name || ' (new season)' WHERE id = 1")
+        .await
+        .expect("edited");
+    let from = s.shop.stats().call_log.len();
+    let client = browser_like_client();
+    sign_in(&s.server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let response = client
+        .post(s.server.url("/channels/sync-all"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 303);
+    wait_for("the new name in the shop", 30, || async {
+        s.shop
+            .product_by_sku(&s.skus[0])
+            .is_some_and(|p| p["title"].as_str().is_some_and(|t| t.ends_with("(new season)")))
+    })
+    .await;
+    let log = s.shop.stats().call_log[from..].to_vec();
+    let pulled = log.iter().position(|c| c == "orders").expect("orders were pulled");
+    let pushed = log
+        .iter()
+        .position(|c| c == "productSet")
+        .expect("the product was pushed");
+    assert!(pulled < pushed, "pull first, then push: {log:?}");
+    s.server.stop().await;
+}
