@@ -196,12 +196,31 @@ async fn orders_relieve_stock_once_whether_their_webhook_arrives_is_lost_or_come
 async fn orders_placed_while_tillbridge_is_stopped_are_all_applied_when_it_starts() {
     let s = setup().await;
     let a = s.skus[0].clone();
+    // Enough at Downtown for every order (a stocktake before the rush).
+    let storage = s.db.storage().await;
+    storage
+        .apply_movements(
+            &sync_core::domain::Actor::System,
+            &[sync_core::storage::MovementInput {
+                sku: sync_core::domain::Sku::parse(&a).expect("sku"),
+                outlet: sync_core::domain::OutletCode::parse("downtown").expect("code"),
+                change: sync_core::domain::StockChange::count(300).expect("count"),
+                reason: sync_core::domain::MovementReason::ManualAdjustment,
+                reference: "stocktake".into(),
+                note: String::new(),
+            }],
+            None,
+        )
+        .await
+        .expect("stocktake");
+    wait_for("the shop shows the stocktake", 30, || async {
+        s.shop.available(&a, &s.location).is_some_and(|q| q >= 300)
+    })
+    .await;
     let before = on_hand(&s.db, &a).await;
     let addr = s.server.base.trim_start_matches("http://").to_owned();
     s.server.stop().await;
     let (orders, per_order) = (200, 1);
-    // The shop keeps selling: more than it holds, as a busy shop would oversell.
-    s.shop.set_available(&a, &s.location, 10_000);
     for _ in 0..orders {
         s.shop.place_order(&s.location, &[(a.as_str(), per_order)]);
     }
