@@ -3,6 +3,7 @@
 pub mod channels;
 pub mod conflicts;
 pub mod history;
+pub mod import;
 pub mod products;
 pub mod session;
 #[cfg(feature = "ssr")]

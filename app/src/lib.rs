@@ -13,6 +13,7 @@ use leptos_router::{SsrMode, path};
 
 use components::layout::AdminLayout;
 use components::toast::provide_toasts;
+use pages::ImportPage;
 use pages::{
     ChannelSettingsPage, ChannelsPage, ComingSoonPage, ConflictsPage, ConnectChannelPage, ForceSyncPage, HistoryPage,
     NotFoundPage, ProductPage, ProductsPage, RunPage,
@@ -61,6 +62,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("history") view=HistoryPage ssr=SsrMode::Async/>
                     <Route path=path!("conflicts") view=ConflictsPage ssr=SsrMode::Async/>
                     <Route path=path!("history/runs/:id") view=RunPage ssr=SsrMode::Async/>
+                    <Route path=path!("import") view=ImportPage ssr=SsrMode::Async/>
                     <Route path=path!("settings") view=|| view! { <ComingSoonPage title="Settings"/> } ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>

@@ -1,6 +1,7 @@
 mod channels;
 mod conflicts;
 mod history;
+mod import;
 mod misc;
 mod product;
 mod products;
@@ -8,6 +9,7 @@ mod products;
 pub use channels::{ChannelSettingsPage, ChannelsPage, ConnectChannelPage, ForceSyncPage};
 pub use conflicts::ConflictsPage;
 pub use history::{HistoryPage, RunPage};
+pub use import::ImportPage;
 pub use misc::{ComingSoonPage, NotFoundPage};
 pub use product::ProductPage;
 pub use products::ProductsPage;

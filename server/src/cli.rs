@@ -1,6 +1,7 @@
 //! The command line: a thin layer over sync-core, like the pages.
 
 mod channel;
+mod import;
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -49,6 +50,14 @@ pub enum Command {
     Autosync(channel::AutosyncArgs),
     /// Sync now: push to one channel (or all) and print the run's log. Exits non-zero when items failed.
     Sync(channel::SyncArgs),
+    /// Preview or apply a stock or catalog CSV file, all or nothing.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
+    /// Write the whole catalog (or, with --stock, stock per outlet) as CSV: the backup to keep before a force sync.
+    Export(import::ExportArgs),
+    /// Inventory feeds: a URL serving a CSV of one outlet's stock, fetched on a schedule.
+    #[command(subcommand)]
+    Feed(import::FeedCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +125,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Channel(command) => channel::run(&global, command).await,
         Command::Autosync(args) => channel::autosync(&global, args).await,
         Command::Sync(args) => channel::sync(&global, args).await,
+        Command::Import(command) => import::import(&global, command).await,
+        Command::Export(args) => import::export(&global, args).await,
+        Command::Feed(command) => import::feed(&global, command).await,
         Command::Demo => {
             let storage = global.storage().await?;
             let summary = sync_core::demo::load_demo(&storage).await?;

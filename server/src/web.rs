@@ -6,6 +6,7 @@ mod bulk;
 mod channel_settings;
 mod connect;
 mod csrf;
+mod import;
 mod notice;
 mod product_edit;
 mod progress;
@@ -101,6 +102,7 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         engine.waker(),
         worker_id(addr),
     );
+    let feeds = sync_core::import::FeedScheduler::start(storage.clone(), engine.waker());
     let app = router(storage.clone(), addr, engine.waker(), vault, pulls).await?;
     tracing::info!("Tillbridge is listening on http://{addr}");
     let cleanup = tokio::spawn(expire_sessions(storage.clone()));
@@ -110,6 +112,7 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         .context("the web server stopped")?;
     cleanup.abort();
     cycle.shutdown().await;
+    feeds.shutdown().await;
     engine.shutdown().await;
     storage.close().await;
     tracing::info!("stopped");
@@ -176,6 +179,7 @@ async fn router(
         .route("/channels/connect", post(connect::connect))
         .route("/channels/{id}/events", get(progress::events))
         .route("/channels/{id}/test", post(connect::test))
+        .merge(import::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_sign_in,

@@ -103,6 +103,23 @@ impl<C> ApplyOutcome<C> {
     }
 }
 
+/// The preview of a file uploaded on the dashboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadPreview {
+    Stock(ImportPreview<StockLine>),
+    Catalog(ImportPreview<CatalogChange>),
+}
+
+/// Previews an upload against the catalog and stock as they are now.
+pub async fn preview_upload(storage: &crate::Storage, upload: &crate::storage::Upload) -> crate::Result<UploadPreview> {
+    Ok(match upload.kind.as_str() {
+        "catalog" => UploadPreview::Catalog(preview_catalog(storage, &upload.content).await?),
+        _ => {
+            UploadPreview::Stock(preview_stock(storage, &upload.content, &StockFileOptions::for_upload(upload)).await?)
+        }
+    })
+}
+
 /// A whole number as people type it in a spreadsheet: "12", "+3", "-2", "12.0".
 fn whole_number(raw: &str) -> Option<i64> {
     let s = raw.trim();

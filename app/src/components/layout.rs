@@ -31,6 +31,7 @@ pub fn AdminLayout() -> impl IntoView {
                             })}
                         </Suspense>
                     </A>
+                    <A href="/import">"Import"</A>
                     <A href="/settings">"Settings"</A>
                 </nav>
                 <div class="account">

@@ -10,7 +10,7 @@ use super::table::{Record, Table, read_table};
 use super::{ApplyOutcome, ImportPreview, RowError, whole_number};
 use crate::Result;
 use crate::domain::{Actor, DomainError, MovementReason, OutletCode, OutletId, ProductId, Sku, StockChange, VariantId};
-use crate::storage::{IdempotencyKey, NewMovement, Storage};
+use crate::storage::{IdempotencyKey, NewMovement, Storage, Upload};
 
 const COLUMNS: &str = "sku, outlet, then count, delta or quantity, and optionally reference and note";
 
@@ -55,6 +55,18 @@ pub struct StockFileOptions {
     pub reason: MovementReason,
     /// Recorded with each movement whose row has no reference of its own.
     pub reference: String,
+}
+
+impl StockFileOptions {
+    /// How a dashboard upload's rows are read: its form's choices.
+    pub fn for_upload(upload: &Upload) -> Self {
+        Self {
+            mode: upload.mode.as_deref().and_then(|m| StockMode::parse(m).ok()),
+            outlet: upload.outlet_code.as_deref().and_then(|o| OutletCode::parse(o).ok()),
+            reason: MovementReason::FileUpload,
+            reference: format!("file {}", upload.file_name),
+        }
+    }
 }
 
 /// One row that changes stock.
