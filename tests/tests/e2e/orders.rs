@@ -386,3 +386,19 @@ async fn sync_all_pulls_every_channel_before_it_pushes() {
     assert!(pulled < pushed, "pull first, then push: {log:?}");
     s.server.stop().await;
 }
+
+#[tokio::test]
+async fn an_update_that_arrives_before_its_create_gives_the_same_stock() {
+    let s = setup().await;
+    let a = s.skus[0].clone();
+    let start = on_hand(&s.db, &a).await;
+    // The create's webhooks are held back; the edit's overtake them.
+    s.shop.webhook_faults().delay_next(2, Duration::from_secs(3));
+    let order = s.shop.place_order(&s.location, &[(a.as_str(), 3)]);
+    s.shop.reduce_line_item(&order, &a, 1, true);
+    wait_on_hand(&s.db, &a, start - 1, "the order as edited").await;
+    assert!(s.shop.wait_for_webhooks(Duration::from_secs(15)).await);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(on_hand(&s.db, &a).await, start - 1, "the late create changed nothing");
+    s.server.stop().await;
+}
