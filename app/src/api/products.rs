@@ -130,6 +130,8 @@ pub struct BackOfficeFields {
 pub struct ChannelStockView {
     pub name: String,
     pub kind: String,
+    /// "Sell online" is on for this product in the channel.
+    pub selling: bool,
     pub rows: Vec<ChannelVariantView>,
 }
 
@@ -254,9 +256,11 @@ pub async fn get_product(id: i64) -> Result<ProductView, AppError> {
             lines.extend(e.steps.iter().map(|s| format!("{} → {}", s.label, s.after)));
             explanations.insert(*v, lines);
         }
+        let selling = storage.not_sold_online(channel.id, &[product.id]).await?.is_empty();
         view.channels.push(ChannelStockView {
             name: channel.name,
             kind: channel.kind,
+            selling,
             rows: product
                 .variants
                 .iter()

@@ -201,7 +201,7 @@ fn ChannelsStock(channels: Vec<ChannelStockView>) -> impl IntoView {
                         </tr></thead>
                         <tbody>
                             {channels.into_iter().flat_map(|c| {
-                                let name = c.name.clone();
+                                let name = if c.selling { c.name.clone() } else { format!("{} (not sold online)", c.name) };
                                 c.rows.into_iter().map(move |r| {
                                     let synced = r.in_channel == Some(r.balance);
                                     let sku = r.sku.clone();
