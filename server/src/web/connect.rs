@@ -91,8 +91,8 @@ pub async fn connect(
                 false,
             )
         }
-        Err(ConnectError::Invalid(e)) => refuse(&fields, e.field, &e.to_string()),
-        Err(ConnectError::Storage(sync_core::Error::Invalid(e))) => refuse(&fields, e.field, &e.to_string()),
+        Err(ConnectError::Invalid(e)) => refuse(&fields, e.field, &e.message),
+        Err(ConnectError::Storage(sync_core::Error::Invalid(e))) => refuse(&fields, e.field, &e.message),
         Err(ConnectError::Storage(sync_core::Error::Conflict(message))) => refuse(&fields, "name", &message),
         Err(e @ ConnectError::Unreachable { .. }) => refuse(&fields, "token", &e.to_string()),
         Err(e) => {

@@ -939,3 +939,90 @@ async fn force_sync_shows_its_preview_and_the_page_follows_runs_live() {
     assert!(!items.iter().any(|i| i.sku == "GIFT-CARD-50"), "deleted as chosen");
     server.stop().await;
 }
+
+async fn connect_and_orders_flow(c: &Client, server: &TestServer) -> Result<String, String> {
+    let e = |what: &'static str| move |err: fantoccini::error::CmdError| format!("{what}: {err}");
+    sign_in_as(c, server, DEMO_EMAIL, DEMO_PASSWORD, "/channels").await?;
+    c.find(Locator::Css("#connect-channel"))
+        .await
+        .map_err(e("connect link"))?
+        .click()
+        .await
+        .map_err(e("open connect"))?;
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#connect-shopify"))
+        .await
+        .map_err(e("connect form"))?;
+    // A bad domain comes back next to its field, the rest as typed.
+    for (name, value) in [
+        ("name", "Web store"),
+        ("shop_domain", "not a domain"),
+        ("location", "Shop"),
+    ] {
+        c.find(Locator::Css(&format!(r#"#connect-shopify input[name="{name}"]"#)))
+            .await
+            .map_err(e("field"))?
+            .send_keys(value)
+            .await
+            .map_err(e("type"))?;
+    }
+    c.find(Locator::Css("#connect"))
+        .await
+        .map_err(e("connect button"))?
+        .click()
+        .await
+        .map_err(e("submit"))?;
+    let error = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#shop_domain-error"))
+        .await
+        .map_err(e("the field's error"))?
+        .text()
+        .await
+        .map_err(e("error text"))?;
+    let kept = c
+        .find(Locator::Css(r#"#connect-shopify input[name="name"]"#))
+        .await
+        .map_err(e("name field"))?
+        .prop("value")
+        .await
+        .map_err(e("name value"))?
+        .unwrap_or_default();
+    screenshot(c, "connect-shopify").await?;
+    if !error.contains("not a shop domain") || kept != "Web store" {
+        return Err(format!("error {error:?}, name kept as {kept:?}"));
+    }
+    c.goto(&server.url("/orders")).await.map_err(e("orders"))?;
+    let empty = c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#no-orders"))
+        .await
+        .map_err(e("orders page"))?
+        .text()
+        .await
+        .map_err(e("orders text"))?;
+    screenshot(c, "orders").await?;
+    Ok(format!("{error:?}; {empty:?}"))
+}
+
+#[tokio::test]
+async fn connecting_shopify_names_the_field_at_fault_and_the_orders_page_explains_itself() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (_driver, client) = start_browser(profile.path()).await;
+    let outcome = connect_and_orders_flow(&client, &server).await;
+    let _ = client.close().await;
+    let seen = outcome.unwrap_or_else(|e| panic!("browser test failed: {e}"));
+    eprintln!("connect and orders: {seen}");
+    let storage = db.storage().await;
+    assert_eq!(
+        storage.list_channels().await.expect("channels").len(),
+        1,
+        "nothing saved"
+    );
+    server.stop().await;
+}
