@@ -6,6 +6,7 @@ mod e2e {
     mod browser;
     mod cli;
     mod dashboard;
+    mod import;
     mod movements;
     mod orders;
     mod pages;

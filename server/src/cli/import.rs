@@ -129,15 +129,19 @@ fn cli_actor() -> Actor {
     Actor::System
 }
 
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Prints a preview's figures and bad rows; the caller prints the changes.
 fn print_summary<C>(label: &str, preview: &ImportPreview<C>, applied: bool) {
-    let verb = if applied { "applied" } else { "to apply" };
     println!(
-        "{label}: {} rows; {} changes {verb}, {} already as the file says, {} bad rows.",
-        preview.rows,
-        preview.changes.len(),
+        "{label}: {}; {} {}, {} already as the file says, {}.",
+        plural(preview.rows, "row", "rows"),
+        plural(preview.changes.len(), "change", "changes"),
+        if applied { "applied" } else { "to apply" },
         preview.unchanged,
-        preview.errors.len()
+        plural(preview.errors.len(), "bad row", "bad rows"),
     );
     if !preview.errors.is_empty() {
         eprintln!("Bad rows (nothing was applied):");
@@ -228,9 +232,8 @@ pub async fn import(global: &GlobalArgs, command: ImportCommand) -> anyhow::Resu
 fn finish<C>(preview: &ImportPreview<C>, apply: bool) -> anyhow::Result<()> {
     if !preview.is_clean() {
         bail!(
-            "{} bad row{}; nothing was applied",
-            preview.errors.len(),
-            if preview.errors.len() == 1 { "" } else { "s" }
+            "{}; nothing was applied",
+            plural(preview.errors.len(), "bad row", "bad rows")
         );
     }
     if !apply && !preview.changes.is_empty() {
