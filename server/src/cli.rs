@@ -2,6 +2,7 @@
 
 mod channel;
 mod import;
+mod outlet;
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -58,6 +59,9 @@ pub enum Command {
     /// Inventory feeds: a URL serving a CSV of one outlet's stock, fetched on a schedule.
     #[command(subcommand)]
     Feed(import::FeedCommand),
+    /// Add and list outlets (shops and warehouses).
+    #[command(subcommand)]
+    Outlet(outlet::OutletCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,6 +132,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(command) => import::import(&global, command).await,
         Command::Export(args) => import::export(&global, args).await,
         Command::Feed(command) => import::feed(&global, command).await,
+        Command::Outlet(command) => outlet::run(&global, command).await,
         Command::Demo => {
             let storage = global.storage().await?;
             let summary = sync_core::demo::load_demo(&storage).await?;
