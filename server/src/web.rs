@@ -13,6 +13,7 @@ mod progress;
 mod session_store;
 mod sync_buttons;
 mod throttle;
+mod vendure_webhooks;
 mod webhooks;
 
 use std::net::SocketAddr;
@@ -202,6 +203,7 @@ async fn router(
         .route("/login", get(auth::sign_in_page).post(auth::sign_in))
         .route("/healthz", get(healthz))
         .route("/webhooks/shopify/{id}", post(webhooks::shopify))
+        .route("/webhooks/vendure/{id}", post(vendure_webhooks::vendure))
         .nest("/api/v1", crate::api::router(state.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(axum::middleware::from_fn(csrf::same_origin_only))

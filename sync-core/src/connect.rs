@@ -2,7 +2,9 @@
 //! by the dashboard and the CLI, so both check the same things.
 
 use crate::connector::shopify::{API_VERSION, ShopifySettings};
-use crate::connector::{AnyConnector, Connector, ConnectorError, SetupError, ShopifyConnector};
+use crate::connector::{
+    AnyConnector, Connector, ConnectorError, SetupError, ShopifyConnector, VendureConnector, VendureSettings,
+};
 use crate::domain::{BalanceRules, ChannelId, ChannelKind, DomainError, OutletId};
 use crate::storage::NewChannel;
 use crate::vault::{Vault, VaultError};
@@ -222,6 +224,116 @@ pub async fn connect_shopify(
     })
 }
 
+/// What a merchant gives to connect a Vendure store.
+#[derive(Debug, Clone)]
+pub struct VendureConnection {
+    pub name: String,
+    /// Where the store serves its APIs, e.g. https://shop.example (the
+    /// Admin API is at /admin-api under it).
+    pub api_base_url: String,
+    /// The Vendure stock location that holds this channel's stock, by name.
+    pub stock_location: String,
+    pub outlets: Vec<OutletId>,
+    pub order_outlet: OutletId,
+    pub rules: BalanceRules,
+}
+
+/// Checks the API key against the store, finds the stock location, then
+/// stores the channel with the key sealed. Nothing is stored when a step fails.
+pub async fn connect_vendure(
+    storage: &Storage,
+    vault: &Vault,
+    conn: &VendureConnection,
+    api_key: &str,
+) -> Result<Connected, ConnectError> {
+    if conn.name.trim().is_empty() {
+        return Err(DomainError::new("name", "give the channel a name").into());
+    }
+    let base = conn
+        .api_base_url
+        .trim()
+        .trim_end_matches('/')
+        .trim_end_matches("/admin-api")
+        .to_owned();
+    if !(base.starts_with("https://") || base.starts_with("http://")) || base.len() < 10 {
+        return Err(DomainError::new(
+            "api_base_url",
+            format!("{base:?} is not an address such as https://shop.example"),
+        )
+        .into());
+    }
+    let known = storage.list_outlets().await?;
+    if conn.outlets.is_empty() {
+        return Err(DomainError::new("outlets", "tick at least one outlet whose stock this channel sells").into());
+    }
+    if let Some(unknown) = conn
+        .outlets
+        .iter()
+        .chain([&conn.order_outlet])
+        .find(|o| !known.iter().any(|k| k.id == **o))
+    {
+        return Err(DomainError::new("outlets", format!("there is no outlet {}", unknown.get())).into());
+    }
+    let api_key = api_key.trim();
+    if api_key.is_empty() {
+        return Err(DomainError::new("api_key", "paste the Vendure API key").into());
+    }
+    if conn.stock_location.trim().is_empty() {
+        return Err(DomainError::new("stock_location", "name the Vendure stock location that receives stock").into());
+    }
+    let locations = VendureConnector::stock_locations(&base, api_key)
+        .await
+        .map_err(|source| ConnectError::Unreachable {
+            shop: base.clone(),
+            source,
+        })?;
+    let Some(location) = locations
+        .iter()
+        .find(|l| l.name.eq_ignore_ascii_case(conn.stock_location.trim()))
+    else {
+        let names: Vec<&str> = locations.iter().map(|l| l.name.as_str()).collect();
+        return Err(DomainError::new(
+            "stock_location",
+            format!(
+                "the store has no stock location named {:?}; it has: {}",
+                conn.stock_location.trim(),
+                names.join(", ")
+            ),
+        )
+        .into());
+    };
+    let settings = VendureSettings {
+        api_base_url: base.clone(),
+        stock_location_id: location.id.clone(),
+        stock_location_name: location.name.clone(),
+    };
+    let id = storage
+        .create_channel(&NewChannel {
+            name: conn.name.trim().to_owned(),
+            kind: ChannelKind::Vendure,
+            order_outlet: Some(conn.order_outlet),
+            outlets: conn.outlets.clone(),
+            settings: serde_json::to_value(&settings).map_err(|e| DomainError::new("settings", e.to_string()))?,
+            credentials: Some(vault.seal(api_key)?),
+            rules: conn.rules,
+        })
+        .await?;
+    Ok(Connected {
+        id,
+        shop_domain: base,
+        location_name: location.name.clone(),
+    })
+}
+
+/// Where a Vendure store's order-webhook plugin posts a channel's order events.
+pub fn vendure_webhook_url(public_url: &str, channel: ChannelId) -> String {
+    format!(
+        "{}/webhooks/vendure/{}",
+        public_url.trim().trim_end_matches('/'),
+        channel.get()
+    )
+}
+
 /// Asks the channel whether its stored credentials still work, and says
 /// what it found.
 pub async fn test_connection(storage: &Storage, vault: &Vault, channel: ChannelId) -> Result<String, ConnectError> {
@@ -233,6 +345,29 @@ pub async fn test_connection(storage: &Storage, vault: &Vault, channel: ChannelI
             "{} is the built-in Sandbox store; it is always reachable",
             config.name
         )),
+        AnyConnector::Vendure(_) => {
+            let settings: VendureSettings =
+                serde_json::from_str(&config.settings).map_err(|e| DomainError::new("settings", e.to_string()))?;
+            let key = vault.open(config.credentials.as_deref().unwrap_or_default())?;
+            let locations = VendureConnector::stock_locations(&settings.api_base_url, &key)
+                .await
+                .map_err(|source| ConnectError::Unreachable {
+                    shop: settings.api_base_url.clone(),
+                    source,
+                })?;
+            let found = locations.iter().any(|l| l.id == settings.stock_location_id);
+            Ok(if found {
+                format!(
+                    "Connected to {}: the API key works and stock goes to {:?}",
+                    settings.api_base_url, settings.stock_location_name
+                )
+            } else {
+                format!(
+                    "Connected to {}, but the stock location {:?} is gone; reconnect with another location",
+                    settings.api_base_url, settings.stock_location_name
+                )
+            })
+        }
         AnyConnector::Shopify(_) => {
             let settings: ShopifySettings =
                 serde_json::from_str(&config.settings).map_err(|e| DomainError::new("settings", e.to_string()))?;

@@ -3,6 +3,7 @@
 
 mod sandbox;
 pub mod shopify;
+pub mod vendure;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 pub use sandbox::SandboxConnector;
 pub use shopify::{ShopifyConnector, ShopifySettings};
+pub use vendure::{VendureConnector, VendureSettings};
 
 use crate::domain::{ChannelKind, Money, ProductId, Timestamp, VariantId};
 use crate::storage::{ChannelConfig, Storage};
@@ -284,8 +286,9 @@ pub trait Connector: Send + Sync {
 pub fn push_rate(kind: ChannelKind) -> f64 {
     match kind {
         ChannelKind::Shopify => shopify::QUANTITIES_PER_SECOND,
+        ChannelKind::Vendure => vendure::QUANTITIES_PER_SECOND,
         // Our own tables: bounded by the database, far above any shop.
-        ChannelKind::Sandbox | ChannelKind::Vendure => 5_000.0,
+        ChannelKind::Sandbox => 5_000.0,
     }
 }
 
@@ -293,6 +296,7 @@ pub fn push_rate(kind: ChannelKind) -> f64 {
 pub enum AnyConnector {
     Shopify(ShopifyConnector),
     Sandbox(SandboxConnector),
+    Vendure(VendureConnector),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -324,6 +328,19 @@ impl AnyConnector {
                     })?;
                 Ok(Self::Shopify(ShopifyConnector::new(settings, token)))
             }
+            Ok(ChannelKind::Vendure) => {
+                let sealed = config
+                    .credentials
+                    .as_deref()
+                    .ok_or_else(|| SetupError::MissingCredentials(config.name.clone()))?;
+                let api_key = vault.open(sealed)?;
+                let settings: VendureSettings =
+                    serde_json::from_str(&config.settings).map_err(|e| SetupError::Settings {
+                        name: config.name.clone(),
+                        reason: e.to_string(),
+                    })?;
+                Ok(Self::Vendure(VendureConnector::new(settings, api_key)))
+            }
             _ => Err(SetupError::Unsupported(config.name.clone())),
         }
     }
@@ -334,6 +351,7 @@ impl Connector for AnyConnector {
         match self {
             Self::Shopify(c) => c.max_batch(),
             Self::Sandbox(c) => c.max_batch(),
+            Self::Vendure(c) => c.max_batch(),
         }
     }
 
@@ -341,6 +359,7 @@ impl Connector for AnyConnector {
         match self {
             Self::Shopify(c) => c.find_by_sku(skus).await,
             Self::Sandbox(c) => c.find_by_sku(skus).await,
+            Self::Vendure(c) => c.find_by_sku(skus).await,
         }
     }
 
@@ -348,6 +367,7 @@ impl Connector for AnyConnector {
         match self {
             Self::Shopify(c) => c.create_product(product).await,
             Self::Sandbox(c) => c.create_product(product).await,
+            Self::Vendure(c) => c.create_product(product).await,
         }
     }
 
@@ -360,6 +380,7 @@ impl Connector for AnyConnector {
         match self {
             Self::Shopify(c) => c.update_product(product, external_product_id, existing).await,
             Self::Sandbox(c) => c.update_product(product, external_product_id, existing).await,
+            Self::Vendure(c) => c.update_product(product, external_product_id, existing).await,
         }
     }
 
@@ -372,6 +393,7 @@ impl Connector for AnyConnector {
         match self {
             Self::Shopify(c) => c.set_quantities(sets, key, reference).await,
             Self::Sandbox(c) => c.set_quantities(sets, key, reference).await,
+            Self::Vendure(c) => c.set_quantities(sets, key, reference).await,
         }
     }
 
@@ -379,6 +401,7 @@ impl Connector for AnyConnector {
         match self {
             Self::Shopify(c) => c.read_quantities(items).await,
             Self::Sandbox(c) => c.read_quantities(items).await,
+            Self::Vendure(c) => c.read_quantities(items).await,
         }
     }
 
@@ -386,6 +409,7 @@ impl Connector for AnyConnector {
         match self {
             Self::Shopify(c) => c.list_items().await,
             Self::Sandbox(c) => c.list_items().await,
+            Self::Vendure(c) => c.list_items().await,
         }
     }
 
@@ -393,6 +417,7 @@ impl Connector for AnyConnector {
         match self {
             Self::Shopify(c) => c.retire_product(product_id, how).await,
             Self::Sandbox(c) => c.retire_product(product_id, how).await,
+            Self::Vendure(c) => c.retire_product(product_id, how).await,
         }
     }
 
@@ -400,6 +425,7 @@ impl Connector for AnyConnector {
         match self {
             Self::Shopify(c) => c.pull_orders(since).await,
             Self::Sandbox(c) => c.pull_orders(since).await,
+            Self::Vendure(c) => c.pull_orders(since).await,
         }
     }
 
@@ -407,6 +433,7 @@ impl Connector for AnyConnector {
         match self {
             Self::Shopify(c) => c.register_order_webhooks(callback_url).await,
             Self::Sandbox(c) => c.register_order_webhooks(callback_url).await,
+            Self::Vendure(c) => c.register_order_webhooks(callback_url).await,
         }
     }
 }

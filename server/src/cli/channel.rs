@@ -4,7 +4,10 @@ use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use sync_core::connect::{ShopifyConnection, WebhookSetup, connect_shopify, shop_domain};
+use sync_core::connect::{
+    ShopifyConnection, VendureConnection, WebhookSetup, connect_shopify, connect_vendure, shop_domain,
+    vendure_webhook_url,
+};
 use sync_core::domain::{BalanceRules, ChannelKind, ChannelOnlyPolicy, OutletCode, OutletId, Sku, Timestamp};
 use sync_core::storage::{NewChannel, RunKind, RunTrigger};
 use sync_core::sync::{ForceOptions, force_sync, preview_force, pull_orders, sync_channel};
@@ -27,6 +30,24 @@ pub enum AddChannel {
     Shopify(ShopifyArgs),
     /// A Sandbox store inside Tillbridge, to try syncing without any account.
     Sandbox(OutletArgs),
+    /// A Vendure store. The Admin API key is read from TILLBRIDGE_VENDURE_API_KEY or stdin, never a flag.
+    Vendure(VendureArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VendureArgs {
+    #[command(flatten)]
+    outlets: OutletArgs,
+    /// Where the store serves its APIs, e.g. https://shop.example (the Admin API is URL/admin-api).
+    #[arg(long)]
+    api_base_url: String,
+    /// The Vendure stock location that holds this channel's stock, by name.
+    #[arg(long)]
+    stock_location: String,
+    /// Where Tillbridge is reachable from the store: prints the address to give the store's
+    /// order-webhook plugin (URL/webhooks/vendure/ID).
+    #[arg(long, env = "TILLBRIDGE_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -157,6 +178,7 @@ pub async fn run(global: &GlobalArgs, command: ChannelCommand) -> anyhow::Result
             Ok(())
         }
         ChannelCommand::Add(AddChannel::Shopify(args)) => add_shopify(global, args).await,
+        ChannelCommand::Add(AddChannel::Vendure(args)) => add_vendure(global, args).await,
         ChannelCommand::List => list(global).await,
     }
 }
@@ -240,6 +262,34 @@ async fn add_shopify(global: &GlobalArgs, args: ShopifyArgs) -> anyhow::Result<(
         "Added Shopify channel {:?} (id {}) for {}, stock at location {:?}.",
         args.outlets.name, connected.id, connected.shop_domain, connected.location_name
     );
+    Ok(())
+}
+
+async fn add_vendure(global: &GlobalArgs, args: VendureArgs) -> anyhow::Result<()> {
+    let storage = global.storage().await?;
+    let vault = Vault::new(&global.secret_key()?);
+    // Check the flags before asking for the key.
+    let (order_outlet, outlets) = resolve_outlets(&storage, &args.outlets).await?;
+    let api_key = read_secret("TILLBRIDGE_VENDURE_API_KEY", "Vendure Admin API key")?;
+    let connection = VendureConnection {
+        name: args.outlets.name.clone(),
+        api_base_url: args.api_base_url.clone(),
+        stock_location: args.stock_location.clone(),
+        outlets,
+        order_outlet,
+        rules: args.outlets.rules(),
+    };
+    let connected = connect_vendure(&storage, &vault, &connection, &api_key).await?;
+    println!(
+        "Added Vendure channel {:?} (id {}) for {}, stock at location {:?}.",
+        args.outlets.name, connected.id, connected.shop_domain, connected.location_name
+    );
+    if let Some(url) = &args.public_url {
+        println!(
+            "Order webhooks: set VENDURE_ORDER_WEBHOOK_URL={} for the store's order-webhook plugin.",
+            vendure_webhook_url(url, connected.id)
+        );
+    }
     Ok(())
 }
 
