@@ -104,6 +104,9 @@ fn describe(e: &reqwest::Error, limits: &FeedLimits) -> String {
         text.push_str(&s.to_string());
         source = s.source();
     }
+    if text.contains("scheme is not http") {
+        return "this build of Tillbridge cannot fetch https:// addresses (its HTTP client has no TLS); serve the feed over http://".into();
+    }
     text
 }
 
