@@ -139,7 +139,11 @@ fn run_view(
         channel: r
             .channel_id
             .and_then(|c| names.get(&c).cloned())
-            .unwrap_or_else(|| "All channels".into()),
+            .unwrap_or_else(|| match r.kind.as_str() {
+                // Feeds change stock, not one channel: their pushes follow as auto runs.
+                "feed" => "Inventory feed".into(),
+                _ => "All channels".into(),
+            }),
         kind: r.kind.clone(),
         trigger: r.trigger.replace('_', " "),
         who: r.actor_label.clone(),

@@ -76,7 +76,7 @@ fn HistoryFilters(query: HistoryQuery, channels: Vec<(i64, String)>) -> impl Int
             </select>
             <select name="kind" aria-label="Kind">
                 <option value="">"Kind: any"</option>
-                {["auto", "standard", "force", "sync_all"].into_iter().map(|k| {
+                {["auto", "standard", "force", "sync_all", "feed"].into_iter().map(|k| {
                     view! { <option value=k selected=current(&query.kind, k)>{k.replace('_', " ")}</option> }
                 }).collect_view()}
             </select>

@@ -677,6 +677,11 @@ async fn a_feed_returning_html_changes_nothing_and_a_csv_feed_applies_on_request
         (runs[0].status.as_str(), runs[0].trigger.as_str()),
         ("failed", "button")
     );
+    let history = page(&server, &client, "/history?kind=feed").await;
+    assert!(
+        history.contains("Inventory feed") && history.contains("failed") && history.contains("succeeded"),
+        "feed runs are in the Sync History"
+    );
     storage.close().await;
     server.stop().await;
 }
