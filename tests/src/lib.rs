@@ -2,6 +2,7 @@
 //! port with a fresh database, for HTTP and browser tests.
 
 pub mod shopify;
+pub mod vendure;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

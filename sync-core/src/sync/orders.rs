@@ -221,6 +221,8 @@ async fn apply_order(
     let mut movements = Vec::new();
     let mut lines = Vec::new();
     let mut seen_lines = HashSet::new();
+    // Variants this state of the order takes more of: checked for an oversell.
+    let mut took = Vec::new();
     for line in &order.lines {
         seen_lines.insert(line.external_id.as_str());
         let was = before(&line.external_id);
@@ -263,6 +265,9 @@ async fn apply_order(
                     .ok_or_else(|| Error::NotFound(format!("the product just made for {sku}")))?
             }
         };
+        if target > was {
+            took.push((variant, sku.as_str().to_owned(), line.external_id.clone(), target - was));
+        }
         if target != was {
             movements.push(MovementInput {
                 sku: sku.clone(),
@@ -312,6 +317,7 @@ async fn apply_order(
             .apply_movements(&Actor::Channel(config.id), &movements, Some(&key))
             .await?;
         applied.movements = movements.len();
+        applied.conflicts.extend(oversold(storage, config, order, &took).await?);
     }
     storage
         .save_order(
@@ -329,6 +335,44 @@ async fn apply_order(
         )
         .await?;
     Ok(applied)
+}
+
+/// Two channels may sell the last unit at the same moment: both orders are
+/// applied (they happened), and where the channel's outlets now hold less
+/// than nothing the order is flagged for a person, never accepted silently.
+async fn oversold(
+    storage: &Storage,
+    config: &ChannelConfig,
+    order: &ChannelOrder,
+    took: &[(crate::domain::VariantId, String, String, i64)],
+) -> Result<Vec<NewConflict>> {
+    if took.is_empty() {
+        return Ok(Vec::new());
+    }
+    let outlets = storage.channel_outlets(config.id).await?;
+    let ids: Vec<crate::domain::VariantId> = took.iter().map(|(v, ..)| *v).collect();
+    let on_hand = storage.on_hand_of(&ids).await?;
+    Ok(took
+        .iter()
+        .filter_map(|(variant, sku, line, n)| {
+            let left: i64 = outlets.iter().filter_map(|o| on_hand.get(&(*variant, *o))).sum();
+            (left < 0).then(|| NewConflict {
+                kind: ConflictKind::ChangedInChannel,
+                product_id: None,
+                variant_id: Some(*variant),
+                // Its own conflict, not merged with a push's on the same SKU.
+                sku: Some(format!("order {} {sku}", order.number)),
+                external_id: Some(line.clone()),
+                ours: format!("{} on hand after the order", left),
+                theirs: format!("order {} sold {n}", order.number),
+                detail: format!(
+                    "oversold: order {} of {:?} sold {n} × {sku}, more than the stock left in the channel's outlets (now {left}); \
+                     cancel or refund it in the channel, or count the stock",
+                    order.number, config.name
+                ),
+            })
+        })
+        .collect())
 }
 
 fn line_to_save(

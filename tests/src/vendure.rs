@@ -1,0 +1,551 @@
+//! A real Vendure 3.7 for end-to-end tests, from the research kit in
+//! `../shared/research/vendure`: the kit is copied to `target/vendure-kit`,
+//! `npm ci` runs there once (node_modules stays for later runs), and each
+//! `VendureServer` is `node server.js` on a free port with an in-memory
+//! SQLite, ready in about 2 s. Its order-webhook plugin posts to a relay in
+//! the test process, which forwards to whatever address the test points it
+//! at (a Tillbridge started later, or nowhere while Tillbridge is down).
+//!
+//! The test side speaks Vendure's GraphQL itself (an Admin API client and
+//! a Shop API shopper), independently of the connector under test.
+
+use std::convert::Infallible;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::process::{Child, Command};
+
+use crate::workspace_root;
+
+/// Where the kit comes from (read only) and where it is installed.
+fn kit_source() -> PathBuf {
+    std::env::var_os("TILLBRIDGE_VENDURE_KIT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/research/vendure"))
+}
+
+fn kit_dir() -> PathBuf {
+    workspace_root().join("target/vendure-kit")
+}
+
+static INSTALL: Mutex<bool> = Mutex::new(false);
+
+/// Copies the kit into `target/vendure-kit` and runs `npm ci` there, once:
+/// a marker records the lockfile it installed, so later runs skip it.
+pub fn install_kit() -> PathBuf {
+    let mut done = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = kit_dir();
+    if *done {
+        return dir;
+    }
+    let source = kit_source();
+    assert!(
+        source.join("package-lock.json").exists(),
+        "the Vendure kit is missing at {} (set TILLBRIDGE_VENDURE_KIT)",
+        source.display()
+    );
+    std::fs::create_dir_all(&dir).expect("create target/vendure-kit");
+    copy_dir(&source, &dir);
+    let lock = std::fs::read(source.join("package-lock.json")).expect("read the kit's lockfile");
+    let marker = dir.join("node_modules/.tillbridge-installed");
+    // The marker is the lockfile that was installed.
+    if std::fs::read(&marker).ok().as_deref() != Some(lock.as_slice()) {
+        let node = std::process::Command::new("node")
+            .arg("--version")
+            .output()
+            .expect("node is needed for the Vendure tests (Node >= 20; scripts/test installs it)");
+        let version = String::from_utf8_lossy(&node.stdout).trim().to_owned();
+        let major: u32 = version
+            .trim_start_matches('v')
+            .split('.')
+            .next()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0);
+        assert!(major >= 20, "Vendure 3.7 needs Node >= 20, found {version}");
+        let status = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&dir)
+            .status()
+            .expect("run npm ci for the Vendure kit");
+        assert!(status.success(), "npm ci failed in {}", dir.display());
+        std::fs::write(&marker, &lock).expect("write the install marker");
+    }
+    *done = true;
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read the kit") {
+        let entry = entry.expect("kit entry");
+        let name = entry.file_name();
+        if name == "node_modules" {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().expect("file type").is_dir() {
+            std::fs::create_dir_all(&target).expect("create a kit folder");
+            copy_dir(&entry.path(), &target);
+        } else {
+            let text = std::fs::read(entry.path()).expect("read a kit file");
+            if std::fs::read(&target).ok().as_deref() != Some(text.as_slice()) {
+                // The source is read-only; the copy must stay writable.
+                let _ = std::fs::remove_file(&target);
+                std::fs::write(&target, text).expect("copy a kit file");
+            }
+        }
+    }
+}
+
+/// Forwards the plugin's order events to the current target, if any.
+struct Relay {
+    target: Mutex<Option<String>>,
+    received: AtomicU64,
+    forwarded: AtomicU64,
+}
+
+async fn relay(listener: TcpListener, relay: Arc<Relay>) {
+    let client = reqwest::Client::new();
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            return;
+        };
+        let relay = relay.clone();
+        let client = client.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+                let relay = relay.clone();
+                let client = client.clone();
+                async move {
+                    let body = req
+                        .into_body()
+                        .collect()
+                        .await
+                        .map(|b| b.to_bytes())
+                        .unwrap_or_default();
+                    relay.received.fetch_add(1, Ordering::SeqCst);
+                    let target = relay.target.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    let status = match target {
+                        Some(url) => match client
+                            .post(url)
+                            .header("content-type", "application/json")
+                            .body(body.to_vec())
+                            .send()
+                            .await
+                        {
+                            Ok(r) => {
+                                relay.forwarded.fetch_add(1, Ordering::SeqCst);
+                                StatusCode::from_u16(r.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY)
+                            }
+                            Err(_) => StatusCode::BAD_GATEWAY,
+                        },
+                        None => StatusCode::BAD_GATEWAY,
+                    };
+                    let mut response = Response::new(Full::new(Bytes::new()));
+                    *response.status_mut() = status;
+                    Ok::<_, Infallible>(response)
+                }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// A running Vendure, stopped when dropped.
+pub struct VendureServer {
+    pub base: String,
+    child: Child,
+    relay: Arc<Relay>,
+    relay_task: tokio::task::JoinHandle<()>,
+    admin: AdminClient,
+    api_key: String,
+}
+
+impl Drop for VendureServer {
+    fn drop(&mut self) {
+        self.relay_task.abort();
+        let _ = self.child.start_kill();
+    }
+}
+
+impl VendureServer {
+    /// Installs the kit if needed, starts Vendure on a free port and makes
+    /// an Admin API key for Tillbridge.
+    pub async fn start() -> Self {
+        let dir = tokio::task::spawn_blocking(install_kit).await.expect("install the kit");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the relay");
+        let relay_addr = listener.local_addr().expect("relay address");
+        let relay_state = Arc::new(Relay {
+            target: Mutex::new(None),
+            received: AtomicU64::new(0),
+            forwarded: AtomicU64::new(0),
+        });
+        let relay_task = tokio::spawn(relay(listener, relay_state.clone()));
+        let port = crate::free_port();
+        let mut child = Command::new("node")
+            .arg("server.js")
+            .current_dir(&dir)
+            .env("VENDURE_PORT", port.to_string())
+            .env("VENDURE_HOST", "127.0.0.1")
+            .env("VENDURE_LOG_LEVEL", "0")
+            .env("VENDURE_DISABLE_TELEMETRY", "true")
+            .env("VENDURE_ORDER_WEBHOOK_URL", format!("http://{relay_addr}/"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start node server.js");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let errors = Arc::new(Mutex::new(Vec::<String>::new()));
+        let sink = errors.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let mut seen = sink.lock().unwrap_or_else(|p| p.into_inner());
+                if seen.len() < 200 {
+                    seen.push(line);
+                }
+            }
+        });
+        let mut lines = BufReader::new(stdout).lines();
+        let wait = async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(rest) = line.split("PEER_READY ").nth(1) {
+                    return Some(rest.split_whitespace().next().unwrap_or_default().to_owned());
+                }
+            }
+            None
+        };
+        let base = match tokio::time::timeout(Duration::from_secs(90), wait).await {
+            Ok(Some(base)) => base,
+            other => panic!(
+                "Vendure did not get ready ({}):\n{}",
+                if other.is_err() { "timed out" } else { "exited" },
+                errors.lock().unwrap_or_else(|p| p.into_inner()).join("\n")
+            ),
+        };
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let mut admin = AdminClient::new(&base);
+        admin.login("superadmin", "superadmin").await;
+        let roles = admin.call("query { roles { items { id code } } }", json!({})).await;
+        let role = roles["roles"]["items"]
+            .as_array()
+            .and_then(|r| r.iter().find(|r| r["code"] == "__super_admin_role__"))
+            .map(|r| r["id"].clone())
+            .expect("the super admin role");
+        let key = admin
+            .call(
+                "mutation Key($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey } }",
+                json!({ "input": { "roleIds": [role], "translations": [{ "languageCode": "en", "name": "tillbridge" }] } }),
+            )
+            .await;
+        let api_key = key["createApiKey"]["apiKey"].as_str().expect("an API key").to_owned();
+        Self {
+            base,
+            child,
+            relay: relay_state,
+            relay_task,
+            admin,
+            api_key,
+        }
+    }
+
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    pub fn admin(&self) -> &AdminClient {
+        &self.admin
+    }
+
+    /// Where the plugin's order events go from now on; None drops them
+    /// (as a delivery to a stopped Tillbridge would be lost).
+    pub fn forward_webhooks_to(&self, url: Option<String>) {
+        *self.relay.target.lock().unwrap_or_else(|p| p.into_inner()) = url;
+    }
+
+    /// Order events the plugin sent, and how many reached the target.
+    pub fn webhooks(&self) -> (u64, u64) {
+        (
+            self.relay.received.load(Ordering::SeqCst),
+            self.relay.forwarded.load(Ordering::SeqCst),
+        )
+    }
+
+    pub async fn create_stock_location(&self, name: &str) -> String {
+        let data = self
+            .admin
+            .call(
+                "mutation L($input: CreateStockLocationInput!) { createStockLocation(input: $input) { id } }",
+                json!({ "input": { "name": name, "description": "" } }),
+            )
+            .await;
+        data["createStockLocation"]["id"]
+            .as_str()
+            .expect("a location id")
+            .to_owned()
+    }
+
+    /// Variants by SKU with product, options and stock levels (any order).
+    pub async fn variants(&self, skus: &[String]) -> Vec<Value> {
+        let mut out = Vec::new();
+        for chunk in skus.chunks(100) {
+            let data = self
+                .admin
+                .call(
+                    "query V($skus: [String!]!) {
+                       productVariants(options: { filter: { sku: { in: $skus } }, take: 100 }) {
+                         items { id sku name price enabled trackInventory
+                           product { id name description enabled }
+                           options { code name group { name } }
+                           stockLevels { stockLocationId stockOnHand stockAllocated } }
+                       }
+                     }",
+                    json!({ "skus": chunk }),
+                )
+                .await;
+            out.extend(data["productVariants"]["items"].as_array().cloned().unwrap_or_default());
+        }
+        out
+    }
+
+    /// What a shopper can buy of each SKU at `location`: on hand - allocated.
+    pub async fn saleable(&self, skus: &[String], location: &str) -> std::collections::HashMap<String, i64> {
+        self.variants(skus)
+            .await
+            .iter()
+            .filter_map(|v| {
+                let level = v["stockLevels"]
+                    .as_array()?
+                    .iter()
+                    .find(|l| l["stockLocationId"].as_str() == Some(location))?;
+                Some((
+                    v["sku"].as_str()?.to_owned(),
+                    level["stockOnHand"].as_i64()? - level["stockAllocated"].as_i64()?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Cancels a placed order (its allocation is released).
+    pub async fn cancel_order(&self, order_id: &str) {
+        let data = self
+            .admin
+            .call(
+                "mutation C($input: CancelOrderInput!) { cancelOrder(input: $input) { __typename ... on ErrorResult { message } } }",
+                json!({ "input": { "orderId": order_id, "reason": "test" } }),
+            )
+            .await;
+        assert_eq!(data["cancelOrder"]["__typename"], "Order", "{data}");
+    }
+
+    /// A shopper buys `lines` (variant id, quantity) through the Shop API.
+    /// Ok(order id) when the order is placed; Err(why) when Vendure refused
+    /// (not enough stock, say).
+    pub async fn place_order(&self, lines: &[(String, i64)]) -> Result<String, String> {
+        let mut shop = GqlClient::new(&format!("{}/shop-api", self.base));
+        for (variant, quantity) in lines {
+            let data = shop
+                .call(
+                    "mutation A($v: ID!, $q: Int!) { addItemToOrder(productVariantId: $v, quantity: $q) {
+                       __typename ... on Order { id totalQuantity } ... on ErrorResult { errorCode message }
+                       ... on InsufficientStockError { quantityAvailable } } }",
+                    json!({ "v": variant, "q": quantity }),
+                )
+                .await?;
+            if data["addItemToOrder"]["__typename"] != "Order" {
+                return Err(format!("addItemToOrder: {}", data["addItemToOrder"]));
+            }
+        }
+        let n = rand::random::<u32>();
+        let steps: [(&str, Value); 3] = [
+            (
+                "mutation C($input: CreateCustomerInput!) { setCustomerForOrder(input: $input) { __typename ... on ErrorResult { message } } }",
+                json!({ "input": { "emailAddress": format!("buyer-{n}@example.com"), "firstName": "Test", "lastName": "Buyer" } }),
+            ),
+            (
+                "mutation S($input: CreateAddressInput!) { setOrderShippingAddress(input: $input) { __typename ... on ErrorResult { message } } }",
+                json!({ "input": { "fullName": "Test Buyer", "streetLine1": "1 Main St", "city": "Springfield", "postalCode": "12345", "countryCode": "US" } }),
+            ),
+            ("query { eligibleShippingMethods { id } }", json!({})),
+        ];
+        let mut shipping = Value::Null;
+        for (query, vars) in steps {
+            let data = shop.call(query, vars).await?;
+            if let Some(methods) = data.get("eligibleShippingMethods") {
+                shipping = methods[0]["id"].clone();
+            }
+        }
+        let data = shop
+            .call(
+                "mutation M($ids: [ID!]!) { setOrderShippingMethod(shippingMethodId: $ids) { __typename ... on ErrorResult { message } } }",
+                json!({ "ids": [shipping] }),
+            )
+            .await?;
+        if data["setOrderShippingMethod"]["__typename"] != "Order" {
+            return Err(format!("setOrderShippingMethod: {data}"));
+        }
+        let data = shop
+            .call(
+                "mutation T { transitionOrderToState(state: \"ArrangingPayment\") { __typename ... on Order { id } ... on OrderStateTransitionError { message transitionError } } }",
+                json!({}),
+            )
+            .await?;
+        if data["transitionOrderToState"]["__typename"] != "Order" {
+            return Err(format!("transitionOrderToState: {data}"));
+        }
+        let data = shop
+            .call(
+                "mutation P($input: PaymentInput!) { addPaymentToOrder(input: $input) { __typename ... on Order { id state } ... on ErrorResult { errorCode message } } }",
+                json!({ "input": { "method": "peer-dummy", "metadata": {} } }),
+            )
+            .await?;
+        let placed = &data["addPaymentToOrder"];
+        if placed["__typename"] == "Order" {
+            Ok(placed["id"].as_str().unwrap_or_default().to_owned())
+        } else {
+            Err(format!("addPaymentToOrder: {placed}"))
+        }
+    }
+}
+
+/// GraphQL over HTTP with Vendure's session token header.
+pub struct GqlClient {
+    url: String,
+    token: Option<String>,
+    http: reqwest::Client,
+}
+
+impl GqlClient {
+    pub fn new(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            token: None,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Ok(data) or Err(the GraphQL errors / transport failure).
+    pub async fn call(&mut self, query: &str, variables: Value) -> Result<Value, String> {
+        let mut request = self
+            .http
+            .post(&self.url)
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = &self.token {
+            request = request.bearer_auth(t);
+        }
+        let response = request.send().await.map_err(|e| e.to_string())?;
+        if let Some(t) = response
+            .headers()
+            .get("vendure-auth-token")
+            .and_then(|v| v.to_str().ok())
+        {
+            self.token = Some(t.to_owned());
+        }
+        let body: Value = response.json().await.map_err(|e| e.to_string())?;
+        if let Some(errors) = body.get("errors") {
+            return Err(errors.to_string());
+        }
+        Ok(body["data"].clone())
+    }
+}
+
+/// The Admin API as the superadmin (the test's own view of the store).
+pub struct AdminClient {
+    url: String,
+    token: Option<String>,
+    http: reqwest::Client,
+}
+
+impl AdminClient {
+    fn new(base: &str) -> Self {
+        Self {
+            url: format!("{base}/admin-api"),
+            token: None,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn login(&mut self, user: &str, password: &str) {
+        let mut client = GqlClient::new(&self.url);
+        let data = client
+            .call(
+                "mutation L($u: String!, $p: String!) { login(username: $u, password: $p) { __typename } }",
+                json!({ "u": user, "p": password }),
+            )
+            .await
+            .expect("log in to Vendure");
+        assert_eq!(data["login"]["__typename"], "CurrentUser");
+        self.token = client.token;
+    }
+
+    /// Panics on GraphQL errors: the test's own calls must work.
+    pub async fn call(&self, query: &str, variables: Value) -> Value {
+        let mut request = self
+            .http
+            .post(&self.url)
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = &self.token {
+            request = request.bearer_auth(t);
+        }
+        let body: Value = request
+            .send()
+            .await
+            .expect("Vendure answers")
+            .json()
+            .await
+            .expect("JSON");
+        assert!(body.get("errors").is_none(), "Vendure refused {query}: {body}");
+        body["data"].clone()
+    }
+}
+
+/// Connects `vendure` as channel `name` through the CLI (the key on stdin),
+/// stocked at its location `location`, over `outlets` with the first taking
+/// orders. The demo's own Auto Sync is turned off first.
+pub async fn connect_vendure(
+    db: &crate::Database,
+    vendure: &VendureServer,
+    name: &str,
+    location: &str,
+    outlets: &str,
+) -> sync_core::domain::ChannelId {
+    let (ok, _, err) = crate::cli(db, &["autosync", "off", "--all"], "").await;
+    assert!(ok, "{err}");
+    let args = [
+        "channel",
+        "add",
+        "vendure",
+        "--name",
+        name,
+        "--api-base-url",
+        &vendure.base,
+        "--stock-location",
+        location,
+        "--outlets",
+        outlets,
+    ];
+    let (ok, out, err) = crate::cli(db, &args, &format!("{}\n", vendure.api_key())).await;
+    assert!(ok, "channel add vendure failed: {err}{out}");
+    let storage = db.storage().await;
+    let channel = storage
+        .channel_by_name(name)
+        .await
+        .expect("read")
+        .expect("channel saved")
+        .id;
+    storage.close().await;
+    channel
+}
