@@ -177,7 +177,17 @@ fn multipart(fields: &[(&str, &str)], file_name: &str, content: &[u8]) -> (Strin
 
 /// Uploads a stock file and returns where the server sent the browser.
 async fn upload(server: &TestServer, client: &reqwest::Client, file_name: &str, content: &[u8]) -> String {
-    let (content_type, body) = multipart(&[("kind", "stock"), ("mode", ""), ("outlet", "")], file_name, content);
+    upload_as(server, client, "stock", file_name, content).await
+}
+
+async fn upload_as(
+    server: &TestServer,
+    client: &reqwest::Client,
+    kind: &str,
+    file_name: &str,
+    content: &[u8],
+) -> String {
+    let (content_type, body) = multipart(&[("kind", kind), ("mode", ""), ("outlet", "")], file_name, content);
     let response = client
         .post(server.url("/import/upload"))
         .header("content-type", content_type)
@@ -318,14 +328,56 @@ async fn the_dashboard_shows_the_bad_lines_refuses_the_file_and_applies_a_good_o
         "applied once"
     );
 
-    // The catalog download; viewers may download but not import.
+    // The catalog download, edited and uploaded again: one price changes.
     let csv = client
         .get(server.url("/export/catalog.csv"))
         .send()
         .await
         .expect("download");
     assert_eq!(csv.status(), 200);
-    assert!(csv.text().await.expect("body").starts_with("handle,name,description,"));
+    assert!(
+        csv.headers()
+            .get("content-disposition")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("attachment; filename=\"tillbridge-catalog-"))
+    );
+    let catalog = csv.text().await.expect("body");
+    assert!(catalog.starts_with("handle,name,description,"));
+    let row = catalog
+        .lines()
+        .find(|l| l.contains(",TEE-0059-S-BLA,"))
+        .expect("the SKU's row");
+    let line = catalog.lines().position(|l| l == row).expect("there") + 1;
+    // The variant's own columns come last and hold no commas: sku, barcode, price, ….
+    let (head, tail) = row.split_once(",TEE-0059-S-BLA,").expect("the SKU's cell");
+    let mut cells: Vec<&str> = tail.split(',').collect();
+    cells[1] = "99.95";
+    let edited_row = format!("{head},TEE-0059-S-BLA,{}", cells.join(","));
+    let edited = catalog.replace(row, &edited_row);
+    let to = upload_as(&server, &client, "catalog", "catalog.csv", edited.as_bytes()).await;
+    let token = to.strip_prefix("/import?upload=").expect("the preview page").to_owned();
+    let html = page(&server, &client, &to).await;
+    assert_eq!(table_lines(&html, "changes"), [line as u64], "one product changes");
+    assert!(html.contains("price of TEE-0059-S-BLA"), "the change is named");
+    let back = apply(&server, &client, &token, &content_hash(edited.as_bytes())).await;
+    assert!(notice(&back).contains("Applied 1 product changes"), "{back}");
+    let variant = storage
+        .list_products(&ProductFilter {
+            sku: Some(sync_core::domain::Sku::parse("TEE-0059-S-BLA").expect("valid")),
+            limit: 1,
+            ..ProductFilter::default()
+        })
+        .await
+        .expect("read")
+        .items
+        .remove(0)
+        .variants
+        .into_iter()
+        .find(|v| v.sku == "TEE-0059-S-BLA")
+        .expect("variant");
+    assert_eq!(variant.price_minor, 9995);
+
+    // Viewers may download but not import.
     let (ok, _, err) = cli(
         &db,
         &["user", "add", "--email", "viewer@shop.test", "--role", "viewer"],
@@ -650,6 +702,27 @@ async fn a_feed_returning_html_changes_nothing_and_a_csv_feed_applies_on_request
     // "Fetch now" on the Import page, for the feed that sends a web page.
     let client = browser_like_client();
     sign_in(&server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let harbour = storage
+        .list_outlets()
+        .await
+        .expect("outlets")
+        .into_iter()
+        .find(|o| o.code.as_str() == "harbour")
+        .expect("harbour")
+        .id;
+    let added = client
+        .post(server.url("/import/feeds"))
+        .form(&[
+            ("name", "From the form"),
+            ("url", "http://127.0.0.1:9/x.csv"),
+            ("outlet", &harbour.to_string()),
+            ("mode", "count"),
+            ("every", ""),
+        ])
+        .send()
+        .await
+        .expect("add feed");
+    assert!(notice(&location(&added)).contains("Added the feed \"From the form\""));
     let html = page(&server, &client, "/import").await;
     assert!(
         html.contains("Supplier portal") && html.contains("Nightly"),
