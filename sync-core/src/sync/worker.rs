@@ -411,6 +411,8 @@ impl<C: Connector> ChannelWorker<C> {
                     return true;
                 };
                 if t.listing.last_seen_quantity == Some(*q) {
+                    // Recorded as skipped, so a run's log and its items agree.
+                    batch.event(t, "quantity", Some(*q), Some(*q), EventResult::Skipped, None);
                     batch.outcomes.insert(*v, RowOutcome::Pushed);
                     false
                 } else {

@@ -380,7 +380,7 @@ async fn force_sync_previews_channel_only_products_then_deletes_them_when_asked(
             >= wanted
     })
     .await;
-    let events = storage.recent_events(Some(SANDBOX), None, 50).await.expect("events");
+    let events = storage.recent_events(Some(SANDBOX), None, 5000).await.expect("events");
     assert!(
         events.iter().any(|e| e.action == "delete product only in the channel"),
         "recorded in the Sync History"
