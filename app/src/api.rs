@@ -4,6 +4,7 @@ pub mod channels;
 pub mod conflicts;
 pub mod history;
 pub mod import;
+pub mod orders;
 pub mod products;
 pub mod session;
 #[cfg(feature = "ssr")]

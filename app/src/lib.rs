@@ -16,7 +16,7 @@ use components::toast::provide_toasts;
 use pages::ImportPage;
 use pages::{
     ChannelSettingsPage, ChannelsPage, ComingSoonPage, ConflictsPage, ConnectChannelPage, ForceSyncPage, HistoryPage,
-    NotFoundPage, ProductPage, ProductsPage, RunPage,
+    NotFoundPage, OrdersPage, ProductPage, ProductsPage, RunPage,
 };
 
 pub use error::AppError;
@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("channels/new") view=ConnectChannelPage ssr=SsrMode::Async/>
                     <Route path=path!("channels/:id") view=ChannelSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("channels/:id/force") view=ForceSyncPage ssr=SsrMode::Async/>
+                    <Route path=path!("orders") view=OrdersPage ssr=SsrMode::Async/>
                     <Route path=path!("history") view=HistoryPage ssr=SsrMode::Async/>
                     <Route path=path!("conflicts") view=ConflictsPage ssr=SsrMode::Async/>
                     <Route path=path!("history/runs/:id") view=RunPage ssr=SsrMode::Async/>

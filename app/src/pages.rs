@@ -3,6 +3,7 @@ mod conflicts;
 mod history;
 mod import;
 mod misc;
+mod orders;
 mod product;
 mod products;
 
@@ -11,5 +12,6 @@ pub use conflicts::ConflictsPage;
 pub use history::{HistoryPage, RunPage};
 pub use import::ImportPage;
 pub use misc::{ComingSoonPage, NotFoundPage};
+pub use orders::OrdersPage;
 pub use product::ProductPage;
 pub use products::ProductsPage;

@@ -19,6 +19,7 @@ pub fn AdminLayout() -> impl IntoView {
                 <a class="brand" href="/products">"Tillbridge"</a>
                 <nav class="nav" aria-label="Main">
                     <A href="/products">"Products"</A>
+                    <A href="/orders">"Orders"</A>
                     <A href="/channels">"Channels"</A>
                     <A href="/history">"Sync History"</A>
                     <A href="/conflicts">
