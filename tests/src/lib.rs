@@ -272,3 +272,30 @@ pub async fn connect_shopify(
     storage.close().await;
     channel
 }
+
+/// Waits until the server's start-up pull of every channel's orders is over,
+/// so a test's own sync is not told the channel is busy.
+pub async fn wait_for_startup_pulls(db: &Database) {
+    let storage = db.storage().await;
+    let channels = storage.list_channels().await.expect("channels").len();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let runs = storage.recent_runs(None, 200).await.expect("runs");
+        let pulled = runs
+            .iter()
+            .filter(|r| r.kind == "pull_orders" && r.status != "running")
+            .filter_map(|r| r.channel_id)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        let busy = runs.iter().any(|r| r.status == "running");
+        if pulled >= channels && !busy {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the start-up pulls never finished"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    storage.close().await;
+}

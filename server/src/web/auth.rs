@@ -109,7 +109,9 @@ async fn request_stale_pulls(state: &AppState) {
         Ok(channels) => {
             let now = chrono::Utc::now();
             for (config, _, last_pull) in channels {
-                if last_pull.is_none_or(|t| t.as_datetime() + STALE < now) {
+                // A channel pulling right now (say, at start-up) is about to be current.
+                let stale = last_pull.is_none_or(|t| t.as_datetime() + STALE < now);
+                if stale && !state.running.is_running(config.id) {
                     state.pulls.request(config.id, sync_core::storage::RunTrigger::SignIn);
                 }
             }

@@ -4,7 +4,7 @@
 //! at once for a channel; a request that arrives during a pull runs it again
 //! after, so no order announced meanwhile is left for the next schedule.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use super::engine::Waker;
-use super::manual::{SyncSummary, sync_channel};
+use super::manual::{RunningSyncs, SyncSummary, sync_channel};
 use super::orders::{PullSummary, pull_orders};
 use crate::Result;
 use crate::domain::{ChannelId, Timestamp};
@@ -77,9 +77,17 @@ pub struct OrderCycle {
 }
 
 impl OrderCycle {
-    pub fn start(storage: Storage, vault: Vault, requests: PullRequests, waker: Waker, worker_id: String) -> Self {
+    /// `running` is shared with the sync buttons: a channel runs one sync at a time.
+    pub fn start(
+        storage: Storage,
+        vault: Vault,
+        requests: PullRequests,
+        waker: Waker,
+        running: Arc<RunningSyncs>,
+        worker_id: String,
+    ) -> Self {
         let (stop, stopped) = watch::channel(false);
-        let handle = tokio::spawn(run(storage, vault, requests, waker, worker_id, stopped));
+        let handle = tokio::spawn(run(storage, vault, requests, waker, running, worker_id, stopped));
         Self { stop, handle }
     }
 
@@ -109,6 +117,7 @@ async fn run(
     vault: Vault,
     requests: PullRequests,
     waker: Waker,
+    running: Arc<RunningSyncs>,
     worker_id: String,
     mut stopped: watch::Receiver<bool>,
 ) {
@@ -118,11 +127,14 @@ async fn run(
             requests.request(c.id, RunTrigger::Startup);
         }
     }
-    let mut running: HashSet<ChannelId> = HashSet::new();
+    // Asked for while the channel was busy: tried again once it is free.
     let mut again: HashMap<ChannelId, RunTrigger> = HashMap::new();
     let mut tasks: JoinSet<ChannelId> = JoinSet::new();
     loop {
         let mut wanted = requests.take();
+        for (id, trigger) in again.drain() {
+            wanted.entry(id).or_insert(trigger);
+        }
         match storage.channel_schedules().await {
             Ok(schedules) => {
                 for id in due(&schedules, Timestamp::now()) {
@@ -132,14 +144,14 @@ async fn run(
             Err(e) => tracing::warn!(error = %e, "cannot read the channels' schedules"),
         }
         for (id, trigger) in wanted {
-            if running.contains(&id) {
+            if !running.start(id) {
                 again.entry(id).or_insert(trigger);
                 continue;
             }
             let Ok(Some(config)) = storage.channel(id).await else {
+                running.finish(id);
                 continue;
             };
-            running.insert(id);
             let (storage, vault, waker, worker) = (storage.clone(), vault.clone(), waker.clone(), worker_id.clone());
             tasks.spawn(async move {
                 match pull_orders(&storage, &vault, &config, trigger).await {
@@ -159,7 +171,7 @@ async fn run(
         tokio::select! {
             _ = requests.notify.notified() => {}
             Some(Ok(id)) = tasks.join_next(), if !tasks.is_empty() => {
-                running.remove(&id);
+                running.finish(id);
                 if let Some(trigger) = again.remove(&id) {
                     requests.request(id, trigger);
                 }

@@ -365,6 +365,7 @@ async fn sync_all_pulls_every_channel_before_it_pushes() {
     let from = s.shop.stats().call_log.len();
     let client = browser_like_client();
     sign_in(&s.server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    tillbridge_tests::wait_for_startup_pulls(&s.db).await;
     let response = client
         .post(s.server.url("/channels/sync-all"))
         .send()

@@ -465,6 +465,7 @@ async fn a_sync_button_starts_one_run_and_a_second_click_says_it_is_running() {
     let server = TestServer::start_with_demo(&db).await;
     let client = browser_like_client();
     sign_in(&server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    tillbridge_tests::wait_for_startup_pulls(&db).await;
     let click = || {
         client
             .post(server.url("/channels/1/sync"))
