@@ -96,15 +96,17 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     }
     let engine = SyncEngine::start(storage.clone(), vault.clone(), worker_id(addr));
     let pulls = sync_core::sync::PullRequests::default();
+    let running = Arc::new(sync_core::sync::RunningSyncs::default());
     let cycle = sync_core::sync::OrderCycle::start(
         storage.clone(),
         vault.clone(),
         pulls.clone(),
         engine.waker(),
+        running.clone(),
         worker_id(addr),
     );
     let feeds = sync_core::import::FeedScheduler::start(storage.clone(), engine.waker());
-    let app = router(storage.clone(), addr, engine.waker(), vault, pulls).await?;
+    let app = router(storage.clone(), addr, engine.waker(), vault, pulls, running).await?;
     tracing::info!("Tillbridge is listening on http://{addr}");
     let cleanup = tokio::spawn(expire_sessions(storage.clone()));
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -136,6 +138,7 @@ async fn router(
     waker: Waker,
     vault: Vault,
     pulls: sync_core::sync::PullRequests,
+    running: Arc<sync_core::sync::RunningSyncs>,
 ) -> anyhow::Result<Router> {
     let mut conf = get_configuration(None).context("cannot read the Leptos site configuration")?;
     conf.leptos_options.site_addr = addr;
@@ -147,7 +150,7 @@ async fn router(
         throttle: Arc::new(throttle::SignInThrottle::default()),
         waker: waker.clone(),
         vault,
-        running: Arc::new(sync_core::sync::RunningSyncs::default()),
+        running,
         pulls,
     };
 
