@@ -316,8 +316,9 @@ impl VendureConnector {
         names: &[String],
         variants: &[VariantToList],
         unique: &str,
+        existing_groups_empty: bool,
     ) -> Result<HashMap<String, Vec<String>>, ConnectorError> {
-        let mut groups = if names.is_empty() {
+        let mut groups = if names.is_empty() || existing_groups_empty {
             Vec::new()
         } else {
             self.option_groups(product_id).await?
@@ -426,6 +427,7 @@ impl VendureConnector {
         product_id: &str,
         existing: &HashMap<String, String>,
         unique: &str,
+        new_product: bool,
     ) -> Result<Vec<FoundItem>, ConnectorError> {
         let fresh: Vec<VariantToList> = product
             .variants
@@ -450,7 +452,8 @@ impl VendureConnector {
         let option_ids = if fresh.is_empty() {
             HashMap::new()
         } else {
-            self.ensure_options(product_id, &names, &fresh, unique).await?
+            self.ensure_options(product_id, &names, &fresh, unique, existing.is_empty() && new_product)
+                .await?
         };
         let updates: Vec<Value> = product
             .variants
@@ -490,14 +493,28 @@ impl VendureConnector {
                 })
             })
             .collect();
+        let mut created = Vec::new();
         for chunk in creates.chunks(CREATE_CHUNK) {
-            self.graphql(
-                "mutation CreateVariants($input: [CreateProductVariantInput!]!) {
-                   createProductVariants(input: $input) { id sku }
-                 }",
-                json!({ "input": chunk }),
-            )
-            .await?;
+            let data = self
+                .graphql(
+                    "mutation CreateVariants($input: [CreateProductVariantInput!]!) {
+                       createProductVariants(input: $input) {
+                         id sku product { id } stockLevels { stockLocationId stockOnHand stockAllocated }
+                       }
+                     }",
+                    json!({ "input": chunk }),
+                )
+                .await?;
+            created.extend(data["createProductVariants"].as_array().cloned().unwrap_or_default());
+        }
+        if new_product {
+            // Everything is new: what the create answered is the product
+            // (matched by SKU: the answer comes in no set order).
+            return Ok(created
+                .iter()
+                .filter_map(|v| self.found(v))
+                .filter(|f| product.variants.iter().any(|v| v.sku == f.sku))
+                .collect());
         }
         // Read back by SKU (results of the writes come in no set order).
         let skus: Vec<String> = product.variants.iter().map(|v| v.sku.clone()).collect();
@@ -713,7 +730,7 @@ impl Connector for VendureConnector {
             .await?;
         let product_id = id_of(&data["createProduct"]["id"])
             .ok_or_else(|| ConnectorError::Permanent(format!("product {:?} was not created", product.name)))?;
-        self.write_variants(product, &product_id, &HashMap::new(), &unique)
+        self.write_variants(product, &product_id, &HashMap::new(), &unique, true)
             .await
     }
 
@@ -737,7 +754,7 @@ impl Connector for VendureConnector {
         )
         .await?;
         let unique = format!("tb{}", product.product_id.get());
-        self.write_variants(product, external_product_id, existing, &unique)
+        self.write_variants(product, external_product_id, existing, &unique, false)
             .await
     }
 
