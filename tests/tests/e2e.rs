@@ -12,4 +12,5 @@ mod e2e {
     mod pages;
     mod shopify_server;
     mod sync;
+    mod vendure;
 }
