@@ -929,6 +929,7 @@ async fn force_sync_shows_its_preview_and_the_page_follows_runs_live() {
         .sandbox_create(sandbox, &[("GIFT-CARD-50".into(), "Gift card 50".into(), 99)])
         .await
         .expect("a channel-only item");
+    tillbridge_tests::wait_for_startup_pulls(&db).await;
     let profile = tempfile::tempdir().expect("profile dir");
     let (_driver, client) = start_browser(profile.path()).await;
     let outcome = force_sync_flow(&client, &server, &db).await;

@@ -337,6 +337,7 @@ async fn force_sync_previews_channel_only_products_then_deletes_them_when_asked(
         out.contains("only in the channel: Gift card 50 (GIFT-CARD-50)"),
         "{out}"
     );
+    tillbridge_tests::wait_for_startup_pulls(&db).await;
     let bad = client
         .post(server.url("/channels/1/sync"))
         .form(&[("kind", "force"), ("channel_only", "burn")])
