@@ -299,3 +299,16 @@ pub async fn wait_for_startup_pulls(db: &Database) {
     }
     storage.close().await;
 }
+
+/// Polls `done` until it holds; panics naming `what` after `secs` seconds.
+pub async fn wait_until<F, Fut>(what: &str, secs: u64, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while !done().await {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}

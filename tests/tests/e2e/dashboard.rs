@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use sync_core::demo::{DEMO_EMAIL, DEMO_PASSWORD};
 use sync_core::domain::{ChannelId, ProductId};
 use tillbridge_tests::shopify::{ShopConfig, ShopifyTestServer};
-use tillbridge_tests::{Database, TestServer, browser_like_client, cli, connect_shopify, sign_in};
+use tillbridge_tests::{Database, TestServer, browser_like_client, cli, connect_shopify, sign_in, wait_until};
 
 const SANDBOX: ChannelId = ChannelId::new(1);
 
@@ -25,18 +25,6 @@ fn notice(location: &str) -> String {
         .find(|(k, _)| k == "notice")
         .map(|(_, v)| v)
         .unwrap_or_default()
-}
-
-async fn wait_until<F, Fut>(what: &str, secs: u64, mut done: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !done().await {
-        assert!(Instant::now() < deadline, "timed out: {what}");
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
 }
 
 #[tokio::test]

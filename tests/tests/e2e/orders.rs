@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use sync_core::domain::{ChannelId, OutletId, ProductId};
 use tillbridge_tests::shopify::{ShopConfig, ShopifyTestServer, webhook_hmac};
-use tillbridge_tests::{DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, browser_like_client, cli, sign_in};
+use tillbridge_tests::{
+    DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, browser_like_client, cli, sign_in, wait_until,
+};
 
 const LOCATION: &str = "Main warehouse";
 const DOWNTOWN: OutletId = OutletId::new(1);
@@ -80,7 +82,7 @@ async fn setup() -> Setup {
         channel,
         skus,
     };
-    wait_for("the product in the shop", 30, || async {
+    wait_until("the product in the shop", 30, || async {
         setup
             .skus
             .iter()
@@ -131,18 +133,6 @@ async fn wait_on_hand(db: &Database, sku: &str, want: i64, what: &str) {
     }
 }
 
-async fn wait_for<F, Fut>(what: &str, secs: u64, mut done: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !done().await {
-        assert!(Instant::now() < deadline, "timed out: {what}");
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
-}
-
 #[tokio::test]
 async fn orders_relieve_stock_once_whether_their_webhook_arrives_is_lost_or_comes_twice() {
     let s = setup().await;
@@ -185,7 +175,7 @@ async fn orders_relieve_stock_once_whether_their_webhook_arrives_is_lost_or_come
         .await
         .expect("ids")[&a];
     let want = storage.balances(s.channel, &[variant]).await.expect("balance")[&variant];
-    wait_for("the shop shows the balance", 30, || async {
+    wait_until("the shop shows the balance", 30, || async {
         s.shop.available(&a, &s.location) == Some(want)
     })
     .await;
@@ -213,7 +203,7 @@ async fn orders_placed_while_tillbridge_is_stopped_are_all_applied_when_it_start
         )
         .await
         .expect("stocktake");
-    wait_for("the shop shows the stocktake", 30, || async {
+    wait_until("the shop shows the stocktake", 30, || async {
         s.shop.available(&a, &s.location).is_some_and(|q| q >= 300)
     })
     .await;
@@ -270,7 +260,7 @@ async fn a_cancelled_order_gives_its_stock_back_once_and_unknown_skus_are_handle
         .place_order(&s.location, &[("SHOP-ONLY-1", 1), ("bad sku", 1), (a.as_str(), 1)]);
     wait_on_hand(&s.db, &a, start - 1, "the good line of a mixed order").await;
     let storage = s.db.storage().await;
-    wait_for("the product made from the order", 20, || async {
+    wait_until("the product made from the order", 20, || async {
         let page = storage
             .list_products(&sync_core::storage::ProductFilter {
                 search: Some("SHOP-ONLY-1".into()),
@@ -372,7 +362,7 @@ async fn sync_all_pulls_every_channel_before_it_pushes() {
         .await
         .expect("sent");
     assert_eq!(response.status(), 303);
-    wait_for("the new name in the shop", 30, || async {
+    wait_until("the new name in the shop", 30, || async {
         s.shop
             .product_by_sku(&s.skus[0])
             .is_some_and(|p| p["title"].as_str().is_some_and(|t| t.ends_with("(new season)")))
