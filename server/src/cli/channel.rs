@@ -15,6 +15,8 @@ use sync_core::vault::Vault;
 
 use crate::config::GlobalArgs;
 
+// Parsed once per run: the size of a variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ChannelCommand {
     /// Connect a channel.
@@ -31,7 +33,7 @@ pub enum AddChannel {
     /// A Sandbox store inside Tillbridge, to try syncing without any account.
     Sandbox(OutletArgs),
     /// A Vendure store. The Admin API key is read from TILLBRIDGE_VENDURE_API_KEY or stdin, never a flag.
-    Vendure(VendureArgs),
+    Vendure(Box<VendureArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -178,7 +180,7 @@ pub async fn run(global: &GlobalArgs, command: ChannelCommand) -> anyhow::Result
             Ok(())
         }
         ChannelCommand::Add(AddChannel::Shopify(args)) => add_shopify(global, args).await,
-        ChannelCommand::Add(AddChannel::Vendure(args)) => add_vendure(global, args).await,
+        ChannelCommand::Add(AddChannel::Vendure(args)) => add_vendure(global, *args).await,
         ChannelCommand::List => list(global).await,
     }
 }

@@ -869,7 +869,7 @@ impl Connector for VendureConnector {
             }
         }
         let mut orders: Vec<ChannelOrder> = by_id.into_values().collect();
-        orders.sort_by(|a, b| a.updated_at.cmp(&b.updated_at));
+        orders.sort_by_key(|o| o.updated_at);
         Ok(PulledOrders {
             orders,
             unreadable_before: None,

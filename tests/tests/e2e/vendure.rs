@@ -97,6 +97,7 @@ async fn failures(db: &Database, channel: ChannelId) -> String {
     let mut by_error: HashMap<String, usize> = HashMap::new();
     for e in &events {
         let text: String = e.error.clone().unwrap_or_default().chars().take(300).collect();
+        let text = text.split(" is not in the channel").last().unwrap_or_default().to_owned();
         *by_error.entry(text).or_default() += 1;
     }
     storage.close().await;
@@ -157,7 +158,7 @@ async fn vendure_200_products_read_back_by_sku_then_a_burst_of_2000_movements_en
 
     let started = Instant::now();
     autosync_on(&db, &skus).await;
-    let took = converge_vendure(&db, channel, &vendure, &location, &ids, Duration::from_secs(300)).await;
+    let took = converge_vendure(&db, channel, &vendure, &location, &ids, Duration::from_secs(600)).await;
     let took = took.max(started.elapsed());
     eprintln!(
         "vendure: 200 products ({} variants) pushed in {:.1} s = {:.1} products/s, {:.1} variants/s",
