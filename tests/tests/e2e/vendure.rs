@@ -97,7 +97,11 @@ async fn failures(db: &Database, channel: ChannelId) -> String {
     let mut by_error: HashMap<String, usize> = HashMap::new();
     for e in &events {
         let text: String = e.error.clone().unwrap_or_default().chars().take(300).collect();
-        let text = text.split(" is not in the channel").last().unwrap_or_default().to_owned();
+        let text = text
+            .split(" is not in the channel")
+            .last()
+            .unwrap_or_default()
+            .to_owned();
         *by_error.entry(text).or_default() += 1;
     }
     storage.close().await;
