@@ -272,10 +272,7 @@ pub trait Connector: Send + Sync {
     ) -> impl Future<Output = Result<PulledOrders, ConnectorError>> + Send;
 
     /// Asks the channel to post order events to `callback_url`.
-    fn register_order_webhooks(
-        &self,
-        callback_url: &str,
-    ) -> impl Future<Output = Result<(), ConnectorError>> + Send;
+    fn register_order_webhooks(&self, callback_url: &str) -> impl Future<Output = Result<(), ConnectorError>> + Send;
 
     /// Unpublishes or deletes one product in the channel.
     fn retire_product(&self, product_id: &str, how: Retire) -> impl Future<Output = Result<(), ConnectorError>> + Send;

@@ -356,11 +356,17 @@ impl<C: Connector> ChannelWorker<C> {
             }
             match created {
                 Ok(created) => {
-                    for item in &created {
-                        if let Some(v) = listing.variants.iter().find(|v| v.sku == item.sku) {
-                            links.push(listing_for(v.variant_id, item));
-                        }
-                    }
+                    let made: Vec<NewListing> = created
+                        .iter()
+                        .filter_map(|item| {
+                            let v = listing.variants.iter().find(|v| v.sku == item.sku)?;
+                            Some(listing_for(v.variant_id, item))
+                        })
+                        .collect();
+                    // Saved now, not at the batch's end: a slow channel's batch may
+                    // outlast its lease, and a product made must never look missing.
+                    self.storage.save_listings(self.channel, &made).await?;
+                    links.extend(made);
                     if let Some(t) = in_batch.first() {
                         batch.event(t, "create product", None, None, EventResult::Succeeded, None);
                     }
