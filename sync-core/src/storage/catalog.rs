@@ -158,9 +158,7 @@ impl ProductSort {
             ),
             Self::Stock => (
                 PRODUCT_TOTAL.into(),
-                format!(
-                    "(SELECT COALESCE(SUM(s.on_hand), 0) FROM stock_levels s JOIN variants tv ON tv.id = s.variant_id WHERE tv.product_id = ${cursor})"
-                ),
+                format!("(SELECT on_hand_total FROM products WHERE id = ${cursor})"),
                 true,
             ),
         }
@@ -192,8 +190,9 @@ impl StockStatus {
     }
 }
 
-/// The total on hand of product `p` over all outlets, as SQL.
-const PRODUCT_TOTAL: &str = "(SELECT COALESCE(SUM(s.on_hand), 0) FROM stock_levels s JOIN variants tv ON tv.id = s.variant_id WHERE tv.product_id = p.id)";
+/// The total on hand of product `p` over all outlets, as SQL: a column that
+/// triggers keep in step with stock_levels (migration 0004).
+const PRODUCT_TOTAL: &str = "p.on_hand_total";
 
 impl ProductFilter {
     /// The products table's filter from its URL values; empty means any.
