@@ -566,8 +566,9 @@ impl Storage {
             let a = next_idx;
             next_idx += 1;
             // Ties on the key go by id, ascending, so every product is listed once.
+            // Written as a range on the key, so the key's index starts at the cursor.
             conditions.push(format!(
-                "({key} {beyond} {cursor_key} OR ({key} = {cursor_key} AND p.id > ${a}))"
+                "{key} {beyond}= {cursor_key} AND ({key} {beyond} {cursor_key} OR p.id > ${a})"
             ));
         }
         let limit_idx = next_idx;
@@ -808,14 +809,24 @@ impl Storage {
 
     /// The categories and brands in use, for the table's filters.
     pub async fn product_facets(&self) -> Result<(Vec<String>, Vec<String>)> {
+        // One index probe per distinct value (a loose index scan), not a pass
+        // over every product: PostgreSQL has no skip scan for DISTINCT.
+        let distinct = |column: &str| {
+            format!(
+                "WITH RECURSIVE v (value) AS (
+                     SELECT (SELECT {column} FROM products WHERE deleted_at IS NULL AND {column} > '' ORDER BY {column} LIMIT 1)
+                     UNION ALL
+                     SELECT (SELECT {column} FROM products WHERE deleted_at IS NULL AND {column} > v.value ORDER BY {column} LIMIT 1)
+                     FROM v WHERE v.value IS NOT NULL
+                 )
+                 SELECT value FROM v WHERE value IS NOT NULL ORDER BY value"
+            )
+        };
+        let (categories, brands) = (distinct("category"), distinct("brand"));
         let (categories, brands) = on_pool!(self, pool => {
             (
-                sqlx::query_scalar("SELECT DISTINCT category FROM products WHERE deleted_at IS NULL AND category <> '' ORDER BY category")
-                    .fetch_all(pool)
-                    .await?,
-                sqlx::query_scalar("SELECT DISTINCT brand FROM products WHERE deleted_at IS NULL AND brand <> '' ORDER BY brand")
-                    .fetch_all(pool)
-                    .await?,
+                sqlx::query_scalar(&categories).fetch_all(pool).await?,
+                sqlx::query_scalar(&brands).fetch_all(pool).await?,
             )
         });
         Ok((categories, brands))
