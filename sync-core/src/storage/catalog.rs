@@ -394,7 +394,7 @@ const VARIANT_COLUMNS: &str = "v.id, v.product_id, v.sku, v.barcode, v.option1_v
      v.price_minor, v.price_currency, v.weight_grams, v.length_mm, v.width_mm, v.height_mm";
 
 /// Turns a product name into a URL handle: lowercase words joined by '-'.
-fn handle_for(name: &str) -> String {
+pub(crate) fn handle_for(name: &str) -> String {
     let mut handle = String::new();
     for word in name.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
         if !handle.is_empty() {
