@@ -64,9 +64,8 @@ CREATE TRIGGER stock_levels_total_delete AFTER DELETE ON stock_levels
 CREATE INDEX products_live_category ON products (category, on_hand_total, reorder_point) WHERE deleted_at IS NULL;
 -- Live products by brand, in name order: the brand filter and the list of brands.
 CREATE INDEX products_live_brand ON products (brand, name, id) WHERE deleted_at IS NULL;
--- (SQLite also gets products (deleted_at) to count live products; PostgreSQL
--- counts them from either partial index above, and every index on products
--- costs the bulk Auto Sync update a write per row.)
+-- Live products are counted from either partial index. (Every index on
+-- products costs the bulk Auto Sync update a write per row.)
 
 -- The Sync History chart (events per hour of the last day), from the index alone.
 CREATE INDEX sync_events_chart ON sync_events (created_at, channel_id, result);
