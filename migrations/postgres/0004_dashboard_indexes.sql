@@ -10,6 +10,15 @@ UPDATE products p SET on_hand_total = t.total
 FROM (SELECT v.product_id, SUM(s.on_hand) AS total FROM stock_levels s JOIN variants v ON v.id = s.variant_id GROUP BY v.product_id) t
 WHERE t.product_id = p.id;
 
+-- The products table's stock filter as a value the planner can count and
+-- index: out (nothing on hand), low (at most the reorder point, 5 when none
+-- is set) or in.
+ALTER TABLE products ADD COLUMN stock_status TEXT GENERATED ALWAYS AS (
+    CASE WHEN on_hand_total <= 0 THEN 'out'
+         WHEN on_hand_total <= COALESCE(reorder_point, 5) THEN 'low'
+         ELSE 'in' END
+) STORED;
+
 -- Once per statement on stock_levels: each product's change in on hand,
 -- applied with the products locked in id order, so concurrent batches
 -- cannot deadlock on them.
@@ -59,9 +68,10 @@ CREATE TRIGGER stock_levels_total_delete AFTER DELETE ON stock_levels
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION stock_levels_to_product_totals();
 
--- Live products by category and stock: the category and stock filters
--- (counted from the index alone) and the list of categories.
-CREATE INDEX products_live_category ON products (category, on_hand_total, reorder_point) WHERE deleted_at IS NULL;
+-- Live products by category and stock status, in name order: the category
+-- and stock filters (a page and its count straight from the index) and the
+-- list of categories.
+CREATE INDEX products_live_category ON products (category, stock_status, name, id) WHERE deleted_at IS NULL;
 -- Live products by brand, in name order: the brand filter and the list of brands.
 CREATE INDEX products_live_brand ON products (brand, name, id) WHERE deleted_at IS NULL;
 -- Live products are counted from either partial index. (Every index on

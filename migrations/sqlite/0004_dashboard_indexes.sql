@@ -10,6 +10,15 @@ UPDATE products SET on_hand_total = COALESCE((
     SELECT SUM(s.on_hand) FROM stock_levels s JOIN variants v ON v.id = s.variant_id WHERE v.product_id = products.id
 ), 0);
 
+-- The products table's stock filter as a value the planner can count and
+-- index: out (nothing on hand), low (at most the reorder point, 5 when none
+-- is set) or in.
+ALTER TABLE products ADD COLUMN stock_status TEXT GENERATED ALWAYS AS (
+    CASE WHEN on_hand_total <= 0 THEN 'out'
+         WHEN on_hand_total <= COALESCE(reorder_point, 5) THEN 'low'
+         ELSE 'in' END
+) VIRTUAL;
+
 CREATE TRIGGER stock_levels_total_insert AFTER INSERT ON stock_levels WHEN NEW.on_hand <> 0
 BEGIN
     UPDATE products SET on_hand_total = on_hand_total + NEW.on_hand
@@ -31,9 +40,10 @@ BEGIN
     WHERE id = (SELECT product_id FROM variants WHERE id = OLD.variant_id);
 END;
 
--- Live products by category and stock: the category and stock filters
--- (counted from the index alone) and the list of categories.
-CREATE INDEX products_live_category ON products (category, on_hand_total, reorder_point) WHERE deleted_at IS NULL;
+-- Live products by category and stock status, in name order: the category
+-- and stock filters (a page and its count straight from the index) and the
+-- list of categories.
+CREATE INDEX products_live_category ON products (category, stock_status, name, id) WHERE deleted_at IS NULL;
 -- Live products by brand, in name order: the brand filter and the list of brands.
 CREATE INDEX products_live_brand ON products (brand, name, id) WHERE deleted_at IS NULL;
 -- (No index on deleted_at alone: SQLite's planner takes `deleted_at IS NULL`

@@ -259,12 +259,12 @@ impl ProductFilter {
                 conditions.push(format!("{column} = ${}", args.len()));
             }
         }
+        // A column generated from the stock total and the reorder point
+        // (migration 0004), so the planner can count and index it.
         match self.stock {
-            Some(StockStatus::Out) => conditions.push(format!("{PRODUCT_TOTAL} <= 0")),
-            Some(StockStatus::Low) => conditions.push(format!(
-                "{PRODUCT_TOTAL} > 0 AND {PRODUCT_TOTAL} <= COALESCE(p.reorder_point, 5)"
-            )),
-            Some(StockStatus::InStock) => conditions.push(format!("{PRODUCT_TOTAL} > COALESCE(p.reorder_point, 5)")),
+            Some(StockStatus::Out) => conditions.push("p.stock_status = 'out'".to_owned()),
+            Some(StockStatus::Low) => conditions.push("p.stock_status = 'low'".to_owned()),
+            Some(StockStatus::InStock) => conditions.push("p.stock_status = 'in'".to_owned()),
             None => {}
         }
         (conditions, args)
