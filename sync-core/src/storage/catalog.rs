@@ -677,11 +677,14 @@ impl Storage {
         };
         let (changed, queued) = match &self.pool {
             // One statement: the UPDATE hands the changed ids straight to the enqueue.
+            // (`IN (SELECT unnest(…))`, a join: `= ANY(…)` of a parameter array
+            // searches the whole array for every product.)
             super::Pool::Postgres(pool) => {
                 let sql = format!(
                     "WITH changed AS (
                          UPDATE products SET auto_sync = $1, updated_at = $2
-                         WHERE auto_sync <> $1 AND deleted_at IS NULL AND id = ANY(CAST($3 AS BIGINT[]))
+                         WHERE auto_sync <> $1 AND deleted_at IS NULL
+                           AND id IN (SELECT unnest(CAST($3 AS BIGINT[])))
                          RETURNING id
                      ), queued AS (
                          {} RETURNING 1
