@@ -43,7 +43,7 @@ pub enum Command {
     #[command(subcommand)]
     Token(TokenCommand),
     /// Load the demo store (outlets, ~500 products, a Sandbox channel, a demo owner) into an empty database.
-    Demo,
+    Demo(DemoArgs),
     /// Connect and list web channels.
     #[command(subcommand)]
     Channel(channel::ChannelCommand),
@@ -62,6 +62,17 @@ pub enum Command {
     /// Add and list outlets (shops and warehouses).
     #[command(subcommand)]
     Outlet(outlet::OutletCommand),
+}
+
+/// Sizes for a large demo store (benchmarks); without them, the classic 500 products.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Load this many products instead of 500, all with Auto Sync off (1 to 1,000,000).
+    #[arg(long)]
+    products: Option<u64>,
+    /// Also load this many Sync History item events over the last 30 days (1 to 20,000,000).
+    #[arg(long)]
+    events: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,11 +144,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => import::export(&global, args).await,
         Command::Feed(command) => import::feed(&global, command).await,
         Command::Outlet(command) => outlet::run(&global, command).await,
-        Command::Demo => {
+        Command::Demo(args) => {
+            // Checked before the database is opened, so a bad size changes nothing.
+            let size = sync_core::demo::DemoSize::new(args.products, args.events)?;
             let storage = global.storage().await?;
-            let summary = sync_core::demo::load_demo(&storage).await?;
+            let summary = sync_core::demo::load_demo_with(&storage, size).await?;
+            let events = match summary.events {
+                0 => String::new(),
+                n => format!(", {n} Sync History events"),
+            };
             println!(
-                "Loaded the demo store: {} outlets, {} products, {} SKUs. Sign in as {} with the password {}.",
+                "Loaded the demo store: {} outlets, {} products, {} SKUs{events}. Sign in as {} with the password {}.",
                 summary.outlets,
                 summary.products,
                 summary.variants,

@@ -27,6 +27,7 @@ use sqlx::{PgPool, SqlitePool};
 use crate::{Error, Result};
 
 pub use balance::{BalanceExplanation, OutletFigure};
+pub(crate) use catalog::handle_for;
 pub use catalog::{
     AutoSyncChange, ChannelFilter, NewProduct, NewVariant, Outlet, ProductDetail, ProductEdit, ProductFilter,
     ProductPage, ProductSort, ProductSummary, StockStatus, VariantDetail, VariantEdit, VariantStock,
@@ -51,11 +52,12 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tillbridge.db";
 
 #[derive(Clone)]
 pub struct Storage {
-    pool: Pool,
+    // Crate-visible so the demo loader can open one transaction per engine.
+    pub(crate) pool: Pool,
 }
 
 #[derive(Clone)]
-enum Pool {
+pub(crate) enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }

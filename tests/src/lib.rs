@@ -80,6 +80,11 @@ impl Database {
 
 /// Runs `tillbridge <args>` against `db`, feeding `stdin`; returns (status ok, stdout, stderr).
 pub async fn cli(db: &Database, args: &[&str], stdin: &str) -> (bool, String, String) {
+    cli_within(db, args, stdin, Duration::from_secs(60)).await
+}
+
+/// `cli` for commands that may take longer than a minute (seeding a large store).
+pub async fn cli_within(db: &Database, args: &[&str], stdin: &str, limit: Duration) -> (bool, String, String) {
     let mut child = Command::new(binary())
         .args(args)
         .current_dir(workspace_root())
@@ -95,9 +100,9 @@ pub async fn cli(db: &Database, args: &[&str], stdin: &str) -> (bool, String, St
     if let Some(mut input) = child.stdin.take() {
         input.write_all(stdin.as_bytes()).await.expect("write stdin");
     }
-    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+    let out = tokio::time::timeout(limit, child.wait_with_output())
         .await
-        .expect("tillbridge finished within a minute")
+        .unwrap_or_else(|_| panic!("tillbridge {args:?} did not finish within {limit:?}"))
         .expect("ran");
     (
         out.status.success(),
@@ -155,6 +160,11 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The server's process id (for its memory in /proc), while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     /// Asks the server to stop (SIGTERM) and waits; true if it exited cleanly.

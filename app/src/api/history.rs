@@ -69,7 +69,6 @@ pub async fn list_history(query: HistoryQuery) -> Result<HistoryView, AppError> 
     use sync_core::storage::{RunFilter, RunId};
     crate::api::ssr::require(Permission::Read).await?;
     let storage = crate::api::ssr::storage()?;
-    let channels = storage.list_channels().await?;
     let hours_ago = |h: i64| Timestamp::hours_ago(h.clamp(1, 24 * 366));
     let filter = RunFilter {
         channel: query.channel.map(ChannelId::new),
@@ -79,12 +78,16 @@ pub async fn list_history(query: HistoryQuery) -> Result<HistoryView, AppError> 
         before: query.before.map(RunId::new),
         limit: RUNS_PER_PAGE,
     };
-    let runs = storage.list_runs(&filter).await?;
+    // Independent queries side by side: the chart reads a day of events.
+    let (channels, runs, chart) = futures::try_join!(
+        storage.list_channels(),
+        storage.list_runs(&filter),
+        storage.events_per_hour(filter.channel, hours_ago(24)),
+    )?;
     let next_before = (runs.len() as i64 == RUNS_PER_PAGE)
         .then(|| runs.last().map(|r| r.id.get()))
         .flatten();
     let names: std::collections::HashMap<_, _> = channels.iter().map(|c| (c.id, c.name.clone())).collect();
-    let chart = storage.events_per_hour(filter.channel, hours_ago(24)).await?;
     let product_events = match query.product {
         Some(id) => {
             let pid = sync_core::domain::ProductId::new(id);

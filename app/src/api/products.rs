@@ -182,15 +182,19 @@ pub async fn list_products(query: ProductsQuery, after: Option<i64>) -> Result<P
     filter.after = after.map(ProductId::new);
     filter.limit = PAGE_SIZE;
     let storage = crate::api::ssr::storage()?;
-    let page = storage.list_products(&filter).await?;
-    let (categories, brands) = storage.product_facets().await?;
+    // Independent queries side by side: counting every match is the slowest.
+    let (page, (categories, brands), channels, total) = futures::try_join!(
+        storage.list_products(&filter),
+        storage.product_facets(),
+        storage.list_channels(),
+        storage.count_products(&filter),
+    )?;
     let mut rows: Vec<ProductRow> = page.items.iter().map(ProductRow::from).collect();
     let variant_ids: Vec<_> = page
         .items
         .iter()
         .flat_map(|p| p.variants.iter().map(|v| v.id))
         .collect();
-    let channels = storage.list_channels().await?;
     for channel in &channels {
         let balances = storage.balances(channel.id, &variant_ids).await?;
         let targets = storage.push_targets(channel.id, &variant_ids).await?;
@@ -224,7 +228,7 @@ pub async fn list_products(query: ProductsQuery, after: Option<i64>) -> Result<P
             .collect(),
         rows,
         next_after: page.next_after.map(ProductId::get),
-        total: storage.count_products(&filter).await?,
+        total,
         categories,
         brands,
         can_write: user.role.allows(Permission::WriteCatalog),

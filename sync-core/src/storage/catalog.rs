@@ -159,9 +159,7 @@ impl ProductSort {
             ),
             Self::Stock => (
                 PRODUCT_TOTAL.into(),
-                format!(
-                    "(SELECT COALESCE(SUM(s.on_hand), 0) FROM stock_levels s JOIN variants tv ON tv.id = s.variant_id WHERE tv.product_id = ${cursor})"
-                ),
+                format!("(SELECT on_hand_total FROM products WHERE id = ${cursor})"),
                 true,
             ),
         }
@@ -249,8 +247,9 @@ impl ChannelFilter {
     }
 }
 
-/// The total on hand of product `p` over all outlets, as SQL.
-const PRODUCT_TOTAL: &str = "(SELECT COALESCE(SUM(s.on_hand), 0) FROM stock_levels s JOIN variants tv ON tv.id = s.variant_id WHERE tv.product_id = p.id)";
+/// The total on hand of product `p` over all outlets, as SQL: a column that
+/// triggers keep in step with stock_levels (migration 0004).
+const PRODUCT_TOTAL: &str = "p.on_hand_total";
 
 impl ProductFilter {
     /// The products table's filter from its URL values; empty means any.
@@ -317,12 +316,12 @@ impl ProductFilter {
                 conditions.push(format!("{column} = ${}", args.len()));
             }
         }
+        // A column generated from the stock total and the reorder point
+        // (migration 0004), so the planner can count and index it.
         match self.stock {
-            Some(StockStatus::Out) => conditions.push(format!("{PRODUCT_TOTAL} <= 0")),
-            Some(StockStatus::Low) => conditions.push(format!(
-                "{PRODUCT_TOTAL} > 0 AND {PRODUCT_TOTAL} <= COALESCE(p.reorder_point, 5)"
-            )),
-            Some(StockStatus::InStock) => conditions.push(format!("{PRODUCT_TOTAL} > COALESCE(p.reorder_point, 5)")),
+            Some(StockStatus::Out) => conditions.push("p.stock_status = 'out'".to_owned()),
+            Some(StockStatus::Low) => conditions.push("p.stock_status = 'low'".to_owned()),
+            Some(StockStatus::InStock) => conditions.push("p.stock_status = 'in'".to_owned()),
             None => {}
         }
         if let Some(channel) = self.channel {
@@ -464,6 +463,21 @@ pub(crate) fn handle_for(name: &str) -> String {
         handle.extend(word.chars().flat_map(char::to_lowercase));
     }
     if handle.is_empty() { "product".into() } else { handle }
+}
+
+/// Ids as one text parameter, `[1,2,3]` (a JSON array) or `{1,2,3}` (a
+/// PostgreSQL array): any number of ids in one bind.
+fn id_list(ids: &[ProductId], open: char, close: char) -> String {
+    let mut out = String::with_capacity(ids.len() * 7 + 2);
+    out.push(open);
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&id.get().to_string());
+    }
+    out.push(close);
+    out
 }
 
 fn option_at(values: &[String], i: usize) -> Option<&str> {
@@ -612,8 +626,9 @@ impl Storage {
             let a = next_idx;
             next_idx += 1;
             // Ties on the key go by id, ascending, so every product is listed once.
+            // Written as a range on the key, so the key's index starts at the cursor.
             conditions.push(format!(
-                "({key} {beyond} {cursor_key} OR ({key} = {cursor_key} AND p.id > ${a}))"
+                "{key} {beyond}= {cursor_key} AND ({key} {beyond} {cursor_key} OR p.id > ${a})"
             ));
         }
         let limit_idx = next_idx;
@@ -705,46 +720,76 @@ impl Storage {
     /// Turns Auto Sync on or off for these products. Turning it on queues a
     /// push of each variant to every channel the product sells on, in the
     /// same transaction: the channels' figures must now be overwritten.
+    /// Set-based, in one transaction, however many products there are.
     pub async fn set_auto_sync(&self, ids: &[ProductId], on: bool) -> Result<AutoSyncChange> {
-        let mut change = AutoSyncChange::default();
-        for chunk in ids.chunks(500) {
-            let list = placeholders(3, chunk.len());
-            let update = format!(
-                "UPDATE products SET auto_sync = $1, updated_at = $2
-                 WHERE auto_sync <> $1 AND deleted_at IS NULL AND id IN ({list}) RETURNING id"
-            );
-            let select = format!(
+        if ids.is_empty() {
+            return Ok(AutoSyncChange::default());
+        }
+        let now = Timestamp::now();
+        // The pushes each changed product needs: every variant, to every channel it sells on.
+        let pushes = |changed: &str| {
+            format!(
                 "SELECT c.id AS channel_id, v.id AS variant_id
-                 FROM variants v JOIN products p ON p.id = v.product_id CROSS JOIN channels c
-                 LEFT JOIN channel_products cp ON cp.channel_id = c.id AND cp.product_id = p.id
-                 WHERE p.id IN ({list}) AND p.auto_sync = $1 AND $1 = TRUE
-                   AND (cp.sell_online IS NULL OR cp.sell_online = TRUE)"
-            );
-            let (changed, queued) = on_pool!(self, pool => {
+                 FROM {changed} ch JOIN variants v ON v.product_id = ch.id CROSS JOIN channels c
+                 LEFT JOIN channel_products cp ON cp.channel_id = c.id AND cp.product_id = ch.id
+                 WHERE $1 = TRUE AND (cp.sell_online IS NULL OR cp.sell_online = TRUE)"
+            )
+        };
+        let (changed, queued) = match &self.pool {
+            // One statement: the UPDATE hands the changed ids straight to the enqueue.
+            // (`IN (SELECT unnest(…))`, a join: `= ANY(…)` of a parameter array
+            // searches the whole array for every product.)
+            super::Pool::Postgres(pool) => {
+                let sql = format!(
+                    "WITH changed AS (
+                         UPDATE products SET auto_sync = $1, updated_at = $2
+                         WHERE auto_sync <> $1 AND deleted_at IS NULL
+                           AND id IN (SELECT unnest(CAST($3 AS BIGINT[])))
+                         RETURNING id
+                     ), queued AS (
+                         {} RETURNING 1
+                     )
+                     SELECT (SELECT COUNT(*) FROM changed), (SELECT COUNT(*) FROM queued)",
+                    super::outbox::upsert_sql(&pushes("changed"), "$2")
+                );
+                let (changed, queued): (i64, i64) = sqlx::query_as(&sql)
+                    .bind(on)
+                    .bind(now)
+                    .bind(id_list(ids, '{', '}'))
+                    .fetch_one(pool)
+                    .await?;
+                (changed as u64, queued as u64)
+            }
+            // SQLite has no UPDATE in WITH: two statements in one transaction,
+            // the ids as one JSON array parameter however many there are.
+            super::Pool::Sqlite(pool) => {
                 let mut tx = pool.begin().await?;
-                let mut q = sqlx::query_scalar::<_, ProductId>(&update).bind(on).bind(Timestamp::now());
-                for id in chunk {
-                    q = q.bind(*id);
-                }
-                let changed = q.fetch_all(&mut *tx).await?;
+                let changed: Vec<ProductId> = sqlx::query_scalar(
+                    "UPDATE products SET auto_sync = $1, updated_at = $2
+                     WHERE auto_sync <> $1 AND deleted_at IS NULL AND id IN (SELECT value FROM json_each($3))
+                     RETURNING id",
+                )
+                .bind(on)
+                .bind(now)
+                .bind(id_list(ids, '[', ']'))
+                .fetch_all(&mut *tx)
+                .await?;
                 let mut queued = 0;
                 if on && !changed.is_empty() {
-                    let list = placeholders(3, changed.len());
-                    let select = select.replace(&placeholders(3, chunk.len()), &list);
-                    let sql = super::outbox::upsert_sql(&select, "$2");
-                    let mut q = sqlx::query(&sql).bind(on).bind(Timestamp::now());
-                    for id in &changed {
-                        q = q.bind(*id);
-                    }
-                    queued = q.execute(&mut *tx).await?.rows_affected();
+                    let enqueue = super::outbox::upsert_sql(&pushes("(SELECT value AS id FROM json_each($3))"), "$2");
+                    queued = sqlx::query(&enqueue)
+                        .bind(on)
+                        .bind(now)
+                        .bind(id_list(&changed, '[', ']'))
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
                 }
                 tx.commit().await?;
                 (changed.len() as u64, queued)
-            });
-            change.changed += changed;
-            change.queued += queued;
-        }
-        Ok(change)
+            }
+        };
+        Ok(AutoSyncChange { changed, queued })
     }
 
     /// Whether the catalog has no products and no outlets yet.
@@ -827,14 +872,24 @@ impl Storage {
 
     /// The categories and brands in use, for the table's filters.
     pub async fn product_facets(&self) -> Result<(Vec<String>, Vec<String>)> {
+        // One index probe per distinct value (a loose index scan), not a pass
+        // over every product: PostgreSQL has no skip scan for DISTINCT.
+        let distinct = |column: &str| {
+            format!(
+                "WITH RECURSIVE v (value) AS (
+                     SELECT (SELECT {column} FROM products WHERE deleted_at IS NULL AND {column} > '' ORDER BY {column} LIMIT 1)
+                     UNION ALL
+                     SELECT (SELECT {column} FROM products WHERE deleted_at IS NULL AND {column} > v.value ORDER BY {column} LIMIT 1)
+                     FROM v WHERE v.value IS NOT NULL
+                 )
+                 SELECT value FROM v WHERE value IS NOT NULL ORDER BY value"
+            )
+        };
+        let (categories, brands) = (distinct("category"), distinct("brand"));
         let (categories, brands) = on_pool!(self, pool => {
             (
-                sqlx::query_scalar("SELECT DISTINCT category FROM products WHERE deleted_at IS NULL AND category <> '' ORDER BY category")
-                    .fetch_all(pool)
-                    .await?,
-                sqlx::query_scalar("SELECT DISTINCT brand FROM products WHERE deleted_at IS NULL AND brand <> '' ORDER BY brand")
-                    .fetch_all(pool)
-                    .await?,
+                sqlx::query_scalar(&categories).fetch_all(pool).await?,
+                sqlx::query_scalar(&brands).fetch_all(pool).await?,
             )
         });
         Ok((categories, brands))

@@ -506,16 +506,21 @@ impl Storage {
 
     /// Item events per hour since `since`, for the chart.
     pub async fn events_per_hour(&self, channel: Option<ChannelId>, since: Timestamp) -> Result<Vec<HourCount>> {
-        let hour = match self.engine() {
-            super::Engine::Sqlite => "substr(created_at, 1, 13)",
-            super::Engine::Postgres => "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24')",
+        // (the hour each event falls in, that hour as text); PostgreSQL groups
+        // on the cheap truncated time and formats only the 24 hours it keeps.
+        let (bucket, hour) = match self.engine() {
+            super::Engine::Sqlite => ("substr(created_at, 1, 13)", "substr(created_at, 1, 13)"),
+            super::Engine::Postgres => (
+                "date_trunc('hour', created_at AT TIME ZONE 'UTC')",
+                "to_char(date_trunc('hour', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24')",
+            ),
         };
         let sql = format!(
             "SELECT {hour} AS hour,
                     CAST(SUM(CASE WHEN result = 'succeeded' THEN 1 ELSE 0 END) AS BIGINT) AS succeeded,
                     CAST(SUM(CASE WHEN result = 'failed' THEN 1 ELSE 0 END) AS BIGINT) AS failed
              FROM sync_events WHERE created_at >= $1 AND ($2 IS NULL OR channel_id = $2)
-             GROUP BY {hour} ORDER BY 1"
+             GROUP BY {bucket} ORDER BY 1"
         );
         Ok(on_pool!(self, pool => sqlx::query_as(&sql).bind(since).bind(channel).fetch_all(pool).await)?)
     }

@@ -10,7 +10,10 @@ use serde_json::json;
 use sync_core::domain::{Actor, Currency, Money, MovementReason, OutletCode, Sku, StockChange};
 use sync_core::storage::{NewListing, NewMovement, NewProduct, NewVariant, ProductFilter};
 use tillbridge_tests::shopify::{ShopConfig, ShopifyTestServer};
-use tillbridge_tests::{Database, TestServer, api_token, cli, connect_shopify, post_movements};
+use tillbridge_tests::{
+    DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, api_token, browser_like_client, cli, cli_within, connect_shopify,
+    post_movements, sign_in,
+};
 
 const LOCATION: &str = "Main warehouse";
 
@@ -298,6 +301,222 @@ async fn ingest(db: Database, label: &str) {
     server.stop().await;
 }
 
+/// Timed GETs of one dashboard page after a few untimed ones; checks each
+/// answer is the page (200 and `marker` in the HTML) and returns (p50, p95).
+async fn time_page(client: &reqwest::Client, url: &str, marker: &str, requests: usize) -> (Duration, Duration) {
+    let mut times = Vec::with_capacity(requests);
+    for i in 0..requests + 5 {
+        let started = Instant::now();
+        let response = client.get(url).send().await.expect("page request");
+        let status = response.status();
+        let body = response.text().await.expect("page body");
+        let elapsed = started.elapsed();
+        assert!(
+            status == 200 && body.contains(marker),
+            "{url} answered {status} without {marker:?}"
+        );
+        if i >= 5 {
+            times.push(elapsed);
+        }
+    }
+    times.sort();
+    (percentile(&times, 0.5), percentile(&times, 0.95))
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// The server's resident memory now and at its peak, from /proc.
+fn resident_memory(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|| "?".into())
+    };
+    format!("{} (peak {})", field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Drops a benchmark's PostgreSQL database; a large store is not worth keeping.
+async fn drop_postgres(db: &Database) {
+    let admin_url =
+        std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let Some((_, name)) = db.url.rsplit_once('/') else {
+        return;
+    };
+    if let Ok(admin) = sync_core::Storage::connect(&admin_url).await {
+        let _ = admin
+            .execute_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
+        admin.close().await;
+    }
+}
+
+/// DESIGN.md section 8 with a large store, over HTTP as a signed-in owner:
+/// the products page (first, filtered and deep keyset pages), Sync History
+/// filtered over all events, bulk Auto Sync on for every product, and the
+/// server's memory afterwards.
+async fn dashboard(db: Database, label: &str, products: usize, events: usize) {
+    const REQUESTS: usize = 100;
+    let seeding = Instant::now();
+    let (ok, out, err) = cli_within(
+        &db,
+        &[
+            "demo",
+            "--products",
+            &products.to_string(),
+            "--events",
+            &events.to_string(),
+        ],
+        "",
+        Duration::from_secs(900),
+    )
+    .await;
+    assert!(ok, "demo --products {products} --events {events} failed: {err}{out}");
+    println!(
+        "dashboard on {label}: seeded {products} products and {events} Sync History events in {:.1} s",
+        seeding.elapsed().as_secs_f64()
+    );
+    let storage = db.storage().await;
+    // The category with the most products low on stock (the demo's single-variant
+    // ones), so the filtered page is full: a selective filter, not an empty one.
+    let (categories, _) = storage.product_facets().await.expect("facets");
+    let mut category = (0, String::new());
+    for c in categories {
+        let filter = ProductFilter::from_params(None, None, None, Some(&c), None, Some("low")).expect("filter");
+        let low = storage.count_products(&filter).await.expect("count");
+        if low > category.0 {
+            category = (low, c);
+        }
+    }
+    let (matching, category) = category;
+    let channel = storage
+        .channel_by_name("Sandbox store")
+        .await
+        .expect("read")
+        .expect("the demo's channel")
+        .id;
+    // The product halfway through the name order, for a deep keyset page.
+    let mut after = None;
+    for _ in 0..products / 2 / 500 {
+        let page = storage
+            .list_products(&ProductFilter {
+                after,
+                limit: 500,
+                ..Default::default()
+            })
+            .await
+            .expect("products");
+        after = page.next_after;
+    }
+
+    let server = TestServer::start(&db, &["serve"]).await;
+    let client = browser_like_client();
+    sign_in(&server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let encoded: String = category
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let pages = [
+        ("first page".to_owned(), server.url("/products")),
+        (
+            format!("stock=low&category={category} ({matching} match)"),
+            server.url(&format!("/products?stock=low&category={encoded}")),
+        ),
+        (
+            format!("deep keyset page (after={}, half way)", after.map_or(0, |a| a.get())),
+            server.url(&format!("/products?after={}", after.map_or(0, |a| a.get()))),
+        ),
+    ];
+    for (name, url) in &pages {
+        let (p50, p95) = time_page(&client, url, "data-product-id", REQUESTS).await;
+        println!(
+            "  products page, {name}: p50 {}, p95 {} over {REQUESTS} requests (goal p95 < 30 ms)",
+            ms(p50),
+            ms(p95)
+        );
+    }
+    // Sync History before the bulk action: that wakes the Sandbox store's
+    // worker, which then pushes every queued quantity; measured again during it.
+    let history = server.url(&format!("/history?status=failed&channel={channel}"));
+    let (p50, p95) = time_page(&client, &history, "id=\"runs\"", REQUESTS).await;
+    println!(
+        "  Sync History, failed runs of the channel over {events} events: p50 {}, p95 {} over {REQUESTS} requests (goal p95 < 50 ms)",
+        ms(p50),
+        ms(p95)
+    );
+
+    // The products table's own form: every product matching the empty filter.
+    let form = [
+        ("return_to", "/products"),
+        ("all_matching", "true"),
+        ("q", ""),
+        ("auto_sync", ""),
+        ("status", ""),
+        ("category", ""),
+        ("brand", ""),
+        ("stock", ""),
+        ("action", "auto_sync_on"),
+    ];
+    let started = Instant::now();
+    let response = client
+        .post(server.url("/products/bulk"))
+        .header("origin", &server.base)
+        .form(&form)
+        .send()
+        .await
+        .expect("bulk request");
+    let elapsed = started.elapsed();
+    assert_eq!(response.status(), 303, "the bulk action redirects back");
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let notice = reqwest::Url::parse(&server.url(&location))
+        .ok()
+        .and_then(|u| {
+            u.query_pairs()
+                .find(|(k, _)| k == "notice")
+                .map(|(_, v)| v.into_owned())
+        })
+        .unwrap_or_default();
+    assert!(
+        notice.starts_with("Auto Sync turned on"),
+        "bulk action failed: {notice}"
+    );
+    let queued = notice
+        .split("; ")
+        .nth(1)
+        .and_then(|q| q.split(' ').next())
+        .unwrap_or("0");
+    println!(
+        "  bulk Auto Sync on for all {products} products: {} ({queued} quantity pushes queued in the same transaction; goal < 2 s)",
+        ms(elapsed)
+    );
+    let (p50, p95) = time_page(&client, &history, "id=\"runs\"", REQUESTS).await;
+    println!(
+        "  Sync History again, while the Sandbox store's worker pushes what was queued: p50 {}, p95 {}",
+        ms(p50),
+        ms(p95)
+    );
+    if let Some(pid) = server.pid() {
+        println!("  server resident memory afterwards: {}", resident_memory(pid));
+    }
+    server.stop().await;
+    storage.close().await;
+    if db.url.starts_with("postgres") {
+        drop_postgres(&db).await;
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let which: Vec<String> = std::env::args().skip(1).collect();
@@ -318,5 +537,12 @@ async fn main() {
             .and_then(|n| n.parse().ok())
             .unwrap_or(100_000);
         throughput(count).await;
+    }
+    if run("dashboard") {
+        let size =
+            |name: &str, default: usize| std::env::var(name).ok().and_then(|n| n.parse().ok()).unwrap_or(default);
+        let (products, events) = (size("BENCH_PRODUCTS", 100_000), size("BENCH_EVENTS", 1_000_000));
+        dashboard(Database::sqlite(), "SQLite", products, events).await;
+        dashboard(Database::postgres().await, "PostgreSQL", products, events).await;
     }
 }
