@@ -481,8 +481,16 @@ async fn adjust_flow(c: &Client, server: &TestServer) -> Result<String, String> 
     if !toast.ends_with("→ 250") {
         return Err(format!("unexpected toast {toast:?}"));
     }
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut next_reload = std::time::Instant::now() + Duration::from_secs(4);
     loop {
+        // The page re-reads once after an adjustment; on a busy machine the
+        // push may come later, so look again as a merchant would.
+        if std::time::Instant::now() > next_reload {
+            c.refresh().await.map_err(e("reload"))?;
+            wait_for_hydration(c).await.map_err(e("hydration"))?;
+            next_reload = std::time::Instant::now() + Duration::from_secs(3);
+        }
         // The table is re-rendered as figures arrive; a moment without it is not a failure.
         let balance_cell = "#channel-stock tbody tr:first-child td:nth-child(3) summary";
         let read = async {
