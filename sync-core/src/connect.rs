@@ -94,6 +94,22 @@ pub fn shop_domain(raw: &str) -> Result<String, DomainError> {
     }
 }
 
+/// At least one outlet, and every outlet named (the order outlet too) exists.
+async fn check_outlets(storage: &Storage, outlets: &[OutletId], order_outlet: OutletId) -> Result<(), ConnectError> {
+    let known = storage.list_outlets().await?;
+    if outlets.is_empty() {
+        return Err(DomainError::new("outlets", "tick at least one outlet whose stock this channel sells").into());
+    }
+    if let Some(unknown) = outlets
+        .iter()
+        .chain([&order_outlet])
+        .find(|o| !known.iter().any(|k| k.id == **o))
+    {
+        return Err(DomainError::new("outlets", format!("there is no outlet {}", unknown.get())).into());
+    }
+    Ok(())
+}
+
 /// Checks the token against the shop, finds the location, then stores the
 /// channel with the token sealed. Nothing is stored when any step fails.
 pub async fn connect_shopify(
@@ -117,18 +133,7 @@ pub async fn connect_shopify(
         }
         None => format!("https://{domain}"),
     };
-    let known = storage.list_outlets().await?;
-    if conn.outlets.is_empty() {
-        return Err(DomainError::new("outlets", "tick at least one outlet whose stock this channel sells").into());
-    }
-    if let Some(unknown) = conn
-        .outlets
-        .iter()
-        .chain([&conn.order_outlet])
-        .find(|o| !known.iter().any(|k| k.id == **o))
-    {
-        return Err(DomainError::new("outlets", format!("there is no outlet {}", unknown.get())).into());
-    }
+    check_outlets(storage, &conn.outlets, conn.order_outlet).await?;
     let token = token.trim();
     if token.is_empty() {
         return Err(DomainError::new("token", "paste the Admin API access token").into());
@@ -262,18 +267,7 @@ pub async fn connect_vendure(
         )
         .into());
     }
-    let known = storage.list_outlets().await?;
-    if conn.outlets.is_empty() {
-        return Err(DomainError::new("outlets", "tick at least one outlet whose stock this channel sells").into());
-    }
-    if let Some(unknown) = conn
-        .outlets
-        .iter()
-        .chain([&conn.order_outlet])
-        .find(|o| !known.iter().any(|k| k.id == **o))
-    {
-        return Err(DomainError::new("outlets", format!("there is no outlet {}", unknown.get())).into());
-    }
+    check_outlets(storage, &conn.outlets, conn.order_outlet).await?;
     let api_key = api_key.trim();
     if api_key.is_empty() {
         return Err(DomainError::new("api_key", "paste the Vendure API key").into());
