@@ -322,3 +322,24 @@ where
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
 }
+
+/// Where a form POST redirected to; panics if it did not redirect.
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .expect("a redirect")
+        .to_owned()
+}
+
+/// The notice a form's redirect carries, decoded.
+pub fn notice(location: &str) -> String {
+    let query = location.split_once('?').map_or("", |(_, q)| q);
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|(k, _)| k == "notice")
+        .map(|(_, v)| v)
+        .unwrap_or_default()
+}

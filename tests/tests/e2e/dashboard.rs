@@ -7,25 +7,11 @@ use std::time::{Duration, Instant};
 use sync_core::demo::{DEMO_EMAIL, DEMO_PASSWORD};
 use sync_core::domain::{ChannelId, ProductId};
 use tillbridge_tests::shopify::{ShopConfig, ShopifyTestServer};
-use tillbridge_tests::{Database, TestServer, browser_like_client, cli, connect_shopify, sign_in, wait_until};
+use tillbridge_tests::{
+    Database, TestServer, browser_like_client, cli, connect_shopify, location, notice, sign_in, wait_until,
+};
 
 const SANDBOX: ChannelId = ChannelId::new(1);
-
-/// Where a form POST redirected to.
-fn location(response: &reqwest::Response) -> String {
-    response.headers()["location"].to_str().unwrap_or_default().to_owned()
-}
-
-/// The notice a redirect carries, decoded.
-fn notice(location: &str) -> String {
-    let query = location.split_once('?').map_or("", |(_, q)| q);
-    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-        .unwrap_or_default()
-        .into_iter()
-        .find(|(k, _)| k == "notice")
-        .map(|(_, v)| v)
-        .unwrap_or_default()
-}
 
 #[tokio::test]
 async fn selling_online_off_in_a_channel_shows_zero_there_and_on_again_restores_it() {

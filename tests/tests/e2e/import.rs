@@ -14,7 +14,9 @@ use hyper_util::rt::TokioIo;
 use sync_core::Storage;
 use sync_core::domain::{MovementReason, OutletCode};
 use sync_core::storage::{ProductDetail, ProductFilter, RunFilter, content_hash};
-use tillbridge_tests::{DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, browser_like_client, cli, sign_in};
+use tillbridge_tests::{
+    DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, browser_like_client, cli, location, notice, sign_in,
+};
 
 /// Lines of the three bad rows in the 5,000-row file.
 const BAD_LINES: [u64; 3] = [102, 2503, 5001];
@@ -197,25 +199,6 @@ async fn upload_as(
         .expect("upload");
     assert_eq!(response.status(), 303);
     location(&response)
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .expect("a redirect")
-        .to_owned()
-}
-
-fn notice(location: &str) -> String {
-    let query = location.split_once('?').map_or("", |(_, q)| q);
-    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-        .unwrap_or_default()
-        .into_iter()
-        .find(|(k, _)| k == "notice")
-        .map(|(_, v)| v)
-        .unwrap_or_default()
 }
 
 async fn page(server: &TestServer, client: &reqwest::Client, path: &str) -> String {
