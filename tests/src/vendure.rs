@@ -1,5 +1,5 @@
-//! A real Vendure 3.7 for end-to-end tests, from the research kit in
-//! `../shared/research/vendure`: the kit is copied to `target/vendure-kit`,
+//! A real Vendure 3.7 for end-to-end tests, from the project's own harness
+//! in `tests/vendure`: the harness is copied to `target/vendure-kit`,
 //! `npm ci` runs there once (node_modules stays for later runs), and each
 //! `VendureServer` is `node server.js` on a free port with an in-memory
 //! SQLite, ready in about 2 s. Its order-webhook plugin posts to a relay in
@@ -27,11 +27,9 @@ use tokio::process::{Child, Command};
 
 use crate::workspace_root;
 
-/// Where the kit comes from (read only) and where it is installed.
+/// Where the harness comes from (read only) and where it is installed.
 fn kit_source() -> PathBuf {
-    std::env::var_os("TILLBRIDGE_VENDURE_KIT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("../shared/research/vendure"))
+    workspace_root().join("tests/vendure")
 }
 
 fn kit_dir() -> PathBuf {
@@ -51,7 +49,7 @@ pub fn install_kit() -> PathBuf {
     let source = kit_source();
     assert!(
         source.join("package-lock.json").exists(),
-        "the Vendure kit is missing at {} (set TILLBRIDGE_VENDURE_KIT)",
+        "the Vendure harness is missing at {}",
         source.display()
     );
     std::fs::create_dir_all(&dir).expect("create target/vendure-kit");
@@ -222,7 +220,7 @@ impl VendureServer {
         let mut lines = BufReader::new(stdout).lines();
         let wait = async {
             while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(rest) = line.split("PEER_READY ").nth(1) {
+                if let Some(rest) = line.split("VENDURE_READY ").nth(1) {
                     return Some(rest.split_whitespace().next().unwrap_or_default().to_owned());
                 }
             }
@@ -409,7 +407,7 @@ impl VendureServer {
         let data = shop
             .call(
                 "mutation P($input: PaymentInput!) { addPaymentToOrder(input: $input) { __typename ... on Order { id state } ... on ErrorResult { errorCode message } } }",
-                json!({ "input": { "method": "peer-dummy", "metadata": {} } }),
+                json!({ "input": { "method": "test-payment", "metadata": {} } }),
             )
             .await?;
         let placed = &data["addPaymentToOrder"];
