@@ -94,8 +94,8 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             "resumed work interrupted by the last stop"
         );
     }
-    let engine = SyncEngine::start(storage.clone(), vault.clone(), worker_id(addr));
     let pulls = sync_core::sync::PullRequests::default();
+    let engine = SyncEngine::start(storage.clone(), vault.clone(), worker_id(addr), pulls.clone());
     let running = Arc::new(sync_core::sync::RunningSyncs::default());
     let cycle = sync_core::sync::OrderCycle::start(
         storage.clone(),

@@ -546,14 +546,18 @@ impl VendureConnector {
                 allocated: 0,
             });
             let current = level.saleable();
-            if current == s.quantity {
-                outcomes.push(SetOutcome::Applied);
-                continue;
-            }
+            // A placed order allocates at once, so saleable moves like
+            // Shopify's `available`: a figure other than the one we last saw
+            // is answered stale (even if it is the one we want), and the
+            // worker pulls the orders behind it before raising anything.
             if let Some(expected) = s.change_from
                 && expected != current
             {
                 outcomes.push(SetOutcome::Stale { current: Some(current) });
+                continue;
+            }
+            if current == s.quantity {
+                outcomes.push(SetOutcome::Applied);
                 continue;
             }
             // A variant listed twice in one batch: the later figure wins.

@@ -26,6 +26,19 @@ pub struct NewListing {
     pub external_variant_id: String,
     pub external_inventory_item_id: String,
     pub seen_quantity: Option<i64>,
+    /// Where `seen_quantity` comes from.
+    pub figure: Figure,
+}
+
+/// Whose figure a channel quantity is: one Tillbridge wrote (a product it
+/// created), or one it read there (an existing item linked by SKU, a
+/// compare-and-set that found the figure moved). A figure read in the
+/// channel may already hold sales Tillbridge has not pulled, so a push
+/// that would raise it waits for a pull (see `sync::worker`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Figure {
+    Written,
+    Read,
 }
 
 /// What a push did to one listing.
@@ -52,6 +65,12 @@ pub struct ListingIds {
     pub external_variant_id: Option<String>,
     pub external_inventory_item_id: Option<String>,
     pub last_seen_quantity: Option<i64>,
+    /// The figure Tillbridge last wrote, and when.
+    pub last_pushed_quantity: Option<i64>,
+    pub last_pushed_at: Option<Timestamp>,
+    /// Set when `last_seen_quantity` was read in the channel rather than
+    /// written by us: when it was read.
+    pub seen_at: Option<Timestamp>,
 }
 
 impl Storage {
@@ -79,7 +98,8 @@ impl Storage {
             let list = placeholders(2, chunk.len());
             let sql = format!(
                 "SELECT v.id AS variant_id, v.product_id, v.sku, p.name AS product_name,
-                        l.external_product_id, l.external_variant_id, l.external_inventory_item_id, l.last_seen_quantity
+                        l.external_product_id, l.external_variant_id, l.external_inventory_item_id, l.last_seen_quantity,
+                        l.last_pushed_quantity, l.last_pushed_at, l.seen_at
                  FROM variants v JOIN products p ON p.id = v.product_id
                  LEFT JOIN channel_listings l ON l.variant_id = v.id AND l.channel_id = $1
                  WHERE v.id IN ({list})"
@@ -97,18 +117,26 @@ impl Storage {
     }
 
     pub async fn save_listings(&self, channel: ChannelId, listings: &[NewListing]) -> Result<()> {
+        let now = Timestamp::now();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             for l in listings {
+                let (pushed, pushed_at, seen_at) = match l.figure {
+                    Figure::Written => (l.seen_quantity, Some(now), None),
+                    Figure::Read => (None, None, Some(now)),
+                };
                 sqlx::query(
                     "INSERT INTO channel_listings (channel_id, variant_id, external_product_id, external_variant_id,
-                         external_inventory_item_id, last_seen_quantity)
-                     VALUES ($1, $2, $3, $4, $5, $6)
+                         external_inventory_item_id, last_seen_quantity, last_pushed_quantity, last_pushed_at, seen_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                      ON CONFLICT (channel_id, variant_id) DO UPDATE SET
                          external_product_id = excluded.external_product_id,
                          external_variant_id = excluded.external_variant_id,
                          external_inventory_item_id = excluded.external_inventory_item_id,
-                         last_seen_quantity = excluded.last_seen_quantity",
+                         last_seen_quantity = excluded.last_seen_quantity,
+                         last_pushed_quantity = excluded.last_pushed_quantity,
+                         last_pushed_at = excluded.last_pushed_at,
+                         seen_at = excluded.seen_at",
                 )
                 .bind(channel)
                 .bind(l.variant_id)
@@ -116,6 +144,9 @@ impl Storage {
                 .bind(&l.external_variant_id)
                 .bind(&l.external_inventory_item_id)
                 .bind(l.seen_quantity)
+                .bind(pushed)
+                .bind(pushed_at)
+                .bind(seen_at)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -131,7 +162,8 @@ impl Storage {
             let mut tx = pool.begin().await?;
             for p in pushed {
                 sqlx::query(
-                    "UPDATE channel_listings SET last_pushed_quantity = $3, last_seen_quantity = $3, last_pushed_at = $4
+                    "UPDATE channel_listings SET last_pushed_quantity = $3, last_seen_quantity = $3, last_pushed_at = $4,
+                         seen_at = NULL
                      WHERE channel_id = $1 AND variant_id = $2",
                 )
                 .bind(channel)
@@ -147,13 +179,17 @@ impl Storage {
         Ok(())
     }
 
-    /// Records the quantity read in the channel (it moved behind our back).
+    /// Records the quantity read in the channel (it moved behind our back),
+    /// and when it was read.
     pub async fn record_seen(&self, channel: ChannelId, variant: VariantId, quantity: i64) -> Result<()> {
         on_pool!(self, pool => {
-            sqlx::query("UPDATE channel_listings SET last_seen_quantity = $3 WHERE channel_id = $1 AND variant_id = $2")
+            sqlx::query(
+                "UPDATE channel_listings SET last_seen_quantity = $3, seen_at = $4 WHERE channel_id = $1 AND variant_id = $2",
+            )
                 .bind(channel)
                 .bind(variant)
                 .bind(quantity)
+                .bind(Timestamp::now())
                 .execute(pool)
                 .await
                 .map(|r| r.rows_affected())
@@ -458,5 +494,32 @@ impl Storage {
                 .await?;
         });
         self.save_listings(channel, std::slice::from_ref(listing)).await
+    }
+}
+
+impl Storage {
+    /// The channel's own orders applied to `variant` after `since`: each
+    /// order's reference and the units it took (negative: gave back). They
+    /// explain why the channel's figure fell below what we last pushed.
+    pub async fn orders_taken_since(
+        &self,
+        channel: ChannelId,
+        variant: VariantId,
+        since: Timestamp,
+    ) -> Result<Vec<(String, i64)>> {
+        let label = crate::domain::Actor::Channel(channel).label();
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT reference, CAST(-SUM(applied_delta) AS BIGINT) AS taken FROM stock_movements
+                 WHERE variant_id = $1 AND reason = 'channel_order' AND actor_kind = 'channel' AND actor_label = $2
+                   AND created_at > $3
+                 GROUP BY reference ORDER BY MIN(id)",
+            )
+            .bind(variant)
+            .bind(label)
+            .bind(since)
+            .fetch_all(pool)
+            .await
+        })?)
     }
 }

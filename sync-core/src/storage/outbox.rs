@@ -65,6 +65,10 @@ pub enum RowOutcome {
     RetryAt { retry_at: Timestamp, error: String },
     /// A permanent failure: dead until the next change revives it.
     Dead { error: String },
+    /// Not pushed: the push would raise a figure read in the channel, which
+    /// may hold sales not pulled yet. Due again once a pull of the channel's
+    /// orders that started after now has been applied.
+    AwaitPull { reason: String },
 }
 
 impl Storage {
@@ -150,7 +154,7 @@ impl Storage {
             "UPDATE outbox SET state = 'in_flight', lease_owner = $2, lease_until = $3, attempts = attempts + 1, updated_at = $4
              WHERE id IN (
                  SELECT id FROM outbox
-                 WHERE channel_id = $1 AND kind = 'quantity'
+                 WHERE channel_id = $1 AND kind = 'quantity' AND waits_for_pull_since IS NULL
                    AND ((state = 'pending' AND available_at <= $4) OR (state = 'in_flight' AND lease_until < $4))
                  ORDER BY available_at, id
                  LIMIT $5 {lock}
@@ -212,7 +216,11 @@ impl Storage {
                     RowOutcome::Pushed => ("done", now, None, Some(cooldown_until)),
                     RowOutcome::RetryAt { retry_at, error } => ("pending", *retry_at, Some(error.as_str()), None),
                     RowOutcome::Dead { error } => ("dead", now, Some(error.as_str()), None),
+                    RowOutcome::AwaitPull { reason } => ("pending", now, Some(reason.as_str()), None),
                 };
+                // Waiting for a pull holds whatever version the row has now:
+                // a newer balance must wait for the same pull.
+                let waits = matches!(outcome, RowOutcome::AwaitPull { .. }).then_some(now);
                 // A row bumped since the claim has newer work: pending again,
                 // attempts afresh, due when the cooldown of this push ends.
                 let done = sqlx::query(
@@ -221,7 +229,7 @@ impl Storage {
                          available_at = CASE WHEN version = $3 THEN $5 ELSE COALESCE($8, $6) END,
                          attempts = CASE WHEN version = $3 THEN attempts ELSE 0 END,
                          enqueued_at = CASE WHEN version = $3 THEN enqueued_at ELSE updated_at END,
-                         cooldown_until = $8,
+                         cooldown_until = $8, waits_for_pull_since = $9,
                          last_error = $7, lease_owner = NULL, lease_until = NULL, updated_at = $6
                      WHERE id = $1 AND lease_owner = $2 AND state = 'in_flight'",
                 )
@@ -233,6 +241,7 @@ impl Storage {
                 .bind(now)
                 .bind(error)
                 .bind(cooldown)
+                .bind(waits)
                 .execute(&mut *tx)
                 .await?;
                 ours += done.rows_affected();
@@ -281,10 +290,72 @@ impl Storage {
         })?)
     }
 
+    /// A pull of `channel`'s orders that started at `started` has been
+    /// applied: pushes that waited for one started after they began waiting
+    /// are due now.
+    pub async fn orders_pulled(&self, channel: ChannelId, started: Timestamp) -> Result<u64> {
+        let now = Timestamp::now();
+        Ok(on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "UPDATE channels SET pulled_through = $2
+                 WHERE id = $1 AND (pulled_through IS NULL OR pulled_through < $2)",
+            )
+            .bind(channel)
+            .bind(started)
+            .execute(&mut *tx)
+            .await?;
+            let released = sqlx::query(
+                "UPDATE outbox SET waits_for_pull_since = NULL, available_at = $3, updated_at = $3
+                 WHERE channel_id = $1 AND waits_for_pull_since IS NOT NULL AND waits_for_pull_since < $2",
+            )
+            .bind(channel)
+            .bind(started)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            tx.commit().await?;
+            released
+        }))
+    }
+
+    /// When the last successful pull of `channel`'s orders started.
+    pub async fn pulled_through(&self, channel: ChannelId) -> Result<Option<Timestamp>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT pulled_through FROM channels WHERE id = $1")
+                .bind(channel)
+                .fetch_optional(pool)
+                .await
+        })?
+        .flatten())
+    }
+
+    /// Channels with pushes waiting for a pull of their orders.
+    pub async fn channels_awaiting_pull(&self) -> Result<Vec<ChannelId>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT DISTINCT channel_id FROM outbox WHERE waits_for_pull_since IS NOT NULL ORDER BY channel_id",
+            )
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
+    /// Pushes of `channel` waiting for a pull of its orders.
+    pub async fn pushes_awaiting_pull(&self, channel: ChannelId) -> Result<i64> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE channel_id = $1 AND waits_for_pull_since IS NOT NULL")
+                .bind(channel)
+                .fetch_one(pool)
+                .await
+        })?)
+    }
+
     /// When the next pending row of `channel` falls due, if any.
     pub async fn next_due(&self, channel: ChannelId) -> Result<Option<Timestamp>> {
         Ok(on_pool!(self, pool => {
-            sqlx::query_scalar("SELECT MIN(available_at) FROM outbox WHERE channel_id = $1 AND state = 'pending'")
+            sqlx::query_scalar("SELECT MIN(available_at) FROM outbox WHERE channel_id = $1 AND state = 'pending' AND waits_for_pull_since IS NULL")
                 .bind(channel)
                 .fetch_one(pool)
                 .await

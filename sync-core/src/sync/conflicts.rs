@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::connector::{AnyConnector, Connector, ProductToList};
 use crate::domain::{DomainError, VariantId};
-use crate::storage::{ConflictAction, NewListing, Storage};
+use crate::storage::{ConflictAction, Figure, NewListing, Storage};
 use crate::vault::Vault;
 use crate::{Error, Result};
 
@@ -58,6 +58,7 @@ pub async fn settle_conflict(
                             external_variant_id: item.variant_id.clone(),
                             external_inventory_item_id: item.inventory_item_id.clone(),
                             seen_quantity: item.quantity,
+                            figure: Figure::Read,
                         },
                     )
                     .await?;
@@ -82,6 +83,7 @@ pub async fn settle_conflict(
                             external_variant_id: i.variant_id.clone(),
                             external_inventory_item_id: i.inventory_item_id.clone(),
                             seen_quantity: i.quantity,
+                            figure: Figure::Written,
                         })
                     })
                     .collect();

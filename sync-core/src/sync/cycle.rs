@@ -135,6 +135,16 @@ async fn run(
         for (id, trigger) in again.drain() {
             wanted.entry(id).or_insert(trigger);
         }
+        // Pushes that found a channel's figure moved wait for its orders;
+        // their worker asks at once, this catches any other process's.
+        match storage.channels_awaiting_pull().await {
+            Ok(ids) => {
+                for id in ids {
+                    wanted.entry(id).or_insert(RunTrigger::StockChange);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read the pushes waiting for a pull"),
+        }
         match storage.channel_schedules().await {
             Ok(schedules) => {
                 for id in due(&schedules, Timestamp::now()) {

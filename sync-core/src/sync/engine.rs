@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+use super::cycle::PullRequests;
 use super::worker::ChannelWorker;
 use crate::connector::AnyConnector;
 use crate::domain::ChannelId;
@@ -36,10 +37,12 @@ pub struct SyncEngine {
 }
 
 impl SyncEngine {
-    pub fn start(storage: Storage, vault: Vault, worker_id: String) -> Self {
+    /// `pulls` is where a worker asks for a pull of its channel's orders
+    /// when a push finds the channel's figure moved.
+    pub fn start(storage: Storage, vault: Vault, worker_id: String, pulls: PullRequests) -> Self {
         let notify = Arc::new(Notify::new());
         let (stop, stopped) = watch::channel(false);
-        let supervisor = tokio::spawn(supervise(storage, vault, worker_id, notify.clone(), stopped));
+        let supervisor = tokio::spawn(supervise(storage, vault, worker_id, pulls, notify.clone(), stopped));
         Self {
             notify,
             stop,
@@ -68,6 +71,7 @@ async fn supervise(
     storage: Storage,
     vault: Vault,
     worker_id: String,
+    pulls: PullRequests,
     notify: Arc<Notify>,
     mut stopped: watch::Receiver<bool>,
 ) {
@@ -81,7 +85,8 @@ async fn supervise(
                     }
                     match AnyConnector::for_channel(&storage, &vault, &config) {
                         Ok(connector) => {
-                            let worker = ChannelWorker::new(storage.clone(), config.id, connector, worker_id.clone());
+                            let worker = ChannelWorker::new(storage.clone(), config.id, connector, worker_id.clone())
+                                .with_pull_requests(pulls.clone());
                             let handle = tokio::spawn(drive(worker, notify.clone(), stopped.clone()));
                             workers.insert(config.id, handle);
                         }

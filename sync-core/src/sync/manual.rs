@@ -10,7 +10,7 @@ use super::worker::ChannelWorker;
 use crate::Result;
 use crate::connector::{AnyConnector, Connector, ProductToList};
 use crate::domain::{ChannelId, Timestamp, VariantId};
-use crate::storage::{ChannelConfig, EventResult, NewEvent, NewListing, RunKind, RunTrigger, Storage};
+use crate::storage::{ChannelConfig, EventResult, Figure, NewEvent, NewListing, RunKind, RunTrigger, Storage};
 use crate::vault::Vault;
 
 /// Channels with a button-started sync under way in this process.
@@ -114,10 +114,22 @@ pub async fn sync_channel(
         errors: Vec::new(),
         elapsed: Duration::ZERO,
     };
+    // Pull, then push: figures that moved in the channel wait for its
+    // orders, so this sync pulls them and pushes again (a few rounds at most;
+    // what still waits is left to the order cycle).
+    let mut pulls_left = 3;
     loop {
         let report = worker.run_once().await?;
         if report.claimed == 0 {
-            break;
+            if pulls_left == 0 || storage.pushes_awaiting_pull(config.id).await? == 0 {
+                break;
+            }
+            pulls_left -= 1;
+            if let Err(e) = super::orders::pull_orders(storage, vault, config, trigger).await {
+                tracing::warn!(channel = %config.name, error = %e, "pulling orders before pushing again failed");
+                break;
+            }
+            continue;
         }
         summary.batches += 1;
         summary.pushed += report.pushed;
@@ -193,6 +205,8 @@ async fn push_product_content(
                             external_variant_id: i.variant_id.clone(),
                             external_inventory_item_id: i.inventory_item_id.clone(),
                             seen_quantity: i.quantity,
+                            // New variants are stocked with our figure.
+                            figure: Figure::Written,
                         })
                     })
                     .collect();

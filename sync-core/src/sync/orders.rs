@@ -73,6 +73,9 @@ pub async fn pull_orders(
     trigger: RunTrigger,
 ) -> Result<PullSummary> {
     let connector = AnyConnector::for_channel(storage, vault, config).map_err(|e| Error::Conflict(e.to_string()))?;
+    // Pushes waiting for this pull wait for one that started after their
+    // figure was read: this one, if it succeeds.
+    let started = Timestamp::now();
     let run = storage
         .start_run(Some(config.id), RunKind::PullOrders, trigger, "Tillbridge")
         .await?;
@@ -162,6 +165,7 @@ pub async fn pull_orders(
         .record_events(Some(run), Some(config.id), "Tillbridge", &events)
         .await?;
     storage.advance_orders_checkpoint(config.id, newest).await?;
+    storage.orders_pulled(config.id, started).await?;
     let failed = (summary.conflicts + usize::from(summary.gap_before.is_some())) as i64;
     storage
         .finish_run(run, summary.applied as i64, failed, &summary.log())

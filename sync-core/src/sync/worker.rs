@@ -7,12 +7,13 @@ use std::collections::{HashMap, HashSet};
 use sha2::{Digest, Sha256};
 
 use super::backoff::retry_delay;
+use super::cycle::PullRequests;
 use crate::Result;
 use crate::connector::{Connector, ConnectorError, FoundItem, ProductToList, QuantitySet, SetOutcome};
 use crate::domain::{ChannelId, ProductId, Timestamp, VariantId};
 use crate::storage::{
-    ClaimedRow, ConflictKind, EventResult, NewConflict, NewEvent, NewListing, PushTarget, PushedQuantity, RowOutcome,
-    RunKind, RunTrigger, Storage,
+    ClaimedRow, ConflictKind, EventResult, Figure, ListingIds, NewConflict, NewEvent, NewListing, PushTarget,
+    PushedQuantity, RowOutcome, RunKind, RunTrigger, Storage,
 };
 
 /// How long a claim holds before another worker may take the row over.
@@ -27,6 +28,8 @@ pub struct BatchReport {
     pub pushed: usize,
     pub failed: usize,
     pub retrying: usize,
+    /// Not pushed until the channel's orders are pulled (no un-selling).
+    pub awaiting_pull: usize,
 }
 
 pub struct ChannelWorker<C> {
@@ -34,6 +37,10 @@ pub struct ChannelWorker<C> {
     channel: ChannelId,
     connector: C,
     worker_id: String,
+    /// Where to ask for a pull of the channel's orders at once when its
+    /// figures moved; without it the order cycle finds the waiting pushes
+    /// on its next tick (and a button's sync pulls them itself).
+    pulls: Option<PullRequests>,
 }
 
 /// Per-batch bookkeeping while a batch is worked through.
@@ -127,7 +134,15 @@ impl<C: Connector> ChannelWorker<C> {
             channel,
             connector,
             worker_id,
+            pulls: None,
         }
+    }
+
+    /// Asks `pulls` for a pull of the channel's orders whenever a push finds
+    /// the channel's figure moved.
+    pub fn with_pull_requests(mut self, pulls: PullRequests) -> Self {
+        self.pulls = Some(pulls);
+        self
     }
 
     pub fn channel(&self) -> ChannelId {
@@ -171,8 +186,12 @@ impl<C: Connector> ChannelWorker<C> {
         }
         let balances = self.storage.balances(self.channel, &ids).await?;
         self.link_missing(&mut targets, &mut batch).await?;
-        self.push(&mut targets, &balances, &rows, &reference, &mut batch)
+        let moved = self
+            .push(&mut targets, &balances, &rows, &reference, &mut batch)
             .await?;
+        if moved && let Some(pulls) = &self.pulls {
+            pulls.request(self.channel, RunTrigger::StockChange);
+        }
 
         self.storage.record_pushed(self.channel, &batch.pushed).await?;
         for c in &batch.conflicts {
@@ -202,15 +221,25 @@ impl<C: Connector> ChannelWorker<C> {
                 .iter()
                 .filter(|(_, o)| matches!(o, RowOutcome::RetryAt { .. }))
                 .count(),
+            awaiting_pull: finished
+                .iter()
+                .filter(|(_, o)| matches!(o, RowOutcome::AwaitPull { .. }))
+                .count(),
         };
         let still_ours = self.storage.finish_outbox(&self.worker_id, &finished).await?;
         if still_ours < finished.len() as u64 {
             tracing::warn!(channel = %self.channel, lost = finished.len() as u64 - still_ours, "lost the lease on some pushes");
         }
-        let log = format!(
+        let mut log = format!(
             "{} quantities pushed, {} failed, {} to retry",
             report.pushed, report.failed, report.retrying
         );
+        if report.awaiting_pull > 0 {
+            log.push_str(&format!(
+                ", {} waiting for the channel's orders to be pulled",
+                report.awaiting_pull
+            ));
+        }
         let failed = (report.failed + report.retrying) as i64;
         self.storage.finish_run(run, report.pushed as i64, failed, &log).await?;
         Ok(report)
@@ -262,7 +291,7 @@ impl<C: Connector> ChannelWorker<C> {
                     }
                     _ => {
                         linked_products.insert(item.product_id.clone(), t.product_id);
-                        links.push(listing_for(t.variant_id, item));
+                        links.push(listing_for(t.variant_id, item, Figure::Read));
                     }
                 },
                 None => {
@@ -360,7 +389,7 @@ impl<C: Connector> ChannelWorker<C> {
                         .iter()
                         .filter_map(|item| {
                             let v = listing.variants.iter().find(|v| v.sku == item.sku)?;
-                            Some(listing_for(v.variant_id, item))
+                            Some(listing_for(v.variant_id, item, Figure::Written))
                         })
                         .collect();
                     // Saved now, not at the batch's end: a slow channel's batch may
@@ -386,12 +415,23 @@ impl<C: Connector> ChannelWorker<C> {
                 t.listing.external_variant_id = Some(link.external_variant_id);
                 t.listing.external_inventory_item_id = Some(link.external_inventory_item_id);
                 t.listing.last_seen_quantity = link.seen_quantity;
+                match link.figure {
+                    Figure::Written => {
+                        t.listing.last_pushed_quantity = link.seen_quantity;
+                        t.listing.last_pushed_at = Some(Timestamp::now());
+                        t.listing.seen_at = None;
+                    }
+                    Figure::Read => t.listing.seen_at = Some(Timestamp::now()),
+                }
             }
         }
         Ok(())
     }
 
-    /// Pushes balances with compare-and-set, re-reading figures that moved.
+    /// Pushes balances with compare-and-set. A figure that moved in the
+    /// channel is read back, and a push that would then raise it waits for
+    /// the channel's orders to be pulled (see [`decide`]). Returns whether
+    /// some figure moved behind our back, so the caller asks for that pull.
     async fn push(
         &self,
         targets: &mut HashMap<VariantId, PushTarget>,
@@ -399,7 +439,9 @@ impl<C: Connector> ChannelWorker<C> {
         rows: &[ClaimedRow],
         reference: &str,
         batch: &mut Batch,
-    ) -> Result<()> {
+    ) -> Result<bool> {
+        let mut moved = false;
+        let pulled_through = self.storage.pulled_through(self.channel).await?;
         let mut pending: Vec<VariantId> = rows
             .iter()
             .map(|r| r.variant_id)
@@ -411,20 +453,40 @@ impl<C: Connector> ChannelWorker<C> {
             })
             .collect();
         for round in 0..STALE_ROUNDS {
-            // Figures the channel already shows need no call.
-            pending.retain(|v| {
-                let (Some(t), Some(q)) = (targets.get(v), balances.get(v)) else {
-                    return true;
+            let mut go = Vec::with_capacity(pending.len());
+            for v in pending {
+                let (Some(t), Some(&q)) = (targets.get(&v), balances.get(&v)) else {
+                    go.push(v);
+                    continue;
                 };
-                if t.listing.last_seen_quantity == Some(*q) {
-                    // Recorded as skipped, so a run's log and its items agree.
-                    batch.event(t, "quantity", Some(*q), Some(*q), EventResult::Skipped, None);
-                    batch.outcomes.insert(*v, RowOutcome::Pushed);
-                    false
-                } else {
-                    true
+                match decide(&t.listing, q, pulled_through) {
+                    Decision::Skip => {
+                        // Recorded as skipped, so a run's log and its items agree.
+                        batch.event(t, "quantity", Some(q), Some(q), EventResult::Skipped, None);
+                        batch.outcomes.insert(v, RowOutcome::Pushed);
+                    }
+                    Decision::AwaitPull => {
+                        moved = true;
+                        let reason = format!(
+                            "{} would go from {} to {q}, above what the channel shows, which may hold sales not pulled yet: \
+                             waiting for the channel's orders",
+                            t.sku,
+                            show(t.listing.last_seen_quantity)
+                        );
+                        batch.event(
+                            t,
+                            "quantity",
+                            t.listing.last_seen_quantity,
+                            Some(q),
+                            EventResult::Skipped,
+                            Some(reason.clone()),
+                        );
+                        batch.outcomes.insert(v, RowOutcome::AwaitPull { reason });
+                    }
+                    Decision::Push => go.push(v),
                 }
-            });
+            }
+            pending = go;
             if pending.is_empty() {
                 break;
             }
@@ -439,6 +501,15 @@ impl<C: Connector> ChannelWorker<C> {
                     })
                 })
                 .collect();
+            // What explains each figure read in the channel, for the history.
+            let mut notes: HashMap<VariantId, Story> = HashMap::new();
+            for (v, set) in pending.iter().zip(&sets) {
+                if let Some(t) = targets.get(v)
+                    && t.listing.seen_at.is_some()
+                {
+                    notes.insert(*v, self.explain(t, set.quantity).await?);
+                }
+            }
             let key = idempotency_key(self.channel, rows, &sets, round);
             let results = match self.connector.set_quantities(&sets, &key, reference).await {
                 Ok(r) => r,
@@ -448,7 +519,7 @@ impl<C: Connector> ChannelWorker<C> {
                             batch.fail(t, &e, Some(s.quantity));
                         }
                     }
-                    return Ok(());
+                    return Ok(moved);
                 }
             };
             let mut again = Vec::new();
@@ -458,13 +529,17 @@ impl<C: Connector> ChannelWorker<C> {
                 };
                 match result {
                     SetOutcome::Applied => {
+                        let story = notes.remove(v);
+                        if let Some(story) = story.as_ref().filter(|s| s.changed_in_channel) {
+                            batch.conflicts.push(overwritten_edit(t, set.quantity, &story.text));
+                        }
                         batch.event(
                             t,
                             "quantity",
                             t.listing.last_seen_quantity,
                             Some(set.quantity),
                             EventResult::Succeeded,
-                            None,
+                            story.map(|s| s.text),
                         );
                         batch.pushed.push(PushedQuantity {
                             variant_id: *v,
@@ -473,7 +548,10 @@ impl<C: Connector> ChannelWorker<C> {
                         batch.outcomes.insert(*v, RowOutcome::Pushed);
                     }
                     SetOutcome::Stale { current } if current == Some(set.quantity) => {
-                        // Already what we want (an earlier attempt landed after all).
+                        // The channel shows our figure already, but something
+                        // other than us moved it there (an earlier attempt that
+                        // landed, or a sale not pulled yet): done, and pull.
+                        moved = true;
                         batch.pushed.push(PushedQuantity {
                             variant_id: *v,
                             quantity: set.quantity,
@@ -481,10 +559,13 @@ impl<C: Connector> ChannelWorker<C> {
                         batch.outcomes.insert(*v, RowOutcome::Pushed);
                     }
                     SetOutcome::Stale { current } => {
+                        moved = true;
                         let message = format!(
-                            "the channel's quantity moved from {} to {} behind Tillbridge's back; pushing again from the fresh figure",
+                            "the channel showed {}, we expected {}: {} → {} not applied; its orders are pulled before pushing again",
+                            show(current),
                             show(t.listing.last_seen_quantity),
-                            show(current)
+                            show(t.listing.last_seen_quantity),
+                            set.quantity
                         );
                         batch.event(
                             t,
@@ -492,22 +573,13 @@ impl<C: Connector> ChannelWorker<C> {
                             t.listing.last_seen_quantity,
                             current,
                             EventResult::Skipped,
-                            Some(message.clone()),
+                            Some(message),
                         );
-                        batch.conflicts.push(NewConflict {
-                            kind: ConflictKind::ChangedInChannel,
-                            product_id: Some(t.product_id),
-                            variant_id: Some(t.variant_id),
-                            sku: Some(t.sku.clone()),
-                            external_id: t.listing.external_inventory_item_id.clone(),
-                            ours: show(t.listing.last_seen_quantity),
-                            theirs: show(current),
-                            detail: message,
-                        });
                         if let Some(c) = current {
                             self.storage.record_seen(self.channel, *v, c).await?;
                         }
                         t.listing.last_seen_quantity = current;
+                        t.listing.seen_at = Some(Timestamp::now());
                         again.push(*v);
                     }
                     SetOutcome::Rejected { code, message } => {
@@ -526,7 +598,105 @@ impl<C: Connector> ChannelWorker<C> {
                 batch.fail(t, &e, balances.get(&v).copied());
             }
         }
-        Ok(())
+        Ok(moved)
+    }
+
+    /// The story of a figure read in the channel, told when we push over it:
+    /// what we expected, the channel's orders pulled since, and what is left
+    /// unexplained (a change made in the channel, which we overwrite).
+    async fn explain(&self, t: &PushTarget, quantity: i64) -> Result<Story> {
+        let seen = show(t.listing.last_seen_quantity);
+        let (Some(expected), Some(since)) = (t.listing.last_pushed_quantity, t.listing.last_pushed_at) else {
+            return Ok(Story {
+                text: format!(
+                    "linked to the channel's item, which showed {seen}: Tillbridge's figure replaces it, {seen} → {quantity}"
+                ),
+                changed_in_channel: false,
+            });
+        };
+        let orders = self.storage.orders_taken_since(self.channel, t.variant_id, since).await?;
+        let taken: i64 = orders.iter().map(|(_, n)| n).sum();
+        let listed = orders
+            .iter()
+            .map(|(reference, n)| format!("{reference} ({n} units)"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let current = t.listing.last_seen_quantity.unwrap_or(expected);
+        let unexplained = expected - taken - current;
+        let edit = format!(
+            "{} {} by a change made in the channel, overwritten as Tillbridge is the system of record",
+            if unexplained > 0 { "lowered" } else { "raised" },
+            unexplained.abs()
+        );
+        let text = match (orders.is_empty(), unexplained) {
+            (true, 0) => format!("the channel showed {seen}, as expected: {seen} → {quantity}"),
+            (false, 0) => format!(
+                "the channel showed {seen}, we expected {expected}: {listed} pulled first, then {seen} → {quantity}"
+            ),
+            (true, _) => format!("the channel showed {seen}, we expected {expected}: no order explains it, {edit}; {seen} → {quantity}"),
+            (false, _) => format!(
+                "the channel showed {seen}, we expected {expected}: {listed} pulled first, and {edit}; {seen} → {quantity}"
+            ),
+        };
+        Ok(Story {
+            text,
+            changed_in_channel: unexplained != 0,
+        })
+    }
+}
+
+/// What to do with one balance: the decision of DESIGN section 4's "no
+/// un-selling". Tillbridge raises a channel's figure only when its own
+/// balance for that channel rose. Lowering is always safe. Raising a figure
+/// we wrote ourselves (and compare-and-set proves the channel still shows
+/// it) means the balance rose since that push: orders only lower it. A
+/// figure read in the channel (a linked item, a compare-and-set that found
+/// it moved) may hold web sales not pulled yet, so a push above it waits
+/// until a pull of the channel's orders that started after the read has
+/// been applied; the balance then knows those sales, and what is still
+/// above the channel's figure is our stock rising or a change made in the
+/// channel, which the hub overwrites.
+fn decide(listing: &ListingIds, balance: i64, pulled_through: Option<Timestamp>) -> Decision {
+    match (listing.last_seen_quantity, listing.seen_at) {
+        (Some(seen), _) if seen == balance => Decision::Skip,
+        (Some(seen), Some(read_at)) if balance > seen => {
+            if pulled_through.is_some_and(|pulled| pulled > read_at) {
+                Decision::Push
+            } else {
+                Decision::AwaitPull
+            }
+        }
+        _ => Decision::Push,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    /// The channel shows the balance already.
+    Skip,
+    Push,
+    AwaitPull,
+}
+
+/// Why a figure read in the channel differs from what we last pushed.
+struct Story {
+    text: String,
+    /// Some of the difference is no order's: a change made in the channel.
+    changed_in_channel: bool,
+}
+
+/// A change made in the channel that no order explains, overwritten: listed
+/// for a person to see, as DESIGN's conflicts ask.
+fn overwritten_edit(t: &PushTarget, quantity: i64, story: &str) -> NewConflict {
+    NewConflict {
+        kind: ConflictKind::ChangedInChannel,
+        product_id: Some(t.product_id),
+        variant_id: Some(t.variant_id),
+        sku: Some(t.sku.clone()),
+        external_id: t.listing.external_inventory_item_id.clone(),
+        ours: format!("quantity {quantity}"),
+        theirs: show(t.listing.last_seen_quantity),
+        detail: story.to_owned(),
     }
 }
 
@@ -534,13 +704,14 @@ fn show(q: Option<i64>) -> String {
     q.map_or_else(|| "unknown".into(), |q| q.to_string())
 }
 
-fn listing_for(variant_id: VariantId, item: &FoundItem) -> NewListing {
+fn listing_for(variant_id: VariantId, item: &FoundItem, figure: Figure) -> NewListing {
     NewListing {
         variant_id,
         external_product_id: item.product_id.clone(),
         external_variant_id: item.variant_id.clone(),
         external_inventory_item_id: item.inventory_item_id.clone(),
         seen_quantity: item.quantity,
+        figure,
     }
 }
 
