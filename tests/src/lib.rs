@@ -153,8 +153,20 @@ impl TestServer {
             Ok(Err(log)) => panic!("tillbridge exited before listening:\n{log}"),
             Err(_) => panic!("tillbridge did not listen within 60 s"),
         };
-        // Keep draining the log so the server never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        // Keep draining the log so the server never blocks on a full pipe;
+        // TILLBRIDGE_TEST_LOG names a file to keep it in, for debugging.
+        let keep = std::env::var_os("TILLBRIDGE_TEST_LOG").and_then(|path| {
+            std::fs::OpenOptions::new().create(true).append(true).open(path).ok()
+        });
+        tokio::spawn(async move {
+            use std::io::Write;
+            let mut keep = keep;
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(file) = keep.as_mut() {
+                    let _ = writeln!(file, "{line}");
+                }
+            }
+        });
         Self { base, child }
     }
 

@@ -189,6 +189,8 @@ pub struct Stats {
     pub idempotent_replays: u64,
     /// `inventorySetQuantities` answers carrying a stale compare value.
     pub stale_answers: u64,
+    /// Quantities `inventorySetQuantities` applied that raised `available`.
+    pub raises: u64,
     /// `actualQueryCost` charged for the latest request that ran
     /// `inventorySetQuantities`.
     pub last_cost: Option<f64>,
@@ -523,6 +525,30 @@ impl ShopifyTestServer {
         gid("Order", id)
     }
 
+    /// A shopper's checkout: like [`place_order`](Self::place_order), but
+    /// refused (None) when a line asks for more than is `available`, as a
+    /// shop that does not sell out of stock refuses it.
+    pub fn try_place_order(&self, location_gid: &str, lines: &[(&str, i64)]) -> Option<String> {
+        let loc = parse_gid(location_gid, "Location").expect("a Location GID");
+        let id = {
+            let mut store = self.store();
+            let enough = lines.iter().all(|(sku, qty)| {
+                store
+                    .item_of_sku(sku)
+                    .and_then(|i| i.levels.get(&loc))
+                    .is_some_and(|l| l.available >= *qty)
+            });
+            if !enough {
+                return None;
+            }
+            store
+                .place_order_at(loc, lines, Utc::now())
+                .unwrap_or_else(|e| panic!("try_place_order: {e}"))
+        };
+        self.emit_order(id, &["orders/create", "orders/updated"], None);
+        Some(gid("Order", id))
+    }
+
     /// An order placed at `at` (e.g. 70 days ago), created and last updated
     /// then, as history the shop already had: its stock is committed like
     /// [`place_order`](Self::place_order)'s, but no webhook is delivered.
@@ -741,7 +767,9 @@ impl ShopifyTestServer {
 
     pub fn stats(&self) -> Stats {
         let mut stats = lock(&self.inner.stats).clone();
-        stats.stale_answers = self.store().stale_answers;
+        let store = self.store();
+        stats.stale_answers = store.stale_answers;
+        stats.raises = store.raises;
         stats
     }
 

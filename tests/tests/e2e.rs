@@ -12,5 +12,6 @@ mod e2e {
     mod pages;
     mod shopify_server;
     mod sync;
+    mod unselling;
     mod vendure;
 }

@@ -170,6 +170,16 @@ impl Storage {
         Ok(())
     }
 
+    /// How many orders of `channel` have been pulled.
+    pub async fn count_orders(&self, channel: ChannelId) -> Result<i64> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM channel_orders WHERE channel_id = $1")
+                .bind(channel)
+                .fetch_one(pool)
+                .await
+        })?)
+    }
+
     /// The newest orders, of one channel or all, with their lines.
     pub async fn recent_orders(
         &self,

@@ -164,8 +164,14 @@ async fn run(
             };
             let (storage, vault, waker, worker) = (storage.clone(), vault.clone(), waker.clone(), worker_id.clone());
             tasks.spawn(async move {
+                let started = std::time::Instant::now();
                 match pull_orders(&storage, &vault, &config, trigger).await {
-                    Ok(summary) => tracing::info!(log = %summary.log(), "pulled orders"),
+                    Ok(summary) => tracing::info!(
+                        log = %summary.log(),
+                        trigger = trigger.as_str(),
+                        ms = started.elapsed().as_millis() as u64,
+                        "pulled orders"
+                    ),
                     Err(e) => tracing::warn!(channel = %config.name, error = %e, "pulling orders failed"),
                 }
                 // A scheduled sync is a whole cycle: the standard push follows.

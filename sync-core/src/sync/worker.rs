@@ -240,6 +240,10 @@ impl<C: Connector> ChannelWorker<C> {
                 report.awaiting_pull
             ));
         }
+        tracing::debug!(channel = %self.channel, ?report, "pushed a batch");
+        if report.awaiting_pull > 0 {
+            tracing::info!(channel = %self.channel, pushes = report.awaiting_pull, "figures moved in the channel: pushes wait for its orders");
+        }
         let failed = (report.failed + report.retrying) as i64;
         self.storage.finish_run(run, report.pushed as i64, failed, &log).await?;
         Ok(report)

@@ -179,6 +179,8 @@ async fn throughput(count: usize) {
                 .unwrap_or_default()
                 .to_owned(),
             seen_quantity: Some(0),
+            // As a finished first sync leaves it: the shop shows our figure.
+            figure: sync_core::storage::Figure::Written,
         });
     }
     storage.save_listings(channel, &listings).await.expect("listings");

@@ -350,6 +350,9 @@ pub fn set_quantities(store: &mut Store, input: &Map<String, J>, modern: bool, k
             continue;
         };
         let delta = quantity - level.quantity(&name);
+        if delta > 0 {
+            store.raises += 1;
+        }
         if delta != 0 {
             // `available` and `on_hand` move together: on_hand = available + committed.
             level.available += delta;

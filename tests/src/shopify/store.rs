@@ -311,6 +311,9 @@ pub struct Store {
     pub delete_operations: HashMap<u64, u64>,
     /// `inventorySetQuantities` answers that carried a stale compare value.
     pub stale_answers: u64,
+    /// Quantities `inventorySetQuantities` applied that raised `available`:
+    /// each one offers units again (an un-selling if they had been sold).
+    pub raises: u64,
 }
 
 impl Store {
@@ -335,6 +338,7 @@ impl Store {
             read_all_orders: false,
             delete_operations: HashMap::new(),
             stale_answers: 0,
+            raises: 0,
         }
     }
 

@@ -139,6 +139,8 @@ impl WebhookDelivery {
 #[derive(Default)]
 pub struct WebhookFaults {
     lose_next: AtomicU32,
+    /// Share of deliveries lost, as f64 bits.
+    lose_rate: AtomicU64,
     duplicate_next: AtomicU32,
     delay_next: AtomicU32,
     delay_ms: AtomicU64,
@@ -150,6 +152,16 @@ impl WebhookFaults {
     /// connector must survive a webhook that never comes.
     pub fn lose_next(&self, n: u32) {
         self.lose_next.store(n, Ordering::SeqCst);
+    }
+
+    /// Share (0.0..=1.0) of deliveries lost like [`lose_next`](Self::lose_next)'s.
+    pub fn set_lose_rate(&self, rate: f64) {
+        self.lose_rate.store(rate.clamp(0.0, 1.0).to_bits(), Ordering::SeqCst);
+    }
+
+    fn lose_this_one(&self) -> bool {
+        let rate = f64::from_bits(self.lose_rate.load(Ordering::SeqCst));
+        Self::take(&self.lose_next) || (rate > 0.0 && rand::thread_rng().r#gen::<f64>() < rate)
     }
 
     /// The next `n` deliveries are sent twice, with the same webhook id,
@@ -300,7 +312,7 @@ pub(super) async fn run(
             _ = stop.changed() => return,
         };
         let hooks = &inner.hooks;
-        if WebhookFaults::take(&hooks.faults.lose_next) {
+        if hooks.faults.lose_this_one() {
             hooks.record(&job, 1, false, DeliveryOutcome::Lost);
             hooks.pending.fetch_sub(1, Ordering::SeqCst);
             continue;
