@@ -202,10 +202,16 @@ pub struct ChannelOrderLine {
     pub price_minor: i64,
 }
 
+/// Orders already applied: the channel's order id → the `updated_at` of the
+/// state applied.
+pub type KnownOrders = HashMap<String, Timestamp>;
+
 /// What a pull of orders found.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PulledOrders {
     pub orders: Vec<ChannelOrder>,
+    /// Orders listed but left out: already applied in the state listed.
+    pub unchanged: usize,
     /// Orders updated before this could not be read (Shopify shows an app
     /// the last 60 days): a gap to reconcile by hand.
     pub unreadable_before: Option<Timestamp>,
@@ -265,10 +271,13 @@ pub trait Connector: Send + Sync {
     fn list_items(&self) -> impl Future<Output = Result<Vec<ChannelItem>, ConnectorError>> + Send;
 
     /// Orders updated at or after `since` (all of them when `None`), oldest
-    /// update first.
+    /// update first. `known` holds the orders already applied, at the update
+    /// they were applied from: a connector whose channel charges for reads
+    /// may list the orders cheaply and leave those out.
     fn pull_orders(
         &self,
         since: Option<Timestamp>,
+        known: &KnownOrders,
     ) -> impl Future<Output = Result<PulledOrders, ConnectorError>> + Send;
 
     /// Asks the channel to post order events to `callback_url`.
@@ -418,11 +427,11 @@ impl Connector for AnyConnector {
         }
     }
 
-    async fn pull_orders(&self, since: Option<Timestamp>) -> Result<PulledOrders, ConnectorError> {
+    async fn pull_orders(&self, since: Option<Timestamp>, known: &KnownOrders) -> Result<PulledOrders, ConnectorError> {
         match self {
-            Self::Shopify(c) => c.pull_orders(since).await,
-            Self::Sandbox(c) => c.pull_orders(since).await,
-            Self::Vendure(c) => c.pull_orders(since).await,
+            Self::Shopify(c) => c.pull_orders(since, known).await,
+            Self::Sandbox(c) => c.pull_orders(since, known).await,
+            Self::Vendure(c) => c.pull_orders(since, known).await,
         }
     }
 

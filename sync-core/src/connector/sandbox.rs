@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use super::{
-    ChannelItem, Connector, ConnectorError, FoundItem, ProductToList, PulledOrders, QuantitySet, Retire, SetOutcome,
+    ChannelItem, Connector, ConnectorError, FoundItem, KnownOrders, ProductToList, PulledOrders, QuantitySet, Retire,
+    SetOutcome,
 };
 use crate::domain::{ChannelId, Timestamp};
 use crate::storage::Storage;
@@ -143,7 +144,7 @@ impl Connector for SandboxConnector {
             .collect())
     }
 
-    async fn pull_orders(&self, _since: Option<Timestamp>) -> Result<PulledOrders, ConnectorError> {
+    async fn pull_orders(&self, _since: Option<Timestamp>, _known: &KnownOrders) -> Result<PulledOrders, ConnectorError> {
         // Nobody shops in the Sandbox store.
         Ok(PulledOrders::default())
     }

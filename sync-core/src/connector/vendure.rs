@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{
-    ChannelItem, ChannelOrder, ChannelOrderLine, Connector, ConnectorError, FoundItem, ProductToList, PulledOrders,
-    QuantitySet, Retire, SetOutcome, VariantToList,
+    ChannelItem, ChannelOrder, ChannelOrderLine, Connector, ConnectorError, FoundItem, KnownOrders, ProductToList,
+    PulledOrders, QuantitySet, Retire, SetOutcome, VariantToList,
 };
 use crate::domain::Timestamp;
 
@@ -830,7 +830,8 @@ impl Connector for VendureConnector {
         }
     }
 
-    async fn pull_orders(&self, since: Option<Timestamp>) -> Result<PulledOrders, ConnectorError> {
+    /// Vendure charges nothing for reads: every order is read whole.
+    async fn pull_orders(&self, since: Option<Timestamp>, _known: &KnownOrders) -> Result<PulledOrders, ConnectorError> {
         let since = since.map_or_else(
             || "1970-01-01T00:00:00.000Z".to_owned(),
             |s| s.as_datetime().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -876,6 +877,7 @@ impl Connector for VendureConnector {
         orders.sort_by_key(|o| o.updated_at);
         Ok(PulledOrders {
             orders,
+            unchanged: 0,
             unreadable_before: None,
         })
     }

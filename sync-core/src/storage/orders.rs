@@ -170,6 +170,26 @@ impl Storage {
         Ok(())
     }
 
+    /// The orders of `channel` updated at or after `since`, each with the
+    /// update whose state was applied.
+    pub async fn applied_order_states(
+        &self,
+        channel: ChannelId,
+        since: Option<Timestamp>,
+    ) -> Result<std::collections::HashMap<String, Timestamp>> {
+        let rows: Vec<(String, Timestamp)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT external_id, channel_updated_at FROM channel_orders
+                 WHERE channel_id = $1 AND ($2 IS NULL OR channel_updated_at >= $2)",
+            )
+            .bind(channel)
+            .bind(since)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// How many orders of `channel` have been pulled.
     pub async fn count_orders(&self, channel: ChannelId) -> Result<i64> {
         Ok(on_pool!(self, pool => {

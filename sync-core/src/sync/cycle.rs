@@ -21,6 +21,16 @@ use crate::vault::Vault;
 
 /// How often the cycle looks for channels whose schedule is due.
 const TICK: Duration = Duration::from_secs(5);
+/// The least time between two pulls of a channel that events asked for:
+/// a rush of orders (two webhooks each) becomes a pull every half second
+/// that reads them all, not a pull per webhook that spends the channel's
+/// rate limit on reading the same orders again.
+const EVENT_PULL_INTERVAL: Duration = Duration::from_millis(500);
+
+/// Pulls asked for by an event rather than by a schedule or a person.
+fn is_event(trigger: RunTrigger) -> bool {
+    matches!(trigger, RunTrigger::Webhook | RunTrigger::StockChange | RunTrigger::SignIn)
+}
 
 /// Pulls asked for, coalesced per channel.
 #[derive(Clone, Default)]
@@ -129,6 +139,10 @@ async fn run(
     }
     // Asked for while the channel was busy: tried again once it is free.
     let mut again: HashMap<ChannelId, RunTrigger> = HashMap::new();
+    // When each channel's last pull started, and event pulls held back until
+    // EVENT_PULL_INTERVAL has passed since.
+    let mut last_start: HashMap<ChannelId, tokio::time::Instant> = HashMap::new();
+    let mut held: HashMap<ChannelId, RunTrigger> = HashMap::new();
     let mut tasks: JoinSet<ChannelId> = JoinSet::new();
     loop {
         let mut wanted = requests.take();
@@ -153,11 +167,20 @@ async fn run(
             }
             Err(e) => tracing::warn!(error = %e, "cannot read the channels' schedules"),
         }
+        for (id, trigger) in held.drain() {
+            wanted.entry(id).or_insert(trigger);
+        }
+        let now = tokio::time::Instant::now();
         for (id, trigger) in wanted {
+            if is_event(trigger) && last_start.get(&id).is_some_and(|t| now < *t + EVENT_PULL_INTERVAL) {
+                held.insert(id, trigger);
+                continue;
+            }
             if !running.start(id) {
                 again.entry(id).or_insert(trigger);
                 continue;
             }
+            last_start.insert(id, now);
             let Ok(Some(config)) = storage.channel(id).await else {
                 running.finish(id);
                 continue;
@@ -184,6 +207,14 @@ async fn run(
                 config.id
             });
         }
+        // Held pulls fall due when their channel's interval ends.
+        let next = held
+            .keys()
+            .filter_map(|id| last_start.get(id))
+            .map(|t| *t + EVENT_PULL_INTERVAL)
+            .min()
+            .unwrap_or(now + TICK)
+            .min(now + TICK);
         tokio::select! {
             _ = requests.notify.notified() => {}
             Some(Ok(id)) = tasks.join_next(), if !tasks.is_empty() => {
@@ -192,7 +223,7 @@ async fn run(
                     requests.request(id, trigger);
                 }
             }
-            _ = tokio::time::sleep(TICK) => {}
+            _ = tokio::time::sleep_until(next) => {}
             _ = stopped.changed() => break,
         }
     }

@@ -19,9 +19,19 @@ use crate::storage::{
 use crate::vault::Vault;
 use crate::{Error, Result};
 
-/// How far before the checkpoint a pull starts again: `updated_at` filters
-/// are to the second and a shop's clock is not ours.
-const OVERLAP: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+/// How far before the checkpoint a pull starts again. The checkpoint is the
+/// newest `updated_at` the channel sent, but a channel's order search may
+/// show an order a little after its `updated_at`. A pull asked for by an
+/// event (a webhook, a push that found a figure moved, a sign-in) looks back
+/// 10 s: during a rush of orders it runs every half second, and reading the
+/// same orders again would spend the channel's rate limit; a pull on the
+/// schedule, at start-up or from a button sweeps two minutes back.
+fn overlap(trigger: RunTrigger) -> chrono::TimeDelta {
+    match trigger {
+        RunTrigger::Webhook | RunTrigger::StockChange | RunTrigger::SignIn => chrono::TimeDelta::seconds(10),
+        _ => chrono::TimeDelta::minutes(2),
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PullSummary {
@@ -80,8 +90,9 @@ pub async fn pull_orders(
         .start_run(Some(config.id), RunKind::PullOrders, trigger, "Tillbridge")
         .await?;
     let checkpoint = storage.orders_checkpoint(config.id).await?;
-    let since = checkpoint.map(|c| Timestamp::from(c.as_datetime() - OVERLAP));
-    let pulled = match connector.pull_orders(since).await {
+    let since = checkpoint.map(|c| Timestamp::from(c.as_datetime() - overlap(trigger)));
+    let known = storage.applied_order_states(config.id, since).await?;
+    let pulled = match connector.pull_orders(since, &known).await {
         Ok(p) => p,
         Err(e) => {
             let log = format!("cannot read the orders of {:?}: {e}", config.name);
@@ -93,7 +104,7 @@ pub async fn pull_orders(
     };
     let mut summary = PullSummary {
         channel: config.name.clone(),
-        seen: pulled.orders.len(),
+        seen: pulled.orders.len() + pulled.unchanged,
         gap_before: pulled.unreadable_before,
         ..PullSummary::default()
     };

@@ -138,8 +138,10 @@ impl Dice {
     }
 }
 
-/// For `secs`, a till sells one unit every 80 ms and shoppers place an
-/// order every 80 ms (one unit, or two every fifth), on random SKUs.
+/// For `secs`, a till sells one unit every 150 ms and shoppers place an
+/// order every 300 ms (one unit, or two every fifth), on random SKUs: a
+/// busy shop on Shopify's standard plan (a bucket of 2,000 points restoring
+/// 100 a second, which reading every order and pushing every change share).
 async fn race(r: &Race, secs: u64, tally: &mut Tally, tag: &str) {
     let end = Instant::now() + Duration::from_secs(secs);
     let till = async {
@@ -160,7 +162,7 @@ async fn race(r: &Race, secs: u64, tally: &mut Tally, tag: &str) {
             }
             *sold.entry(sku.clone()).or_default() += 1;
             n += 1;
-            tokio::time::sleep(Duration::from_millis(80)).await;
+            tokio::time::sleep(Duration::from_millis(150)).await;
         }
         (sold, n)
     };
@@ -175,7 +177,7 @@ async fn race(r: &Race, secs: u64, tally: &mut Tally, tag: &str) {
                 *bought.entry(sku.clone()).or_default() += qty;
                 orders += 1;
             }
-            tokio::time::sleep(Duration::from_millis(80)).await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
         }
         (bought, orders)
     };
@@ -260,14 +262,16 @@ async fn till_sales_and_shop_orders_race_and_the_shop_figure_is_never_raised() {
     let took = exact(&r, &tally, Duration::from_secs(90)).await;
     let stats = r.shop.stats();
     println!(
-        "race with webhooks: {} till sales, {} shop orders, {} raises, {} stale answers, exact {:.1} s after the race",
+        "race with webhooks: {} till sales, {} shop orders, {} raises, {} stale answers, exact {:.1} s after the race; \
+         calls: {:?}",
         tally.till_sales,
         tally.orders,
         stats.raises - raises,
         stats.stale_answers,
-        took.as_secs_f64()
+        took.as_secs_f64(),
+        stats.calls
     );
-    assert!(tally.till_sales > 100 && tally.orders > 100, "the race raced");
+    assert!(tally.till_sales > 100 && tally.orders > 50, "the race raced");
     assert_eq!(stats.raises, raises, "the shop's figure was raised while stock only went down");
 
     // Lost webhooks and failing calls cost time, never correctness.
