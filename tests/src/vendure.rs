@@ -337,6 +337,31 @@ impl VendureServer {
             .collect()
     }
 
+    /// Stock adjustments that raised on hand, per variant id: Vendure records
+    /// each absolute write as the difference. Placed orders only allocate,
+    /// so while stock only goes down a raise re-offers a unit sold.
+    pub async fn raises(&self, variant_ids: &[String]) -> u64 {
+        let mut raises = 0;
+        for id in variant_ids {
+            let data = self
+                .admin
+                .call(
+                    "query M($id: ID!) { productVariant(id: $id) {
+                       stockMovements(options: { take: 1000 }) { items { ... on StockMovement { type quantity } } }
+                     } }",
+                    json!({ "id": id }),
+                )
+                .await;
+            raises += data["productVariant"]["stockMovements"]["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|m| m["type"] == "ADJUSTMENT" && m["quantity"].as_i64().unwrap_or(0) > 0)
+                .count() as u64;
+        }
+        raises
+    }
+
     /// Cancels a placed order (its allocation is released).
     pub async fn cancel_order(&self, order_id: &str) {
         let data = self

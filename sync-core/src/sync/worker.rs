@@ -552,10 +552,10 @@ impl<C: Connector> ChannelWorker<C> {
                         batch.outcomes.insert(*v, RowOutcome::Pushed);
                     }
                     SetOutcome::Stale { current } if current == Some(set.quantity) => {
-                        // The channel shows our figure already, but something
-                        // other than us moved it there (an earlier attempt that
-                        // landed, or a sale not pulled yet): done, and pull.
-                        moved = true;
+                        // The channel shows our figure already: an earlier
+                        // attempt landed, or a sale we pulled and applied
+                        // before this push moved it there. Nothing to raise,
+                        // so nothing to pull for.
                         batch.pushed.push(PushedQuantity {
                             variant_id: *v,
                             quantity: set.quantity,
@@ -747,6 +747,54 @@ mod tests {
             version,
             attempts: 1,
         }
+    }
+
+    fn listing(seen: Option<i64>, read_at: Option<Timestamp>) -> ListingIds {
+        ListingIds {
+            external_product_id: Some("p".into()),
+            external_variant_id: Some("v".into()),
+            external_inventory_item_id: Some("i".into()),
+            last_seen_quantity: seen,
+            last_pushed_quantity: Some(10),
+            last_pushed_at: None,
+            seen_at: read_at,
+        }
+    }
+
+    fn at(seconds: i64) -> Timestamp {
+        Timestamp::from(chrono::DateTime::UNIX_EPOCH + chrono::TimeDelta::seconds(1_000_000 + seconds))
+    }
+
+    #[test]
+    fn a_figure_we_wrote_is_raised_when_our_balance_rose_and_lowered_at_once() {
+        let ours = listing(Some(10), None);
+        assert_eq!(decide(&ours, 10, None), Decision::Skip, "the channel shows it already");
+        assert_eq!(decide(&ours, 14, None), Decision::Push, "stock received: the balance rose");
+        assert_eq!(decide(&ours, 7, None), Decision::Push, "lowering is always safe");
+    }
+
+    #[test]
+    fn a_figure_read_in_the_channel_is_raised_only_after_a_pull_that_started_after_the_read() {
+        let read = listing(Some(8), Some(at(0)));
+        assert_eq!(decide(&read, 7, None), Decision::Push, "lowering needs no pull");
+        assert_eq!(decide(&read, 8, Some(at(-5))), Decision::Skip);
+        assert_eq!(decide(&read, 9, None), Decision::AwaitPull, "never pulled");
+        assert_eq!(
+            decide(&read, 9, Some(at(-1))),
+            Decision::AwaitPull,
+            "a pull that started before the read may not hold the sale behind it"
+        );
+        assert_eq!(decide(&read, 9, Some(at(0))), Decision::AwaitPull, "nor one started with it");
+        assert_eq!(
+            decide(&read, 9, Some(at(1))),
+            Decision::Push,
+            "the orders behind the figure are in the balance"
+        );
+    }
+
+    #[test]
+    fn an_item_not_stocked_at_the_channel_location_is_pushed() {
+        assert_eq!(decide(&listing(None, Some(at(0))), 5, None), Decision::Push);
     }
 
     #[test]

@@ -140,6 +140,14 @@ async fn orders_relieve_stock_once_whether_their_webhook_arrives_is_lost_or_come
     let start = on_hand(&s.db, &a).await;
     s.shop.place_order(&s.location, &[(a.as_str(), 2)]);
     wait_on_hand(&s.db, &a, start - 2, "an order with its webhook").await;
+    // The push that follows is settled first: a push that found the shop's
+    // figure moved would pull the next order itself.
+    let storage = s.db.storage().await;
+    wait_until("the push after the order", 30, || async {
+        storage.pending_pushes(s.channel).await.expect("pending") == 0
+    })
+    .await;
+    storage.close().await;
 
     // Lost: the order waits for the next pull, which the next webhook brings.
     s.shop.webhook_faults().lose_next(2);

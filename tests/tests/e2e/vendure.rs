@@ -579,3 +579,86 @@ async fn orders_placed_in_vendure_while_tillbridge_is_stopped_are_applied_exactl
     converge_vendure(&db, channel, &vendure, "1", &ids, Duration::from_secs(30)).await;
     server.stop().await;
 }
+
+/// No un-selling against software nobody here wrote: a till sells while
+/// shoppers check out through Vendure's Shop API (a placed order allocates
+/// at once). Stock only goes down, so no write of Tillbridge's may raise on
+/// hand; afterwards every SKU's saleable figure is its balance and every
+/// sale counted once.
+#[tokio::test]
+async fn vendure_shop_orders_race_till_sales_and_saleable_is_never_raised() {
+    const START: i64 = 60;
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let vendure = VendureServer::start().await;
+    let channel = connect_vendure(&db, &vendure, "Vendure", DEFAULT_LOCATION, "downtown,warehouse").await;
+    vendure.forward_webhooks_to(Some(server.url(&format!("/webhooks/vendure/{}", channel.get()))));
+    let (details, ids) = products(&db, 2).await;
+    let skus: Vec<String> = details.iter().flat_map(|p| p.variants.iter().map(|v| v.sku.clone())).collect();
+    let ids: HashMap<String, VariantId> = ids.into_iter().filter(|(s, _)| skus.contains(s)).collect();
+    let token = api_token(&db, "manager").await;
+    let counts: Vec<(&str, &str, i64)> = skus
+        .iter()
+        .flat_map(|s| [(s.as_str(), "downtown", START), (s.as_str(), "warehouse", 0)])
+        .collect();
+    count(&server, &token, &counts, "race-stock").await;
+    autosync_on(&db, &skus).await;
+    converge_vendure(&db, channel, &vendure, "1", &ids, Duration::from_secs(60)).await;
+    let vid = vendure_ids(&vendure, &skus).await;
+    let variant_ids: Vec<String> = vid.values().cloned().collect();
+    let raises_before = vendure.raises(&variant_ids).await;
+
+    let end = Instant::now() + Duration::from_secs(15);
+    let till = async {
+        let mut sold: HashMap<String, i64> = HashMap::new();
+        let mut n = 0u64;
+        while Instant::now() < end {
+            let sku = &skus[(n as usize * 7) % skus.len()];
+            let body = json!({"movements": [{"sku": sku, "outlet": "downtown", "delta": -1, "reason": "sales_order"}]});
+            let r = post_movements(&server, &token, body.to_string(), Some(&format!("till-{n}")))
+                .await
+                .expect("a till sale");
+            assert_eq!(r.status(), 200);
+            *sold.entry(sku.clone()).or_default() += 1;
+            n += 1;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        sold
+    };
+    let shoppers = async {
+        let mut bought: HashMap<String, i64> = HashMap::new();
+        let mut n = 0usize;
+        while Instant::now() < end {
+            let sku = &skus[(n * 3 + 1) % skus.len()];
+            let qty = 1 + (n % 2) as i64;
+            if vendure.place_order(&[(vid[sku].clone(), qty)]).await.is_ok() {
+                *bought.entry(sku.clone()).or_default() += qty;
+            }
+            n += 1;
+        }
+        bought
+    };
+    let (sold, bought) = tokio::join!(till, shoppers);
+    let raced = Instant::now();
+    let taken = |sku: &str| sold.get(sku).copied().unwrap_or(0) + bought.get(sku).copied().unwrap_or(0);
+    for sku in &skus {
+        let v = ids[sku];
+        within(Duration::from_secs(60), "every sale counted once", || {
+            let db = &db;
+            let want = START - taken(sku);
+            async move { on_hand(db, v, DOWNTOWN).await == want }
+        })
+        .await;
+    }
+    converge_vendure(&db, channel, &vendure, "1", &ids, Duration::from_secs(60)).await;
+    let raises = vendure.raises(&variant_ids).await - raises_before;
+    eprintln!(
+        "vendure race: {} till sales, {} units ordered in the shop, {raises} raises, exact {:.1} s after the race",
+        sold.values().sum::<i64>(),
+        bought.values().sum::<i64>(),
+        raced.elapsed().as_secs_f64()
+    );
+    assert!(sold.values().sum::<i64>() > 30 && bought.values().sum::<i64>() > 10, "the race raced");
+    assert_eq!(raises, 0, "Vendure's on hand was raised while stock only went down");
+    server.stop().await;
+}
