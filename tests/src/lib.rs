@@ -1,6 +1,7 @@
 //! Starts the real `tillbridge` binary (built by `scripts/build`) on a free
 //! port with a fresh database, for HTTP and browser tests.
 
+pub mod race;
 pub mod shopify;
 pub mod vendure;
 

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use sync_core::domain::{Actor, Currency, Money, MovementReason, OutletCode, Sku, StockChange};
 use sync_core::storage::{NewListing, NewMovement, NewProduct, NewVariant, ProductFilter};
+use tillbridge_tests::race;
 use tillbridge_tests::shopify::{ShopConfig, ShopifyTestServer};
 use tillbridge_tests::{
     DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, api_token, browser_like_client, cli, cli_within, connect_shopify,
@@ -108,6 +109,72 @@ async fn latency() {
         percentile(&latencies, 0.99).as_secs_f64() * 1000.0
     );
     server.stop().await;
+}
+
+/// No un-selling: from an order placed in the shop (webhooks on) to the
+/// lower figure in a second channel, the Sandbox store, over 100 orders;
+/// then the writes that raised the shop's figure during a 60 s race of till
+/// sales and shop orders, which must be none.
+async fn orders() {
+    let r = race::setup(20).await;
+    let storage = r.db.storage().await;
+    let sandbox = storage
+        .channel_by_name("Sandbox store")
+        .await
+        .expect("read")
+        .expect("the demo's Sandbox store")
+        .id;
+    let sandbox_figure = |sku: String| {
+        let storage = &storage;
+        async move {
+            storage
+                .sandbox_items_by_sku(sandbox, std::slice::from_ref(&sku))
+                .await
+                .expect("sandbox")
+                .first()
+                .map(|i| i.available)
+        }
+    };
+    let mut waits = Vec::new();
+    for i in 0..100 {
+        let sku = r.skus[i % r.skus.len()].clone();
+        let before = sandbox_figure(sku.clone()).await;
+        let placed = Instant::now();
+        r.shop.try_place_order(&r.location, &[(&sku, 1)]).expect("stock for the order");
+        loop {
+            let now = sandbox_figure(sku.clone()).await;
+            if now.is_some() && now < before {
+                break;
+            }
+            if placed.elapsed() > Duration::from_secs(10) {
+                println!("  order {i} on {sku} never reached the Sandbox store");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        waits.push(placed.elapsed());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    storage.close().await;
+    waits.sort();
+    println!(
+        "order placed in the shop → lower figure in the Sandbox store (100 orders, webhooks on): p50 {:.0} ms, p99 {:.0} ms",
+        percentile(&waits, 0.5).as_secs_f64() * 1000.0,
+        percentile(&waits, 0.99).as_secs_f64() * 1000.0
+    );
+    let mut tally = race::Tally::default();
+    let raises = r.shop.stats().raises;
+    race::race(&r, 60, &mut tally, "bench").await;
+    race::closing_order(&r, &mut tally);
+    let took = race::exact(&r, &tally, Duration::from_secs(120)).await;
+    println!(
+        "60 s race of till sales and shop orders: {} till sales, {} orders, {} writes raised the shop's figure (must be 0), exact {:.1} s after",
+        tally.till_sales,
+        tally.orders,
+        r.shop.stats().raises - raises,
+        took.as_secs_f64()
+    );
+    r.server.stop().await;
 }
 
 /// 100,000 changed quantities pushed to a rate-limited shop, against the bucket's ceiling.
@@ -529,6 +596,9 @@ async fn main() {
     }
     if run("latency") {
         latency().await;
+    }
+    if run("orders") {
+        orders().await;
     }
     if run("coalescing") {
         coalescing().await;
