@@ -136,11 +136,14 @@ async fn orders() {
         }
     };
     let mut waits = Vec::new();
+    let mut tally = race::Tally::default();
     for i in 0..100 {
         let sku = r.skus[i % r.skus.len()].clone();
         let before = sandbox_figure(sku.clone()).await;
         let placed = Instant::now();
         r.shop.try_place_order(&r.location, &[(&sku, 1)]).expect("stock for the order");
+        *tally.shop.entry(sku.clone()).or_default() += 1;
+        tally.orders += 1;
         loop {
             let now = sandbox_figure(sku.clone()).await;
             if now.is_some() && now < before {
@@ -162,7 +165,6 @@ async fn orders() {
         percentile(&waits, 0.5).as_secs_f64() * 1000.0,
         percentile(&waits, 0.99).as_secs_f64() * 1000.0
     );
-    let mut tally = race::Tally::default();
     let raises = r.shop.stats().raises;
     race::race(&r, 60, &mut tally, "bench").await;
     race::closing_order(&r, &mut tally);
