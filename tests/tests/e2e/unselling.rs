@@ -161,3 +161,40 @@ async fn a_sale_the_shop_made_is_pulled_before_pushing_and_a_change_no_order_exp
         "the change made in the shop is listed for a person: {conflicts:?}"
     );
 }
+
+#[tokio::test]
+async fn clear_all_data_and_force_sync_pull_the_shops_orders_before_raising_anything() {
+    let r = setup(2).await;
+    let mut tally = Tally::default();
+    let sku = r.skus[0].clone();
+    let raises = r.shop.stats().raises;
+    // A sale nobody announced: the shop shows 2 fewer than Tillbridge knows.
+    r.shop.webhook_faults().lose_next(2);
+    r.shop.try_place_order(&r.location, &[(&sku, 2)]).expect("order");
+    *tally.shop.entry(sku.clone()).or_default() += 2;
+    tally.orders += 1;
+    // "Clear all data and sync" forgets every link, finds the items again by
+    // SKU with the shop's figures, and would push Tillbridge's older balance
+    // over the sold units if it did not pull first.
+    let client = tillbridge_tests::browser_like_client();
+    tillbridge_tests::sign_in(&r.server, &client, tillbridge_tests::DEMO_EMAIL, tillbridge_tests::DEMO_PASSWORD).await;
+    let started = client
+        .post(r.server.url(&format!("/channels/{}/sync", r.channel.get())))
+        .form(&[("kind", "force"), ("channel_only", "keep"), ("clear", "1")])
+        .send()
+        .await
+        .expect("sent");
+    let notice = tillbridge_tests::notice(&tillbridge_tests::location(&started));
+    assert!(notice.starts_with("force sync of Shopify started"), "{notice}");
+    // Nothing else pulls: the force sync does, before it pushes.
+    exact(&r, &tally, Duration::from_secs(30)).await;
+    let events = history(&r).await;
+    let waited = format!("{sku} would go from {} to {START}", START - 2);
+    assert!(
+        events.iter().any(|e| e.contains(&waited) && e.contains("waiting for the channel's orders")),
+        "the relinked item's push waited for the orders:\n{}",
+        events.join("\n")
+    );
+    assert_eq!(r.shop.stats().raises, raises, "the sold units were never offered again");
+    assert_eq!(r.shop.available(&sku, &r.location), Some(START - 2));
+}
