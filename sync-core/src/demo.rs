@@ -1,4 +1,4 @@
-//! The demo store: three outlets, about 500 products (about 1,500 SKUs)
+//! The demo store: three outlets, about 500 products (about 1,600 SKUs)
 //! with believable names, prices, barcodes and stock, a Sandbox channel and
 //! an owner account. Deterministic, so screenshots and tests agree.
 
@@ -1189,7 +1189,7 @@ mod tests {
     }
 
     #[test]
-    fn the_demo_catalog_has_about_500_products_and_1500_unique_skus() {
+    fn the_demo_catalog_has_about_500_products_and_1600_unique_skus() {
         let products = demo_products(500).expect("valid demo data");
         assert_eq!(products.len(), 500);
         let skus: std::collections::HashSet<_> = products

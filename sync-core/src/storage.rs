@@ -39,7 +39,9 @@ pub use history::{
     RunId, RunKind, RunRow, RunTrigger,
 };
 pub use import::{CatalogWrite, CatalogWritten, NewUpload, Upload, VariantWrite, content_hash, product_handle};
-pub use listings::{ChannelProduct, Figure, Listing, ListingIds, NewListing, PushTarget, PushedQuantity, SellOnlineChange};
+pub use listings::{
+    ChannelProduct, Figure, Listing, ListingIds, NewListing, PushTarget, PushedQuantity, SellOnlineChange,
+};
 pub use orders::{OrderLineRow, OrderLineToSave, OrderRow, OrderToSave, StoredOrder};
 pub use outbox::{ClaimedRow, PushLatency, RowOutcome};
 pub use sandbox::SandboxItem;

@@ -156,9 +156,8 @@ impl TestServer {
         };
         // Keep draining the log so the server never blocks on a full pipe;
         // TILLBRIDGE_TEST_LOG names a file to keep it in, for debugging.
-        let keep = std::env::var_os("TILLBRIDGE_TEST_LOG").and_then(|path| {
-            std::fs::OpenOptions::new().create(true).append(true).open(path).ok()
-        });
+        let keep = std::env::var_os("TILLBRIDGE_TEST_LOG")
+            .and_then(|path| std::fs::OpenOptions::new().create(true).append(true).open(path).ok());
         tokio::spawn(async move {
             use std::io::Write;
             let mut keep = keep;

@@ -75,7 +75,12 @@ pub async fn setup(n: usize) -> Race {
     let (ok, out, err) = cli(&db, &args, &stdin).await;
     assert!(ok, "channel add failed: {err}{out}");
     let storage = db.storage().await;
-    let channel = storage.channel_by_name(CHANNEL).await.expect("read").expect("channel").id;
+    let channel = storage
+        .channel_by_name(CHANNEL)
+        .await
+        .expect("read")
+        .expect("channel")
+        .id;
     let page = storage
         .list_products(&sync_core::storage::ProductFilter {
             limit: 100,
@@ -206,7 +211,10 @@ pub async fn exact(r: &Race, tally: &Tally, limit: Duration) -> Duration {
             )
             .await
             .expect("ids");
-        let on_hand = storage.on_hand_of(&ids.values().copied().collect::<Vec<_>>()).await.expect("on hand");
+        let on_hand = storage
+            .on_hand_of(&ids.values().copied().collect::<Vec<_>>())
+            .await
+            .expect("on hand");
         let applied = storage.count_orders(r.channel).await.expect("orders") as usize;
         storage.close().await;
         let downtown = sync_core::domain::OutletId::new(1);
@@ -247,4 +255,3 @@ pub fn closing_order(r: &Race, tally: &mut Tally) {
     *tally.shop.entry(sku).or_default() += 1;
     tally.orders += 1;
 }
-

@@ -144,7 +144,11 @@ impl Connector for SandboxConnector {
             .collect())
     }
 
-    async fn pull_orders(&self, _since: Option<Timestamp>, _known: &KnownOrders) -> Result<PulledOrders, ConnectorError> {
+    async fn pull_orders(
+        &self,
+        _since: Option<Timestamp>,
+        _known: &KnownOrders,
+    ) -> Result<PulledOrders, ConnectorError> {
         // Nobody shops in the Sandbox store.
         Ok(PulledOrders::default())
     }

@@ -831,7 +831,11 @@ impl Connector for VendureConnector {
     }
 
     /// Vendure charges nothing for reads: every order is read whole.
-    async fn pull_orders(&self, since: Option<Timestamp>, _known: &KnownOrders) -> Result<PulledOrders, ConnectorError> {
+    async fn pull_orders(
+        &self,
+        since: Option<Timestamp>,
+        _known: &KnownOrders,
+    ) -> Result<PulledOrders, ConnectorError> {
         let since = since.map_or_else(
             || "1970-01-01T00:00:00.000Z".to_owned(),
             |s| s.as_datetime().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),

@@ -105,7 +105,7 @@ fn describe(e: &reqwest::Error, limits: &FeedLimits) -> String {
         source = s.source();
     }
     if text.contains("scheme is not http") {
-        return "this build of Tillbridge cannot fetch https:// addresses (its HTTP client has no TLS); serve the feed over http://".into();
+        return "only http:// and https:// addresses can be fetched".into();
     }
     text
 }

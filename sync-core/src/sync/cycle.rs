@@ -29,7 +29,10 @@ const EVENT_PULL_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Pulls asked for by an event rather than by a schedule or a person.
 fn is_event(trigger: RunTrigger) -> bool {
-    matches!(trigger, RunTrigger::Webhook | RunTrigger::StockChange | RunTrigger::SignIn)
+    matches!(
+        trigger,
+        RunTrigger::Webhook | RunTrigger::StockChange | RunTrigger::SignIn
+    )
 }
 
 /// Pulls asked for, coalesced per channel.

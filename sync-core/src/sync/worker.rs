@@ -618,7 +618,10 @@ impl<C: Connector> ChannelWorker<C> {
                 changed_in_channel: false,
             });
         };
-        let orders = self.storage.orders_taken_since(self.channel, t.variant_id, since).await?;
+        let orders = self
+            .storage
+            .orders_taken_since(self.channel, t.variant_id, since)
+            .await?;
         let taken: i64 = orders.iter().map(|(_, n)| n).sum();
         let listed = orders
             .iter()
@@ -637,7 +640,9 @@ impl<C: Connector> ChannelWorker<C> {
             (false, 0) => format!(
                 "the channel showed {seen}, we expected {expected}: {listed} pulled first, then {seen} → {quantity}"
             ),
-            (true, _) => format!("the channel showed {seen}, we expected {expected}: no order explains it, {edit}; {seen} → {quantity}"),
+            (true, _) => format!(
+                "the channel showed {seen}, we expected {expected}: no order explains it, {edit}; {seen} → {quantity}"
+            ),
             (false, _) => format!(
                 "the channel showed {seen}, we expected {expected}: {listed} pulled first, and {edit}; {seen} → {quantity}"
             ),
@@ -769,7 +774,11 @@ mod tests {
     fn a_figure_we_wrote_is_raised_when_our_balance_rose_and_lowered_at_once() {
         let ours = listing(Some(10), None);
         assert_eq!(decide(&ours, 10, None), Decision::Skip, "the channel shows it already");
-        assert_eq!(decide(&ours, 14, None), Decision::Push, "stock received: the balance rose");
+        assert_eq!(
+            decide(&ours, 14, None),
+            Decision::Push,
+            "stock received: the balance rose"
+        );
         assert_eq!(decide(&ours, 7, None), Decision::Push, "lowering is always safe");
     }
 
@@ -784,7 +793,11 @@ mod tests {
             Decision::AwaitPull,
             "a pull that started before the read may not hold the sale behind it"
         );
-        assert_eq!(decide(&read, 9, Some(at(0))), Decision::AwaitPull, "nor one started with it");
+        assert_eq!(
+            decide(&read, 9, Some(at(0))),
+            Decision::AwaitPull,
+            "nor one started with it"
+        );
         assert_eq!(
             decide(&read, 9, Some(at(1))),
             Decision::Push,

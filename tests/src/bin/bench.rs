@@ -141,7 +141,9 @@ async fn orders() {
         let sku = r.skus[i % r.skus.len()].clone();
         let before = sandbox_figure(sku.clone()).await;
         let placed = Instant::now();
-        r.shop.try_place_order(&r.location, &[(&sku, 1)]).expect("stock for the order");
+        r.shop
+            .try_place_order(&r.location, &[(&sku, 1)])
+            .expect("stock for the order");
         *tally.shop.entry(sku.clone()).or_default() += 1;
         tally.orders += 1;
         loop {

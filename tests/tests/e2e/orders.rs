@@ -401,3 +401,48 @@ async fn an_update_that_arrives_before_its_create_gives_the_same_stock() {
     assert_eq!(on_hand(&s.db, &a).await, start - 1, "the late create changed nothing");
     s.server.stop().await;
 }
+
+#[tokio::test]
+async fn a_checkpoint_older_than_the_60_days_shopify_shows_is_reported_as_a_gap() {
+    let s = setup().await;
+    // The shop shows an app its last 60 days of orders; Tillbridge last
+    // pulled 61 days ago (its checkpoint only moves forward, so a fresh
+    // channel's is set directly).
+    let storage = s.db.storage().await;
+    let old = sync_core::domain::Timestamp::from(chrono::Utc::now() - chrono::TimeDelta::days(61));
+    set_checkpoint(&storage, s.channel, old).await;
+    let (_, out, err) = cli(&s.db, &["sync", "--channel", "Shopify"], "").await;
+    assert!(
+        out.contains("reconcile them by hand"),
+        "the pull's log names the gap: {err}{out}"
+    );
+    let events = storage
+        .recent_events(Some(s.channel), Some(sync_core::storage::EventResult::Failed), 50)
+        .await
+        .expect("events");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == "orders gap" && e.error.as_deref().is_some_and(|m| m.contains("60 days"))),
+        "the Sync History records the gap: {events:?}"
+    );
+    storage.close().await;
+    s.server.stop().await;
+}
+
+/// Sets a channel's orders checkpoint through the storage (it only moves
+/// forward, and a fresh channel has none).
+async fn set_checkpoint(storage: &sync_core::Storage, channel: ChannelId, at: sync_core::domain::Timestamp) {
+    assert!(
+        storage
+            .orders_checkpoint(channel)
+            .await
+            .expect("read")
+            .is_none_or(|c| c < at),
+        "a checkpoint newer than the one set"
+    );
+    storage
+        .advance_orders_checkpoint(channel, Some(at))
+        .await
+        .expect("checkpoint");
+}

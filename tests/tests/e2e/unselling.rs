@@ -34,7 +34,10 @@ async fn till_sales_and_shop_orders_race_and_the_shop_figure_is_never_raised() {
         stats.calls
     );
     assert!(tally.till_sales > 100 && tally.orders > 50, "the race raced");
-    assert_eq!(stats.raises, raises, "the shop's figure was raised while stock only went down");
+    assert_eq!(
+        stats.raises, raises,
+        "the shop's figure was raised while stock only went down"
+    );
 
     // Lost webhooks and failing calls cost time, never correctness.
     r.shop.webhook_faults().set_lose_rate(0.3);
@@ -46,12 +49,7 @@ async fn till_sales_and_shop_orders_race_and_the_shop_figure_is_never_raised() {
     closing_order(&r, &mut tally);
     let took = exact(&r, &tally, Duration::from_secs(180)).await;
     let stats = r.shop.stats();
-    let lost = r
-        .shop
-        .webhook_deliveries()
-        .iter()
-        .filter(|d| !d.sent())
-        .count();
+    let lost = r.shop.webhook_deliveries().iter().filter(|d| !d.sent()).count();
     println!(
         "race with 30 % of webhooks lost ({lost}) and 20 % of calls failing ({}): {} till sales, {} shop orders in all, \
          {} raises, {} stale answers, exact {:.1} s after the race",
@@ -63,7 +61,10 @@ async fn till_sales_and_shop_orders_race_and_the_shop_figure_is_never_raised() {
         took.as_secs_f64()
     );
     assert!(lost > 0 && stats.injected_errors > 0, "the faults happened");
-    assert_eq!(stats.raises, raises, "the shop's figure was raised while stock only went down");
+    assert_eq!(
+        stats.raises, raises,
+        "the shop's figure was raised while stock only went down"
+    );
 }
 
 /// Sync History events of the channel, newest first, as "before → after: note".
@@ -88,7 +89,9 @@ async fn history(r: &Race) -> Vec<String> {
 
 async fn till_sale(r: &Race, sku: &str, key: &str) {
     let body = json!({"movements": [{"sku": sku, "outlet": "downtown", "delta": -1, "reason": "sales_order"}]});
-    let resp = post_movements(&r.server, &r.token, body.to_string(), Some(key)).await.expect("post");
+    let resp = post_movements(&r.server, &r.token, body.to_string(), Some(key))
+        .await
+        .expect("post");
     assert_eq!(resp.status(), 200);
 }
 
@@ -123,10 +126,10 @@ async fn a_sale_the_shop_made_is_pulled_before_pushing_and_a_change_no_order_exp
         events.join("\n")
     );
     assert!(
-        events
-            .iter()
-            .any(|e| e.contains(&format!("the channel showed {}, we expected {START}", START - 2))
-                && e.contains("not applied")),
+        events.iter().any(
+            |e| e.contains(&format!("the channel showed {}, we expected {START}", START - 2))
+                && e.contains("not applied")
+        ),
         "the stale answer is in the history:\n{}",
         events.join("\n")
     );
@@ -177,7 +180,13 @@ async fn clear_all_data_and_force_sync_pull_the_shops_orders_before_raising_anyt
     // SKU with the shop's figures, and would push Tillbridge's older balance
     // over the sold units if it did not pull first.
     let client = tillbridge_tests::browser_like_client();
-    tillbridge_tests::sign_in(&r.server, &client, tillbridge_tests::DEMO_EMAIL, tillbridge_tests::DEMO_PASSWORD).await;
+    tillbridge_tests::sign_in(
+        &r.server,
+        &client,
+        tillbridge_tests::DEMO_EMAIL,
+        tillbridge_tests::DEMO_PASSWORD,
+    )
+    .await;
     let started = client
         .post(r.server.url(&format!("/channels/{}/sync", r.channel.get())))
         .form(&[("kind", "force"), ("channel_only", "keep"), ("clear", "1")])
@@ -191,7 +200,9 @@ async fn clear_all_data_and_force_sync_pull_the_shops_orders_before_raising_anyt
     let events = history(&r).await;
     let waited = format!("{sku} would go from {} to {START}", START - 2);
     assert!(
-        events.iter().any(|e| e.contains(&waited) && e.contains("waiting for the channel's orders")),
+        events
+            .iter()
+            .any(|e| e.contains(&waited) && e.contains("waiting for the channel's orders")),
         "the relinked item's push waited for the orders:\n{}",
         events.join("\n")
     );

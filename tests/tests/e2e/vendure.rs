@@ -594,7 +594,10 @@ async fn vendure_shop_orders_race_till_sales_and_saleable_is_never_raised() {
     let channel = connect_vendure(&db, &vendure, "Vendure", DEFAULT_LOCATION, "downtown,warehouse").await;
     vendure.forward_webhooks_to(Some(server.url(&format!("/webhooks/vendure/{}", channel.get()))));
     let (details, ids) = products(&db, 2).await;
-    let skus: Vec<String> = details.iter().flat_map(|p| p.variants.iter().map(|v| v.sku.clone())).collect();
+    let skus: Vec<String> = details
+        .iter()
+        .flat_map(|p| p.variants.iter().map(|v| v.sku.clone()))
+        .collect();
     let ids: HashMap<String, VariantId> = ids.into_iter().filter(|(s, _)| skus.contains(s)).collect();
     let token = api_token(&db, "manager").await;
     let counts: Vec<(&str, &str, i64)> = skus
@@ -658,7 +661,10 @@ async fn vendure_shop_orders_race_till_sales_and_saleable_is_never_raised() {
         bought.values().sum::<i64>(),
         raced.elapsed().as_secs_f64()
     );
-    assert!(sold.values().sum::<i64>() > 30 && bought.values().sum::<i64>() > 10, "the race raced");
+    assert!(
+        sold.values().sum::<i64>() > 30 && bought.values().sum::<i64>() > 10,
+        "the race raced"
+    );
     assert_eq!(raises, 0, "Vendure's on hand was raised while stock only went down");
     server.stop().await;
 }
