@@ -264,10 +264,26 @@ pub async fn connect_shopify(
     name: &str,
     location: &str,
 ) -> sync_core::domain::ChannelId {
+    add_shopify_channel(db, shop, name, location, "downtown,harbour,warehouse", None).await
+}
+
+/// `tillbridge channel add shopify` for the test shop: stocked at its
+/// location `location`, combining `outlets` (the first takes the orders),
+/// and with `webhooks_to` (Tillbridge's address) its order webhooks are
+/// registered there, signed with the shop's client secret. The demo's own
+/// Auto Sync is turned off first.
+pub async fn add_shopify_channel(
+    db: &Database,
+    shop: &shopify::ShopifyTestServer,
+    name: &str,
+    location: &str,
+    outlets: &str,
+    webhooks_to: Option<&str>,
+) -> sync_core::domain::ChannelId {
     let (ok, _, err) = cli(db, &["autosync", "off", "--all"], "").await;
     assert!(ok, "{err}");
     let base = shop.base_url();
-    let args = [
+    let mut args = vec![
         "channel",
         "add",
         "shopify",
@@ -280,9 +296,14 @@ pub async fn connect_shopify(
         "--location",
         location,
         "--outlets",
-        "downtown,harbour,warehouse",
+        outlets,
     ];
-    let (ok, out, err) = cli(db, &args, &format!("{}\n", shop.token())).await;
+    let mut stdin = format!("{}\n", shop.token());
+    if let Some(url) = webhooks_to {
+        args.extend(["--public-url", url]);
+        stdin.push_str(&format!("{}\n", shop.client_secret()));
+    }
+    let (ok, out, err) = cli(db, &args, &stdin).await;
     assert!(ok, "channel add failed: {err}{out}");
     let storage = db.storage().await;
     let channel = storage
@@ -293,6 +314,32 @@ pub async fn connect_shopify(
         .id;
     storage.close().await;
     channel
+}
+
+/// The first `n` demo SKUs, by product name.
+pub async fn first_skus(db: &Database, n: usize) -> Vec<String> {
+    let storage = db.storage().await;
+    let page = storage
+        .list_products(&sync_core::storage::ProductFilter {
+            limit: 500,
+            ..Default::default()
+        })
+        .await
+        .expect("products");
+    storage.close().await;
+    page.items
+        .iter()
+        .flat_map(|p| p.variants.iter().map(|v| v.sku.clone()))
+        .take(n)
+        .collect()
+}
+
+/// Turns Auto Sync on for the products of `skus`, from the command line.
+pub async fn auto_sync_on(db: &Database, skus: &[String]) {
+    let mut args = vec!["autosync", "on", "--sku"];
+    args.extend(skus.iter().map(String::as_str));
+    let (ok, _, err) = cli(db, &args, "").await;
+    assert!(ok, "{err}");
 }
 
 /// Waits until the server's start-up pull of every channel's orders is over,

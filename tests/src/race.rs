@@ -10,7 +10,7 @@ use serde_json::json;
 use sync_core::domain::ChannelId;
 
 use crate::shopify::{ShopConfig, ShopifyTestServer};
-use crate::{Database, TestServer, api_token, cli, post_movements};
+use crate::{Database, TestServer, add_shopify_channel, api_token, auto_sync_on, first_skus, post_movements};
 
 pub const LOCATION: &str = "Main warehouse";
 pub const CHANNEL: &str = "Shopify";
@@ -51,50 +51,8 @@ pub async fn setup(n: usize) -> Race {
     let shop = ShopifyTestServer::start(ShopConfig::default()).await;
     shop.allow_loopback_webhooks(true);
     let location = shop.add_location(LOCATION);
-    let (ok, _, err) = cli(&db, &["autosync", "off", "--all"], "").await;
-    assert!(ok, "{err}");
-    let base = shop.base_url();
-    let args = [
-        "channel",
-        "add",
-        "shopify",
-        "--name",
-        CHANNEL,
-        "--shop-domain",
-        "tillbridge-test.myshopify.com",
-        "--api-base-url",
-        &base,
-        "--location",
-        LOCATION,
-        "--outlets",
-        "downtown,warehouse",
-        "--public-url",
-        &server.base,
-    ];
-    let stdin = format!("{}\n{}\n", shop.token(), shop.client_secret());
-    let (ok, out, err) = cli(&db, &args, &stdin).await;
-    assert!(ok, "channel add failed: {err}{out}");
-    let storage = db.storage().await;
-    let channel = storage
-        .channel_by_name(CHANNEL)
-        .await
-        .expect("read")
-        .expect("channel")
-        .id;
-    let page = storage
-        .list_products(&sync_core::storage::ProductFilter {
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .expect("products");
-    storage.close().await;
-    let skus: Vec<String> = page
-        .items
-        .iter()
-        .flat_map(|p| p.variants.iter().map(|v| v.sku.clone()))
-        .take(n)
-        .collect();
+    let channel = add_shopify_channel(&db, &shop, CHANNEL, LOCATION, "downtown,warehouse", Some(&server.base)).await;
+    let skus = first_skus(&db, n).await;
     let token = api_token(&db, "manager").await;
     let counts: Vec<_> = skus
         .iter()
@@ -109,10 +67,7 @@ pub async fn setup(n: usize) -> Race {
         .await
         .expect("post the counts");
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
-    let mut args = vec!["autosync", "on", "--sku"];
-    args.extend(skus.iter().map(String::as_str));
-    let (ok, _, err) = cli(&db, &args, "").await;
-    assert!(ok, "{err}");
+    auto_sync_on(&db, &skus).await;
     let race = Race {
         db,
         server,

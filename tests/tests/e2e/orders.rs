@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use sync_core::domain::{ChannelId, OutletId, ProductId};
 use tillbridge_tests::shopify::{ShopConfig, ShopifyTestServer, webhook_hmac};
 use tillbridge_tests::{
-    DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, browser_like_client, cli, sign_in, wait_until,
+    DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, add_shopify_channel, browser_like_client, cli, sign_in, wait_until,
 };
 
 const LOCATION: &str = "Main warehouse";
@@ -31,41 +31,21 @@ async fn setup() -> Setup {
     let shop = ShopifyTestServer::start(ShopConfig::default()).await;
     shop.allow_loopback_webhooks(true);
     let location = shop.add_location(LOCATION);
-    let (ok, _, err) = cli(&db, &["autosync", "off", "--all"], "").await;
-    assert!(ok, "{err}");
-    let base = shop.base_url();
-    let args = [
-        "channel",
-        "add",
-        "shopify",
-        "--name",
+    let channel = add_shopify_channel(
+        &db,
+        &shop,
         "Shopify",
-        "--shop-domain",
-        "tillbridge-test.myshopify.com",
-        "--api-base-url",
-        &base,
-        "--location",
         LOCATION,
-        "--outlets",
         "downtown,warehouse",
-        "--public-url",
-        &server.base,
-    ];
-    let stdin = format!("{}\n{}\n", shop.token(), shop.client_secret());
-    let (ok, out, err) = cli(&db, &args, &stdin).await;
-    assert!(ok, "channel add failed: {err}{out}");
+        Some(&server.base),
+    )
+    .await;
     assert_eq!(
         shop.webhook_subscriptions().len(),
         3,
         "orders/create, updated and cancelled"
     );
     let storage = db.storage().await;
-    let channel = storage
-        .channel_by_name("Shopify")
-        .await
-        .expect("read")
-        .expect("channel")
-        .id;
     let product = storage
         .get_product(ProductId::new(1))
         .await

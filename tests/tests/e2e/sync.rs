@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use sync_core::domain::ChannelId;
 use tillbridge_tests::shopify::{ShopConfig, ShopifyTestServer};
-use tillbridge_tests::{Database, TestServer, api_token, cli, connect_shopify, post_movements};
+use tillbridge_tests::{
+    Database, TestServer, api_token, auto_sync_on, cli, connect_shopify, first_skus, post_movements,
+};
 
 const LOCATION: &str = "Main warehouse";
 const CHANNEL: &str = "Shopify";
@@ -23,25 +25,8 @@ async fn connect_shop(db: &Database, config: ShopConfig) -> (ShopifyTestServer, 
 
 /// The first `n` demo SKUs (by name order) and Auto Sync on for their products.
 async fn auto_sync_skus(db: &Database, n: usize) -> Vec<String> {
-    let storage = db.storage().await;
-    let page = storage
-        .list_products(&sync_core::storage::ProductFilter {
-            limit: 500,
-            ..Default::default()
-        })
-        .await
-        .expect("products");
-    let skus: Vec<String> = page
-        .items
-        .iter()
-        .flat_map(|p| p.variants.iter().map(|v| v.sku.clone()))
-        .take(n)
-        .collect();
-    storage.close().await;
-    let mut args = vec!["autosync", "on", "--sku"];
-    args.extend(skus.iter().map(String::as_str));
-    let (ok, _, err) = cli(db, &args, "").await;
-    assert!(ok, "{err}");
+    let skus = first_skus(db, n).await;
+    auto_sync_on(db, &skus).await;
     skus
 }
 
