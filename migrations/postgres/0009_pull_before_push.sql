@@ -1,8 +1,16 @@
--- Pull, then push (no un-selling): a figure read from the channel rather
--- than written by us is dated, a push that would raise a channel's figure
--- read that way waits for a pull of the channel's orders started after the
--- read, and each channel remembers when its last successful pull started.
+-- Pull, then push (no un-selling): a figure read in the channel rather than
+-- written by us is dated, a push that would raise a channel's figure read
+-- that way waits for a pull of the channel's orders started after the
+-- read, each channel remembers when its last successful pull started, and
+-- its schedule counts from its last full sweep, not from any pull.
 -- Keep in step with ../sqlite/0009_pull_before_push.sql.
 ALTER TABLE channel_listings ADD COLUMN seen_at TIMESTAMPTZ;
 ALTER TABLE outbox ADD COLUMN waits_for_pull_since TIMESTAMPTZ;
 ALTER TABLE channels ADD COLUMN pulled_through TIMESTAMPTZ;
+ALTER TABLE channels ADD COLUMN last_sweep_at TIMESTAMPTZ;
+UPDATE channels SET last_sweep_at = last_pull_at;
+CREATE INDEX outbox_awaiting_pull ON outbox (channel_id) WHERE waits_for_pull_since IS NOT NULL;
+-- Figures linked by SKU and never pushed, or read back after a stale
+-- answer, were read in the channel.
+UPDATE channel_listings SET seen_at = now()
+WHERE last_pushed_quantity IS NULL OR last_seen_quantity IS DISTINCT FROM last_pushed_quantity;

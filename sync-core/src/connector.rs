@@ -212,6 +212,9 @@ pub struct PulledOrders {
     pub orders: Vec<ChannelOrder>,
     /// Orders listed but left out: already applied in the state listed.
     pub unchanged: usize,
+    /// The newest update the channel listed, when orders are listed before
+    /// they are read: a checkpoint must not pass it.
+    pub listed_through: Option<Timestamp>,
     /// Orders updated before this could not be read (Shopify shows an app
     /// the last 60 days): a gap to reconcile by hand.
     pub unreadable_before: Option<Timestamp>,

@@ -760,6 +760,7 @@ impl Connector for ShopifyConnector {
         });
         let mut changed = Vec::new();
         let mut unchanged = 0;
+        let mut listed_through: Option<Timestamp> = None;
         let mut after: Option<String> = None;
         loop {
             let data = self
@@ -780,6 +781,7 @@ impl Connector for ShopifyConnector {
                 let updated = chrono::DateTime::parse_from_rfc3339(node["updatedAt"].as_str().unwrap_or_default())
                     .ok()
                     .map(|t| Timestamp::from(t.with_timezone(&chrono::Utc)));
+                listed_through = listed_through.max(updated);
                 match (known.get(id), updated) {
                     (Some(applied), Some(updated)) if *applied >= updated => unchanged += 1,
                     _ => changed.push(id.to_owned()),
@@ -843,6 +845,7 @@ impl Connector for ShopifyConnector {
         Ok(PulledOrders {
             orders,
             unchanged,
+            listed_through,
             unreadable_before,
         })
     }

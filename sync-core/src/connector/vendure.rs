@@ -882,6 +882,7 @@ impl Connector for VendureConnector {
         Ok(PulledOrders {
             orders,
             unchanged: 0,
+            listed_through: None,
             unreadable_before: None,
         })
     }

@@ -166,10 +166,10 @@ impl Storage {
         Ok(())
     }
 
-    /// Every channel with its schedule (minutes, None = off) and last pull.
+    /// Every channel with its schedule (minutes, None = off) and last sweep.
     pub async fn channel_schedules(&self) -> Result<Vec<(ChannelConfig, Option<i64>, Option<Timestamp>)>> {
         let rows: Vec<(ChannelId, Option<i64>, Option<Timestamp>)> = on_pool!(self, pool => {
-            sqlx::query_as("SELECT id, schedule_minutes, last_pull_at FROM channels ORDER BY id").fetch_all(pool).await
+            sqlx::query_as("SELECT id, schedule_minutes, last_sweep_at FROM channels ORDER BY id").fetch_all(pool).await
         })?;
         let configs = self.channel_configs().await?;
         Ok(configs

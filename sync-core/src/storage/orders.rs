@@ -190,6 +190,19 @@ impl Storage {
         Ok(rows.into_iter().collect())
     }
 
+    /// A pull that looked back the full sweep's way: the schedule counts
+    /// from here, so pulls asked for by webhooks never put it off.
+    pub async fn record_sweep(&self, channel: ChannelId) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE channels SET last_sweep_at = $2 WHERE id = $1")
+                .bind(channel)
+                .bind(Timestamp::now())
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
     /// How many orders of `channel` have been pulled.
     pub async fn count_orders(&self, channel: ChannelId) -> Result<i64> {
         Ok(on_pool!(self, pool => {

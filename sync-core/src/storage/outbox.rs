@@ -15,8 +15,9 @@ pub const PUSH_COOLDOWN: chrono::TimeDelta = chrono::TimeDelta::seconds(1);
 /// Enqueue-or-bump for the variants a SELECT yields as (channel_id, variant_id).
 /// A row that is done or dead becomes pending again, due at once or when its
 /// cooldown ends; one pending or in flight keeps its schedule and only gains
-/// a version. (`WHERE TRUE` keeps
-/// SQLite from reading the upsert's ON as a join's.)
+/// a version, except one waiting for a pull: its new balance may be lower,
+/// which never waits, so it is due at once to be decided again. (`WHERE
+/// TRUE` keeps SQLite from reading the upsert's ON as a join's.)
 pub(crate) fn upsert_sql(select: &str, now_param: &str) -> String {
     format!(
         "INSERT INTO outbox (channel_id, variant_id, kind, version, state, attempts, available_at, enqueued_at, updated_at)
@@ -27,9 +28,11 @@ pub(crate) fn upsert_sql(select: &str, now_param: &str) -> String {
              attempts = CASE WHEN outbox.state IN ('done', 'dead') THEN 0 ELSE outbox.attempts END,
              enqueued_at = CASE WHEN outbox.state IN ('done', 'dead') THEN excluded.enqueued_at ELSE outbox.enqueued_at END,
              available_at = CASE
+                 WHEN outbox.waits_for_pull_since IS NOT NULL THEN excluded.available_at
                  WHEN outbox.state NOT IN ('done', 'dead') THEN outbox.available_at
                  WHEN outbox.cooldown_until > excluded.available_at THEN outbox.cooldown_until
                  ELSE excluded.available_at END,
+             waits_for_pull_since = NULL,
              updated_at = excluded.updated_at"
     )
 }
@@ -65,10 +68,11 @@ pub enum RowOutcome {
     RetryAt { retry_at: Timestamp, error: String },
     /// A permanent failure: dead until the next change revives it.
     Dead { error: String },
-    /// Not pushed: the push would raise a figure read in the channel, which
-    /// may hold sales not pulled yet. Due again once a pull of the channel's
-    /// orders that started after now has been applied.
-    AwaitPull { reason: String },
+    /// Not pushed: the push would raise a figure read in the channel at
+    /// `since`, which may hold sales not pulled yet. Due again once a pull
+    /// of the channel's orders that started after `since` has been applied,
+    /// or as soon as a newer change bumps the row.
+    AwaitPull { since: Timestamp, reason: String },
 }
 
 impl Storage {
@@ -216,11 +220,12 @@ impl Storage {
                     RowOutcome::Pushed => ("done", now, None, Some(cooldown_until)),
                     RowOutcome::RetryAt { retry_at, error } => ("pending", *retry_at, Some(error.as_str()), None),
                     RowOutcome::Dead { error } => ("dead", now, Some(error.as_str()), None),
-                    RowOutcome::AwaitPull { reason } => ("pending", now, Some(reason.as_str()), None),
+                    RowOutcome::AwaitPull { reason, .. } => ("pending", now, Some(reason.as_str()), None),
                 };
-                // Waiting for a pull holds whatever version the row has now:
-                // a newer balance must wait for the same pull.
-                let waits = matches!(outcome, RowOutcome::AwaitPull { .. }).then_some(now);
+                let waits = match outcome {
+                    RowOutcome::AwaitPull { since, .. } => Some(*since),
+                    _ => None,
+                };
                 // A row bumped since the claim has newer work: pending again,
                 // attempts afresh, due when the cooldown of this push ends.
                 let done = sqlx::query(
@@ -229,7 +234,8 @@ impl Storage {
                          available_at = CASE WHEN version = $3 THEN $5 ELSE COALESCE($8, $6) END,
                          attempts = CASE WHEN version = $3 THEN attempts ELSE 0 END,
                          enqueued_at = CASE WHEN version = $3 THEN enqueued_at ELSE updated_at END,
-                         cooldown_until = $8, waits_for_pull_since = $9,
+                         cooldown_until = $8,
+                         waits_for_pull_since = CASE WHEN version = $3 THEN $9 ELSE NULL END,
                          last_error = $7, lease_owner = NULL, lease_until = NULL, updated_at = $6
                      WHERE id = $1 AND lease_owner = $2 AND state = 'in_flight'",
                 )

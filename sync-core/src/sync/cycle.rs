@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 
 use super::engine::Waker;
 use super::manual::{RunningSyncs, SyncSummary, sync_channel};
-use super::orders::{PullSummary, pull_orders};
+use super::orders::{PullSummary, is_event, pull_orders};
 use crate::Result;
 use crate::domain::{ChannelId, Timestamp};
 use crate::storage::{ChannelConfig, RunKind, RunTrigger, Storage};
@@ -27,12 +27,18 @@ const TICK: Duration = Duration::from_secs(5);
 /// rate limit on reading the same orders again.
 const EVENT_PULL_INTERVAL: Duration = Duration::from_millis(500);
 
-/// Pulls asked for by an event rather than by a schedule or a person.
-fn is_event(trigger: RunTrigger) -> bool {
-    matches!(
-        trigger,
-        RunTrigger::Webhook | RunTrigger::StockChange | RunTrigger::SignIn
-    )
+/// After a failed pull, the next one an event asks for waits 1 s, then 2,
+/// 4... up to this, so a channel that keeps refusing (credentials revoked,
+/// a missing scope) is not asked twice a second forever.
+const FAILED_PULL_BACKOFF_CAP: Duration = Duration::from_secs(300);
+
+/// The least time from the start of a channel's last pull to the next one
+/// an event asks for, after `failures` failed pulls in a row.
+fn event_pull_gap(failures: u32) -> Duration {
+    match failures {
+        0 => EVENT_PULL_INTERVAL,
+        n => Duration::from_secs(1u64 << (n - 1).min(16)).min(FAILED_PULL_BACKOFF_CAP),
+    }
 }
 
 /// Pulls asked for, coalesced per channel.
@@ -142,11 +148,13 @@ async fn run(
     }
     // Asked for while the channel was busy: tried again once it is free.
     let mut again: HashMap<ChannelId, RunTrigger> = HashMap::new();
-    // When each channel's last pull started, and event pulls held back until
-    // EVENT_PULL_INTERVAL has passed since.
+    // When each channel's last pull started, its failed pulls in a row, and
+    // the event pulls held back until event_pull_gap has passed.
     let mut last_start: HashMap<ChannelId, tokio::time::Instant> = HashMap::new();
+    let mut failures: HashMap<ChannelId, u32> = HashMap::new();
     let mut held: HashMap<ChannelId, RunTrigger> = HashMap::new();
-    let mut tasks: JoinSet<ChannelId> = JoinSet::new();
+    let mut tasks: JoinSet<(ChannelId, bool)> = JoinSet::new();
+    let mut task_channels: HashMap<tokio::task::Id, ChannelId> = HashMap::new();
     loop {
         let mut wanted = requests.take();
         for (id, trigger) in again.drain() {
@@ -165,7 +173,11 @@ async fn run(
         match storage.channel_schedules().await {
             Ok(schedules) => {
                 for id in due(&schedules, Timestamp::now()) {
-                    wanted.entry(id).or_insert(RunTrigger::Schedule);
+                    // The schedule's sweep (and the push after it) wins over
+                    // an event's pull: it looks further back.
+                    if wanted.get(&id).is_none_or(|t| is_event(*t)) {
+                        wanted.insert(id, RunTrigger::Schedule);
+                    }
                 }
             }
             Err(e) => tracing::warn!(error = %e, "cannot read the channels' schedules"),
@@ -174,8 +186,9 @@ async fn run(
             wanted.entry(id).or_insert(trigger);
         }
         let now = tokio::time::Instant::now();
+        let gap = |id: &ChannelId| event_pull_gap(failures.get(id).copied().unwrap_or(0));
         for (id, trigger) in wanted {
-            if is_event(trigger) && last_start.get(&id).is_some_and(|t| now < *t + EVENT_PULL_INTERVAL) {
+            if is_event(trigger) && last_start.get(&id).is_some_and(|t| now < *t + gap(&id)) {
                 held.insert(id, trigger);
                 continue;
             }
@@ -189,17 +202,23 @@ async fn run(
                 continue;
             };
             let (storage, vault, waker, worker) = (storage.clone(), vault.clone(), waker.clone(), worker_id.clone());
-            tasks.spawn(async move {
+            let task = tasks.spawn(async move {
                 let started = std::time::Instant::now();
-                match pull_orders(&storage, &vault, &config, trigger).await {
-                    Ok(summary) => tracing::info!(
-                        log = %summary.log(),
-                        trigger = trigger.as_str(),
-                        ms = started.elapsed().as_millis() as u64,
-                        "pulled orders"
-                    ),
-                    Err(e) => tracing::warn!(channel = %config.name, error = %e, "pulling orders failed"),
-                }
+                let ok = match pull_orders(&storage, &vault, &config, trigger).await {
+                    Ok(summary) => {
+                        tracing::info!(
+                            log = %summary.log(),
+                            trigger = trigger.as_str(),
+                            ms = started.elapsed().as_millis() as u64,
+                            "pulled orders"
+                        );
+                        true
+                    }
+                    Err(e) => {
+                        tracing::warn!(channel = %config.name, error = %e, "pulling orders failed");
+                        false
+                    }
+                };
                 // A scheduled sync is a whole cycle: the standard push follows.
                 if trigger == RunTrigger::Schedule
                     && let Err(e) = sync_channel(&storage, &vault, &config, RunKind::Standard, trigger, &worker).await
@@ -207,21 +226,35 @@ async fn run(
                     tracing::warn!(channel = %config.name, error = %e, "scheduled sync failed");
                 }
                 waker.wake();
-                config.id
+                (config.id, ok)
             });
+            task_channels.insert(task.id(), id);
         }
-        // Held pulls fall due when their channel's interval ends.
+        // Held pulls fall due when their channel's gap ends.
         let next = held
             .keys()
-            .filter_map(|id| last_start.get(id))
-            .map(|t| *t + EVENT_PULL_INTERVAL)
+            .filter_map(|id| last_start.get(id).map(|t| *t + gap(id)))
             .min()
             .unwrap_or(now + TICK)
             .min(now + TICK);
         tokio::select! {
             _ = requests.notify.notified() => {}
-            Some(Ok(id)) = tasks.join_next(), if !tasks.is_empty() => {
+            Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                // A pull that panicked frees its channel like one that failed.
+                let (task, id, ok) = match joined {
+                    Ok((task, (id, ok))) => (task, id, ok),
+                    Err(e) => match task_channels.get(&e.id()) {
+                        Some(id) => (e.id(), *id, false),
+                        None => continue,
+                    },
+                };
+                task_channels.remove(&task);
                 running.finish(id);
+                if ok {
+                    failures.remove(&id);
+                } else {
+                    *failures.entry(id).or_default() += 1;
+                }
                 if let Some(trigger) = again.remove(&id) {
                     requests.request(id, trigger);
                 }
@@ -259,6 +292,14 @@ mod tests {
             (config(4), Some(30), None),
         ];
         assert_eq!(due(&schedules, now), vec![ChannelId::new(1), ChannelId::new(4)]);
+    }
+
+    #[test]
+    fn event_pulls_back_off_after_failures_up_to_five_minutes() {
+        assert_eq!(event_pull_gap(0), EVENT_PULL_INTERVAL);
+        assert_eq!(event_pull_gap(1), Duration::from_secs(1));
+        assert_eq!(event_pull_gap(4), Duration::from_secs(8));
+        assert_eq!(event_pull_gap(40), FAILED_PULL_BACKOFF_CAP);
     }
 
     #[test]

@@ -204,8 +204,9 @@ async fn push_product_content(
                             external_product_id: i.product_id.clone(),
                             external_variant_id: i.variant_id.clone(),
                             external_inventory_item_id: i.inventory_item_id.clone(),
-                            seen_quantity: i.quantity,
-                            // New variants are stocked with our figure.
+                            // New variants are stocked with our figure; one read
+                            // back may already hold a sale.
+                            seen_quantity: Some(v.quantity),
                             figure: Figure::Written,
                         })
                     })

@@ -27,10 +27,20 @@ use crate::{Error, Result};
 /// same orders again would spend the channel's rate limit; a pull on the
 /// schedule, at start-up or from a button sweeps two minutes back.
 fn overlap(trigger: RunTrigger) -> chrono::TimeDelta {
-    match trigger {
-        RunTrigger::Webhook | RunTrigger::StockChange | RunTrigger::SignIn => chrono::TimeDelta::seconds(10),
-        _ => chrono::TimeDelta::minutes(2),
+    if is_event(trigger) {
+        chrono::TimeDelta::seconds(10)
+    } else {
+        chrono::TimeDelta::minutes(2)
     }
+}
+
+/// A pull asked for by an event rather than by the schedule, a start-up or
+/// a person.
+pub(crate) fn is_event(trigger: RunTrigger) -> bool {
+    matches!(
+        trigger,
+        RunTrigger::Webhook | RunTrigger::StockChange | RunTrigger::SignIn
+    )
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -89,6 +99,18 @@ pub async fn pull_orders(
     let run = storage
         .start_run(Some(config.id), RunKind::PullOrders, trigger, "Tillbridge")
         .await?;
+    // Without an outlet to take them from, orders cannot be applied: say so
+    // before spending the channel's rate limit on reading them.
+    let outlet = match order_outlet(storage, config).await {
+        Ok(o) => o,
+        Err(e) => {
+            storage.finish_run(run, 0, 1, &e.to_string()).await?;
+            return Err(e);
+        }
+    };
+    if !is_event(trigger) {
+        storage.record_sweep(config.id).await?;
+    }
     let checkpoint = storage.orders_checkpoint(config.id).await?;
     let since = checkpoint.map(|c| Timestamp::from(c.as_datetime() - overlap(trigger)));
     let known = storage.applied_order_states(config.id, since).await?;
@@ -108,19 +130,17 @@ pub async fn pull_orders(
         gap_before: pulled.unreadable_before,
         ..PullSummary::default()
     };
-    let outlet = match order_outlet(storage, config).await {
-        Ok(o) => o,
-        Err(e) => {
-            storage.finish_run(run, 0, 1, &e.to_string()).await?;
-            return Err(e);
-        }
-    };
     let mut orders = pulled.orders;
     orders.sort_by_key(|o| o.updated_at);
     let mut events = Vec::new();
-    let mut newest = checkpoint;
+    // The checkpoint never passes what the channel listed: an order read
+    // later than it was listed may be newer than one not listed at all.
+    let read_through = orders.last().map(|o| o.updated_at);
+    let newest = match (read_through, pulled.listed_through) {
+        (Some(read), Some(listed)) => checkpoint.max(Some(read.min(listed))),
+        (read, _) => checkpoint.max(read),
+    };
     for order in &orders {
-        newest = newest.max(Some(order.updated_at));
         match apply_order(storage, config, &outlet, order).await {
             Ok(applied) => {
                 summary.stale += usize::from(applied.stale);

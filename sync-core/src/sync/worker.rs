@@ -20,6 +20,11 @@ use crate::storage::{
 const LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 /// Compare-and-set rounds per batch when the channel's figures keep moving.
 const STALE_ROUNDS: usize = 3;
+/// How long a channel's figure may stay below what its orders explain
+/// before Tillbridge takes it for a change made in the channel and raises
+/// it back: a channel may list an order a few seconds after the sale moved
+/// its figure, and until then the pulls go on.
+const SETTLE: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
 const ACTOR: &str = "Tillbridge";
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -458,6 +463,8 @@ impl<C: Connector> ChannelWorker<C> {
             .collect();
         for round in 0..STALE_ROUNDS {
             let mut go = Vec::with_capacity(pending.len());
+            // What explains each figure read in the channel, for the history.
+            let mut notes: HashMap<VariantId, Story> = HashMap::new();
             for v in pending {
                 let (Some(t), Some(&q)) = (targets.get(&v), balances.get(&v)) else {
                     go.push(v);
@@ -485,9 +492,42 @@ impl<C: Connector> ChannelWorker<C> {
                             EventResult::Skipped,
                             Some(reason.clone()),
                         );
-                        batch.outcomes.insert(v, RowOutcome::AwaitPull { reason });
+                        let since = t.listing.seen_at.unwrap_or_else(Timestamp::now);
+                        batch.outcomes.insert(v, RowOutcome::AwaitPull { since, reason });
                     }
-                    Decision::Push => go.push(v),
+                    Decision::Push => {
+                        let Some(read_at) = t.listing.seen_at else {
+                            go.push(v);
+                            continue;
+                        };
+                        let story = self.explain(t, q, pulled_through).await?;
+                        let raise = t.listing.last_seen_quantity.is_some_and(|seen| q > seen);
+                        let settling = Timestamp::now().as_datetime() < read_at.as_datetime() + SETTLE;
+                        if raise && story.unexplained_drop > 0 && settling {
+                            // Lower than its orders explain: an order the
+                            // channel has not listed yet, or an edit. Pull
+                            // again before taking it for an edit.
+                            moved = true;
+                            let reason = format!(
+                                "{}; no order explains the channel's figure yet, so its orders are pulled again before it is overwritten",
+                                story.text
+                            );
+                            batch.event(
+                                t,
+                                "quantity",
+                                t.listing.last_seen_quantity,
+                                Some(q),
+                                EventResult::Skipped,
+                                Some(reason.clone()),
+                            );
+                            batch
+                                .outcomes
+                                .insert(v, RowOutcome::AwaitPull { since: read_at, reason });
+                        } else {
+                            notes.insert(v, story);
+                            go.push(v);
+                        }
+                    }
                 }
             }
             pending = go;
@@ -505,15 +545,6 @@ impl<C: Connector> ChannelWorker<C> {
                     })
                 })
                 .collect();
-            // What explains each figure read in the channel, for the history.
-            let mut notes: HashMap<VariantId, Story> = HashMap::new();
-            for (v, set) in pending.iter().zip(&sets) {
-                if let Some(t) = targets.get(v)
-                    && t.listing.seen_at.is_some()
-                {
-                    notes.insert(*v, self.explain(t, set.quantity).await?);
-                }
-            }
             let key = idempotency_key(self.channel, rows, &sets, round);
             let results = match self.connector.set_quantities(&sets, &key, reference).await {
                 Ok(r) => r,
@@ -562,6 +593,14 @@ impl<C: Connector> ChannelWorker<C> {
                         });
                         batch.outcomes.insert(*v, RowOutcome::Pushed);
                     }
+                    SetOutcome::Stale { current: None } => {
+                        // Moved, and its figure could not be read back: never
+                        // push without a figure to compare with.
+                        let e =
+                            ConnectorError::Transient("the channel's figure moved and could not be read back".into());
+                        let target = t.clone();
+                        batch.fail(&target, &e, Some(set.quantity));
+                    }
                     SetOutcome::Stale { current } => {
                         moved = true;
                         let message = format!(
@@ -608,7 +647,7 @@ impl<C: Connector> ChannelWorker<C> {
     /// The story of a figure read in the channel, told when we push over it:
     /// what we expected, the channel's orders pulled since, and what is left
     /// unexplained (a change made in the channel, which we overwrite).
-    async fn explain(&self, t: &PushTarget, quantity: i64) -> Result<Story> {
+    async fn explain(&self, t: &PushTarget, quantity: i64, pulled_through: Option<Timestamp>) -> Result<Story> {
         let seen = show(t.listing.last_seen_quantity);
         let (Some(expected), Some(since)) = (t.listing.last_pushed_quantity, t.listing.last_pushed_at) else {
             return Ok(Story {
@@ -616,6 +655,7 @@ impl<C: Connector> ChannelWorker<C> {
                     "linked to the channel's item, which showed {seen}: Tillbridge's figure replaces it, {seen} → {quantity}"
                 ),
                 changed_in_channel: false,
+                unexplained_drop: 0,
             });
         };
         let orders = self
@@ -647,9 +687,13 @@ impl<C: Connector> ChannelWorker<C> {
                 "the channel showed {seen}, we expected {expected}: {listed} pulled first, and {edit}; {seen} → {quantity}"
             ),
         };
+        // Only once a pull has covered the read can a difference be no
+        // order's; before, it may be a sale not pulled yet.
+        let covered = matches!((pulled_through, t.listing.seen_at), (Some(p), Some(r)) if p > r);
         Ok(Story {
             text,
-            changed_in_channel: unexplained != 0,
+            changed_in_channel: unexplained != 0 && covered,
+            unexplained_drop: unexplained.max(0),
         })
     }
 }
@@ -690,8 +734,12 @@ enum Decision {
 /// Why a figure read in the channel differs from what we last pushed.
 struct Story {
     text: String,
-    /// Some of the difference is no order's: a change made in the channel.
+    /// Some of the difference is no order's, though a pull covered the
+    /// read: a change made in the channel.
     changed_in_channel: bool,
+    /// How far the channel's figure is below what we last pushed less the
+    /// orders applied since (0 if not below).
+    unexplained_drop: i64,
 }
 
 /// A change made in the channel that no order explains, overwritten: listed
