@@ -42,6 +42,7 @@ contract!(
     movements_queue_one_coalesced_push_per_channel_for_auto_sync_products,
     balances_in_sql_follow_the_channel_rules,
     claims_are_exclusive_and_a_bumped_row_stays_pending,
+    a_push_waits_for_a_pull_started_after_its_read_and_a_newer_change_decides_again,
     a_retried_idempotent_batch_applies_once,
     unknown_skus_and_outlets_are_named_and_nothing_is_written,
     concurrent_batches_on_the_same_skus_lose_no_update,
@@ -531,6 +532,63 @@ async fn claims_are_exclusive_and_a_bumped_row_stays_pending(s: &Storage) {
     let expired = s.claim_outbox(channel, "w4", 10, later(-1)).await.expect("claimed");
     assert!(expired.is_empty(), "w2 still holds its row");
     assert_eq!(s.release_outbox("w2").await.expect("released"), 1);
+    let _ = v;
+}
+
+async fn a_push_waits_for_a_pull_started_after_its_read_and_a_newer_change_decides_again(s: &Storage) {
+    let (channel, v, [_, depot]) = channel_fixture(s).await;
+    let rows = s.claim_outbox(channel, "w1", 10, later(30)).await.expect("claimed");
+    assert_eq!(rows.len(), 2);
+    let read_at = later(0);
+    let waiting = rows[0];
+    let outcomes = vec![
+        (
+            waiting,
+            RowOutcome::AwaitPull {
+                since: read_at,
+                reason: "would raise a figure read in the channel".into(),
+            },
+        ),
+        (rows[1], RowOutcome::Pushed),
+    ];
+    s.finish_outbox("w1", &outcomes).await.expect("finished");
+    let due = s
+        .claim_outbox_due_by(channel, "w2", 10, later(30), later(60))
+        .await
+        .expect("claimed");
+    assert!(due.is_empty(), "a push waiting for a pull is not claimed, however late");
+    assert_eq!(s.channels_awaiting_pull().await.expect("read"), vec![channel]);
+    assert_eq!(s.pushes_awaiting_pull(channel).await.expect("read"), 1);
+
+    // A pull that started before the read may not hold the sale behind it.
+    let before = later(-1);
+    assert_eq!(s.orders_pulled(channel, before).await.expect("pulled"), 0);
+    assert_eq!(s.pulled_through(channel).await.expect("read"), Some(before));
+    assert_eq!(s.orders_pulled(channel, later(1)).await.expect("pulled"), 1);
+    assert!(s.channels_awaiting_pull().await.expect("read").is_empty());
+    let due = s.claim_outbox(channel, "w2", 10, later(30)).await.expect("claimed");
+    assert_eq!(due.iter().map(|r| r.id).collect::<Vec<_>>(), vec![waiting.id]);
+
+    // Waiting again, then a newer change: its balance may be lower, which
+    // never waits, so the row is due at once to be decided again.
+    s.finish_outbox(
+        "w2",
+        &[(
+            due[0],
+            RowOutcome::AwaitPull {
+                since: later(2),
+                reason: "again".into(),
+            },
+        )],
+    )
+    .await
+    .expect("finished");
+    s.record_movements(&Actor::System, &[count(waiting.variant_id, depot, 1)])
+        .await
+        .expect("recorded");
+    assert_eq!(s.pushes_awaiting_pull(channel).await.expect("read"), 0);
+    let due = s.claim_outbox(channel, "w3", 10, later(30)).await.expect("claimed");
+    assert_eq!(due.iter().map(|r| r.id).collect::<Vec<_>>(), vec![waiting.id]);
     let _ = v;
 }
 
