@@ -7,6 +7,9 @@
 ALTER TABLE channel_listings ADD COLUMN seen_at TEXT;
 ALTER TABLE outbox ADD COLUMN waits_for_pull_since TEXT;
 ALTER TABLE channels ADD COLUMN pulled_through TEXT;
+-- The newest update the pull that read an order listed: past the order's
+-- own (second-precise) update, no later change can share its update time.
+ALTER TABLE channel_orders ADD COLUMN read_through TEXT;
 ALTER TABLE channels ADD COLUMN last_sweep_at TEXT;
 UPDATE channels SET last_sweep_at = last_pull_at;
 CREATE INDEX outbox_awaiting_pull ON outbox (channel_id) WHERE waits_for_pull_since IS NOT NULL;

@@ -37,6 +37,9 @@ pub struct OrderToSave {
     pub total_minor: i64,
     pub placed_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The newest update listed by the pull that read this state, if the
+    /// channel lists before it reads.
+    pub read_through: Option<Timestamp>,
     pub lines: Vec<OrderLineToSave>,
 }
 
@@ -97,11 +100,11 @@ impl Storage {
             let mut tx = pool.begin().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO channel_orders (channel_id, external_id, number, status, currency, total_minor, placed_at,
-                     channel_updated_at, ingested_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                     channel_updated_at, ingested_at, read_through)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                  ON CONFLICT (channel_id, external_id) DO UPDATE SET number = excluded.number, status = excluded.status,
                      currency = excluded.currency, total_minor = excluded.total_minor,
-                     channel_updated_at = excluded.channel_updated_at
+                     channel_updated_at = excluded.channel_updated_at, read_through = excluded.read_through
                  RETURNING id",
             )
             .bind(channel)
@@ -113,6 +116,7 @@ impl Storage {
             .bind(order.placed_at)
             .bind(order.updated_at)
             .bind(now)
+            .bind(order.read_through)
             .fetch_one(&mut *tx)
             .await?;
             for line in &order.lines {
@@ -171,7 +175,9 @@ impl Storage {
     }
 
     /// The orders of `channel` updated at or after `since`, each with the
-    /// update whose state was applied.
+    /// update whose state was applied, where no later change can share that
+    /// update's time: update times are to the second, so a state read while
+    /// its second was still going on may have changed within it since.
     pub async fn applied_order_states(
         &self,
         channel: ChannelId,
@@ -180,7 +186,7 @@ impl Storage {
         let rows: Vec<(String, Timestamp)> = on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT external_id, channel_updated_at FROM channel_orders
-                 WHERE channel_id = $1 AND ($2 IS NULL OR channel_updated_at >= $2)",
+                 WHERE channel_id = $1 AND ($2 IS NULL OR channel_updated_at >= $2) AND read_through > channel_updated_at",
             )
             .bind(channel)
             .bind(since)

@@ -141,7 +141,7 @@ pub async fn pull_orders(
         (read, _) => checkpoint.max(read),
     };
     for order in &orders {
-        match apply_order(storage, config, &outlet, order).await {
+        match apply_order(storage, config, &outlet, order, pulled.listed_through).await {
             Ok(applied) => {
                 summary.stale += usize::from(applied.stale);
                 summary.movements += applied.movements;
@@ -242,6 +242,7 @@ async fn apply_order(
     config: &ChannelConfig,
     outlet: &OutletCode,
     order: &ChannelOrder,
+    read_through: Option<Timestamp>,
 ) -> Result<Applied> {
     let mut applied = Applied::default();
     let stored = storage.stored_order(config.id, &order.external_id).await?;
@@ -365,6 +366,7 @@ async fn apply_order(
                 total_minor: order.total_minor,
                 placed_at: order.placed_at,
                 updated_at: order.updated_at,
+                read_through,
                 lines,
             },
         )
