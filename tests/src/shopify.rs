@@ -2,7 +2,8 @@
 //! that answers `POST /admin/api/{version}/graphql.json` the way Shopify
 //! does, so Tillbridge's connector can be tested against it over the wire.
 //!
-//! What it enforces (see `shared/research/shopify-admin-api.md`):
+//! What it enforces, as Shopify's Admin API documentation and captured
+//! answers of real stores describe it:
 //! - the `X-Shopify-Access-Token` header (401 with Shopify's body otherwise)
 //!   and known API versions (404 otherwise);
 //! - parsing with a real GraphQL parser, validation against the served schema
