@@ -383,6 +383,27 @@ async fn an_update_that_arrives_before_its_create_gives_the_same_stock() {
 }
 
 #[tokio::test]
+async fn a_line_removed_from_an_order_gives_its_stock_back_once() {
+    let s = setup().await;
+    let (a, b) = (s.skus[0].clone(), s.skus[1].clone());
+    let (start_a, start_b) = (on_hand(&s.db, &a).await, on_hand(&s.db, &b).await);
+    let order = s.shop.place_order(&s.location, &[(a.as_str(), 2), (b.as_str(), 1)]);
+    wait_on_hand(&s.db, &b, start_b - 1, "the order").await;
+    s.shop.remove_line_item(&order, &b, true);
+    wait_on_hand(&s.db, &b, start_b, "the line removed").await;
+    // Pulled again: nothing given back twice, the other line kept.
+    let (_, out, err) = cli(&s.db, &["sync", "--channel", "Shopify"], "").await;
+    assert!(out.contains("orders of \"Shopify\""), "{err}{out}");
+    assert_eq!(on_hand(&s.db, &b).await, start_b, "given back once");
+    assert_eq!(
+        on_hand(&s.db, &a).await,
+        start_a - 2,
+        "the other line still takes its units"
+    );
+    s.server.stop().await;
+}
+
+#[tokio::test]
 async fn a_checkpoint_older_than_the_60_days_shopify_shows_is_reported_as_a_gap() {
     let s = setup().await;
     // The shop shows an app its last 60 days of orders; Tillbridge last
