@@ -383,6 +383,33 @@ async fn an_update_that_arrives_before_its_create_gives_the_same_stock() {
 }
 
 #[tokio::test]
+async fn sync_new_data_pulls_an_order_nobody_announced() {
+    let s = setup().await;
+    let a = s.skus[0].clone();
+    let start = on_hand(&s.db, &a).await;
+    s.shop.webhook_faults().lose_next(2);
+    s.shop.place_order(&s.location, &[(a.as_str(), 2)]);
+    let client = browser_like_client();
+    sign_in(&s.server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let pressed = client
+        .post(s.server.url(&format!("/channels/{}/sync", s.channel.get())))
+        .form(&[("kind", "standard")])
+        .send()
+        .await
+        .expect("sent");
+    assert!(pressed.status().is_redirection(), "{}", pressed.status());
+    wait_on_hand(&s.db, &a, start - 2, "the order Sync new data pulled").await;
+    let storage = s.db.storage().await;
+    let runs = storage.recent_runs(Some(s.channel), 50).await.expect("runs");
+    storage.close().await;
+    assert!(
+        runs.iter().any(|r| r.kind == "pull_orders" && r.trigger == "button"),
+        "the button's pull is in the Sync History"
+    );
+    s.server.stop().await;
+}
+
+#[tokio::test]
 async fn a_line_removed_from_an_order_gives_its_stock_back_once() {
     let s = setup().await;
     let (a, b) = (s.skus[0].clone(), s.skus[1].clone());
