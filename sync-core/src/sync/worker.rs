@@ -109,6 +109,21 @@ impl Batch {
         self.outcomes.insert(t.variant_id, outcome);
     }
 
+    /// Holds a push of `quantity` until a pull of the channel's orders that
+    /// started after `since`, saying why in the history.
+    fn await_pull(&mut self, t: &PushTarget, quantity: i64, since: Timestamp, reason: String) {
+        self.event(
+            t,
+            "quantity",
+            t.listing.last_seen_quantity,
+            Some(quantity),
+            EventResult::Skipped,
+            Some(reason.clone()),
+        );
+        self.outcomes
+            .insert(t.variant_id, RowOutcome::AwaitPull { since, reason });
+    }
+
     fn reject(&mut self, t: &PushTarget, kind: ConflictKind, message: String, theirs: String, quantity: Option<i64>) {
         self.event(
             t,
@@ -484,16 +499,8 @@ impl<C: Connector> ChannelWorker<C> {
                             t.sku,
                             show(t.listing.last_seen_quantity)
                         );
-                        batch.event(
-                            t,
-                            "quantity",
-                            t.listing.last_seen_quantity,
-                            Some(q),
-                            EventResult::Skipped,
-                            Some(reason.clone()),
-                        );
                         let since = t.listing.seen_at.unwrap_or_else(Timestamp::now);
-                        batch.outcomes.insert(v, RowOutcome::AwaitPull { since, reason });
+                        batch.await_pull(t, q, since, reason);
                     }
                     Decision::Push => {
                         let Some(read_at) = t.listing.seen_at else {
@@ -512,17 +519,7 @@ impl<C: Connector> ChannelWorker<C> {
                                 "{}; no order explains the channel's figure yet, so its orders are pulled again before it is overwritten",
                                 story.text
                             );
-                            batch.event(
-                                t,
-                                "quantity",
-                                t.listing.last_seen_quantity,
-                                Some(q),
-                                EventResult::Skipped,
-                                Some(reason.clone()),
-                            );
-                            batch
-                                .outcomes
-                                .insert(v, RowOutcome::AwaitPull { since: read_at, reason });
+                            batch.await_pull(t, q, read_at, reason);
                         } else {
                             notes.insert(v, story);
                             go.push(v);
