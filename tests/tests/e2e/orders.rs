@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use sync_core::domain::{ChannelId, OutletId, ProductId};
 use tillbridge_tests::shopify::{ShopConfig, ShopifyTestServer, webhook_hmac};
 use tillbridge_tests::{
-    DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, add_shopify_channel, browser_like_client, cli, sign_in, wait_until,
+    DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, add_shopify_channel, browser_like_client, cli, sign_in,
+    wait_for_startup_pulls, wait_until,
 };
 
 const LOCATION: &str = "Main warehouse";
@@ -385,19 +386,34 @@ async fn an_update_that_arrives_before_its_create_gives_the_same_stock() {
 #[tokio::test]
 async fn sync_new_data_pulls_an_order_nobody_announced() {
     let s = setup().await;
+    // Nothing else pulls: the start-up pulls are over before the order.
+    wait_for_startup_pulls(&s.db).await;
     let a = s.skus[0].clone();
     let start = on_hand(&s.db, &a).await;
     s.shop.webhook_faults().lose_next(2);
     s.shop.place_order(&s.location, &[(a.as_str(), 2)]);
     let client = browser_like_client();
     sign_in(&s.server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
-    let pressed = client
-        .post(s.server.url(&format!("/channels/{}/sync", s.channel.get())))
-        .form(&[("kind", "standard")])
-        .send()
-        .await
-        .expect("sent");
-    assert!(pressed.status().is_redirection(), "{}", pressed.status());
+    // The new channel's first scheduled sync may still be pushing: a
+    // person would press again once it says it is no longer running.
+    let started = Instant::now();
+    loop {
+        let pressed = client
+            .post(s.server.url(&format!("/channels/{}/sync", s.channel.get())))
+            .form(&[("kind", "standard")])
+            .send()
+            .await
+            .expect("sent");
+        let notice = tillbridge_tests::notice(&tillbridge_tests::location(&pressed));
+        if notice.starts_with("standard sync of Shopify started") {
+            break;
+        }
+        assert!(
+            notice.contains("already running") && started.elapsed() < Duration::from_secs(30),
+            "{notice}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
     wait_on_hand(&s.db, &a, start - 2, "the order Sync new data pulled").await;
     let storage = s.db.storage().await;
     let runs = storage.recent_runs(Some(s.channel), 50).await.expect("runs");
