@@ -1,6 +1,7 @@
 //! Channel connectors: the only code that speaks a channel's protocol.
 //! The sync workers see channels only through the `Connector` trait.
 
+mod http;
 mod sandbox;
 pub mod shopify;
 pub mod vendure;

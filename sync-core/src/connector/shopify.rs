@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::http;
 use super::{
     ChannelItem, ChannelOrder, ChannelOrderLine, Connector, ConnectorError, FoundItem, KnownOrders, ProductToList,
     PulledOrders, QuantitySet, Retire, SetOutcome,
@@ -203,35 +204,23 @@ impl ShopifyConnector {
                 .json(&body)
                 .send()
                 .await
-                .map_err(|e| ConnectorError::Transient(describe_reqwest(&e)))?;
+                .map_err(|e| ConnectorError::Transient(http::describe(&e)))?;
+            if let Some(e) = http::status_error(&response, &self.settings.shop_domain) {
+                return Err(e);
+            }
             let status = response.status();
-            if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
-                return Err(ConnectorError::Unauthorized(format!(
-                    "HTTP {status} from {}",
-                    self.settings.shop_domain
-                )));
-            }
-            if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-                let retry_after = response
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse::<f64>().ok())
-                    .map_or(Duration::from_secs(2), Duration::from_secs_f64);
-                return Err(ConnectorError::RateLimited { retry_after });
-            }
-            if status.is_server_error() {
-                return Err(ConnectorError::Transient(format!("HTTP {status}")));
-            }
             let text = response
                 .text()
                 .await
-                .map_err(|e| ConnectorError::Transient(describe_reqwest(&e)))?;
+                .map_err(|e| ConnectorError::Transient(http::describe(&e)))?;
             if !status.is_success() {
-                return Err(ConnectorError::Permanent(format!("HTTP {status}: {}", excerpt(&text))));
+                return Err(ConnectorError::Permanent(format!(
+                    "HTTP {status}: {}",
+                    http::excerpt(&text)
+                )));
             }
             let answer: Value = serde_json::from_str(&text)
-                .map_err(|_| ConnectorError::Transient(format!("not JSON: {}", excerpt(&text))))?;
+                .map_err(|_| ConnectorError::Transient(format!("not JSON: {}", http::excerpt(&text))))?;
             self.bucket_update(&answer["extensions"]);
             if let Some(errors) = answer["errors"].as_array().filter(|e| !e.is_empty()) {
                 if errors.iter().any(|e| e["extensions"]["code"] == "THROTTLED") {
@@ -472,20 +461,6 @@ impl ShopifyConnector {
 fn hex_digest(text: &str) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(text.as_bytes()))
-}
-
-fn describe_reqwest(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".into()
-    } else if e.is_connect() {
-        "cannot connect".into()
-    } else {
-        format!("request failed: {e}")
-    }
-}
-
-fn excerpt(text: &str) -> String {
-    text.chars().take(300).collect()
 }
 
 /// A search term matching one SKU exactly, quoted for Shopify's search syntax.

@@ -17,6 +17,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::http;
 use super::{
     ChannelItem, ChannelOrder, ChannelOrderLine, Connector, ConnectorError, FoundItem, KnownOrders, ProductToList,
     PulledOrders, QuantitySet, Retire, SetOutcome, VariantToList,
@@ -152,35 +153,20 @@ impl VendureConnector {
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
-            .map_err(|e| ConnectorError::Transient(describe_reqwest(&e)))?;
+            .map_err(|e| ConnectorError::Transient(http::describe(&e)))?;
+        if let Some(e) = http::status_error(&response, &self.settings.api_base_url) {
+            return Err(e);
+        }
         let status = response.status();
-        if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
-            return Err(ConnectorError::Unauthorized(format!(
-                "HTTP {status} from {}",
-                self.settings.api_base_url
-            )));
-        }
-        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            let retry_after = response
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<f64>().ok())
-                .map_or(Duration::from_secs(2), Duration::from_secs_f64);
-            return Err(ConnectorError::RateLimited { retry_after });
-        }
-        if status.is_server_error() {
-            return Err(ConnectorError::Transient(format!("HTTP {status}")));
-        }
         let text = response
             .text()
             .await
-            .map_err(|e| ConnectorError::Transient(describe_reqwest(&e)))?;
+            .map_err(|e| ConnectorError::Transient(http::describe(&e)))?;
         let answer: Value = serde_json::from_str(&text).map_err(|_| {
             if status.is_success() {
-                ConnectorError::Transient(format!("not JSON: {}", excerpt(&text)))
+                ConnectorError::Transient(format!("not JSON: {}", http::excerpt(&text)))
             } else {
-                ConnectorError::Permanent(format!("HTTP {status}: {}", excerpt(&text)))
+                ConnectorError::Permanent(format!("HTTP {status}: {}", http::excerpt(&text)))
             }
         })?;
         if let Some(errors) = answer["errors"].as_array().filter(|e| !e.is_empty()) {
@@ -198,7 +184,10 @@ impl VendureConnector {
             return Err(ConnectorError::Permanent(text));
         }
         if !status.is_success() {
-            return Err(ConnectorError::Permanent(format!("HTTP {status}: {}", excerpt(&text))));
+            return Err(ConnectorError::Permanent(format!(
+                "HTTP {status}: {}",
+                http::excerpt(&text)
+            )));
         }
         Ok(answer["data"].clone())
     }
@@ -685,20 +674,6 @@ fn order_from(node: &Value) -> Option<ChannelOrder> {
             })
             .collect(),
     })
-}
-
-fn describe_reqwest(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".into()
-    } else if e.is_connect() {
-        "cannot connect".into()
-    } else {
-        format!("request failed: {e}")
-    }
-}
-
-fn excerpt(text: &str) -> String {
-    text.chars().take(300).collect()
 }
 
 impl Connector for VendureConnector {
