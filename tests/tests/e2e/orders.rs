@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use sync_core::domain::{ChannelId, OutletId, ProductId};
 use tillbridge_tests::shopify::{ShopConfig, ShopifyTestServer, webhook_hmac};
 use tillbridge_tests::{
-    DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, add_shopify_channel, browser_like_client, cli, sign_in,
-    wait_for_startup_pulls, wait_until,
+    DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, add_shopify_channel, auto_sync_on, browser_like_client, cli,
+    sign_in, wait_for_startup_pulls, wait_until,
 };
 
 const LOCATION: &str = "Main warehouse";
@@ -53,8 +53,7 @@ async fn setup() -> Setup {
         .expect("read")
         .expect("product 1");
     let skus: Vec<String> = product.variants.iter().map(|v| v.sku.clone()).collect();
-    let (ok, _, err) = cli(&db, &["autosync", "on", "--sku", &skus[0]], "").await;
-    assert!(ok, "{err}");
+    auto_sync_on(&db, &skus[..1]).await;
     let setup = Setup {
         db,
         server,
