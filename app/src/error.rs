@@ -24,6 +24,24 @@ pub enum AppError {
     Transport(String),
 }
 
+impl AppError {
+    /// What to tell the person: a refusal's message without its field name.
+    pub fn message(&self) -> String {
+        match self {
+            AppError::Invalid { message, .. } => message.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The form field at fault, if a field is.
+    pub fn field(&self) -> &str {
+        match self {
+            AppError::Invalid { field, .. } => field,
+            _ => "",
+        }
+    }
+}
+
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 

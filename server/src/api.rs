@@ -13,13 +13,13 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::{get, post, put};
-use sync_core::Storage;
+use sync_core::Services;
 use sync_core::domain::{Permission, Role};
-use sync_core::storage::ApiToken;
+use sync_core::service::ApiToken;
 
 pub use error::ApiError;
 
-use crate::web::AppState;
+use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
@@ -56,7 +56,7 @@ impl Caller {
     }
 }
 
-async fn bearer_auth(State(storage): State<Storage>, mut request: Request, next: Next) -> Result<Response, ApiError> {
+async fn bearer_auth(State(services): State<Services>, mut request: Request, next: Next) -> Result<Response, ApiError> {
     let header = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -68,7 +68,8 @@ async fn bearer_auth(State(storage): State<Storage>, mut request: Request, next:
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <token>`"))?;
-    let token = storage
+    let token = services
+        .accounts
         .token_for_secret(secret)
         .await
         .map_err(ApiError::from)?

@@ -116,20 +116,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     })) {
         Command::Serve(args) => crate::web::serve(&global, args).await,
         Command::Migrate => {
-            global.storage().await?;
+            global.database().await?;
             println!("Database is up to date.");
             Ok(())
         }
         Command::User(UserCommand::Add { email, role }) => {
-            let storage = global.storage().await?;
+            let services = global.services().await?;
             let password = read_password()?;
-            let user = storage.add_user(&email, &password, role).await?;
+            let user = services.accounts.add_user(&email, &password, role).await?;
             println!("Added {} as {}.", user.email, user.role);
             Ok(())
         }
         Command::Token(TokenCommand::Create { name, role }) => {
-            let storage = global.storage().await?;
-            let issued = storage.issue_api_token(&name, role).await?;
+            let services = global.services().await?;
+            let issued = services.accounts.issue_token(&name, role).await?;
             println!("{}", issued.secret);
             eprintln!(
                 "API token {:?} ({}) created. Copy it now: it is not shown again.",
@@ -147,8 +147,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => {
             // Checked before the database is opened, so a bad size changes nothing.
             let size = sync_core::demo::DemoSize::new(args.products, args.events)?;
-            let storage = global.storage().await?;
-            let summary = sync_core::demo::load_demo_with(&storage, size).await?;
+            let summary = global.database().await?.load_demo_with(size).await?;
             let events = match summary.events {
                 0 => String::new(),
                 n => format!(", {n} Sync History events"),

@@ -4,13 +4,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use sync_core::Storage;
 use sync_core::secret::SecretKey;
+use sync_core::vault::Vault;
+use sync_core::{Database, Services};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
     /// Database URL: sqlite://path/to/file.db or postgres://user@host/db.
-    #[arg(long, env = "DATABASE_URL", default_value = sync_core::storage::DEFAULT_DATABASE_URL, global = true)]
+    #[arg(long, env = "DATABASE_URL", default_value = sync_core::service::DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
 
     /// Folder for local state (the secret key file).
@@ -19,18 +20,23 @@ pub struct GlobalArgs {
 }
 
 impl GlobalArgs {
-    /// Opens and migrates the database.
-    pub async fn storage(&self) -> anyhow::Result<Storage> {
-        let storage = Storage::connect(&self.database_url).await?;
-        storage
-            .migrate()
+    /// Opens the database and brings its schema up to date.
+    pub async fn database(&self) -> anyhow::Result<Database> {
+        Database::open(&self.database_url)
             .await
-            .context("cannot bring the database schema up to date")?;
-        Ok(storage)
+            .context("cannot open the database and bring its schema up to date")
     }
 
-    pub fn secret_key(&self) -> anyhow::Result<SecretKey> {
-        Ok(SecretKey::load_or_create(&self.data_dir.join("secret.key"))?)
+    /// The vault that seals channel credentials with this instance's key.
+    pub fn vault(&self) -> anyhow::Result<Vault> {
+        let key =
+            SecretKey::load_or_create(&self.data_dir.join("secret.key")).context("cannot prepare the secret key")?;
+        Ok(Vault::new(&key))
+    }
+
+    /// The sync core's services over the database, for one command.
+    pub async fn services(&self) -> anyhow::Result<Services> {
+        Ok(Services::new(&self.database().await?, self.vault()?))
     }
 }
 

@@ -3,6 +3,7 @@
 mod api;
 mod cli;
 mod config;
+mod state;
 mod telemetry;
 mod web;
 

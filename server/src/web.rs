@@ -1,18 +1,14 @@
 //! The HTTP server: dashboard pages and server functions (behind sign-in),
-//! the sign-in form, the JSON API, health, and the site's static files.
+//! the sign-in form, the JSON API, webhooks, health, and the site's static
+//! files. Every dashboard read and write is a server function in `app`.
 
 mod auth;
-mod bulk;
-mod channel_settings;
-mod connect;
 mod csrf;
-mod import;
-mod notice;
-mod product_edit;
+mod downloads;
 mod progress;
 mod session_store;
-mod sync_buttons;
-mod throttle;
+pub(crate) mod throttle;
+mod upload;
 mod vendure_webhooks;
 mod webhooks;
 
@@ -21,40 +17,25 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
-use axum::extract::{FromRef, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json};
 use axum::routing::{get, post};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use sync_core::Storage;
-use sync_core::sync::{SyncEngine, Waker};
-use sync_core::vault::Vault;
+use sync_core::{Database, Runtime, Services};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tracing::Level;
 
 use crate::config::{GlobalArgs, ServeArgs};
-
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub storage: Storage,
-    pub throttle: Arc<throttle::SignInThrottle>,
-    pub waker: Waker,
-    pub vault: Vault,
-    pub running: Arc<sync_core::sync::RunningSyncs>,
-    /// Asks the order cycle to pull a channel (webhooks, sign-ins).
-    pub pulls: sync_core::sync::PullRequests,
-}
+use crate::state::AppState;
 
 pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
-    let storage = global.storage().await?;
-    let vault = Vault::new(&global.secret_key().context("cannot prepare the secret key")?);
-    if args.demo && storage.is_empty().await? {
-        let summary = sync_core::demo::load_demo(&storage)
-            .await
-            .context("cannot load the demo store")?;
+    let database = global.database().await?;
+    let services = Services::new(&database, global.vault()?);
+    if args.demo && database.is_empty().await? {
+        let summary = database.load_demo().await.context("cannot load the demo store")?;
         tracing::info!(
             outlets = summary.outlets,
             products = summary.products,
@@ -62,7 +43,7 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             "loaded the demo store"
         );
     }
-    if sync_core::demo::demo_account_exists(&storage).await? {
+    if services.accounts.demo_account_exists().await? {
         tracing::info!(
             "demo account: sign in as {} with the password {}",
             sync_core::demo::DEMO_EMAIL,
@@ -76,48 +57,24 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         )
     })?;
     let addr = listener.local_addr().context("cannot read the bound address")?;
-    // Work a crash left in flight is due again; runs it cut short are marked so.
-    let recovered = storage.recover_outbox_after_crash().await?;
-    // On PostgreSQL other live processes may be mid-run, so only SQLite (one process) marks them.
-    let interrupted = match storage.engine() {
-        sync_core::storage::Engine::Sqlite => {
-            storage
-                .mark_interrupted_runs(sync_core::domain::Timestamp::now())
-                .await?
-        }
-        sync_core::storage::Engine::Postgres => 0,
-    };
-    if recovered + interrupted > 0 {
+    let (runtime, recovered) = Runtime::start(&services, &worker_id(addr)).await?;
+    if recovered.pushes + recovered.runs > 0 {
         tracing::info!(
-            pushes = recovered,
-            runs = interrupted,
+            pushes = recovered.pushes,
+            runs = recovered.runs,
             "resumed work interrupted by the last stop"
         );
     }
-    let pulls = sync_core::sync::PullRequests::default();
-    let engine = SyncEngine::start(storage.clone(), vault.clone(), worker_id(addr), pulls.clone());
-    let running = Arc::new(sync_core::sync::RunningSyncs::default());
-    let cycle = sync_core::sync::OrderCycle::start(
-        storage.clone(),
-        vault.clone(),
-        pulls.clone(),
-        engine.waker(),
-        running.clone(),
-        worker_id(addr),
-    );
-    let feeds = sync_core::import::FeedScheduler::start(storage.clone(), engine.waker());
-    let app = router(storage.clone(), addr, engine.waker(), vault, pulls, running).await?;
+    let app = router(database.clone(), services.clone(), addr)?;
     tracing::info!("Tillbridge is listening on http://{addr}");
-    let cleanup = tokio::spawn(expire_sessions(storage.clone()));
+    let cleanup = tokio::spawn(expire_sessions(services.clone()));
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the web server stopped")?;
     cleanup.abort();
-    cycle.shutdown().await;
-    feeds.shutdown().await;
-    engine.shutdown().await;
-    storage.close().await;
+    runtime.shutdown().await;
+    database.close().await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -132,42 +89,25 @@ fn worker_id(addr: SocketAddr) -> String {
     )
 }
 
-async fn router(
-    storage: Storage,
-    addr: SocketAddr,
-    waker: Waker,
-    vault: Vault,
-    pulls: sync_core::sync::PullRequests,
-    running: Arc<sync_core::sync::RunningSyncs>,
-) -> anyhow::Result<Router> {
+fn router(database: Database, services: Services, addr: SocketAddr) -> anyhow::Result<Router> {
     let mut conf = get_configuration(None).context("cannot read the Leptos site configuration")?;
     conf.leptos_options.site_addr = addr;
     let leptos_options = conf.leptos_options;
     let routes = generate_route_list(app::App);
     let state = AppState {
         leptos_options: leptos_options.clone(),
-        storage: storage.clone(),
+        services: services.clone(),
+        database,
         throttle: Arc::new(throttle::SignInThrottle::default()),
-        waker: waker.clone(),
-        vault,
-        running,
-        pulls,
     };
 
-    let context_storage = storage.clone();
     let pages = Router::new()
         .leptos_routes_with_context(
             &state,
             routes,
             {
-                let running = state.running.clone();
-                let vault = state.vault.clone();
-                move || {
-                    provide_context(context_storage.clone());
-                    provide_context(waker.clone());
-                    provide_context(running.clone());
-                    provide_context(vault.clone());
-                }
+                let services = services.clone();
+                move || provide_context(services.clone())
             },
             {
                 let options = leptos_options.clone();
@@ -175,21 +115,18 @@ async fn router(
             },
         )
         .route("/logout", post(auth::sign_out))
-        .route("/products/bulk", post(bulk::bulk_products))
-        .route("/channels/{id}/settings", post(channel_settings::save))
-        .route("/products/{id}/edit", post(product_edit::save))
-        .route("/channels/{id}/sync", post(sync_buttons::sync_one))
-        .route("/channels/sync-all", post(sync_buttons::sync_all))
-        .route("/channels/connect", post(connect::connect))
         .route("/channels/{id}/events", get(progress::events))
-        .route("/channels/{id}/test", post(connect::test))
-        .merge(import::routes())
+        .route("/export/catalog.csv", get(downloads::catalog))
+        .route("/export/stock.csv", get(downloads::stock))
+        .route("/import/upload", post(upload::upload))
+        // The CSV upload is a server function too; it alone takes files this large.
+        .layer(DefaultBodyLimit::max(sync_core::import::MAX_FILE_BYTES + 64 * 1024))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_sign_in,
         ));
 
-    let sessions = SessionManagerLayer::new(session_store::DbSessionStore::new(storage))
+    let sessions = SessionManagerLayer::new(session_store::DbSessionStore::new(services.accounts.clone()))
         .with_name("tillbridge_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
@@ -215,8 +152,8 @@ async fn router(
         .with_state(state))
 }
 
-async fn healthz(State(storage): State<Storage>) -> impl IntoResponse {
-    match storage.ping().await {
+async fn healthz(State(database): State<Database>) -> impl IntoResponse {
+    match database.ping().await {
         Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ok"}))),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
@@ -228,11 +165,11 @@ async fn healthz(State(storage): State<Storage>) -> impl IntoResponse {
     }
 }
 
-async fn expire_sessions(storage: Storage) {
+async fn expire_sessions(services: Services) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         tick.tick().await;
-        if let Err(e) = storage.delete_expired_sessions().await {
+        if let Err(e) = services.accounts.delete_expired_sessions().await {
             tracing::warn!(error = %e, "could not delete expired sessions");
         }
     }

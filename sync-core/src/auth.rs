@@ -6,8 +6,9 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::domain::{DomainError, Email, Role};
+use crate::storage::Storage;
 use crate::storage::{ApiToken, User};
-use crate::{Error, Result, Storage};
+use crate::{Error, Result};
 
 /// Prefix that makes a Tillbridge token recognisable in logs and secret scanners.
 const TOKEN_PREFIX: &str = "tb_";

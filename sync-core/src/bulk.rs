@@ -1,9 +1,10 @@
 //! Bulk actions on products, as the products table offers them: on the
 //! rows selected, or on every product matching the table's filter.
 
+use crate::Result;
 use crate::domain::{Actor, ChannelId, DomainError, ProductId};
+use crate::storage::Storage;
 use crate::storage::{EventResult, NewEvent, ProductFilter};
-use crate::{Result, Storage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BulkAction {

@@ -1,14 +1,15 @@
 //! Connecting a Shopify channel and testing a channel's connection: shared
 //! by the dashboard and the CLI, so both check the same things.
 
+use crate::Error;
 use crate::connector::shopify::{API_VERSION, ShopifySettings};
 use crate::connector::{
     AnyConnector, Connector, ConnectorError, SetupError, ShopifyConnector, VendureConnector, VendureSettings,
 };
 use crate::domain::{BalanceRules, ChannelId, ChannelKind, DomainError, OutletId};
 use crate::storage::NewChannel;
+use crate::storage::Storage;
 use crate::vault::{Vault, VaultError};
-use crate::{Error, Storage};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {

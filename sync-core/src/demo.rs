@@ -8,8 +8,9 @@ use crate::domain::{
     Actor, Barcode, ChannelId, ChannelKind, Currency, DomainError, Money, MovementReason, OutletCode, ProductId, Role,
     Sku, StockChange, Timestamp, VariantId,
 };
+use crate::storage::Storage;
 use crate::storage::{NewChannel, NewMovement, NewProduct, NewVariant, Outlet, Pool, handle_for};
-use crate::{Error, Result, Storage};
+use crate::{Error, Result};
 
 pub const DEMO_EMAIL: &str = "demo@tillbridge.test";
 pub const DEMO_PASSWORD: &str = "tillbridge-demo";

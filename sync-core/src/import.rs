@@ -111,7 +111,10 @@ pub enum UploadPreview {
 }
 
 /// Previews an upload against the catalog and stock as they are now.
-pub async fn preview_upload(storage: &crate::Storage, upload: &crate::storage::Upload) -> crate::Result<UploadPreview> {
+pub async fn preview_upload(
+    storage: &crate::storage::Storage,
+    upload: &crate::storage::Upload,
+) -> crate::Result<UploadPreview> {
     Ok(match upload.kind.as_str() {
         "catalog" => UploadPreview::Catalog(preview_catalog(storage, &upload.content).await?),
         _ => {

@@ -3,6 +3,9 @@
 //! whichever pool is open (`on_pool!`); where the dialects differ, each
 //! engine gets its own statement. Placeholders are `$N` on both.
 
+// Some items are only used by the test harnesses (the `testing` feature).
+#![cfg_attr(not(feature = "testing"), allow(dead_code, unused_imports))]
+
 mod balance;
 mod catalog;
 mod channels;
@@ -29,8 +32,8 @@ use crate::{Error, Result};
 pub use balance::{BalanceExplanation, OutletFigure};
 pub(crate) use catalog::handle_for;
 pub use catalog::{
-    AutoSyncChange, ChannelFilter, NewProduct, NewVariant, Outlet, ProductDetail, ProductEdit, ProductFilter,
-    ProductPage, ProductSort, ProductSummary, StockStatus, VariantDetail, VariantEdit, VariantStock,
+    AutoSyncChange, ChannelFilter, NewProduct, NewVariant, Outlet, ProductDetail, ProductFilter, ProductPage,
+    ProductSort, ProductSummary, StockStatus, VariantDetail, VariantStock,
 };
 pub use channels::{ChannelConfig, ChannelSettings, ChannelSummary, NewChannel};
 pub use feeds::{FeedId, FeedRow, NewFeed};

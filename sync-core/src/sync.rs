@@ -13,7 +13,7 @@ mod worker;
 
 pub use backoff::retry_delay;
 pub use conflicts::settle_conflict;
-pub use cycle::{OrderCycle, PullRequests, sync_all};
+pub use cycle::{CycleOutcome, OrderCycle, PullRequests, sync_all};
 pub use engine::{SyncEngine, Waker};
 pub use force::{ChannelOnlyProduct, ForceOptions, ForcePreview, force_sync, preview_force};
 pub use manual::{RunningSyncs, SyncSummary, sync_channel};

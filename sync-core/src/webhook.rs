@@ -7,8 +7,9 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::domain::ChannelId;
+use crate::storage::Storage;
 use crate::vault::Vault;
-use crate::{Error, Result, Storage};
+use crate::{Error, Result};
 
 /// Whether `signature` is the base64 HMAC-SHA256 of `body` under `secret`,
 /// compared in constant time.

@@ -205,6 +205,16 @@ pub fn browser_like_client() -> reqwest::Client {
         .expect("client")
 }
 
+/// A dashboard form posted as a browser without JavaScript posts it: to
+/// the server function's endpoint, asking for HTML, so the answer is a
+/// redirect back to the page with the confirmation or the refusal.
+pub fn form_post(client: &reqwest::Client, server: &TestServer, endpoint: &str) -> reqwest::RequestBuilder {
+    client
+        .post(server.url(&format!("/api/{endpoint}")))
+        .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+        .header("origin", server.base.as_str())
+}
+
 /// Signs `client` in through the form; panics unless it succeeds.
 pub async fn sign_in(server: &TestServer, client: &reqwest::Client, email: &str, password: &str) {
     let response = client

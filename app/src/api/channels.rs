@@ -48,33 +48,28 @@ pub struct ChannelSettingsView {
 
 #[server(endpoint = "list_channels", input = GetUrl)]
 pub async fn list_channels() -> Result<Vec<ChannelRow>, AppError> {
-    use sync_core::domain::{Permission, Timestamp};
+    use sync_core::domain::Permission;
     crate::api::ssr::require(Permission::Read).await?;
-    let storage = crate::api::ssr::storage()?;
-    let outlets = storage.list_outlets().await?;
-    let mut rows = Vec::new();
-    for c in storage.list_channels().await? {
-        let ids = storage.channel_outlets(c.id).await?;
-        let names: Vec<String> = outlets
-            .iter()
-            .filter(|o| ids.contains(&o.id))
-            .map(|o| o.name.clone())
-            .collect();
-        rows.push(ChannelRow {
-            id: c.id.get(),
-            kind: c.kind.clone(),
-            outlets: names.join(", "),
-            pending: storage.pending_pushes(c.id).await?,
-            last_push: c.last_push_at.map_or_else(|| "never".to_owned(), |t| t.to_string()),
-            failures_24h: storage.failures_since(c.id, Timestamp::hours_ago(24)).await?,
-            latency: match storage.push_latency(c.id, Timestamp::hours_ago(1)).await? {
+    let health = crate::api::ssr::services()?.channels.health().await?;
+    Ok(health
+        .into_iter()
+        .map(|h| ChannelRow {
+            id: h.channel.id.get(),
+            kind: h.channel.kind.clone(),
+            outlets: h.outlets.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", "),
+            pending: h.pending,
+            last_push: h
+                .channel
+                .last_push_at
+                .map_or_else(|| "never".to_owned(), |t| t.to_string()),
+            failures_24h: h.failures_24h,
+            latency: match h.latency {
                 Some(l) => format!("p50 {} · p99 {} ({} pushes)", millis(l.p50), millis(l.p99), l.pushes),
                 None => "no pushes in the last hour".to_owned(),
             },
-            name: c.name,
-        });
-    }
-    Ok(rows)
+            name: h.channel.name,
+        })
+        .collect())
 }
 
 #[cfg(feature = "ssr")]
@@ -90,18 +85,19 @@ fn millis(d: std::time::Duration) -> String {
 pub async fn get_channel_settings(id: i64) -> Result<ChannelSettingsView, AppError> {
     use sync_core::domain::{ChannelId, Permission};
     let user = crate::api::ssr::require(Permission::Read).await?;
-    let storage = crate::api::ssr::storage()?;
+    let services = crate::api::ssr::services()?;
     let channel = ChannelId::new(id);
-    let Some(config) = storage.channel(channel).await? else {
+    let Some(config) = services.channels.get(channel).await? else {
         return crate::api::ssr::fail(AppError::NotFound(format!("Channel {id}")));
     };
-    let settings = storage.channel_settings(channel).await?;
+    let settings = services.channels.settings(channel).await?;
     Ok(ChannelSettingsView {
         id,
         name: config.name,
         kind: config.kind,
-        outlets: storage
-            .list_outlets()
+        outlets: services
+            .catalog
+            .outlets()
             .await?
             .into_iter()
             .map(|o| OutletChoice {
@@ -119,7 +115,7 @@ pub async fn get_channel_settings(id: i64) -> Result<ChannelSettingsView, AppErr
         channel_only: settings.channel_only.as_str().to_owned(),
         can_write: user.role.allows(Permission::WriteCatalog),
         can_administer: user.role.allows(Permission::Administer),
-        progress: channel_status(channel).await?,
+        progress: services.channels.progress(channel).await?.into(),
     })
 }
 
@@ -157,22 +153,12 @@ pub struct ConnectFormView {
     pub can_connect: bool,
 }
 
-/// The channel's live figures, as its event stream sends them.
-#[cfg(feature = "ssr")]
-async fn channel_status(channel: sync_core::domain::ChannelId) -> Result<ProgressView, AppError> {
-    let storage = crate::api::ssr::storage()?;
-    let running = use_context::<std::sync::Arc<sync_core::sync::RunningSyncs>>().unwrap_or_default();
-    Ok(sync_core::sync::channel_progress(&storage, &running, channel)
-        .await?
-        .into())
-}
-
 /// What the "Connect Shopify" form offers.
 #[server(endpoint = "connect_form", input = GetUrl)]
 pub async fn connect_form() -> Result<ConnectFormView, AppError> {
     use sync_core::domain::Permission;
     let user = crate::api::ssr::require(Permission::Read).await?;
-    let outlets = crate::api::ssr::storage()?.list_outlets().await?;
+    let outlets = crate::api::ssr::services()?.catalog.outlets().await?;
     Ok(ConnectFormView {
         outlets: outlets.into_iter().map(|o| (o.id.get(), o.name)).collect(),
         can_connect: user.role.allows(Permission::Administer),
@@ -198,15 +184,12 @@ pub struct ForcePreviewView {
 pub async fn force_preview(id: i64) -> Result<ForcePreviewView, AppError> {
     use sync_core::domain::{ChannelId, Permission};
     let user = crate::api::ssr::require(Permission::Read).await?;
-    let storage = crate::api::ssr::storage()?;
-    let Some(config) = storage.channel(ChannelId::new(id)).await? else {
+    let channels = crate::api::ssr::services()?.channels;
+    let Some(config) = channels.get(ChannelId::new(id)).await? else {
         return crate::api::ssr::fail(AppError::NotFound(format!("Channel {id}")));
     };
-    let Some(vault) = use_context::<sync_core::vault::Vault>() else {
-        return crate::api::ssr::fail(AppError::Internal("no-vault".into()));
-    };
-    let preview = sync_core::sync::preview_force(&storage, &vault, &config).await?;
-    let settings = storage.channel_settings(config.id).await?;
+    let preview = channels.force_preview(&config).await?;
+    let settings = channels.settings(config.id).await?;
     Ok(ForcePreviewView {
         id,
         name: config.name,
@@ -221,4 +204,381 @@ pub async fn force_preview(id: i64) -> Result<ForcePreviewView, AppError> {
         policy: settings.channel_only.as_str().to_owned(),
         can_write: user.role.allows(Permission::WriteCatalog),
     })
+}
+
+/// Saves a channel's settings page.
+#[server(endpoint = "save_channel_settings")]
+pub async fn save_channel_settings(
+    id: i64,
+    #[server(default)] outlets: Vec<i64>,
+    order_outlet: Option<String>,
+    channel_only: Option<String>,
+    #[server(default)] safety_buffer: String,
+    #[server(default)] publish_percent: String,
+    #[server(default)] publish_max: String,
+    #[server(default)] zero_at_or_below: String,
+    #[server(default)] schedule_minutes: String,
+) -> Result<(), AppError> {
+    use sync_core::domain::{ChannelId, Permission};
+    let page = format!("/channels/{id}");
+    let result = async {
+        crate::api::ssr::require(Permission::WriteCatalog).await?;
+        let channels = crate::api::ssr::services()?.channels;
+        let current = channels.settings(ChannelId::new(id)).await?;
+        let settings = form::settings(
+            current,
+            outlets,
+            order_outlet.as_deref(),
+            channel_only.as_deref(),
+            [
+                &safety_buffer,
+                &publish_percent,
+                &publish_max,
+                &zero_at_or_below,
+                &schedule_minutes,
+            ],
+        )?;
+        let saved = channels.save_settings(ChannelId::new(id), &settings).await?;
+        Ok(form::settings_saved(saved))
+    }
+    .await;
+    let result = crate::api::ssr::answer(&page, result, Clone::clone, &[]);
+    if let Ok(message) = &result {
+        crate::api::ssr::go_to(&page, message);
+    }
+    result.map(|_| ())
+}
+
+/// "Connect Shopify": owners only. The token is sealed at once and never
+/// shown again; a refused form comes back with what was typed but secrets.
+#[server(endpoint = "connect_shopify")]
+pub async fn connect_shopify(
+    #[server(default)] name: String,
+    #[server(default)] shop_domain: String,
+    #[server(default)] token: String,
+    #[server(default)] location: String,
+    #[server(default)] outlets: Vec<i64>,
+    #[server(default)] order_outlet: String,
+    #[server(default)] safety_buffer: String,
+    #[server(default)] public_url: String,
+    #[server(default)] client_secret: String,
+    #[server(default)] api_base_url: String,
+) -> Result<(), AppError> {
+    use sync_core::domain::Permission;
+    let result = async {
+        crate::api::ssr::require(Permission::Administer).await?;
+        let connection = form::shopify(
+            &name,
+            &shop_domain,
+            &location,
+            &outlets,
+            &order_outlet,
+            &safety_buffer,
+            &public_url,
+            client_secret,
+            &api_base_url,
+        )?;
+        let connected = crate::api::ssr::services()?
+            .channels
+            .connect_shopify(&connection, &token)
+            .await
+            .map_err(form::connect_error)?;
+        Ok(connected)
+    }
+    .await;
+    match result {
+        Ok(c) => {
+            crate::api::ssr::go_to(
+                &format!("/channels/{}", c.id),
+                &format!(
+                    "Connected {}; stock goes to {:?}. Turn Auto Sync on for the products to sell there.",
+                    c.shop_domain, c.location_name
+                ),
+            );
+            Ok(())
+        }
+        Err(e) => {
+            let outlets: Vec<String> = outlets.iter().map(i64::to_string).collect();
+            let mut keep: Vec<(&str, &str)> = vec![
+                ("name", &name),
+                ("shop_domain", &shop_domain),
+                ("api_base_url", &api_base_url),
+                ("location", &location),
+                ("order_outlet", &order_outlet),
+                ("public_url", &public_url),
+            ];
+            keep.extend(outlets.iter().map(|o| ("outlets", o.as_str())));
+            crate::api::ssr::answer("/channels/new", Err(e), |_: &()| String::new(), &keep)
+        }
+    }
+}
+
+/// "Test connection": asks the channel who it is with the stored credentials.
+#[server(endpoint = "test_connection")]
+pub async fn test_connection(id: i64) -> Result<(), AppError> {
+    use sync_core::domain::{ChannelId, Permission};
+    let page = format!("/channels/{id}");
+    let result = async {
+        crate::api::ssr::require(Permission::Administer).await?;
+        crate::api::ssr::services()?
+            .channels
+            .test(ChannelId::new(id))
+            .await
+            .map_err(|e| match e {
+                sync_core::connect::ConnectError::Storage(e) => AppError::from(e),
+                other => AppError::Conflict(format!("The connection test failed: {other}")),
+            })
+    }
+    .await;
+    match result {
+        Ok(message) => {
+            crate::api::ssr::go_to(&page, &message);
+            Ok(())
+        }
+        Err(e) => crate::api::ssr::answer(&page, Err(e), |_: &()| String::new(), &[]),
+    }
+}
+
+/// The sync buttons: "Sync new data" and "Force sync" of one channel
+/// (`channel`), or "Sync All" (none). The sync goes on in the background;
+/// a channel already syncing is said so instead of started twice.
+#[server(endpoint = "start_sync")]
+pub async fn start_sync(
+    channel: Option<i64>,
+    kind: Option<String>,
+    channel_only: Option<String>,
+    clear: Option<String>,
+) -> Result<(), AppError> {
+    use sync_core::domain::{ChannelId, Permission};
+    use sync_core::service::RunTrigger;
+    let page = channel.map_or_else(|| "/channels".to_owned(), |id| format!("/channels/{id}"));
+    let result = async {
+        crate::api::ssr::require(Permission::WriteCatalog).await?;
+        let request = form::sync_request(kind.as_deref(), channel_only.as_deref(), clear.as_deref())?;
+        let channels = crate::api::ssr::services()?.channels;
+        let configs = match channel {
+            Some(id) => match channels.get(ChannelId::new(id)).await? {
+                Some(config) => vec![config],
+                None => return crate::api::ssr::fail(AppError::NotFound(format!("Channel {id}"))),
+            },
+            None => channels.configs().await?,
+        };
+        let started = channels.start(configs, request, RunTrigger::Button);
+        form::sync_started(channel.is_some(), request, &started)
+    }
+    .await;
+    match result {
+        Ok(message) => {
+            crate::api::ssr::go_to(&page, &message);
+            Ok(())
+        }
+        Err(e) => crate::api::ssr::answer(&page, Err(e), |_: &()| String::new(), &[]),
+    }
+}
+
+/// The channel forms read into the sync core's commands.
+#[cfg(feature = "ssr")]
+mod form {
+    use super::AppError;
+    use crate::api::ssr::invalid;
+    use sync_core::connect::{ConnectError, ShopifyConnection, WebhookSetup};
+    use sync_core::domain::{BalanceRules, ChannelOnlyPolicy, DomainError, OutletId};
+    use sync_core::service::{ChannelSettings, SettingsSaved, SyncRequest, SyncStarted};
+    use sync_core::sync::ForceOptions;
+
+    fn number(raw: &str, field: &'static str, label: &str) -> Result<Option<i64>, AppError> {
+        match raw.trim() {
+            "" => Ok(None),
+            v => v
+                .parse()
+                .map(Some)
+                .map_err(|_| invalid(DomainError::new(field, format!("{label}: {v:?} is not a whole number")))),
+        }
+    }
+
+    /// The settings form over the current settings.
+    pub fn settings(
+        current: ChannelSettings,
+        outlets: Vec<i64>,
+        order_outlet: Option<&str>,
+        channel_only: Option<&str>,
+        [buffer, percent, max, zero, every]: [&String; 5],
+    ) -> Result<ChannelSettings, AppError> {
+        let order_outlet = match order_outlet.map(str::trim) {
+            None | Some("") => current.order_outlet,
+            Some(v) => Some(v.parse::<OutletId>().map_err(|_| {
+                invalid(DomainError::new(
+                    "order_outlet",
+                    "order outlet: choose one of the outlets",
+                ))
+            })?),
+        };
+        let channel_only = match channel_only.map(str::trim) {
+            None | Some("") => current.channel_only,
+            Some(v) => ChannelOnlyPolicy::parse(v).map_err(invalid)?,
+        };
+        Ok(ChannelSettings {
+            outlets: outlets.into_iter().map(OutletId::new).collect(),
+            order_outlet,
+            channel_only,
+            rules: BalanceRules {
+                safety_buffer: number(buffer, "safety_buffer", "safety buffer")?.unwrap_or(0),
+                publish_percent: number(percent, "publish_percent", "publish percent")?,
+                publish_max: number(max, "publish_max", "publish max")?,
+                zero_at_or_below: number(zero, "zero_at_or_below", "zero at or below")?,
+            },
+            schedule_minutes: number(every, "schedule_minutes", "schedule minutes")?,
+        })
+    }
+
+    pub fn settings_saved(saved: SettingsSaved) -> String {
+        let mut message = format!("Settings saved; {} quantities queued for this channel", saved.queued);
+        if saved.order_outlet_kept {
+            message.push_str(
+                ". The outlet that takes this channel's orders stays included; to leave it out, choose another order outlet",
+            );
+        }
+        message
+    }
+
+    pub fn shopify(
+        name: &str,
+        shop_domain: &str,
+        location: &str,
+        outlets: &[i64],
+        order_outlet: &str,
+        safety_buffer: &str,
+        public_url: &str,
+        client_secret: String,
+        api_base_url: &str,
+    ) -> Result<ShopifyConnection, AppError> {
+        let order_outlet = order_outlet.trim().parse::<OutletId>().map_err(|_| {
+            invalid(DomainError::new(
+                "order_outlet",
+                "order outlet: choose the outlet that takes this channel's orders",
+            ))
+        })?;
+        Ok(ShopifyConnection {
+            name: name.trim().to_owned(),
+            shop_domain: shop_domain.trim().to_owned(),
+            api_base_url: Some(api_base_url.trim().to_owned()),
+            location: location.trim().to_owned(),
+            outlets: outlets.iter().copied().map(OutletId::new).collect(),
+            order_outlet,
+            rules: BalanceRules {
+                safety_buffer: number(safety_buffer, "safety_buffer", "safety buffer")?.unwrap_or(0),
+                ..BalanceRules::default()
+            },
+            webhooks: match public_url.trim() {
+                "" => None,
+                url => Some(WebhookSetup {
+                    public_url: url.to_owned(),
+                    client_secret: client_secret.trim().to_owned(),
+                }),
+            },
+        })
+    }
+
+    /// A connection's refusal at the field it concerns.
+    pub fn connect_error(e: ConnectError) -> AppError {
+        let at = |field: &str, message: String| {
+            let error = AppError::Invalid {
+                field: field.to_owned(),
+                message,
+            };
+            crate::api::ssr::set_status(&error);
+            error
+        };
+        match e {
+            ConnectError::Invalid(e) => invalid(e),
+            ConnectError::Storage(sync_core::Error::Invalid(e)) => invalid(e),
+            ConnectError::Storage(sync_core::Error::Conflict(message)) => at("name", message),
+            e @ ConnectError::Unreachable { .. } => at("token", e.to_string()),
+            ConnectError::Storage(e) => AppError::from(e),
+            other => {
+                tracing::error!(error.cause_chain = ?other, "connecting a channel failed");
+                at(
+                    "",
+                    "Something went wrong on our side; nothing was saved. Please try again.".into(),
+                )
+            }
+        }
+    }
+
+    /// A sync button's choices: standard, or force with its options.
+    pub fn sync_request(
+        kind: Option<&str>,
+        channel_only: Option<&str>,
+        clear: Option<&str>,
+    ) -> Result<SyncRequest, AppError> {
+        match kind.map(str::trim) {
+            None | Some("") | Some("standard") => Ok(SyncRequest::Standard),
+            Some("force") => Ok(SyncRequest::Force(ForceOptions {
+                channel_only: match channel_only.map(str::trim) {
+                    None | Some("") => ChannelOnlyPolicy::Keep,
+                    Some(v) => ChannelOnlyPolicy::parse(v).map_err(invalid)?,
+                },
+                clear_first: clear == Some("1"),
+            })),
+            Some(other) => Err(invalid(DomainError::new(
+                "kind",
+                format!("{other:?} is not a kind of sync; use standard or force"),
+            ))),
+        }
+    }
+
+    /// What the button says it started.
+    pub fn sync_started(one: bool, request: SyncRequest, started: &SyncStarted) -> Result<String, AppError> {
+        if one {
+            return match (started.started.first(), started.busy.first()) {
+                (Some(name), _) => Ok(format!(
+                    "{} sync of {name} started; follow it in the Sync History",
+                    match request {
+                        SyncRequest::Standard => "standard",
+                        SyncRequest::Force(_) => "force",
+                    }
+                )),
+                (None, Some(name)) => Err(AppError::Conflict(format!(
+                    "A sync of {name} is already running; it was not started twice"
+                ))),
+                (None, None) => Err(AppError::NotFound("Channel".into())),
+            };
+        }
+        let mut message = format!(
+            "Sync All started for {} channels; follow it in the Sync History",
+            started.started.len()
+        );
+        if !started.busy.is_empty() {
+            message.push_str(&format!(" ({} already running)", started.busy.join(", ")));
+        }
+        Ok(message)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn only_standard_and_force_are_kinds() {
+            assert_eq!(
+                sync_request(Some("force"), None, None),
+                Ok(SyncRequest::Force(ForceOptions::default()))
+            );
+            assert_eq!(sync_request(None, None, None), Ok(SyncRequest::Standard));
+            assert!(sync_request(Some("nuke"), None, None).is_err());
+            assert_eq!(
+                sync_request(Some("force"), Some("delete"), Some("1")),
+                Ok(SyncRequest::Force(ForceOptions {
+                    channel_only: ChannelOnlyPolicy::Delete,
+                    clear_first: true
+                }))
+            );
+            assert!(
+                sync_request(Some("force"), Some("burn"), None)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("keep, unpublish or delete")
+            );
+        }
+    }
 }

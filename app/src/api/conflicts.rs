@@ -28,14 +28,15 @@ pub struct ConflictsView {
 pub async fn list_conflicts() -> Result<ConflictsView, AppError> {
     use sync_core::domain::Permission;
     let user = crate::api::ssr::require(Permission::Read).await?;
-    let storage = crate::api::ssr::storage()?;
-    let names: std::collections::HashMap<_, _> = storage
-        .list_channels()
+    let services = crate::api::ssr::services()?;
+    let names: std::collections::HashMap<_, _> = services
+        .channels
+        .list()
         .await?
         .into_iter()
         .map(|c| (c.id, c.name))
         .collect();
-    let conflicts = storage.open_conflicts(None).await?;
+    let conflicts = services.history.open_conflicts().await?;
     Ok(ConflictsView {
         conflicts: conflicts
             .into_iter()
@@ -60,14 +61,11 @@ pub async fn list_conflicts() -> Result<ConflictsView, AppError> {
 #[server(endpoint = "resolve_conflict")]
 pub async fn resolve_conflict(id: i64, action: String) -> Result<String, AppError> {
     use sync_core::domain::Permission;
-    use sync_core::storage::ConflictAction;
+    use sync_core::service::ConflictAction;
     let user = crate::api::ssr::require(Permission::WriteCatalog).await?;
     let action = ConflictAction::parse(&action).map_err(crate::api::ssr::invalid)?;
-    let Some(vault) = use_context::<sync_core::vault::Vault>() else {
-        return crate::api::ssr::fail(AppError::Internal("no-vault".into()));
-    };
-    let storage = crate::api::ssr::storage()?;
-    let done = sync_core::sync::settle_conflict(&storage, &vault, id, action, user.email.as_str()).await?;
-    crate::api::ssr::wake_workers();
-    Ok(done)
+    Ok(crate::api::ssr::services()?
+        .history
+        .settle(id, action, user.email.as_str())
+        .await?)
 }

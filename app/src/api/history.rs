@@ -64,11 +64,11 @@ pub struct RunDetailView {
 }
 
 #[server(endpoint = "list_history", input = GetUrl)]
-pub async fn list_history(query: HistoryQuery) -> Result<HistoryView, AppError> {
+pub async fn list_history(#[server(default)] query: HistoryQuery) -> Result<HistoryView, AppError> {
     use sync_core::domain::{ChannelId, Permission, Timestamp};
-    use sync_core::storage::{RunFilter, RunId};
+    use sync_core::service::{RunFilter, RunId};
     crate::api::ssr::require(Permission::Read).await?;
-    let storage = crate::api::ssr::storage()?;
+    let services = crate::api::ssr::services()?;
     let hours_ago = |h: i64| Timestamp::hours_ago(h.clamp(1, 24 * 366));
     let filter = RunFilter {
         channel: query.channel.map(ChannelId::new),
@@ -80,9 +80,9 @@ pub async fn list_history(query: HistoryQuery) -> Result<HistoryView, AppError> 
     };
     // Independent queries side by side: the chart reads a day of events.
     let (channels, runs, chart) = futures::try_join!(
-        storage.list_channels(),
-        storage.list_runs(&filter),
-        storage.events_per_hour(filter.channel, hours_ago(24)),
+        services.channels.list(),
+        services.history.runs(&filter),
+        services.history.per_hour(filter.channel, hours_ago(24)),
     )?;
     let next_before = (runs.len() as i64 == RUNS_PER_PAGE)
         .then(|| runs.last().map(|r| r.id.get()))
@@ -91,12 +91,13 @@ pub async fn list_history(query: HistoryQuery) -> Result<HistoryView, AppError> 
     let product_events = match query.product {
         Some(id) => {
             let pid = sync_core::domain::ProductId::new(id);
-            let name = storage
-                .get_product(pid)
+            let name = services
+                .catalog
+                .product(pid)
                 .await?
                 .map(|p| p.name)
                 .unwrap_or_else(|| format!("product {id}"));
-            let events = storage.events_of(None, Some(pid), 500).await?;
+            let events = services.history.events(None, Some(pid), 500).await?;
             Some((name, events.iter().map(event_view).collect()))
         }
         None => None,
@@ -114,18 +115,19 @@ pub async fn list_history(query: HistoryQuery) -> Result<HistoryView, AppError> 
 pub async fn get_run(id: i64) -> Result<RunDetailView, AppError> {
     use sync_core::domain::Permission;
     crate::api::ssr::require(Permission::Read).await?;
-    let storage = crate::api::ssr::storage()?;
-    let run_id = sync_core::storage::RunId::new(id);
-    let Some(run) = storage.run(run_id).await? else {
+    let services = crate::api::ssr::services()?;
+    let run_id = sync_core::service::RunId::new(id);
+    let Some(run) = services.history.run(run_id).await? else {
         return crate::api::ssr::fail(AppError::NotFound(format!("Run {id}")));
     };
-    let names = storage
-        .list_channels()
+    let names = services
+        .channels
+        .list()
         .await?
         .into_iter()
         .map(|c| (c.id, c.name))
         .collect();
-    let events = storage.events_of(Some(run_id), None, 1000).await?;
+    let events = services.history.events(Some(run_id), None, 1000).await?;
     Ok(RunDetailView {
         run: run_view(&run, &names),
         events: events.iter().map(event_view).collect(),
@@ -134,7 +136,7 @@ pub async fn get_run(id: i64) -> Result<RunDetailView, AppError> {
 
 #[cfg(feature = "ssr")]
 fn run_view(
-    r: &sync_core::storage::RunRow,
+    r: &sync_core::service::RunRow,
     names: &std::collections::HashMap<sync_core::domain::ChannelId, String>,
 ) -> RunView {
     RunView {
@@ -160,7 +162,7 @@ fn run_view(
 }
 
 #[cfg(feature = "ssr")]
-fn event_view(e: &sync_core::storage::EventRow) -> EventView {
+fn event_view(e: &sync_core::service::EventRow) -> EventView {
     let change = match (&e.before_value, &e.after_value) {
         (Some(b), Some(a)) => format!("{b} → {a}"),
         (None, Some(a)) => a.clone(),

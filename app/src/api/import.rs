@@ -73,33 +73,34 @@ pub struct FeedView {
 pub async fn import_page(upload: Option<String>) -> Result<ImportPageView, AppError> {
     use sync_core::domain::Permission;
     let user = crate::api::ssr::require(Permission::Read).await?;
-    let storage = crate::api::ssr::storage()?;
+    let services = crate::api::ssr::services()?;
     let (preview, upload_gone) = match upload.filter(|t| !t.is_empty()) {
         None => (None, false),
-        Some(token) => match storage.upload(&token).await? {
+        Some(token) => match services.files.upload(&token).await? {
             None => (None, true),
             Some(u) => {
-                let preview = sync_core::import::preview_upload(&storage, &u).await?;
+                let preview = services.files.preview_upload(&u).await?;
                 (Some(preview_view(&u, preview)), false)
             }
         },
     };
     Ok(ImportPageView {
         can_write: user.role.allows(Permission::WriteCatalog),
-        outlets: storage
-            .list_outlets()
+        outlets: services
+            .catalog
+            .outlets()
             .await?
             .into_iter()
             .map(|o| (o.id.get(), o.code.to_string(), o.name))
             .collect(),
-        feeds: storage.list_feeds().await?.into_iter().map(feed_view).collect(),
+        feeds: services.files.feeds().await?.into_iter().map(feed_view).collect(),
         preview,
         upload_gone,
     })
 }
 
 #[cfg(feature = "ssr")]
-fn preview_view(u: &sync_core::storage::Upload, preview: sync_core::import::UploadPreview) -> PreviewView {
+fn preview_view(u: &sync_core::service::Upload, preview: sync_core::import::UploadPreview) -> PreviewView {
     use sync_core::domain::StockChange;
     use sync_core::import::UploadPreview;
     let errors = |e: &[sync_core::import::RowError]| -> Vec<RowErrorView> {
@@ -177,7 +178,7 @@ fn preview_view(u: &sync_core::storage::Upload, preview: sync_core::import::Uplo
 }
 
 #[cfg(feature = "ssr")]
-fn feed_view(f: sync_core::storage::FeedRow) -> FeedView {
+fn feed_view(f: sync_core::service::FeedRow) -> FeedView {
     FeedView {
         id: f.id.get(),
         name: f.name,
@@ -190,5 +191,134 @@ fn feed_view(f: sync_core::storage::FeedRow) -> FeedView {
         last_fetched: f.last_fetched_at.map_or_else(|| "never".to_owned(), |t| t.to_string()),
         last_status: f.last_status.unwrap_or_default(),
         last_message: f.last_message,
+    }
+}
+
+#[cfg(feature = "ssr")]
+const PAGE: &str = "/import";
+
+/// "Apply": exactly the upload that was previewed (`hash`), all or nothing.
+#[server(endpoint = "apply_upload")]
+pub async fn apply_upload(token: String, #[server(default)] hash: String) -> Result<(), AppError> {
+    use sync_core::domain::Permission;
+    use sync_core::service::AppliedUpload;
+    let preview_page = format!("{PAGE}?upload={token}");
+    let result = async {
+        let user = crate::api::ssr::require(Permission::WriteCatalog).await?;
+        let applied = crate::api::ssr::services()?
+            .files
+            .apply_upload(&token, &hash, &crate::api::ssr::actor(&user))
+            .await?;
+        match applied {
+            AppliedUpload::Applied { file_name, replayed: true, .. } => {
+                Ok(format!("{file_name} was already applied; nothing was applied twice"))
+            }
+            AppliedUpload::Applied { file_name, kind, changes, .. } if kind == "stock" => {
+                Ok(format!("Applied {changes} stock changes from {file_name}"))
+            }
+            AppliedUpload::Applied { file_name, changes, .. } => Ok(format!(
+                "Applied {changes} product changes from {file_name}; channels get them with the next sync"
+            )),
+            AppliedUpload::Refused { bad_rows } => crate::api::ssr::fail(AppError::Conflict(format!(
+                "{bad_rows} bad rows; nothing was applied. Fix the file and upload it again."
+            ))),
+            AppliedUpload::Gone => crate::api::ssr::fail(AppError::NotFound(
+                "This upload was already applied or has expired (uploads are kept a day); upload the file again. The upload".into(),
+            )),
+            AppliedUpload::NotThePreviewed => crate::api::ssr::fail(AppError::Conflict(
+                "The file is not the one previewed; nothing was applied. Check the preview and apply again.".into(),
+            )),
+        }
+    }
+    .await;
+    match result {
+        Ok(message) => {
+            crate::api::ssr::go_to(PAGE, &message);
+            Ok(())
+        }
+        Err(e @ AppError::NotFound(_)) => crate::api::ssr::answer(PAGE, Err(e), |_: &()| String::new(), &[]),
+        Err(e) => crate::api::ssr::answer(&preview_page, Err(e), |_: &()| String::new(), &[]),
+    }
+}
+
+/// "Add feed": an inventory feed fetched on request or on a schedule.
+#[server(endpoint = "add_feed")]
+pub async fn add_feed(
+    #[server(default)] name: String,
+    #[server(default)] url: String,
+    #[server(default)] outlet: String,
+    #[server(default)] mode: String,
+    #[server(default)] every: String,
+) -> Result<(), AppError> {
+    use sync_core::domain::{DomainError, OutletId, Permission};
+    use sync_core::service::NewFeed;
+    let result = async {
+        crate::api::ssr::require(Permission::WriteCatalog).await?;
+        let invalid = crate::api::ssr::invalid;
+        let schedule_minutes = match every.trim() {
+            "" => None,
+            v => Some(v.parse::<i64>().map_err(|_| {
+                invalid(DomainError::new(
+                    "every",
+                    format!("every (minutes): {v:?} is not a whole number"),
+                ))
+            })?),
+        };
+        let outlet = outlet.trim().parse::<OutletId>().map_err(|_| {
+            invalid(DomainError::new(
+                "outlet",
+                "outlet: choose the outlet whose stock the feed sets",
+            ))
+        })?;
+        let feed = NewFeed {
+            name: name.clone(),
+            url: url.clone(),
+            outlet,
+            mode: match mode.trim() {
+                "" => "count".to_owned(),
+                m => m.to_owned(),
+            },
+            schedule_minutes,
+        };
+        crate::api::ssr::services()?.files.add_feed(&feed).await?;
+        Ok(format!("Added the feed {:?}", name.trim()))
+    }
+    .await;
+    match result {
+        Ok(message) => {
+            crate::api::ssr::go_to(PAGE, &message);
+            Ok(())
+        }
+        Err(e) => crate::api::ssr::answer(PAGE, Err(e), |_: &()| String::new(), &[("name", &name), ("url", &url)]),
+    }
+}
+
+/// "Fetch now": fetches the feed and applies it, or records why not.
+#[server(endpoint = "fetch_feed")]
+pub async fn fetch_feed(id: i64) -> Result<(), AppError> {
+    use sync_core::domain::Permission;
+    use sync_core::service::{FeedId, RunTrigger};
+    let result = async {
+        let user = crate::api::ssr::require(Permission::WriteCatalog).await?;
+        let files = crate::api::ssr::services()?.files;
+        let Some(feed) = files.feed(FeedId::new(id)).await? else {
+            return crate::api::ssr::fail(AppError::NotFound(format!("Feed {id}")));
+        };
+        let run = files
+            .fetch_feed(&feed, RunTrigger::Button, &crate::api::ssr::actor(&user))
+            .await?;
+        if run.succeeded {
+            Ok(run.message)
+        } else {
+            crate::api::ssr::fail(AppError::Conflict(run.message))
+        }
+    }
+    .await;
+    match result {
+        Ok(message) => {
+            crate::api::ssr::go_to(PAGE, &message);
+            Ok(())
+        }
+        Err(e) => crate::api::ssr::answer(PAGE, Err(e), |_: &()| String::new(), &[]),
     }
 }

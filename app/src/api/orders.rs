@@ -29,10 +29,10 @@ pub struct OrdersView {
 pub async fn list_orders() -> Result<OrdersView, AppError> {
     use sync_core::domain::{Currency, Money, Permission};
     crate::api::ssr::require(Permission::Read).await?;
-    let storage = crate::api::ssr::storage()?;
-    let outlets = storage.list_outlets().await?;
-    let channels = storage.list_channels().await?;
-    let orders = storage.recent_orders(None, 200).await?;
+    let services = crate::api::ssr::services()?;
+    let outlets = services.catalog.outlets().await?;
+    let channels = services.channels.list().await?;
+    let orders = services.history.recent_orders(200).await?;
     Ok(OrdersView {
         orders: orders
             .into_iter()

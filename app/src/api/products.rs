@@ -162,125 +162,31 @@ pub struct AutoSyncChanged {
 /// One page of the products table: a search over name, SKU and barcode,
 /// the filters, and `after`, the keyset cursor from the previous page.
 #[server(endpoint = "list_products", input = GetUrl)]
-pub async fn list_products(query: ProductsQuery, after: Option<i64>) -> Result<ProductsView, AppError> {
-    use sync_core::domain::{Permission, ProductId};
-    use sync_core::storage::ProductFilter;
+pub async fn list_products(
+    #[server(default)] query: ProductsQuery,
+    after: Option<i64>,
+) -> Result<ProductsView, AppError> {
+    use sync_core::domain::Permission;
     let user = crate::api::ssr::require(Permission::Read).await?;
-    let mut filter = ProductFilter::from_params(
-        query.q.as_deref(),
-        query.auto_sync.as_deref(),
-        query.status.as_deref(),
-        query.category.as_deref(),
-        query.brand.as_deref(),
-        query.stock.as_deref(),
-    )
-    .map_err(crate::api::ssr::invalid)?;
-    filter.sort = sync_core::storage::ProductSort::parse(query.sort.as_deref().unwrap_or_default())
-        .map_err(crate::api::ssr::invalid)?;
-    filter.channel = sync_core::storage::ChannelFilter::parse(query.channel.as_deref().unwrap_or_default())
-        .map_err(crate::api::ssr::invalid)?;
-    filter.after = after.map(ProductId::new);
+    let mut filter = query.to_filter()?;
+    filter.after = after.map(sync_core::domain::ProductId::new);
     filter.limit = PAGE_SIZE;
-    let storage = crate::api::ssr::storage()?;
-    // Independent queries side by side: counting every match is the slowest.
-    let (page, (categories, brands), channels, total) = futures::try_join!(
-        storage.list_products(&filter),
-        storage.product_facets(),
-        storage.list_channels(),
-        storage.count_products(&filter),
-    )?;
-    let mut rows: Vec<ProductRow> = page.items.iter().map(ProductRow::from).collect();
-    let variant_ids: Vec<_> = page
-        .items
-        .iter()
-        .flat_map(|p| p.variants.iter().map(|v| v.id))
-        .collect();
-    for channel in &channels {
-        let balances = storage.balances(channel.id, &variant_ids).await?;
-        let targets = storage.push_targets(channel.id, &variant_ids).await?;
-        let product_ids: Vec<ProductId> = page.items.iter().map(|p| p.id).collect();
-        let not_sold = storage.not_sold_online(channel.id, &product_ids).await?;
-        for (row, product) in rows.iter_mut().zip(&page.items) {
-            let stock = product
-                .variants
-                .iter()
-                .map(|v| balances.get(&v.id).copied().unwrap_or(0))
-                .sum();
-            let listed = product.variants.iter().any(|v| {
-                targets
-                    .get(&v.id)
-                    .is_some_and(|t| t.listing.external_inventory_item_id.is_some())
-            });
-            row.in_channels.push(ChannelCell {
-                stock,
-                listed,
-                selling: !not_sold.contains(&product.id),
-            });
-        }
-    }
-    Ok(ProductsView {
-        channels: channels
-            .into_iter()
-            .map(|c| ChannelColumn {
-                id: c.id.get(),
-                name: c.name,
-            })
-            .collect(),
-        rows,
-        next_after: page.next_after.map(ProductId::get),
-        total,
-        categories,
-        brands,
-        can_write: user.role.allows(Permission::WriteCatalog),
-    })
+    let table = crate::api::ssr::services()?.catalog.products_table(&filter).await?;
+    Ok(ProductsView::new(table, user.role.allows(Permission::WriteCatalog)))
 }
 
 #[server(endpoint = "get_product", input = GetUrl)]
 pub async fn get_product(id: i64) -> Result<ProductView, AppError> {
     use sync_core::domain::{Permission, ProductId};
     crate::api::ssr::require(Permission::Read).await?;
-    let storage = crate::api::ssr::storage()?;
-    let Some(product) = storage.get_product(ProductId::new(id)).await? else {
-        return crate::api::ssr::fail(AppError::NotFound(format!("Product {id}")));
-    };
-    let outlets = storage.list_outlets().await?;
-    let mut view = ProductView::new(&product, &outlets);
-    let variant_ids: Vec<_> = product.variants.iter().map(|v| v.id).collect();
-    for channel in storage.list_channels().await? {
-        let balances = storage.balances(channel.id, &variant_ids).await?;
-        let targets = storage.push_targets(channel.id, &variant_ids).await?;
-        let mut explanations = std::collections::HashMap::new();
-        for v in &variant_ids {
-            let e = storage.explain_balance(channel.id, *v).await?;
-            let mut lines: Vec<String> = e
-                .outlets
-                .iter()
-                .map(|o| format!("{}: {} on hand, {} committed", o.outlet_name, o.on_hand, o.committed))
-                .collect();
-            lines.extend(e.steps.iter().map(|s| format!("{} → {}", s.label, s.after)));
-            explanations.insert(*v, lines);
-        }
-        let selling = storage.not_sold_online(channel.id, &[product.id]).await?.is_empty();
-        view.channels.push(ChannelStockView {
-            name: channel.name,
-            kind: channel.kind,
-            selling,
-            rows: product
-                .variants
-                .iter()
-                .map(|v| ChannelVariantView {
-                    sku: v.sku.clone(),
-                    balance: balances.get(&v.id).copied().unwrap_or(0),
-                    explanation: explanations.remove(&v.id).unwrap_or_default(),
-                    in_channel: targets
-                        .get(&v.id)
-                        .filter(|t| t.listing.external_inventory_item_id.is_some())
-                        .and_then(|t| t.listing.last_seen_quantity),
-                })
-                .collect(),
-        });
+    match crate::api::ssr::services()?
+        .catalog
+        .product_overview(ProductId::new(id))
+        .await?
+    {
+        Some(overview) => Ok(ProductView::from(overview)),
+        None => crate::api::ssr::fail(AppError::NotFound(format!("Product {id}"))),
     }
-    Ok(view)
 }
 
 /// Records a stock movement from the product page's "Adjust stock" form.
@@ -293,42 +199,20 @@ pub async fn adjust_stock(
     reason: String,
     note: String,
 ) -> Result<StockAdjusted, AppError> {
-    use crate::api::ssr::{fail, invalid, require, storage, wake_workers};
-    use sync_core::domain::{Actor, MovementReason, OutletCode, Permission, Sku, StockChange};
-    use sync_core::storage::MovementInput;
+    use crate::api::ssr::{actor, require, services};
+    use sync_core::domain::Permission;
     let user = require(Permission::WriteCatalog).await?;
-    let sku = Sku::parse(&sku).map_err(invalid)?;
-    let outlet = OutletCode::parse(&outlet).map_err(invalid)?;
-    let Ok(amount) = amount.trim().parse::<i64>() else {
-        return fail(AppError::Invalid {
-            field: "amount".into(),
-            message: format!("{:?} is not a whole number", amount.trim()),
-        });
-    };
-    let change = match mode.as_str() {
-        "count" => StockChange::count(amount),
-        _ => StockChange::delta(amount),
-    }
-    .map_err(invalid)?;
-    let reason = MovementReason::parse(&reason).map_err(invalid)?;
-    let input = MovementInput {
-        sku: sku.clone(),
-        outlet: outlet.clone(),
-        change,
-        reason,
-        reference: String::new(),
-        note,
-    };
-    let actor = Actor::User {
-        id: user.id,
-        email: user.email.to_string(),
-    };
-    let batch = storage()?.apply_movements(&actor, &[input], None).await?;
-    wake_workers();
+    let input = convert::movement(&sku, &outlet, &mode, &amount, &reason, note)?;
+    let batch = services()?
+        .stock
+        .record(&actor(&user), std::slice::from_ref(&input), None)
+        .await?;
     let record = batch.records.first();
     Ok(StockAdjusted {
         message: format!(
-            "Stock of {sku} at {outlet}: {} → {}",
+            "Stock of {} at {}: {} → {}",
+            input.sku,
+            input.outlet,
             record.map_or(0, |r| r.on_hand_before),
             record.map_or(0, |r| r.on_hand_after)
         ),
@@ -340,13 +224,10 @@ pub async fn adjust_stock(
 pub async fn set_auto_sync(product_id: i64, enabled: bool) -> Result<AutoSyncChanged, AppError> {
     use sync_core::domain::{Permission, ProductId};
     crate::api::ssr::require(Permission::WriteCatalog).await?;
-    let storage = crate::api::ssr::storage()?;
+    let catalog = crate::api::ssr::services()?.catalog;
     let id = ProductId::new(product_id);
-    let change = storage.set_auto_sync(&[id], enabled).await?;
-    if change.queued > 0 {
-        crate::api::ssr::wake_workers();
-    }
-    let Some(product) = storage.get_product(id).await? else {
+    let change = catalog.set_auto_sync(&[id], enabled).await?;
+    let Some(product) = catalog.product(id).await? else {
         return crate::api::ssr::fail(AppError::NotFound(format!("Product {product_id}")));
     };
     Ok(AutoSyncChanged {
@@ -357,6 +238,108 @@ pub async fn set_auto_sync(product_id: i64, enabled: bool) -> Result<AutoSyncCha
     })
 }
 
+/// What a dashboard form did, in a sentence for the person who sent it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Done {
+    pub message: String,
+}
+
+/// The products table's bulk actions: on the rows ticked (`ids[]`), or on
+/// every product matching the table's filter (`all_matching`).
+#[server(endpoint = "bulk_products")]
+pub async fn bulk_products(
+    action: String,
+    #[server(default)] ids: Vec<i64>,
+    #[server(default)] all_matching: bool,
+    #[server(flatten)] query: ProductsQuery,
+    return_to: Option<String>,
+) -> Result<Done, AppError> {
+    use sync_core::domain::Permission;
+    let page = convert::products_page(return_to.as_deref());
+    let result = async {
+        let user = crate::api::ssr::require(Permission::WriteCatalog).await?;
+        let (action, target) = convert::bulk(&action, ids, all_matching, &query)?;
+        let outcome = crate::api::ssr::services()?
+            .catalog
+            .bulk(&crate::api::ssr::actor(&user), action, target)
+            .await?;
+        Ok(Done {
+            message: outcome.message,
+        })
+    }
+    .await;
+    crate::api::ssr::answer(&page, result, |d| d.message.clone(), &[])
+}
+
+/// One variant's row of the product form.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantFields {
+    pub id: i64,
+    #[serde(default)]
+    pub price: String,
+    #[serde(default)]
+    pub barcode: String,
+    #[serde(default)]
+    pub weight: String,
+}
+
+/// The product page's edit form, saved all or nothing.
+#[server(endpoint = "save_product")]
+pub async fn save_product(
+    id: i64,
+    #[server(default)] name: String,
+    #[server(default)] description: String,
+    #[server(default)] brand: String,
+    #[server(default)] category: String,
+    active: Option<String>,
+    #[server(default)] supplier: String,
+    #[server(default)] supplier_code: String,
+    #[server(default)] supplier_price: String,
+    #[server(default)] reorder_point: String,
+    #[server(default)] reorder_quantity: String,
+    #[server(default)] tax_class: String,
+    #[server(default)] tags: String,
+    #[server(default)] variants: Vec<VariantFields>,
+) -> Result<Done, AppError> {
+    use sync_core::domain::{Permission, ProductId};
+    use sync_core::service::{ProductEditForm, VariantEditForm};
+    let result = async {
+        crate::api::ssr::require(Permission::WriteCatalog).await?;
+        let form = ProductEditForm {
+            name,
+            description,
+            brand,
+            category,
+            active: active.is_some_and(|a| a == "on" || a == "true"),
+            supplier,
+            supplier_code,
+            supplier_price,
+            reorder_point,
+            reorder_quantity,
+            tax_class,
+            tags,
+            variants: variants
+                .into_iter()
+                .map(|v| VariantEditForm {
+                    id: sync_core::domain::VariantId::new(v.id),
+                    price: v.price,
+                    barcode: v.barcode,
+                    weight_grams: v.weight,
+                })
+                .collect(),
+        };
+        crate::api::ssr::services()?
+            .catalog
+            .edit_product(ProductId::new(id), &form)
+            .await?;
+        Ok(Done {
+            message: "Product saved; channels get the changes with the next sync".into(),
+        })
+    }
+    .await;
+    crate::api::ssr::answer(&format!("/products/{id}"), result, |d| d.message.clone(), &[])
+}
+
 #[cfg(feature = "ssr")]
 mod convert {
     use super::*;
@@ -365,7 +348,145 @@ mod convert {
     fn decimal(m: sync_core::domain::Money) -> String {
         m.to_string().split(' ').next().unwrap_or_default().to_owned()
     }
-    use sync_core::storage::{Outlet, ProductDetail};
+    use sync_core::service::{Outlet, ProductDetail, ProductFilter, ProductOverview, ProductsTable};
+
+    impl ProductsQuery {
+        /// The table's filter, or the parameter at fault.
+        pub fn to_filter(&self) -> Result<ProductFilter, AppError> {
+            let mut filter = ProductFilter::from_params(
+                self.q.as_deref(),
+                self.auto_sync.as_deref(),
+                self.status.as_deref(),
+                self.category.as_deref(),
+                self.brand.as_deref(),
+                self.stock.as_deref(),
+            )
+            .map_err(crate::api::ssr::invalid)?;
+            filter.sort = sync_core::service::ProductSort::parse(self.sort.as_deref().unwrap_or_default())
+                .map_err(crate::api::ssr::invalid)?;
+            filter.channel = sync_core::service::ChannelFilter::parse(self.channel.as_deref().unwrap_or_default())
+                .map_err(crate::api::ssr::invalid)?;
+            Ok(filter)
+        }
+    }
+
+    /// Where a bulk action comes back to: the products page it was on.
+    pub fn products_page(raw: Option<&str>) -> String {
+        match raw {
+            Some(p) if p.starts_with("/products") && !p.starts_with("//") => p.to_owned(),
+            _ => "/products".to_owned(),
+        }
+    }
+
+    /// A bulk action and its target from the form.
+    pub fn bulk(
+        action: &str,
+        ids: Vec<i64>,
+        all_matching: bool,
+        query: &ProductsQuery,
+    ) -> Result<(sync_core::bulk::BulkAction, sync_core::bulk::BulkTarget), AppError> {
+        use sync_core::bulk::{BulkAction, BulkTarget};
+        let action = BulkAction::parse(action).map_err(crate::api::ssr::invalid)?;
+        let target = if all_matching {
+            BulkTarget::AllMatching(query.to_filter()?)
+        } else {
+            BulkTarget::Selected(ids.into_iter().map(sync_core::domain::ProductId::new).collect())
+        };
+        Ok((action, target))
+    }
+
+    /// The "Adjust stock" form as a movement, or the field at fault.
+    pub fn movement(
+        sku: &str,
+        outlet: &str,
+        mode: &str,
+        amount: &str,
+        reason: &str,
+        note: String,
+    ) -> Result<sync_core::service::MovementInput, AppError> {
+        use crate::api::ssr::{fail, invalid};
+        use sync_core::domain::{MovementReason, OutletCode, Sku, StockChange};
+        let Ok(amount) = amount.trim().parse::<i64>() else {
+            return fail(AppError::Invalid {
+                field: "amount".into(),
+                message: format!("{:?} is not a whole number", amount.trim()),
+            });
+        };
+        let change = match mode {
+            "count" => StockChange::count(amount),
+            _ => StockChange::delta(amount),
+        }
+        .map_err(invalid)?;
+        Ok(sync_core::service::MovementInput {
+            sku: Sku::parse(sku).map_err(invalid)?,
+            outlet: OutletCode::parse(outlet).map_err(invalid)?,
+            change,
+            reason: MovementReason::parse(reason).map_err(invalid)?,
+            reference: String::new(),
+            note,
+        })
+    }
+
+    impl ProductsView {
+        pub fn new(table: ProductsTable, can_write: bool) -> Self {
+            let rows = table
+                .page
+                .items
+                .iter()
+                .zip(table.cells)
+                .map(|(product, cells)| ProductRow {
+                    in_channels: cells
+                        .into_iter()
+                        .map(|c| ChannelCell {
+                            stock: c.stock,
+                            listed: c.listed,
+                            selling: c.selling,
+                        })
+                        .collect(),
+                    ..ProductRow::from(product)
+                })
+                .collect();
+            ProductsView {
+                channels: table
+                    .channels
+                    .into_iter()
+                    .map(|(id, name)| ChannelColumn { id: id.get(), name })
+                    .collect(),
+                rows,
+                next_after: table.page.next_after.map(sync_core::domain::ProductId::get),
+                total: table.total,
+                categories: table.categories,
+                brands: table.brands,
+                can_write,
+            }
+        }
+    }
+
+    impl From<ProductOverview> for ProductView {
+        fn from(o: ProductOverview) -> Self {
+            let mut view = ProductView::new(&o.product, &o.outlets);
+            view.channels = o
+                .channels
+                .into_iter()
+                .map(|c| ChannelStockView {
+                    name: c.name,
+                    kind: c.kind.as_str().to_owned(),
+                    selling: c.selling,
+                    rows: c
+                        .variants
+                        .into_iter()
+                        .map(|v| ChannelVariantView {
+                            sku: v.sku,
+                            balance: v.balance,
+                            explanation: v.explanation,
+                            in_channel: v.in_channel,
+                        })
+                        .collect(),
+                })
+                .collect();
+            view
+        }
+    }
 
     impl From<&ProductDetail> for ProductRow {
         fn from(p: &ProductDetail) -> Self {

@@ -22,6 +22,6 @@ pub async fn current_user() -> Result<UserView, AppError> {
         email: user.email.to_string(),
         role: user.role.to_string(),
         can_write: user.role.allows(Permission::WriteCatalog),
-        open_conflicts: crate::api::ssr::storage()?.count_open_conflicts().await?,
+        open_conflicts: crate::api::ssr::services()?.history.count_open_conflicts().await?,
     })
 }

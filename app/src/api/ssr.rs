@@ -1,19 +1,20 @@
-//! Server-side helpers for server functions: the services from context and
-//! the signed-in user, checked against the permission a function needs.
+//! Server-side helpers for server functions: the services from context, the
+//! signed-in user checked against the permission a function needs, and the
+//! answer to a form posted without JavaScript.
 
 use axum::Extension;
 use leptos::prelude::*;
-use sync_core::Storage;
-use sync_core::domain::{Permission, Role};
-use sync_core::storage::User;
+use sync_core::Services;
+use sync_core::domain::{Actor, Permission, Role};
+use sync_core::service::User;
 
 use crate::AppError;
 
-/// The storage service the server put into context.
-pub fn storage() -> Result<Storage, AppError> {
-    use_context::<Storage>().ok_or_else(|| {
-        tracing::error!("storage missing from server function context");
-        AppError::Internal("no-storage".into())
+/// The sync core's services, which the server put into context.
+pub fn services() -> Result<Services, AppError> {
+    use_context::<Services>().ok_or_else(|| {
+        tracing::error!("services missing from server function context");
+        AppError::Internal("no-services".into())
     })
 }
 
@@ -38,6 +39,14 @@ pub async fn require(permission: Permission) -> Result<User, AppError> {
     fail(AppError::Forbidden(message.into()))
 }
 
+/// Who did it, for the Sync History.
+pub fn actor(user: &User) -> Actor {
+    Actor::User {
+        id: user.id,
+        email: user.email.to_string(),
+    }
+}
+
 /// Sets the response status to match `error`.
 pub fn set_status(error: &AppError) {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
@@ -50,13 +59,6 @@ pub fn fail<T>(error: AppError) -> Result<T, AppError> {
     Err(error)
 }
 
-/// Tells the sync workers that new pushes are queued.
-pub fn wake_workers() {
-    if let Some(waker) = use_context::<sync_core::sync::Waker>() {
-        waker.wake();
-    }
-}
-
 /// A domain rule's refusal, as a field error for the form.
 pub fn invalid(e: sync_core::domain::DomainError) -> AppError {
     let error = AppError::Invalid {
@@ -65,4 +67,89 @@ pub fn invalid(e: sync_core::domain::DomainError) -> AppError {
     };
     set_status(&error);
     error
+}
+
+/// A browser's own form submission (no JavaScript) asks for HTML; the
+/// server function client asks for JSON.
+fn plain_form_post() -> bool {
+    use_context::<http::request::Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    })
+}
+
+/// Answers a dashboard form. Without JavaScript, the browser is sent back
+/// to `page` with the confirmation or the refusal in the URL (which the
+/// page shows), and `keep` (what was typed, never secrets) on a refusal;
+/// with it, the result goes back to the form as it is.
+pub fn answer<T>(
+    page: &str,
+    result: Result<T, AppError>,
+    confirm: impl FnOnce(&T) -> String,
+    keep: &[(&str, &str)],
+) -> Result<T, AppError> {
+    if plain_form_post() {
+        let url = match &result {
+            Ok(done) => notice_url(page, &confirm(done), None, &[]),
+            Err(e) => notice_url(page, &e.message(), Some(e.field()), keep),
+        };
+        see_other(&url);
+    }
+    result
+}
+
+/// A 303 to `url` for a plain form post (the browser then GETs it); for
+/// the server function client, the header that makes it navigate there.
+fn see_other(url: &str) {
+    leptos_axum::redirect(url);
+    if plain_form_post()
+        && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+    {
+        response.set_status(http::StatusCode::SEE_OTHER);
+    }
+}
+
+/// Sends the browser on to `to`, with or without JavaScript.
+pub fn go_to(to: &str, message: &str) {
+    see_other(&notice_url(to, message, None, &[]));
+}
+
+/// `page` with `notice=message`, `notice_error=1` and `error_field` for a
+/// refusal, and the `keep` pairs; an earlier notice is dropped.
+pub fn notice_url(page: &str, message: &str, error_field: Option<&str>, keep: &[(&str, &str)]) -> String {
+    let (path, query) = page.split_once('?').unwrap_or((page, ""));
+    let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("notice") && k != "error_field")
+        .collect();
+    if let Some(field) = error_field.filter(|f| !f.is_empty()) {
+        pairs.insert(0, ("error_field".into(), field.to_owned()));
+    }
+    pairs.extend(keep.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    pairs.push(("notice".into(), message.to_owned()));
+    if error_field.is_some() {
+        pairs.push(("notice_error".into(), "1".into()));
+    }
+    format!("{path}?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_notice_replaces_the_last_and_keeps_the_view() {
+        assert_eq!(
+            notice_url("/products?q=tee&notice=old&notice_error=1", "Done", None, &[]),
+            "/products?q=tee&notice=Done"
+        );
+        assert_eq!(
+            notice_url("/channels/new", "name: taken", Some("name"), &[("name", "Web & shop")]),
+            "/channels/new?error_field=name&name=Web+%26+shop&notice=name%3A+taken&notice_error=1"
+        );
+    }
 }

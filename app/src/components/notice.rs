@@ -17,3 +17,47 @@ pub fn NoticeFromUrl() -> impl IntoView {
         }
     });
 }
+
+/// Shows what a form's server action answered as a toast (its refusal in
+/// red) and counts its successes: a resource that reads the count is read
+/// again after each, while a refused form keeps what was typed.
+#[derive(Clone, Copy)]
+pub struct ToastResult(RwSignal<u32>);
+
+impl ToastResult {
+    pub fn new<T, S>(value: S, message: impl Fn(&T) -> String + Send + Sync + 'static) -> Self
+    where
+        T: Clone + Send + Sync + 'static,
+        S: Get<Value = Option<Result<T, crate::AppError>>> + Send + Sync + 'static,
+    {
+        let successes = RwSignal::new(0u32);
+        let toasts = use_toasts();
+        Effect::new(move |_| match value.get() {
+            Some(Ok(done)) => {
+                toasts.show(message(&done), false);
+                successes.update(|n| *n += 1);
+            }
+            Some(Err(e)) => toasts.show(e.message(), true),
+            None => {}
+        });
+        Self(successes)
+    }
+
+    pub fn get(&self) -> u32 {
+        self.0.get()
+    }
+}
+
+/// Shows a form's refusal as a toast; its success navigates, with a notice.
+pub fn toast_refusals<T, S>(value: S)
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, crate::AppError>>> + Send + Sync + 'static,
+{
+    let toasts = use_toasts();
+    Effect::new(move |_| {
+        if let Some(Err(e)) = value.get() {
+            toasts.show(e.message(), true);
+        }
+    });
+}

@@ -6,13 +6,16 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::channels::{
-    ChannelSettingsView, ProgressView, connect_form, force_preview, get_channel_settings, list_channels,
+    ChannelSettingsView, ConnectShopify, ProgressView, SaveChannelSettings, StartSync, TestConnection, connect_form,
+    force_preview, get_channel_settings, list_channels,
 };
-use crate::components::notice::NoticeFromUrl;
+use crate::components::notice::{NoticeFromUrl, toast_refusals};
 
 #[component]
 pub fn ChannelsPage() -> impl IntoView {
     let channels = Resource::new(|| (), |_| list_channels());
+    let sync_all = ServerAction::<StartSync>::new();
+    toast_refusals(sync_all.value());
     view! {
         <Title text="Channels"/>
         <NoticeFromUrl/>
@@ -20,9 +23,9 @@ pub fn ChannelsPage() -> impl IntoView {
             <h1>"Channels"</h1>
             <div class="page-actions">
                 <a class="button" href="/channels/new" id="connect-channel">"Connect Shopify"</a>
-                <form method="post" action="/channels/sync-all" class="inline">
+                <ActionForm action=sync_all attr:class="inline">
                     <button type="submit" class="primary" id="sync-all" title="Pull every channel's orders, then push to every channel">"Sync All"</button>
-                </form>
+                </ActionForm>
             </div>
         </div>
         <Suspense fallback=|| view! { <p class="muted">"Loading channels…"</p> }>
@@ -90,31 +93,42 @@ fn SettingsForm(settings: ChannelSettingsView) -> impl IntoView {
         .map(|o| (o.id, o.name.clone(), o.is_order_outlet))
         .collect();
     let disabled = !settings.can_write;
+    let (test, sync, save) = (
+        ServerAction::<TestConnection>::new(),
+        ServerAction::<StartSync>::new(),
+        ServerAction::<SaveChannelSettings>::new(),
+    );
+    toast_refusals(test.value());
+    toast_refusals(sync.value());
+    toast_refusals(save.value());
     view! {
         <Title text=format!("{} settings", settings.name)/>
         <p class="crumbs"><a href="/channels">"Channels"</a>" / "</p>
         <div class="page-head">
             <h1>{format!("{} · {}", settings.name, settings.kind)}</h1>
             <div class="page-actions">
-                <form method="post" action=format!("/channels/{}/test", settings.id) class="inline">
+                <ActionForm action=test attr:class="inline">
+                    <input type="hidden" name="id" value=settings.id/>
                     <button type="submit" id="test-connection" disabled=!settings.can_administer title="Check that the stored credentials still work">"Test connection"</button>
-                </form>
-                <form method="post" action=format!("/channels/{}/sync", settings.id) class="inline">
+                </ActionForm>
+                <ActionForm action=sync attr:class="inline">
+                    <input type="hidden" name="channel" value=settings.id/>
                     <input type="hidden" name="kind" value="standard"/>
                     <button type="submit" id="sync-new" disabled=disabled>"Sync new data"</button>
-                </form>
+                </ActionForm>
                 <a class="button" id="sync-force" href=format!("/channels/{}/force", settings.id) title="See what a push of every product and quantity would change, then run it">"Force sync…"</a>
                 <a class="button" id="clear-and-sync" href=format!("/channels/{}/force?clear=1", settings.id) title="Forget the channel mapping, relink by SKU, then force sync">"Clear all data and sync…"</a>
             </div>
         </div>
         <LiveStatus id=settings.id initial=settings.progress.clone()/>
-        <form method="post" action=format!("/channels/{}/settings", settings.id) class="card stack" id="channel-settings">
+        <ActionForm action=save attr:class="card stack" attr:id="channel-settings">
+            <input type="hidden" name="id" value=settings.id/>
             <fieldset>
                 <legend>"Sync inventory levels"</legend>
                 <p class="muted">"Tick each outlet whose stock is combined and offered in this channel."</p>
                 {settings.outlets.into_iter().map(|o| view! {
                     <label class="check-line">
-                        <input type="checkbox" name="outlets" value=o.id checked=o.checked disabled=disabled/>
+                        <input type="checkbox" name="outlets[]" value=o.id checked=o.checked disabled=disabled/>
                         {o.name.clone()}
                         {o.is_order_outlet.then(|| view! { <span class="muted">" (takes this channel's orders; always included)"</span> })}
                     </label>
@@ -147,7 +161,7 @@ fn SettingsForm(settings: ChannelSettingsView) -> impl IntoView {
                 </select>
             </label>
             <button type="submit" class="primary" disabled=disabled>"Save changes"</button>
-        </form>
+        </ActionForm>
     }
 }
 
@@ -232,6 +246,8 @@ pub fn ConnectChannelPage() -> impl IntoView {
     let form = Resource::new(|| (), |_| connect_form());
     let params = use_query_map();
     let typed = move |key: &str| params.read_untracked().get(key).unwrap_or_default();
+    let connect = ServerAction::<ConnectShopify>::new();
+    toast_refusals(connect.value());
     view! {
         <Title text="Connect Shopify"/>
         <NoticeFromUrl/>
@@ -255,7 +271,9 @@ pub fn ConnectChannelPage() -> impl IntoView {
                 let ticked: Vec<String> = params.read_untracked().get_all("outlets").unwrap_or_default();
                 let first_time = ticked.is_empty() && typed("name").is_empty();
                 let order = typed("order_outlet");
-                let text = |name: &'static str, label: &'static str, hint: &'static str, kind: &'static str| {
+                let text = {
+                    let error_for = error_for.clone();
+                    move |name: &'static str, label: &'static str, hint: &'static str, kind: &'static str| {
                     let invalid = typed("error_field") == name;
                     view! {
                         <label>{label}
@@ -266,9 +284,10 @@ pub fn ConnectChannelPage() -> impl IntoView {
                             {error_for(name)}
                         </label>
                     }
+                    }
                 };
                 view! {
-                    <form method="post" action="/channels/connect" class="card stack" id="connect-shopify">
+                    <ActionForm action=connect attr:class="card stack" attr:id="connect-shopify">
                         {text("name", "Channel name", "How this channel is called in Tillbridge, e.g. Online store", "text")}
                         {text("shop_domain", "Shop domain", "e.g. my-shop.myshopify.com", "text")}
                         {text("token", "Admin API access token", "From your Shopify app; stored encrypted and never shown again", "password")}
@@ -280,7 +299,7 @@ pub fn ConnectChannelPage() -> impl IntoView {
                                 let checked = first_time || ticked.contains(&id.to_string());
                                 view! {
                                     <label class="check-line">
-                                        <input type="checkbox" name="outlets" value=*id checked=checked/>{name.clone()}
+                                        <input type="checkbox" name="outlets[]" value=*id checked=checked/>{name.clone()}
                                     </label>
                                 }
                             }).collect_view()}
@@ -310,7 +329,7 @@ pub fn ConnectChannelPage() -> impl IntoView {
                             {text("api_base_url", "Admin API address", "Leave empty for https://<shop domain>", "url")}
                         </details>
                         <button type="submit" class="primary" id="connect">"Connect"</button>
-                    </form>
+                    </ActionForm>
                 }.into_any()
             })}
         </Suspense>
@@ -332,6 +351,8 @@ pub fn ForceSyncPage() -> impl IntoView {
             .unwrap_or(0)
     };
     let preview = Resource::new(id, force_preview);
+    let run = ServerAction::<StartSync>::new();
+    toast_refusals(run.value());
     view! {
         <Title text="Force sync"/>
         <NoticeFromUrl/>
@@ -370,7 +391,8 @@ pub fn ForceSyncPage() -> impl IntoView {
                             </table>
                         </section>
                     })}
-                    <form method="post" action=format!("/channels/{}/sync", p.id) class="card stack" id="force-form">
+                    <ActionForm action=run attr:class="card stack" attr:id="force-form">
+                        <input type="hidden" name="channel" value=p.id/>
                         <input type="hidden" name="kind" value="force"/>
                         <fieldset>
                             <legend>"Products found only in the channel"</legend>
@@ -388,7 +410,7 @@ pub fn ForceSyncPage() -> impl IntoView {
                             "Clear all data and sync: forget which channel items our products are, then link them again by SKU"
                         </label>
                         <button type="submit" class="primary" id="run-force" disabled=!p.can_write>"Run force sync"</button>
-                    </form>
+                    </ActionForm>
                 }.into_any()
             })}
         </Suspense>

@@ -7,13 +7,34 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::import::{FeedView, ImportPageView, PreviewView, import_page};
-use crate::components::notice::NoticeFromUrl;
+use crate::api::import::{AddFeed, ApplyUpload, FeedView, FetchFeed, ImportPageView, PreviewView, import_page};
+use crate::components::notice::{NoticeFromUrl, toast_refusals};
+
+/// The page's forms, shared with its sections.
+#[derive(Clone, Copy)]
+struct FormActions {
+    apply: ServerAction<ApplyUpload>,
+    fetch: ServerAction<FetchFeed>,
+    add: ServerAction<AddFeed>,
+}
 
 #[component]
 pub fn ImportPage() -> impl IntoView {
     let query = use_query_map();
-    let page = Resource::new(move || query.read().get("upload"), import_page);
+    // Read again after each form, whose notice lands in the URL.
+    let page = Resource::new(
+        move || (query.read().get("upload"), query.read().get("notice")),
+        |(upload, _)| import_page(upload),
+    );
+    let (apply, fetch, add) = (
+        ServerAction::<ApplyUpload>::new(),
+        ServerAction::<FetchFeed>::new(),
+        ServerAction::<AddFeed>::new(),
+    );
+    toast_refusals(apply.value());
+    toast_refusals(fetch.value());
+    toast_refusals(add.value());
+    provide_context(FormActions { apply, fetch, add });
     view! {
         <Title text="Import"/>
         <NoticeFromUrl/>
@@ -52,6 +73,7 @@ fn ImportSections(page: ImportPageView) -> impl IntoView {
 
 #[component]
 fn Preview(preview: PreviewView, can_write: bool) -> impl IntoView {
+    let FormActions { apply, .. } = expect_context();
     let p = preview;
     let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let summary = format!(
@@ -86,13 +108,14 @@ fn Preview(preview: PreviewView, can_write: bool) -> impl IntoView {
                 view! { <p class="muted" id="nothing-to-apply">"Nothing to apply: everything is already as the file says."</p> }.into_any()
             } else {
                 view! {
-                    <form method="post" action=format!("/import/{}/apply", p.token) class="inline" id="apply-form">
+                    <ActionForm action=apply attr:class="inline" attr:id="apply-form">
+                        <input type="hidden" name="token" value=p.token.clone()/>
                         <input type="hidden" name="hash" value=p.hash.clone()/>
                         <button type="submit" class="primary" id="apply-import" disabled=!can_write>
                             {format!("Apply {}", plural(p.change_count, "change", "changes"))}
                         </button>
                         <span class="muted">" All of them, or none if anything fails."</span>
-                    </form>
+                    </ActionForm>
                 }.into_any()
             }}
             {(!p.changes.is_empty()).then(|| view! {
@@ -151,6 +174,7 @@ fn UploadForm(outlets: Vec<(i64, String, String)>, can_write: bool) -> impl Into
 
 #[component]
 fn Feeds(feeds: Vec<FeedView>, outlets: Vec<(i64, String, String)>, can_write: bool) -> impl IntoView {
+    let FormActions { fetch, add, .. } = expect_context();
     let disabled = !can_write;
     view! {
         <section class="card stack" id="feeds">
@@ -177,9 +201,10 @@ fn Feeds(feeds: Vec<FeedView>, outlets: Vec<(i64, String, String)>, can_write: b
                                         <td>{f.outlet}</td><td>{f.mode}</td><td>{f.every}</td><td>{f.last_fetched}</td>
                                         <td class:error-text=bad>{f.last_message}</td>
                                         <td>
-                                            <form method="post" action=format!("/import/feeds/{}/fetch", f.id) class="inline">
+                                            <ActionForm action=fetch attr:class="inline">
+                                                <input type="hidden" name="id" value=f.id/>
                                                 <button type="submit" disabled=disabled>"Fetch now"</button>
-                                            </form>
+                                            </ActionForm>
                                         </td>
                                     </tr>
                                 }
@@ -188,7 +213,7 @@ fn Feeds(feeds: Vec<FeedView>, outlets: Vec<(i64, String, String)>, can_write: b
                     </table>
                 }.into_any()
             }}
-            <form method="post" action="/import/feeds" class="stack" id="add-feed">
+            <ActionForm action=add attr:class="stack" attr:id="add-feed">
                 <h3>"Add a feed"</h3>
                 <label>"Name"<input type="text" name="name" required disabled=disabled/></label>
                 <label>"Address (http:// or https://)"<input type="url" name="url" required disabled=disabled/></label>
@@ -206,7 +231,7 @@ fn Feeds(feeds: Vec<FeedView>, outlets: Vec<(i64, String, String)>, can_write: b
                 <label>"Fetch every (minutes), empty for on request only"
                     <input type="text" inputmode="numeric" name="every" disabled=disabled/></label>
                 <div><button type="submit" disabled=disabled>"Add feed"</button></div>
-            </form>
+            </ActionForm>
         </section>
     }
 }

@@ -5,9 +5,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::products::{AdjustStock, BackOfficeFields, ChannelStockView, ProductView, VariantView, get_product};
+use crate::api::products::{
+    AdjustStock, BackOfficeFields, ChannelStockView, ProductView, SaveProduct, VariantView, get_product,
+};
 use crate::components::auto_sync_toggle::AutoSyncToggle;
-use crate::components::notice::NoticeFromUrl;
+use crate::components::notice::{NoticeFromUrl, ToastResult};
 use crate::components::toast::use_toasts;
 
 /// Movement reasons offered on the form (channel orders come from channels).
@@ -41,10 +43,13 @@ pub fn ProductPage() -> impl IntoView {
         None => {}
     });
     provide_context(adjust);
+    let save = ServerAction::<SaveProduct>::new();
+    let saved = ToastResult::new(save.value(), |d| d.message.clone());
+    provide_context(save);
     let notice = view! { <NoticeFromUrl/> };
     let product = Resource::new(
-        move || (id(), adjust.version().get(), refresh.get()),
-        |(id, _, _)| async move {
+        move || (id(), adjust.version().get(), refresh.get(), saved.get()),
+        |(id, _, _, _)| async move {
             match id {
                 Some(id) => get_product(id).await.map(Some),
                 None => Ok(None),
@@ -242,13 +247,15 @@ fn EditProductForm(
     variants: Vec<VariantView>,
     fields: BackOfficeFields,
 ) -> impl IntoView {
+    let save = expect_context::<ServerAction<SaveProduct>>();
     let text = |label: &'static str, field: &'static str, value: String| {
         view! { <label>{label}<input type="text" name=field value=value/></label> }
     };
     view! {
         <details class="card" id="edit-product">
             <summary><strong>"Edit product"</strong></summary>
-            <form method="post" action=format!("/products/{id}/edit") class="edit-grid">
+            <ActionForm action=save attr:class="edit-grid">
+                <input type="hidden" name="id" value=id/>
                 <h3>"Synced to channels"</h3>
                 {text("Name", "name", name)}
                 {text("Brand", "brand", brand)}
@@ -258,12 +265,12 @@ fn EditProductForm(
                 <table class="index-table wide">
                     <thead><tr><th scope="col">"SKU"</th><th scope="col">"Price"</th><th scope="col">"Barcode"</th><th scope="col">"Weight (g)"</th></tr></thead>
                     <tbody>
-                        {variants.into_iter().map(|v| view! {
+                        {variants.into_iter().enumerate().map(|(i, v)| view! {
                             <tr>
-                                <td class="mono">{v.sku}</td>
-                                <td><input type="text" name=format!("price_{}", v.id) value=v.price_input size="8"/></td>
-                                <td><input type="text" name=format!("barcode_{}", v.id) value=v.barcode.unwrap_or_default() size="14"/></td>
-                                <td><input type="text" name=format!("weight_{}", v.id) value=v.weight_grams.map(|w| w.to_string()).unwrap_or_default() size="6"/></td>
+                                <td class="mono">{v.sku}<input type="hidden" name=format!("variants[{i}][id]") value=v.id/></td>
+                                <td><input type="text" name=format!("variants[{i}][price]") value=v.price_input size="8"/></td>
+                                <td><input type="text" name=format!("variants[{i}][barcode]") value=v.barcode.unwrap_or_default() size="14"/></td>
+                                <td><input type="text" name=format!("variants[{i}][weight]") value=v.weight_grams.map(|w| w.to_string()).unwrap_or_default() size="6"/></td>
                             </tr>
                         }).collect_view()}
                     </tbody>
@@ -276,8 +283,8 @@ fn EditProductForm(
                 {text("Reorder quantity", "reorder_quantity", fields.reorder_quantity)}
                 {text("Tax", "tax_class", fields.tax_class)}
                 {text("Tags", "tags", fields.tags)}
-                <div class="wide"><button type="submit" class="primary">"Save product"</button></div>
-            </form>
+                <div class="wide"><button type="submit" class="primary" disabled=move || save.pending().get()>"Save product"</button></div>
+            </ActionForm>
         </details>
     }
 }

@@ -5,9 +5,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_location, use_query_map};
 
-use crate::api::products::{ChannelColumn, ProductRow, ProductsQuery, list_products};
+use crate::api::products::{BulkProducts, ChannelColumn, ProductRow, ProductsQuery, list_products};
 use crate::components::auto_sync_toggle::AutoSyncToggle;
-use crate::components::notice::NoticeFromUrl;
+use crate::components::notice::{NoticeFromUrl, ToastResult};
 
 /// SKUs shown in a row before "+N more".
 const SKUS_SHOWN: usize = 3;
@@ -27,7 +27,14 @@ pub fn ProductsPage() -> impl IntoView {
         sort: get("sort"),
     });
     let after = move || get("after").and_then(|a| a.parse::<i64>().ok());
-    let page = Resource::new(move || (query.get(), after()), |(q, after)| list_products(q, after));
+    // With JavaScript a bulk action answers here: its toast, then the table again.
+    let bulk = ServerAction::<BulkProducts>::new();
+    let applied = ToastResult::new(bulk.value(), |d| d.message.clone());
+    provide_context(bulk);
+    let page = Resource::new(
+        move || (query.get(), after(), applied.get()),
+        |(q, after, _)| list_products(q, after),
+    );
     view! {
         <Title text="Products"/>
         // A bulk action redirects back here with its confirmation.
@@ -165,8 +172,11 @@ fn ProductsTable(
             query => format!("{}?{query}", location.pathname.get()),
         }
     };
+    let bulk = expect_context::<ServerAction<BulkProducts>>();
+    // The form's children are moved into it; the table below keeps these.
+    let (menu, page_all_in_form) = (channels.clone(), page_all.clone());
     view! {
-        <form id="bulk" class="bulk-bar" method="post" action="/products/bulk">
+        <ActionForm action=bulk attr:id="bulk" attr:class="bulk-bar">
             <input type="hidden" name="return_to" value=return_to/>
             <input type="hidden" name="all_matching" value=move || all_matching.get().to_string()/>
             {[("q", &query.q), ("auto_sync", &query.auto_sync), ("status", &query.status), ("category", &query.category), ("brand", &query.brand), ("stock", &query.stock), ("channel", &query.channel)]
@@ -180,20 +190,20 @@ fn ProductsTable(
                     <option value="auto_sync_off">"Turn off Auto Sync"</option>
                     <option value="activate">"Activate"</option>
                     <option value="deactivate">"Deactivate"</option>
-                    {channels.iter().map(|c| view! {
+                    {menu.iter().map(|c| view! {
                         <option value=format!("sell_online:{}:on", c.id)>{format!("Sell online in {}", c.name)}</option>
                         <option value=format!("sell_online:{}:off", c.id)>{format!("Stop selling online in {}", c.name)}</option>
                     }).collect_view()}
                 </select>
             </label>
-            <button type="submit" id="bulk-apply" disabled=!can_write>"Apply"</button>
+            <button type="submit" id="bulk-apply" disabled=move || !can_write || bulk.pending().get()>"Apply"</button>
             <span class="muted" id="selection-summary">{summary}</span>
-            {let page_all = page_all.clone(); move || (page_all() && !all_matching.get() && total > on_page).then(|| view! {
+            {let page_all = page_all_in_form; move || (page_all() && !all_matching.get() && total > on_page).then(|| view! {
                 <button type="button" class="link-button dark" id="select-all-matching" on:click=move |_| all_matching.set(true)>
                     {format!("Select all {total} products matching this filter")}
                 </button>
             })}
-        </form>
+        </ActionForm>
         <table class="index-table">
             <thead>
                 <tr>
@@ -222,7 +232,7 @@ fn ProductsTable(
                         view! {
                             <tr data-product-id=row.id>
                                 <td class="check">
-                                    <input type="checkbox" name="ids" form="bulk" value=row.id
+                                    <input type="checkbox" name="ids[]" form="bulk" value=row.id
                                         aria-label=format!("Select {}", row.name)
                                         prop:checked=move || picked.get() || all_matching.get()
                                         on:change=move |ev| picked.set(event_target_checked(&ev))/>

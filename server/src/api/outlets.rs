@@ -1,7 +1,7 @@
 use axum::Json;
 use axum::extract::{Extension, State};
 use serde::Serialize;
-use sync_core::Storage;
+use sync_core::Services;
 use sync_core::domain::Permission;
 use utoipa::ToSchema;
 
@@ -23,11 +23,11 @@ pub struct OutletList {
 #[utoipa::path(get, path = "/api/v1/outlets", tag = "outlets", security(("bearer" = [])),
     responses((status = 200, body = OutletList), (status = 401, body = super::error::ErrorBody)))]
 pub async fn list(
-    State(storage): State<Storage>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
 ) -> Result<Json<OutletList>, ApiError> {
     caller.require(Permission::Read)?;
-    let outlets = storage.list_outlets().await?;
+    let outlets = services.catalog.outlets().await?;
     Ok(Json(OutletList {
         outlets: outlets
             .into_iter()

@@ -2,9 +2,9 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Extension, Path, RawQuery, State};
 use serde::{Deserialize, Serialize};
-use sync_core::Storage;
+use sync_core::Services;
 use sync_core::domain::{Permission, ProductId, Sku};
-use sync_core::storage::{ProductDetail, ProductFilter};
+use sync_core::service::{ProductDetail, ProductFilter};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{ApiError, Caller};
@@ -188,13 +188,13 @@ impl From<ProductDetail> for ProductJson {
 #[utoipa::path(get, path = "/api/v1/products", tag = "products", params(ProductQuery), security(("bearer" = [])),
     responses((status = 200, body = ProductList), (status = 400, body = super::error::ErrorBody), (status = 401, body = super::error::ErrorBody)))]
 pub async fn list(
-    State(storage): State<Storage>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<ProductList>, ApiError> {
     caller.require(Permission::Read)?;
     let filter = ProductQuery::parse(raw.as_deref())?;
-    let page = storage.list_products(&filter).await?;
+    let page = services.catalog.list_products(&filter).await?;
     Ok(Json(ProductList {
         products: page.items.into_iter().map(ProductJson::from).collect(),
         next_after: page.next_after.map(ProductId::get),
@@ -212,8 +212,7 @@ pub struct AutoSyncBody {
     params(("id" = i64, Path, description = "Product id")), security(("bearer" = [])),
     responses((status = 200, body = ProductJson), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
 pub async fn set_auto_sync(
-    State(storage): State<Storage>,
-    State(waker): State<sync_core::sync::Waker>,
+    State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     body: Result<Json<AutoSyncBody>, JsonRejection>,
@@ -227,10 +226,10 @@ pub async fn set_auto_sync(
         )
     })?;
     let Json(body) = body.map_err(|e| ApiError::new(e.status(), "invalid_body", e.body_text()))?;
-    storage.set_auto_sync(&[id], body.enabled).await?;
-    waker.wake();
-    let product = storage
-        .get_product(id)
+    services.catalog.set_auto_sync(&[id], body.enabled).await?;
+    let product = services
+        .catalog
+        .product(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("product {id} not found")))?;
     Ok(Json(product.into()))

@@ -10,11 +10,11 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sync_core::domain::{Actor, MovementReason, OutletCode, Permission, Sku, StockChange};
-use sync_core::storage::{IdempotencyKey, MAX_MOVEMENTS_PER_REQUEST, MovementInput, ProductFilter};
+use sync_core::service::{IdempotencyKey, MAX_MOVEMENTS_PER_REQUEST, MovementInput};
 use utoipa::ToSchema;
 
 use super::{ApiError, Caller};
-use crate::web::AppState;
+use crate::state::AppState;
 
 /// A request body of up to 1,000 movements stays well under this.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -215,10 +215,7 @@ pub async fn record(
         token: caller.0.id,
         name: caller.0.name.clone(),
     };
-    let batch = state.storage.apply_movements(&actor, &inputs, key.as_ref()).await?;
-    if !batch.replayed {
-        state.waker.wake();
-    }
+    let batch = state.services.stock.record(&actor, &inputs, key.as_ref()).await?;
     Ok(Json(MovementsResponse {
         replayed: batch.replayed,
         movements: batch
@@ -278,41 +275,19 @@ pub async fn show(
         _ => return Err(ApiError::bad_parameter("sku", "given more than once")),
     };
     let sku = Sku::parse(raw_sku).map_err(|e| ApiError::bad_parameter("sku", e.message))?;
-    let page = state
-        .storage
-        .list_products(&ProductFilter {
-            sku: Some(sku.clone()),
-            limit: 1,
-            ..Default::default()
-        })
-        .await?;
-    let variant = page
-        .items
-        .iter()
-        .flat_map(|p| &p.variants)
-        .find(|v| v.sku == sku.as_str())
+    let stock = state
+        .services
+        .stock
+        .of_sku(&sku)
+        .await?
         .ok_or_else(|| ApiError::not_found(format!("no variant has the SKU {:?}", sku.as_str())))?;
-    let mut channels = Vec::new();
-    for channel in state.storage.list_channels().await? {
-        let balance = state
-            .storage
-            .balances(channel.id, &[variant.id])
-            .await?
-            .get(&variant.id)
-            .copied()
-            .unwrap_or(0);
-        channels.push(ChannelBalance {
-            channel: channel.name,
-            syncable_balance: balance,
-        });
-    }
-    let outlets = state.storage.list_outlets().await?;
     Ok(Json(StockJson {
         sku: sku.to_string(),
-        outlets: outlets
+        outlets: stock
+            .outlets
             .iter()
             .map(|o| {
-                let level = variant.stock.iter().find(|s| s.outlet_id == o.id);
+                let level = stock.variant.stock.iter().find(|s| s.outlet_id == o.id);
                 OutletStock {
                     outlet: o.code.to_string(),
                     on_hand: level.map_or(0, |s| s.on_hand),
@@ -320,6 +295,13 @@ pub async fn show(
                 }
             })
             .collect(),
-        channels,
+        channels: stock
+            .channels
+            .into_iter()
+            .map(|(channel, syncable_balance)| ChannelBalance {
+                channel,
+                syncable_balance,
+            })
+            .collect(),
     }))
 }

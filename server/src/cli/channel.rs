@@ -4,14 +4,11 @@ use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use sync_core::connect::{
-    ShopifyConnection, VendureConnection, WebhookSetup, connect_shopify, connect_vendure, shop_domain,
-    vendure_webhook_url,
-};
-use sync_core::domain::{BalanceRules, ChannelKind, ChannelOnlyPolicy, OutletCode, OutletId, Sku, Timestamp};
-use sync_core::storage::{NewChannel, RunKind, RunTrigger};
-use sync_core::sync::{ForceOptions, force_sync, preview_force, pull_orders, sync_channel};
-use sync_core::vault::Vault;
+use sync_core::Services;
+use sync_core::connect::{ShopifyConnection, VendureConnection, WebhookSetup, shop_domain, vendure_webhook_url};
+use sync_core::domain::{BalanceRules, ChannelKind, ChannelOnlyPolicy, OutletCode, OutletId, Sku};
+use sync_core::service::{NewChannel, RunTrigger, SyncRequest};
+use sync_core::sync::ForceOptions;
 
 use crate::config::GlobalArgs;
 
@@ -164,10 +161,11 @@ pub enum ChannelOnly {
 pub async fn run(global: &GlobalArgs, command: ChannelCommand) -> anyhow::Result<()> {
     match command {
         ChannelCommand::Add(AddChannel::Sandbox(args)) => {
-            let storage = global.storage().await?;
-            let (order_outlet, outlets) = resolve_outlets(&storage, &args).await?;
-            let id = storage
-                .create_channel(&NewChannel {
+            let services = global.services().await?;
+            let (order_outlet, outlets) = resolve_outlets(&services, &args).await?;
+            let id = services
+                .channels
+                .create(&NewChannel {
                     name: args.name.clone(),
                     kind: ChannelKind::Sandbox,
                     order_outlet: Some(order_outlet),
@@ -185,8 +183,8 @@ pub async fn run(global: &GlobalArgs, command: ChannelCommand) -> anyhow::Result
     }
 }
 
-async fn resolve_outlets(storage: &sync_core::Storage, args: &OutletArgs) -> anyhow::Result<(OutletId, Vec<OutletId>)> {
-    let known = storage.list_outlets().await?;
+async fn resolve_outlets(services: &Services, args: &OutletArgs) -> anyhow::Result<(OutletId, Vec<OutletId>)> {
+    let known = services.catalog.outlets().await?;
     if known.is_empty() {
         bail!("there are no outlets yet; load the demo (tillbridge demo) or create outlets first");
     }
@@ -236,11 +234,10 @@ fn read_secret(env: &str, what: &str) -> anyhow::Result<String> {
 }
 
 async fn add_shopify(global: &GlobalArgs, args: ShopifyArgs) -> anyhow::Result<()> {
-    let storage = global.storage().await?;
-    let vault = Vault::new(&global.secret_key()?);
+    let services = global.services().await?;
     // Check the flags before asking for the token.
     let domain = shop_domain(&args.shop_domain).map_err(|e| anyhow::anyhow!("{}", e.message))?;
-    let (order_outlet, outlets) = resolve_outlets(&storage, &args.outlets).await?;
+    let (order_outlet, outlets) = resolve_outlets(&services, &args.outlets).await?;
     let token = read_secret("TILLBRIDGE_SHOPIFY_TOKEN", "Shopify Admin API access token")?;
     let webhooks = match &args.public_url {
         Some(url) => Some(WebhookSetup {
@@ -259,7 +256,7 @@ async fn add_shopify(global: &GlobalArgs, args: ShopifyArgs) -> anyhow::Result<(
         rules: args.outlets.rules(),
         webhooks,
     };
-    let connected = connect_shopify(&storage, &vault, &connection, &token).await?;
+    let connected = services.channels.connect_shopify(&connection, &token).await?;
     println!(
         "Added Shopify channel {:?} (id {}) for {}, stock at location {:?}.",
         args.outlets.name, connected.id, connected.shop_domain, connected.location_name
@@ -268,10 +265,9 @@ async fn add_shopify(global: &GlobalArgs, args: ShopifyArgs) -> anyhow::Result<(
 }
 
 async fn add_vendure(global: &GlobalArgs, args: VendureArgs) -> anyhow::Result<()> {
-    let storage = global.storage().await?;
-    let vault = Vault::new(&global.secret_key()?);
+    let services = global.services().await?;
     // Check the flags before asking for the key.
-    let (order_outlet, outlets) = resolve_outlets(&storage, &args.outlets).await?;
+    let (order_outlet, outlets) = resolve_outlets(&services, &args.outlets).await?;
     let api_key = read_secret("TILLBRIDGE_VENDURE_API_KEY", "Vendure Admin API key")?;
     let connection = VendureConnection {
         name: args.outlets.name.clone(),
@@ -281,7 +277,7 @@ async fn add_vendure(global: &GlobalArgs, args: VendureArgs) -> anyhow::Result<(
         order_outlet,
         rules: args.outlets.rules(),
     };
-    let connected = connect_vendure(&storage, &vault, &connection, &api_key).await?;
+    let connected = services.channels.connect_vendure(&connection, &api_key).await?;
     println!(
         "Added Vendure channel {:?} (id {}) for {}, stock at location {:?}.",
         args.outlets.name, connected.id, connected.shop_domain, connected.location_name
@@ -296,44 +292,39 @@ async fn add_vendure(global: &GlobalArgs, args: VendureArgs) -> anyhow::Result<(
 }
 
 async fn list(global: &GlobalArgs) -> anyhow::Result<()> {
-    let storage = global.storage().await?;
-    let outlets = storage.list_outlets().await?;
-    let day_ago = Timestamp::from(chrono::Utc::now() - chrono::TimeDelta::hours(24));
+    let services = global.services().await?;
     println!(
         "{:<24} {:<8} {:<28} {:>8} {:<24} {:>9}",
         "NAME", "KIND", "OUTLETS", "PENDING", "LAST PUSH", "FAILED 24H"
     );
-    for c in storage.list_channels().await? {
-        let codes: Vec<String> = storage
-            .channel_outlets(c.id)
-            .await?
-            .iter()
-            .filter_map(|id| outlets.iter().find(|o| o.id == *id).map(|o| o.code.to_string()))
-            .collect();
+    for h in services.channels.health().await? {
+        let codes: Vec<String> = h.outlets.iter().map(|o| o.code.to_string()).collect();
         println!(
             "{:<24} {:<8} {:<28} {:>8} {:<24} {:>9}",
-            c.name,
-            c.kind,
+            h.channel.name,
+            h.channel.kind,
             codes.join(","),
-            storage.pending_pushes(c.id).await?,
-            c.last_push_at.map_or_else(|| "never".to_owned(), |t| t.to_string()),
-            storage.failures_since(c.id, day_ago).await?
+            h.pending,
+            h.channel
+                .last_push_at
+                .map_or_else(|| "never".to_owned(), |t| t.to_string()),
+            h.failures_24h
         );
     }
     Ok(())
 }
 
 pub async fn autosync(global: &GlobalArgs, args: AutosyncArgs) -> anyhow::Result<()> {
-    let storage = global.storage().await?;
+    let services = global.services().await?;
     let ids = if args.all {
-        storage.all_product_ids().await?
+        services.catalog.all_product_ids().await?
     } else {
         let skus = args
             .sku
             .iter()
             .map(|s| Sku::parse(s).map_err(|e| anyhow::anyhow!("{}", e.message)))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let (ids, unknown) = storage.product_ids_for_skus(&skus).await?;
+        let (ids, unknown) = services.catalog.product_ids_for_skus(&skus).await?;
         if !unknown.is_empty() {
             let list: Vec<&str> = unknown.iter().map(Sku::as_str).collect();
             bail!("unknown SKU(s): {}; nothing changed", list.join(", "));
@@ -341,7 +332,7 @@ pub async fn autosync(global: &GlobalArgs, args: AutosyncArgs) -> anyhow::Result
         ids
     };
     let on = matches!(args.state, OnOff::On);
-    let change = storage.set_auto_sync(&ids, on).await?;
+    let change = services.catalog.set_auto_sync(&ids, on).await?;
     let state = if on { "on" } else { "off" };
     println!(
         "Auto Sync turned {state} for {} products; {} quantities queued.",
@@ -351,24 +342,21 @@ pub async fn autosync(global: &GlobalArgs, args: AutosyncArgs) -> anyhow::Result
 }
 
 pub async fn sync(global: &GlobalArgs, args: SyncArgs) -> anyhow::Result<()> {
-    let storage = global.storage().await?;
-    let vault = Vault::new(&global.secret_key()?);
-    let kind = match args.kind {
-        SyncKind::Standard => RunKind::Standard,
-        SyncKind::Force => RunKind::Force,
-    };
+    let services = global.services().await?;
+    let force = matches!(args.kind, SyncKind::Force);
+    if (args.clear || args.preview) && !force {
+        bail!("--clear and --preview go with --kind force");
+    }
     let channels = match &args.channel {
         Some(name) => vec![
-            storage
-                .channel_by_name(name)
+            services
+                .channels
+                .by_name(name)
                 .await?
                 .with_context(|| format!("no channel is named {name:?}"))?,
         ],
-        None => storage.channel_configs().await?,
+        None => services.channels.configs().await?,
     };
-    if (args.clear || args.preview) && kind != RunKind::Force {
-        bail!("--clear and --preview go with --kind force");
-    }
     let options = ForceOptions {
         channel_only: match args.channel_only {
             ChannelOnly::Keep => ChannelOnlyPolicy::Keep,
@@ -377,32 +365,28 @@ pub async fn sync(global: &GlobalArgs, args: SyncArgs) -> anyhow::Result<()> {
         },
         clear_first: args.clear,
     };
-    let worker = format!("cli:{}", std::process::id());
-    let mut ok = true;
-    for config in channels {
-        if args.preview {
-            let preview = preview_force(&storage, &vault, &config).await?;
+    if args.preview {
+        for config in &channels {
+            let preview = services.channels.force_preview(config).await?;
             println!("{}: {}", config.name, preview.describe(options.channel_only));
             for p in &preview.channel_only {
                 println!("  only in the channel: {} ({})", p.title, p.skus.join(", "));
             }
-            continue;
         }
-        let summary = match kind {
-            RunKind::Force => force_sync(&storage, &vault, &config, options, RunTrigger::Cli, &worker).await?,
-            _ => {
-                // Seed 001: orders first, then the push.
-                let pulled = pull_orders(&storage, &vault, &config, RunTrigger::Cli).await;
-                match &pulled {
-                    Ok(p) => println!("{}", p.log()),
-                    Err(e) => println!("{}: {e}", config.name),
-                }
-                ok &= pulled.is_ok_and(|p| p.conflicts == 0 && p.gap_before.is_none());
-                sync_channel(&storage, &vault, &config, kind, RunTrigger::Cli, &worker).await?
-            }
-        };
-        println!("{}", summary.log());
-        ok &= summary.ok();
+        return Ok(());
+    }
+    let request = if force {
+        SyncRequest::Force(options)
+    } else {
+        SyncRequest::Standard
+    };
+    let mut ok = true;
+    for outcome in services.channels.run(&channels, request, RunTrigger::Cli).await? {
+        if outcome.pulled.is_some() {
+            println!("{}", outcome.pull_log());
+        }
+        println!("{}", outcome.pushed.log());
+        ok &= outcome.ok();
     }
     if !ok {
         bail!("some items failed; see the lines above and the Sync History");

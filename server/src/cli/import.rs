@@ -8,11 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use sync_core::domain::{Actor, MovementReason, OutletCode};
-use sync_core::import::{
-    ApplyOutcome, CatalogChange, FeedLimits, ImportPreview, StockFileOptions, StockLine, StockMode, apply_catalog,
-    apply_stock, export_catalog, export_stock, preview_catalog, preview_stock, run_feed,
-};
-use sync_core::storage::{NewFeed, RunTrigger};
+use sync_core::import::{ApplyOutcome, CatalogChange, ImportPreview, StockFileOptions, StockLine, StockMode};
+use sync_core::service::{NewFeed, RunTrigger};
 
 use crate::config::GlobalArgs;
 
@@ -182,7 +179,7 @@ fn print_changes<C>(changes: &[C], line: impl Fn(&C) -> String) {
 }
 
 pub async fn import(global: &GlobalArgs, command: ImportCommand) -> anyhow::Result<()> {
-    let storage = global.storage().await?;
+    let services = global.services().await?;
     match command {
         ImportCommand::Stock(args) => {
             let bytes = read_input(&args.file)?;
@@ -199,12 +196,12 @@ pub async fn import(global: &GlobalArgs, command: ImportCommand) -> anyhow::Resu
                 reference: format!("file {label}"),
             };
             let (preview, applied) = if args.apply {
-                match apply_stock(&storage, &cli_actor(), &bytes, &options, None).await? {
+                match services.files.apply_stock(&cli_actor(), &bytes, &options, None).await? {
                     ApplyOutcome::Applied { preview, .. } => (preview, true),
                     ApplyOutcome::Refused(preview) => (preview, false),
                 }
             } else {
-                (preview_stock(&storage, &bytes, &options).await?, false)
+                (services.files.preview_stock(&bytes, &options).await?, false)
             };
             print_summary(&label, &preview, applied);
             print_changes(&preview.changes, stock_line);
@@ -214,12 +211,12 @@ pub async fn import(global: &GlobalArgs, command: ImportCommand) -> anyhow::Resu
             let bytes = read_input(&args.file)?;
             let label = file_label(&args.file);
             let (preview, applied) = if args.apply {
-                match apply_catalog(&storage, &bytes).await? {
+                match services.files.apply_catalog(&bytes).await? {
                     ApplyOutcome::Applied { preview, .. } => (preview, true),
                     ApplyOutcome::Refused(preview) => (preview, false),
                 }
             } else {
-                (preview_catalog(&storage, &bytes).await?, false)
+                (services.files.preview_catalog(&bytes).await?, false)
             };
             print_summary(&label, &preview, applied);
             print_changes(&preview.changes, catalog_line);
@@ -243,11 +240,11 @@ fn finish<C>(preview: &ImportPreview<C>, apply: bool) -> anyhow::Result<()> {
 }
 
 pub async fn export(global: &GlobalArgs, args: ExportArgs) -> anyhow::Result<()> {
-    let storage = global.storage().await?;
+    let services = global.services().await?;
     let bytes = if args.stock {
-        export_stock(&storage).await?
+        services.files.export_stock().await?
     } else {
-        export_catalog(&storage).await?
+        services.files.export_catalog().await?
     };
     if args.file.as_os_str() == "-" {
         std::io::stdout()
@@ -265,16 +262,17 @@ pub async fn export(global: &GlobalArgs, args: ExportArgs) -> anyhow::Result<()>
 }
 
 pub async fn feed(global: &GlobalArgs, command: FeedCommand) -> anyhow::Result<()> {
-    let storage = global.storage().await?;
+    let services = global.services().await?;
     match command {
         FeedCommand::Add(args) => {
             let code = OutletCode::parse(&args.outlet).map_err(|e| anyhow::anyhow!("--outlet: {}", e.message))?;
-            let outlets = storage.list_outlets().await?;
+            let outlets = services.catalog.outlets().await?;
             let Some(outlet) = outlets.iter().find(|o| o.code == code) else {
                 let codes: Vec<&str> = outlets.iter().map(|o| o.code.as_str()).collect();
                 bail!("no outlet has the code {code}; the outlets are {}", codes.join(", "));
             };
-            storage
+            services
+                .files
                 .add_feed(&NewFeed {
                     name: args.name.clone(),
                     url: args.url.clone(),
@@ -296,11 +294,12 @@ pub async fn feed(global: &GlobalArgs, command: FeedCommand) -> anyhow::Result<(
             Ok(())
         }
         FeedCommand::Run { name } => {
-            let feed = storage
+            let feed = services
+                .files
                 .feed_by_name(&name)
                 .await?
                 .with_context(|| format!("no feed is named {name:?}"))?;
-            let run = run_feed(&storage, &feed, RunTrigger::Cli, &cli_actor(), &FeedLimits::default()).await?;
+            let run = services.files.fetch_feed(&feed, RunTrigger::Cli, &cli_actor()).await?;
             println!("{}", run.message);
             if !run.succeeded {
                 bail!(
@@ -312,7 +311,7 @@ pub async fn feed(global: &GlobalArgs, command: FeedCommand) -> anyhow::Result<(
         }
         FeedCommand::List => {
             println!("name\toutlet\tmode\tevery\tlast fetched\tlast status\turl");
-            for f in storage.list_feeds().await? {
+            for f in services.files.feeds().await? {
                 println!(
                     "{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     f.name,

@@ -22,15 +22,15 @@ pub enum OutletCommand {
 }
 
 pub async fn run(global: &GlobalArgs, command: OutletCommand) -> anyhow::Result<()> {
-    let storage = global.storage().await?;
+    let services = global.services().await?;
     match command {
         OutletCommand::Add { code, name } => {
             let code = OutletCode::parse(&code).map_err(|e| anyhow::anyhow!("--code: {}", e.message))?;
-            let outlet = storage.create_outlet(&code, &name).await?;
+            let outlet = services.catalog.create_outlet(&code, &name).await?;
             println!("Added the outlet {} ({}).", outlet.code, outlet.name);
         }
         OutletCommand::List => {
-            for o in storage.list_outlets().await? {
+            for o in services.catalog.outlets().await? {
                 println!("{}\t{}", o.code, o.name);
             }
         }

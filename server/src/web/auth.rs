@@ -8,11 +8,11 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use sync_core::Storage;
+use sync_core::Services;
 use sync_core::domain::UserId;
 use tower_sessions::Session;
 
-use super::AppState;
+use crate::state::AppState;
 
 const USER_KEY: &str = "user_id";
 
@@ -38,11 +38,15 @@ fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
-pub async fn sign_in_page(State(storage): State<Storage>, session: Session, Query(q): Query<SignInQuery>) -> Response {
+pub async fn sign_in_page(
+    State(services): State<Services>,
+    session: Session,
+    Query(q): Query<SignInQuery>,
+) -> Response {
     if current_user_id(&session).await.is_some() {
         return Redirect::to(safe_next(q.next.as_deref())).into_response();
     }
-    let hint = sync_core::demo::demo_account_exists(&storage).await.unwrap_or(false);
+    let hint = services.accounts.demo_account_exists().await.unwrap_or(false);
     Html(sign_in_html(q.next.as_deref(), "", None, hint)).into_response()
 }
 
@@ -59,10 +63,8 @@ pub async fn sign_in(
         tokio::time::sleep(delay).await;
     }
     let next = safe_next(form.next.as_deref()).to_owned();
-    let hint = sync_core::demo::demo_account_exists(&state.storage)
-        .await
-        .unwrap_or(false);
-    let user = match state.storage.authenticate(&form.email, &form.password).await {
+    let hint = state.services.accounts.demo_account_exists().await.unwrap_or(false);
+    let user = match state.services.accounts.authenticate(&form.email, &form.password).await {
         Ok(user) => user,
         Err(e) => {
             tracing::error!(error.cause_chain = ?e, "sign-in failed");
@@ -97,27 +99,11 @@ pub async fn sign_in(
             .into_response();
     }
     tracing::info!(user = %user.email, "signed in");
-    request_stale_pulls(&state).await;
-    Redirect::to(&next).into_response()
-}
-
-/// Seed 002: signing in brings in the orders of every channel that has not
-/// pulled for a few minutes, so what the user sees is current.
-async fn request_stale_pulls(state: &AppState) {
-    const STALE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
-    match state.storage.channel_schedules().await {
-        Ok(channels) => {
-            let now = chrono::Utc::now();
-            for (config, _, last_pull) in channels {
-                // A channel pulling right now (say, at start-up) is about to be current.
-                let stale = last_pull.is_none_or(|t| t.as_datetime() + STALE < now);
-                if stale && !state.running.is_running(config.id) {
-                    state.pulls.request(config.id, sync_core::storage::RunTrigger::SignIn);
-                }
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "cannot read the channels to pull at sign-in"),
+    // Seed 002: signing in brings in the orders of channels not pulled lately.
+    if let Err(e) = state.services.channels.pull_stale().await {
+        tracing::warn!(error = %e, "cannot read the channels to pull at sign-in");
     }
+    Redirect::to(&next).into_response()
 }
 
 pub async fn sign_out(session: Session) -> Response {
@@ -134,13 +120,13 @@ async fn current_user_id(session: &Session) -> Option<UserId> {
 /// Lets a request through only with a signed-in user, whom it attaches
 /// for server functions. Pages redirect to sign-in; server functions get 401.
 pub async fn require_sign_in(
-    State(storage): State<Storage>,
+    State(services): State<Services>,
     session: Session,
     mut request: Request,
     next: Next,
 ) -> Response {
     let user = match current_user_id(&session).await {
-        Some(id) => storage.get_user(id).await.ok().flatten(),
+        Some(id) => services.accounts.user(id).await.ok().flatten(),
         None => None,
     };
     match user {
@@ -148,16 +134,31 @@ pub async fn require_sign_in(
             request.extensions_mut().insert(user);
             next.run(request).await
         }
-        None if request.uri().path().starts_with("/api/") => (
+        // A server function posted by a plain form (no JavaScript) is a page visit.
+        None if request.uri().path().starts_with("/api/") && !is_plain_form_post(&request) => (
             StatusCode::UNAUTHORIZED,
             axum::Json(serde_json::json!({"Unauthenticated": null})),
         )
             .into_response(),
         None => {
-            let wanted = request.uri().path_and_query().map_or("/products", |pq| pq.as_str());
+            let wanted = match request.uri().path_and_query() {
+                Some(pq) if !pq.path().starts_with("/api/") => pq.as_str(),
+                _ => "/products",
+            };
             Redirect::to(&format!("/login?next={}", percent_encode(wanted))).into_response()
         }
     }
+}
+
+/// A browser's own form submission asks for HTML; the server function
+/// client asks for JSON.
+fn is_plain_form_post(request: &Request) -> bool {
+    request.method() == axum::http::Method::POST
+        && request
+            .headers()
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
 }
 
 fn percent_encode(value: &str) -> String {

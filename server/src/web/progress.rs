@@ -10,14 +10,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use sync_core::Services;
 use sync_core::domain::ChannelId;
-use sync_core::sync::channel_progress;
 
-use super::AppState;
-
-pub async fn events(State(state): State<AppState>, Path(id): Path<i64>) -> Response {
+pub async fn events(State(services): State<Services>, Path(id): Path<i64>) -> Response {
     let channel = ChannelId::new(id);
-    match state.storage.channel(channel).await {
+    match services.channels.get(channel).await {
         Ok(Some(_)) => {}
         Ok(None) => return (StatusCode::NOT_FOUND, format!("There is no channel {id}.")).into_response(),
         Err(e) => {
@@ -25,11 +23,11 @@ pub async fn events(State(state): State<AppState>, Path(id): Path<i64>) -> Respo
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     }
-    let stream = futures_util::stream::unfold((state, true), move |(state, first)| async move {
+    let stream = futures_util::stream::unfold((services, true), move |(services, first)| async move {
         if !first {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
-        let event = match channel_progress(&state.storage, &state.running, channel).await {
+        let event = match services.channels.progress(channel).await {
             Ok(progress) => Event::default()
                 .json_data(ProgressView::from(progress))
                 .unwrap_or_else(|_| Event::default().comment("unencodable")),
@@ -39,7 +37,7 @@ pub async fn events(State(state): State<AppState>, Path(id): Path<i64>) -> Respo
                 Event::default().comment("unavailable")
             }
         };
-        Some((Ok::<_, Infallible>(event), (state, false)))
+        Some((Ok::<_, Infallible>(event), (services, false)))
     });
     Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
 }

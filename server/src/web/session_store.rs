@@ -2,17 +2,17 @@
 //! in the same database as everything else and survive restarts.
 
 use async_trait::async_trait;
-use sync_core::Storage;
 use sync_core::domain::Timestamp;
+use sync_core::service::Accounts;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
 #[derive(Clone)]
-pub struct DbSessionStore(Storage);
+pub struct DbSessionStore(Accounts);
 
 impl DbSessionStore {
-    pub fn new(storage: Storage) -> Self {
-        Self(storage)
+    pub fn new(accounts: Accounts) -> Self {
+        Self(accounts)
     }
 }
 

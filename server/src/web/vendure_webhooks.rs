@@ -9,30 +9,28 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sync_core::domain::{ChannelId, ChannelKind};
-use sync_core::storage::RunTrigger;
+use sync_core::Services;
+use sync_core::domain::ChannelId;
+use sync_core::service::WebhookVerdict;
 
-use super::AppState;
-
-pub async fn vendure(State(state): State<AppState>, Path(id): Path<i64>, body: Bytes) -> Response {
-    let channel = ChannelId::new(id);
-    match state.storage.channel(channel).await {
-        Ok(Some(config)) if matches!(ChannelKind::parse(&config.kind), Ok(ChannelKind::Vendure)) => {}
-        Ok(_) => return (StatusCode::NOT_FOUND, "no such Vendure channel").into_response(),
-        Err(e) => {
-            tracing::warn!(channel = id, error = %e, "cannot look up a webhook's channel");
-            return (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response();
-        }
-    }
+pub async fn vendure(State(services): State<Services>, Path(id): Path<i64>, body: Bytes) -> Response {
     let Ok(event) = serde_json::from_slice::<serde_json::Value>(&body) else {
         return (StatusCode::BAD_REQUEST, "the body is not JSON").into_response();
     };
-    tracing::info!(
-        channel = id,
-        order = %event["code"].as_str().unwrap_or("?"),
-        state = %event["toState"].as_str().unwrap_or("?"),
-        "Vendure order event; pulling orders"
-    );
-    state.pulls.request(channel, RunTrigger::Webhook);
-    StatusCode::OK.into_response()
+    match services.channels.receive_vendure_event(ChannelId::new(id)).await {
+        Ok(WebhookVerdict::Accepted) => {
+            tracing::info!(
+                channel = id,
+                order = %event["code"].as_str().unwrap_or("?"),
+                state = %event["toState"].as_str().unwrap_or("?"),
+                "Vendure order event; pulling orders"
+            );
+            StatusCode::OK.into_response()
+        }
+        Ok(_) => (StatusCode::NOT_FOUND, "no such Vendure channel").into_response(),
+        Err(e) => {
+            tracing::warn!(channel = id, error = %e, "cannot look up a webhook's channel");
+            (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response()
+        }
+    }
 }

@@ -7,55 +7,39 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use sync_core::Services;
 use sync_core::domain::ChannelId;
-use sync_core::storage::{EventResult, NewEvent, RunTrigger};
+use sync_core::service::WebhookVerdict;
 
-use super::AppState;
-
-pub async fn shopify(State(state): State<AppState>, Path(id): Path<i64>, headers: HeaderMap, body: Bytes) -> Response {
-    let channel = ChannelId::new(id);
+pub async fn shopify(
+    State(services): State<Services>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let signature = headers.get("x-shopify-hmac-sha256").and_then(|v| v.to_str().ok());
     let topic = headers
         .get("x-shopify-topic")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("unknown")
-        .to_owned();
-    match sync_core::webhook::verify_delivery(&state.storage, &state.vault, channel, &body, signature).await {
-        Ok(true) => {
+        .unwrap_or("unknown");
+    match services
+        .channels
+        .receive_shopify_webhook(ChannelId::new(id), topic, &body, signature)
+        .await
+    {
+        Ok(WebhookVerdict::Accepted) => {
             tracing::info!(channel = id, %topic, "webhook received; pulling orders");
-            state.pulls.request(channel, RunTrigger::Webhook);
             StatusCode::OK.into_response()
         }
-        Ok(false) => {
-            let reason = if signature.is_none() {
-                "no signature"
-            } else {
-                "a signature that does not match"
-            };
+        Ok(WebhookVerdict::Refused(reason)) => {
             tracing::warn!(channel = id, %topic, reason, "refused a webhook");
-            let event = NewEvent {
-                product_id: None,
-                variant_id: None,
-                action: "webhook refused".into(),
-                before: Some(topic),
-                after: None,
-                result: EventResult::Failed,
-                error: Some(format!("a webhook came with {reason}; it was ignored")),
-                attempt: 1,
-            };
-            if let Err(e) = state
-                .storage
-                .record_events(None, Some(channel), "webhook", &[event])
-                .await
-            {
-                tracing::error!(error = %e, "cannot record a refused webhook");
-            }
             (StatusCode::UNAUTHORIZED, "invalid webhook signature").into_response()
         }
-        Err(sync_core::Error::NotFound(_)) => (StatusCode::NOT_FOUND, "no such channel").into_response(),
+        Ok(WebhookVerdict::NoSuchChannel) => (StatusCode::NOT_FOUND, "no such channel").into_response(),
+        Ok(WebhookVerdict::NotTaken) => (StatusCode::UNAUTHORIZED, "this channel takes no webhooks").into_response(),
         Err(e) => {
-            tracing::warn!(channel = id, error = %e, "cannot check a webhook");
-            (StatusCode::UNAUTHORIZED, "this channel takes no webhooks").into_response()
+            tracing::error!(channel = id, error = %e, "cannot handle a webhook");
+            (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response()
         }
     }
 }

@@ -63,28 +63,62 @@ impl PullRequests {
     }
 }
 
-/// Pulls then pushes `configs`, in seed 001's order: every pull first.
+/// One channel's part of a sync cycle.
+#[derive(Debug)]
+pub struct CycleOutcome {
+    /// The orders pulled first: None when the sync pulls none (force), or
+    /// why the pull failed (the push went ahead).
+    pub pulled: Option<std::result::Result<PullSummary, String>>,
+    pub pushed: SyncSummary,
+}
+
+impl CycleOutcome {
+    pub fn pull_log(&self) -> String {
+        match &self.pulled {
+            Some(Ok(p)) => p.log(),
+            Some(Err(e)) => format!("{}: orders not pulled: {e}", self.pushed.channel),
+            None => "orders not pulled".into(),
+        }
+    }
+
+    /// Nothing failed and nothing was left for a person.
+    pub fn ok(&self) -> bool {
+        let pulled = match &self.pulled {
+            Some(Ok(p)) => p.conflicts == 0 && p.gap_before.is_none(),
+            Some(Err(_)) => false,
+            None => true,
+        };
+        pulled && self.pushed.ok()
+    }
+}
+
+/// Seed 001's cycle, the one way a sync is run (buttons, the command line,
+/// the schedule): every channel's orders pulled first, then every channel
+/// pushed to. A failed pull is reported and the push goes ahead.
 pub async fn sync_all(
     storage: &Storage,
     vault: &Vault,
     configs: &[ChannelConfig],
     trigger: RunTrigger,
     worker_id: &str,
-) -> Result<Vec<(Option<PullSummary>, SyncSummary)>> {
+) -> Result<Vec<CycleOutcome>> {
     let mut pulls = Vec::with_capacity(configs.len());
     for config in configs {
         pulls.push(match pull_orders(storage, vault, config, trigger).await {
-            Ok(p) => Some(p),
+            Ok(p) => Ok(p),
             Err(e) => {
                 tracing::warn!(channel = %config.name, error = %e, "pulling orders failed; pushing anyway");
-                None
+                Err(e.to_string())
             }
         });
     }
     let mut out = Vec::with_capacity(configs.len());
-    for (config, pull) in configs.iter().zip(pulls) {
-        let push = sync_channel(storage, vault, config, RunKind::Standard, trigger, worker_id).await?;
-        out.push((pull, push));
+    for (config, pulled) in configs.iter().zip(pulls) {
+        let pushed = sync_channel(storage, vault, config, RunKind::Standard, trigger, worker_id).await?;
+        out.push(CycleOutcome {
+            pulled: Some(pulled),
+            pushed,
+        });
     }
     Ok(out)
 }
@@ -204,7 +238,21 @@ async fn run(
             let (storage, vault, waker, worker) = (storage.clone(), vault.clone(), waker.clone(), worker_id.clone());
             let task = tasks.spawn(async move {
                 let started = std::time::Instant::now();
-                let ok = match pull_orders(&storage, &vault, &config, trigger).await {
+                // A scheduled sync is a whole cycle: the standard push follows the pull.
+                let pulled = if trigger == RunTrigger::Schedule {
+                    match sync_all(&storage, &vault, std::slice::from_ref(&config), trigger, &worker).await {
+                        Ok(mut done) => done
+                            .pop()
+                            .and_then(|o| o.pulled)
+                            .unwrap_or_else(|| Err("no pull".into())),
+                        Err(e) => Err(format!("the scheduled sync failed: {e}")),
+                    }
+                } else {
+                    pull_orders(&storage, &vault, &config, trigger)
+                        .await
+                        .map_err(|e| e.to_string())
+                };
+                let ok = match pulled {
                     Ok(summary) => {
                         tracing::info!(
                             log = %summary.log(),
@@ -219,12 +267,6 @@ async fn run(
                         false
                     }
                 };
-                // A scheduled sync is a whole cycle: the standard push follows.
-                if trigger == RunTrigger::Schedule
-                    && let Err(e) = sync_channel(&storage, &vault, &config, RunKind::Standard, trigger, &worker).await
-                {
-                    tracing::warn!(channel = %config.name, error = %e, "scheduled sync failed");
-                }
                 waker.wake();
                 (config.id, ok)
             });

@@ -38,9 +38,10 @@ pub struct SyncEngine {
 
 impl SyncEngine {
     /// `pulls` is where a worker asks for a pull of its channel's orders
-    /// when a push finds the channel's figure moved.
-    pub fn start(storage: Storage, vault: Vault, worker_id: String, pulls: PullRequests) -> Self {
-        let notify = Arc::new(Notify::new());
+    /// when a push finds the channel's figure moved; `waker` is what the
+    /// services ring after queueing pushes.
+    pub fn start(storage: Storage, vault: Vault, worker_id: String, pulls: PullRequests, waker: Waker) -> Self {
+        let notify = waker.0;
         let (stop, stopped) = watch::channel(false);
         let supervisor = tokio::spawn(supervise(storage, vault, worker_id, pulls, notify.clone(), stopped));
         Self {

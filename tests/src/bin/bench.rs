@@ -539,8 +539,9 @@ async fn dashboard(db: Database, label: &str, products: usize, events: usize) {
     ];
     let started = Instant::now();
     let response = client
-        .post(server.url("/products/bulk"))
+        .post(server.url("/api/bulk_products"))
         .header("origin", &server.base)
+        .header("accept", "text/html")
         .form(&form)
         .send()
         .await

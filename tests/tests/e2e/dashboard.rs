@@ -52,9 +52,8 @@ async fn selling_online_off_in_a_channel_shows_zero_there_and_on_again_restores_
     .await;
 
     let bulk = |action: &'static str| {
-        client
-            .post(server.url("/products/bulk"))
-            .form(&[("action", action), ("ids", "3"), ("return_to", "/products")])
+        tillbridge_tests::form_post(&client, &server, "bulk_products")
+            .form(&[("action", action), ("ids[]", "3"), ("return_to", "/products")])
             .send()
     };
     let off = bulk("sell_online:1:off").await.expect("sent");
@@ -125,16 +124,15 @@ async fn an_owner_connects_shopify_from_the_dashboard_and_bad_input_names_its_fi
     assert!(form_page.contains(r#"id="connect-shopify""#), "the owner sees the form");
     let base = shop.base_url();
     let connect = |domain: &'static str, token: String, location: &'static str| {
-        client
-            .post(server.url("/channels/connect"))
+        tillbridge_tests::form_post(&client, &server, "connect_shopify")
             .form(&[
                 ("name", "Online store"),
                 ("shop_domain", domain),
                 ("api_base_url", base.as_str()),
                 ("token", token.as_str()),
                 ("location", location),
-                ("outlets", "1"),
-                ("outlets", "3"),
+                ("outlets[]", "1"),
+                ("outlets[]", "3"),
                 ("order_outlet", "1"),
                 ("safety_buffer", "1"),
             ])
@@ -218,8 +216,9 @@ async fn an_owner_connects_shopify_from_the_dashboard_and_bad_input_names_its_fi
         .await
         .expect("page");
     assert!(!page.contains(&good_token), "the token is never shown again");
-    let tested = client
-        .post(server.url(&format!("/channels/{}/test", channel.id)))
+    let id = channel.id.to_string();
+    let tested = tillbridge_tests::form_post(&client, &server, "test_connection")
+        .form(&[("id", id.as_str())])
         .send()
         .await
         .expect("sent");
@@ -229,8 +228,9 @@ async fn an_owner_connects_shopify_from_the_dashboard_and_bad_input_names_its_fi
         "{message}"
     );
     shop.faults().set_down(true);
-    let tested = client
-        .post(server.url(&format!("/channels/{}/test", channel.id)))
+    let id = channel.id.to_string();
+    let tested = tillbridge_tests::form_post(&client, &server, "test_connection")
+        .form(&[("id", id.as_str())])
         .send()
         .await
         .expect("sent");
@@ -251,15 +251,14 @@ async fn an_owner_connects_shopify_from_the_dashboard_and_bad_input_names_its_fi
     assert!(ok, "{err}");
     let manager = browser_like_client();
     sign_in(&server, &manager, "mia@shop.example", "a long enough password").await;
-    let refused = manager
-        .post(server.url("/channels/connect"))
+    let refused = tillbridge_tests::form_post(&manager, &server, "connect_shopify")
         .form(&[("name", "Sneaky"), ("shop_domain", "x.myshopify.com"), ("token", "t")])
         .send()
         .await
         .expect("sent");
     assert!(notice(&location(&refused)).contains("Only an owner"));
-    let refused = manager
-        .post(server.url(&format!("/channels/{}/test", channel.id)))
+    let refused = tillbridge_tests::form_post(&manager, &server, "test_connection")
+        .form(&[("id", id.as_str())])
         .send()
         .await
         .expect("sent");
@@ -312,9 +311,8 @@ async fn force_sync_previews_channel_only_products_then_deletes_them_when_asked(
         "{out}"
     );
     tillbridge_tests::wait_for_startup_pulls(&db).await;
-    let bad = client
-        .post(server.url("/channels/1/sync"))
-        .form(&[("kind", "force"), ("channel_only", "burn")])
+    let bad = tillbridge_tests::form_post(&client, &server, "start_sync")
+        .form(&[("channel", "1"), ("kind", "force"), ("channel_only", "burn")])
         .send()
         .await
         .expect("sent");
@@ -330,9 +328,13 @@ async fn force_sync_previews_channel_only_products_then_deletes_them_when_asked(
         1
     );
 
-    let started = client
-        .post(server.url("/channels/1/sync"))
-        .form(&[("kind", "force"), ("channel_only", "delete"), ("clear", "1")])
+    let started = tillbridge_tests::form_post(&client, &server, "start_sync")
+        .form(&[
+            ("channel", "1"),
+            ("kind", "force"),
+            ("channel_only", "delete"),
+            ("clear", "1"),
+        ])
         .send()
         .await
         .expect("sent");

@@ -221,9 +221,8 @@ fn table_lines(html: &str, id: &str) -> Vec<u64> {
 }
 
 async fn apply(server: &TestServer, client: &reqwest::Client, token: &str, hash: &str) -> String {
-    let response = client
-        .post(server.url(&format!("/import/{token}/apply")))
-        .form(&[("hash", hash)])
+    let response = tillbridge_tests::form_post(client, server, "apply_upload")
+        .form(&[("token", token), ("hash", hash)])
         .send()
         .await
         .expect("apply");
@@ -693,8 +692,7 @@ async fn a_feed_returning_html_changes_nothing_and_a_csv_feed_applies_on_request
         .find(|o| o.code.as_str() == "harbour")
         .expect("harbour")
         .id;
-    let added = client
-        .post(server.url("/import/feeds"))
+    let added = tillbridge_tests::form_post(&client, &server, "add_feed")
         .form(&[
             ("name", "From the form"),
             ("url", "http://127.0.0.1:9/x.csv"),
@@ -717,8 +715,9 @@ async fn a_feed_returning_html_changes_nothing_and_a_csv_feed_applies_on_request
         .expect("read")
         .expect("there")
         .id;
-    let response = client
-        .post(server.url(&format!("/import/feeds/{id}/fetch")))
+    let id = id.get().to_string();
+    let response = tillbridge_tests::form_post(&client, &server, "fetch_feed")
+        .form(&[("id", id.as_str())])
         .send()
         .await
         .expect("fetch now");

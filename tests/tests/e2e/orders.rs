@@ -344,8 +344,7 @@ async fn sync_all_pulls_every_channel_before_it_pushes() {
     let client = browser_like_client();
     sign_in(&s.server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
     tillbridge_tests::wait_for_startup_pulls(&s.db).await;
-    let response = client
-        .post(s.server.url("/channels/sync-all"))
+    let response = tillbridge_tests::form_post(&client, &s.server, "start_sync")
         .send()
         .await
         .expect("sent");
@@ -397,9 +396,9 @@ async fn sync_new_data_pulls_an_order_nobody_announced() {
     // person would press again once it says it is no longer running.
     let started = Instant::now();
     loop {
-        let pressed = client
-            .post(s.server.url(&format!("/channels/{}/sync", s.channel.get())))
-            .form(&[("kind", "standard")])
+        let channel = s.channel.get().to_string();
+        let pressed = tillbridge_tests::form_post(&client, &s.server, "start_sync")
+            .form(&[("channel", channel.as_str()), ("kind", "standard")])
             .send()
             .await
             .expect("sent");

@@ -239,10 +239,9 @@ async fn every_server_function_and_form_refuses_a_caller_without_a_session() {
             .status();
         assert_eq!(status, 401, "{path} without a session");
     }
-    for path in ["/products/bulk", "/channels/1/settings"] {
-        let response = client
-            .post(server.url(path))
-            .form(&[("action", "activate"), ("ids", "1")])
+    for path in ["bulk_products", "save_channel_settings"] {
+        let response = tillbridge_tests::form_post(&client, &server, path)
+            .form(&[("action", "activate"), ("ids[]", "1"), ("id", "1")])
             .send()
             .await
             .expect("sent");
@@ -303,11 +302,10 @@ async fn bad_form_input_gets_a_clear_error_and_writes_nothing() {
         .expect("read")
         .expect("product 1");
     assert_eq!(after.variants[0].stock, product.variants[0].stock, "nothing written");
-    let bad_bulk = client
-        .post(server.url("/products/bulk"))
+    let bad_bulk = tillbridge_tests::form_post(&client, &server, "bulk_products")
         .form(&[
             ("action", "delete_everything"),
-            ("ids", "1"),
+            ("ids[]", "1"),
             ("return_to", "/products"),
         ])
         .send()
@@ -318,9 +316,8 @@ async fn bad_form_input_gets_a_clear_error_and_writes_nothing() {
         location.contains("notice_error=1") && location.contains("not+a+bulk+action"),
         "{location}"
     );
-    let bad_settings = client
-        .post(server.url("/channels/1/settings"))
-        .form(&[("outlets", "1"), ("safety_buffer", "-3")])
+    let bad_settings = tillbridge_tests::form_post(&client, &server, "save_channel_settings")
+        .form(&[("id", "1"), ("outlets[]", "1"), ("safety_buffer", "-3")])
         .send()
         .await
         .expect("sent");
@@ -358,21 +355,28 @@ async fn the_product_form_saves_every_field_or_names_the_one_at_fault() {
             ("supplier_price".to_owned(), "4.10".to_owned()),
             ("reorder_point".to_owned(), "3".to_owned()),
             ("tags".to_owned(), "winter".to_owned()),
-            (format!("price_{v}"), price.to_owned()),
-            (format!("barcode_{v}"), barcode.to_owned()),
-            (format!("weight_{v}"), "90".to_owned()),
+            ("id".to_owned(), "1".to_owned()),
+            ("variants[0][id]".to_owned(), v.to_string()),
+            ("variants[0][price]".to_owned(), price.to_owned()),
+            ("variants[0][barcode]".to_owned(), barcode.to_owned()),
+            ("variants[0][weight]".to_owned(), "90".to_owned()),
         ]
         .into_iter()
-        .chain(before.variants.iter().skip(1).flat_map(|o| {
+        .chain(before.variants.iter().enumerate().skip(1).flat_map(|(i, o)| {
             let price = format!("{}.{:02}", o.price_minor / 100, o.price_minor % 100);
             [
-                (format!("price_{}", o.id), price),
-                (format!("barcode_{}", o.id), o.barcode.clone().unwrap_or_default()),
+                (format!("variants[{i}][id]"), o.id.to_string()),
+                (format!("variants[{i}][price]"), price),
+                (format!("variants[{i}][barcode]"), o.barcode.clone().unwrap_or_default()),
             ]
         }))
         .collect::<Vec<_>>()
     };
-    let post = |fields: Vec<(String, String)>| client.post(server.url("/products/1/edit")).form(&fields).send();
+    let post = |fields: Vec<(String, String)>| {
+        tillbridge_tests::form_post(&client, &server, "save_product")
+            .form(&fields)
+            .send()
+    };
     for (price, barcode, needle) in [("12.999", "", "price+of"), ("12.50", "12345", "barcode+of")] {
         let response = post(form(price, barcode)).await.expect("sent");
         let location = response.headers()["location"].to_str().unwrap_or_default().to_owned();
@@ -467,9 +471,8 @@ async fn a_sync_button_starts_one_run_and_a_second_click_says_it_is_running() {
     sign_in(&server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
     tillbridge_tests::wait_for_startup_pulls(&db).await;
     let click = || {
-        client
-            .post(server.url("/channels/1/sync"))
-            .form(&[("kind", "force")])
+        tillbridge_tests::form_post(&client, &server, "start_sync")
+            .form(&[("channel", "1"), ("kind", "force")])
             .send()
     };
     let (a, b) = tokio::join!(click(), click());
@@ -498,8 +501,7 @@ async fn a_sync_button_starts_one_run_and_a_second_click_says_it_is_running() {
     // Once the button's run is over, Sync All may start it again.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        let all = client
-            .post(server.url("/channels/sync-all"))
+        let all = tillbridge_tests::form_post(&client, &server, "start_sync")
             .send()
             .await
             .expect("sent");

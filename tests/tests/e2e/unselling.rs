@@ -187,9 +187,14 @@ async fn clear_all_data_and_force_sync_pull_the_shops_orders_before_raising_anyt
         tillbridge_tests::DEMO_PASSWORD,
     )
     .await;
-    let started = client
-        .post(r.server.url(&format!("/channels/{}/sync", r.channel.get())))
-        .form(&[("kind", "force"), ("channel_only", "keep"), ("clear", "1")])
+    let channel = r.channel.get().to_string();
+    let started = tillbridge_tests::form_post(&client, &r.server, "start_sync")
+        .form(&[
+            ("channel", channel.as_str()),
+            ("kind", "force"),
+            ("channel_only", "keep"),
+            ("clear", "1"),
+        ])
         .send()
         .await
         .expect("sent");

@@ -1,0 +1,198 @@
+//! The one door into the sync core. The dashboard, the JSON API and the
+//! command line call these services, one per area a merchant knows; each
+//! owns its rules and transactions, and each that queues pushes wakes the
+//! sync workers itself. The storage underneath is private to sync-core.
+
+mod accounts;
+mod catalog;
+mod channels;
+mod files;
+mod history;
+mod stock;
+
+use std::sync::Arc;
+
+use crate::Result;
+use crate::domain::Timestamp;
+use crate::storage::{Engine, Storage};
+use crate::sync::{OrderCycle, PullRequests, RunningSyncs, SyncEngine, Waker};
+use crate::vault::Vault;
+
+pub use accounts::{Accounts, ApiToken, SessionRow, User};
+pub use catalog::{
+    AutoSyncChange, Catalog, ChannelCell, ChannelFilter, Outlet, ProductDetail, ProductEditForm, ProductFilter,
+    ProductOverview, ProductSort, ProductsTable, VariantDetail, VariantEditForm, VariantStock,
+};
+pub use channels::{
+    ChannelConfig, ChannelHealth, ChannelSettings, ChannelSummary, Channels, NewChannel, SettingsSaved, SyncRequest,
+    SyncStarted, WebhookVerdict,
+};
+pub use files::{AppliedUpload, FeedId, FeedRow, Files, NewFeed, NewUpload, Upload};
+pub use history::{
+    ConflictAction, ConflictRow, EventResult, EventRow, History, HourCount, NewEvent, OrderLineRow, OrderRow,
+    RunFilter, RunId, RunKind, RunRow, RunTrigger,
+};
+pub use stock::{
+    BalanceExplanation, IdempotencyKey, MAX_MOVEMENTS_PER_REQUEST, MovementBatch, MovementInput, MovementRecord,
+    SkuStock, StockLedger,
+};
+
+/// The default database: a SQLite file beside the working directory.
+pub const DEFAULT_DATABASE_URL: &str = crate::storage::DEFAULT_DATABASE_URL;
+
+/// An open, migrated database: what the services are built on.
+#[derive(Clone)]
+pub struct Database {
+    storage: Storage,
+}
+
+impl Database {
+    /// Opens the database at `url` (`sqlite://path` or `postgres://…`) and
+    /// brings its schema up to date.
+    pub async fn open(url: &str) -> Result<Self> {
+        let storage = Storage::connect(url).await?;
+        storage.migrate().await?;
+        Ok(Self { storage })
+    }
+
+    /// SQLite is one process; PostgreSQL may be shared by several.
+    pub fn is_shared(&self) -> bool {
+        self.storage.engine() == Engine::Postgres
+    }
+
+    /// Checks that the database answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<()> {
+        self.storage.ping().await
+    }
+
+    pub async fn is_empty(&self) -> Result<bool> {
+        self.storage.is_empty().await
+    }
+
+    pub async fn load_demo(&self) -> Result<crate::demo::DemoSummary> {
+        crate::demo::load_demo(&self.storage).await
+    }
+
+    pub async fn load_demo_with(&self, size: crate::demo::DemoSize) -> Result<crate::demo::DemoSummary> {
+        crate::demo::load_demo_with(&self.storage, size).await
+    }
+
+    pub async fn close(&self) {
+        self.storage.close().await
+    }
+
+    #[cfg(feature = "testing")]
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+}
+
+/// What every service shares.
+#[derive(Clone)]
+pub(crate) struct Core {
+    pub(crate) storage: Storage,
+    pub(crate) vault: Vault,
+    /// Wakes the sync workers after pushes were queued.
+    pub(crate) waker: Waker,
+    /// Asks the order cycle to pull a channel.
+    pub(crate) pulls: PullRequests,
+    /// Button- and CLI-started syncs running in this process.
+    pub(crate) running: Arc<RunningSyncs>,
+}
+
+impl Core {
+    /// Wakes the workers when `queued` pushes are new.
+    pub(crate) fn queued(&self, queued: u64) {
+        if queued > 0 {
+            self.waker.wake();
+        }
+    }
+}
+
+/// The services, built once at start-up and cloned into every handler.
+#[derive(Clone)]
+pub struct Services {
+    pub catalog: Catalog,
+    pub stock: StockLedger,
+    pub channels: Channels,
+    pub history: History,
+    pub files: Files,
+    pub accounts: Accounts,
+    core: Core,
+}
+
+impl Services {
+    pub fn new(database: &Database, vault: Vault) -> Self {
+        let core = Core {
+            storage: database.storage.clone(),
+            vault,
+            waker: Waker::default(),
+            pulls: PullRequests::default(),
+            running: Arc::new(RunningSyncs::default()),
+        };
+        Self {
+            catalog: Catalog::new(core.clone()),
+            stock: StockLedger::new(core.clone()),
+            channels: Channels::new(core.clone()),
+            history: History::new(core.clone()),
+            files: Files::new(core.clone()),
+            accounts: Accounts::new(core.clone()),
+            core,
+        }
+    }
+}
+
+/// The background work of `tillbridge serve`: a push worker per channel,
+/// the order cycle and the inventory feeds.
+pub struct Runtime {
+    engine: SyncEngine,
+    cycle: OrderCycle,
+    feeds: crate::import::FeedScheduler,
+}
+
+/// What start-up found left over from the last stop.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Recovered {
+    /// Pushes a crash left claimed, due again.
+    pub pushes: u64,
+    /// Runs cut short, marked interrupted.
+    pub runs: u64,
+}
+
+impl Runtime {
+    /// Makes work a crash left in flight due again, then starts the workers.
+    /// `worker_id` names this process's claims, unique across processes.
+    pub async fn start(services: &Services, worker_id: &str) -> Result<(Self, Recovered)> {
+        let core = &services.core;
+        let pushes = core.storage.recover_outbox_after_crash().await?;
+        // On PostgreSQL other live processes may be mid-run, so only SQLite (one process) marks them.
+        let runs = match core.storage.engine() {
+            Engine::Sqlite => core.storage.mark_interrupted_runs(Timestamp::now()).await?,
+            Engine::Postgres => 0,
+        };
+        let engine = SyncEngine::start(
+            core.storage.clone(),
+            core.vault.clone(),
+            worker_id.to_owned(),
+            core.pulls.clone(),
+            core.waker.clone(),
+        );
+        let cycle = OrderCycle::start(
+            core.storage.clone(),
+            core.vault.clone(),
+            core.pulls.clone(),
+            core.waker.clone(),
+            core.running.clone(),
+            worker_id.to_owned(),
+        );
+        let feeds = crate::import::FeedScheduler::start(core.storage.clone(), core.waker.clone());
+        Ok((Self { engine, cycle, feeds }, Recovered { pushes, runs }))
+    }
+
+    /// Lets running pulls and batches finish, gives back claims, then stops.
+    pub async fn shutdown(self) {
+        self.cycle.shutdown().await;
+        self.feeds.shutdown().await;
+        self.engine.shutdown().await;
+    }
+}

@@ -1,0 +1,317 @@
+//! Channels: connecting them, their settings and health, and the syncs a
+//! person starts (buttons, the command line). Every sync a person starts
+//! goes through `sync_all`, seed 001's cycle: every channel's orders are
+//! pulled, then every channel is pushed to.
+
+use std::sync::Arc;
+
+use super::Core;
+use crate::Result;
+use crate::connect::{ConnectError, Connected, ShopifyConnection, VendureConnection};
+use crate::domain::{ChannelId, ChannelKind, Timestamp};
+use crate::sync::{ChannelProgress, CycleOutcome, ForceOptions, ForcePreview, RunningSyncs, SyncSummary};
+
+use crate::storage::Outlet;
+pub use crate::storage::{ChannelConfig, ChannelSettings, ChannelSummary, NewChannel, PushLatency};
+use crate::storage::{EventResult, NewEvent, RunTrigger};
+
+#[derive(Clone)]
+pub struct Channels {
+    core: Core,
+}
+
+/// A channel as the Channels page lists it.
+#[derive(Debug, Clone)]
+pub struct ChannelHealth {
+    pub channel: ChannelSummary,
+    /// The outlets combined for the channel.
+    pub outlets: Vec<Outlet>,
+    pub pending: i64,
+    pub failures_24h: i64,
+    /// Stock change to acknowledgement over the last hour.
+    pub latency: Option<PushLatency>,
+}
+
+/// What saving a channel's settings did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettingsSaved {
+    /// Quantities queued because the balance may have changed.
+    pub queued: u64,
+    /// The order outlet was unticked and stays included (seed 004).
+    pub order_outlet_kept: bool,
+}
+
+/// A sync a person asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncRequest {
+    /// "Sync new data": orders pulled, then changes pushed.
+    Standard,
+    /// Every product and quantity overwritten in the channel.
+    Force(ForceOptions),
+}
+
+/// What became of a channel's webhook delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookVerdict {
+    /// A pull of the channel's orders was asked for.
+    Accepted,
+    /// The signature was missing or wrong; recorded.
+    Refused(&'static str),
+    NoSuchChannel,
+    /// The channel has no webhook secret.
+    NotTaken,
+}
+
+/// Which channels' syncs started, and which were already running.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncStarted {
+    pub started: Vec<String>,
+    pub busy: Vec<String>,
+}
+
+impl Channels {
+    pub(super) fn new(core: Core) -> Self {
+        Self { core }
+    }
+
+    pub async fn list(&self) -> Result<Vec<ChannelSummary>> {
+        self.core.storage.list_channels().await
+    }
+
+    pub async fn get(&self, id: ChannelId) -> Result<Option<ChannelConfig>> {
+        self.core.storage.channel(id).await
+    }
+
+    pub async fn by_name(&self, name: &str) -> Result<Option<ChannelConfig>> {
+        self.core.storage.channel_by_name(name).await
+    }
+
+    pub async fn configs(&self) -> Result<Vec<ChannelConfig>> {
+        self.core.storage.channel_configs().await
+    }
+
+    /// Every channel with its outlets, queue, failures and latency.
+    pub async fn health(&self) -> Result<Vec<ChannelHealth>> {
+        let storage = &self.core.storage;
+        let outlets = storage.list_outlets().await?;
+        let mut out = Vec::new();
+        for channel in storage.list_channels().await? {
+            let ids = storage.channel_outlets(channel.id).await?;
+            out.push(ChannelHealth {
+                outlets: outlets.iter().filter(|o| ids.contains(&o.id)).cloned().collect(),
+                pending: storage.pending_pushes(channel.id).await?,
+                failures_24h: storage.failures_since(channel.id, Timestamp::hours_ago(24)).await?,
+                latency: storage.push_latency(channel.id, Timestamp::hours_ago(1)).await?,
+                channel,
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn settings(&self, id: ChannelId) -> Result<ChannelSettings> {
+        self.core.storage.channel_settings(id).await
+    }
+
+    /// Saves the settings and queues the quantities they may change. The
+    /// outlet that takes the channel's orders is always offered (seed 004).
+    pub async fn save_settings(&self, id: ChannelId, settings: &ChannelSettings) -> Result<SettingsSaved> {
+        let order_outlet_kept = settings.order_outlet.is_some_and(|o| !settings.outlets.contains(&o));
+        let queued = self.core.storage.update_channel_settings(id, settings).await?;
+        self.core.waker.wake();
+        Ok(SettingsSaved {
+            queued,
+            order_outlet_kept,
+        })
+    }
+
+    /// Adds a channel that needs no connection check (the Sandbox store).
+    pub async fn create(&self, new: &NewChannel) -> Result<ChannelId> {
+        let id = self.core.storage.create_channel(new).await?;
+        self.core.waker.wake();
+        Ok(id)
+    }
+
+    pub async fn connect_shopify(&self, conn: &ShopifyConnection, token: &str) -> Result<Connected, ConnectError> {
+        let connected = crate::connect::connect_shopify(&self.core.storage, &self.core.vault, conn, token).await?;
+        self.core.waker.wake();
+        Ok(connected)
+    }
+
+    pub async fn connect_vendure(&self, conn: &VendureConnection, api_key: &str) -> Result<Connected, ConnectError> {
+        let connected = crate::connect::connect_vendure(&self.core.storage, &self.core.vault, conn, api_key).await?;
+        self.core.waker.wake();
+        Ok(connected)
+    }
+
+    /// Asks the channel who it is with the stored credentials.
+    pub async fn test(&self, id: ChannelId) -> Result<String, ConnectError> {
+        crate::connect::test_connection(&self.core.storage, &self.core.vault, id).await
+    }
+
+    /// What the channel is doing now, for its live progress.
+    pub async fn progress(&self, id: ChannelId) -> Result<ChannelProgress> {
+        crate::sync::channel_progress(&self.core.storage, &self.core.running, id).await
+    }
+
+    /// What a force sync of the channel would change, read from the channel now.
+    pub async fn force_preview(&self, config: &ChannelConfig) -> Result<ForcePreview> {
+        crate::sync::preview_force(&self.core.storage, &self.core.vault, config).await
+    }
+
+    /// A Shopify webhook: a good signature asks for a pull of the channel's
+    /// orders (the pull reads them, so duplicates and late deliveries are
+    /// harmless); a refused one is recorded in the Sync History.
+    pub async fn receive_shopify_webhook(
+        &self,
+        id: ChannelId,
+        topic: &str,
+        body: &[u8],
+        signature: Option<&str>,
+    ) -> Result<WebhookVerdict> {
+        match crate::webhook::verify_delivery(&self.core.storage, &self.core.vault, id, body, signature).await {
+            Ok(true) => {
+                self.core.pulls.request(id, RunTrigger::Webhook);
+                Ok(WebhookVerdict::Accepted)
+            }
+            Ok(false) => {
+                let reason = if signature.is_none() {
+                    "no signature"
+                } else {
+                    "a signature that does not match"
+                };
+                let event = NewEvent {
+                    product_id: None,
+                    variant_id: None,
+                    action: "webhook refused".into(),
+                    before: Some(topic.to_owned()),
+                    after: None,
+                    result: EventResult::Failed,
+                    error: Some(format!("a webhook came with {reason}; it was ignored")),
+                    attempt: 1,
+                };
+                self.core
+                    .storage
+                    .record_events(None, Some(id), "webhook", &[event])
+                    .await?;
+                Ok(WebhookVerdict::Refused(reason))
+            }
+            Err(crate::Error::NotFound(_)) => Ok(WebhookVerdict::NoSuchChannel),
+            Err(e) => {
+                tracing::warn!(channel = id.get(), error = %e, "cannot check a webhook");
+                Ok(WebhookVerdict::NotTaken)
+            }
+        }
+    }
+
+    /// A Vendure order event. Vendure signs nothing, so the body is never
+    /// trusted: it only asks for a pull of a Vendure channel's orders.
+    pub async fn receive_vendure_event(&self, id: ChannelId) -> Result<WebhookVerdict> {
+        match self.core.storage.channel(id).await? {
+            Some(config) if config.kind().is_ok_and(|k| k == ChannelKind::Vendure) => {
+                self.core.pulls.request(id, RunTrigger::Webhook);
+                Ok(WebhookVerdict::Accepted)
+            }
+            _ => Ok(WebhookVerdict::NoSuchChannel),
+        }
+    }
+
+    /// Asks the order cycle to pull the channel's orders soon.
+    pub fn request_pull(&self, id: ChannelId, trigger: RunTrigger) {
+        self.core.pulls.request(id, trigger);
+    }
+
+    /// Seed 002: signing in brings in the orders of every channel that has
+    /// not pulled for a few minutes, so what the user sees is current.
+    pub async fn pull_stale(&self) -> Result<()> {
+        const STALE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+        let now = Timestamp::now().as_datetime();
+        for (config, _, last_pull) in self.core.storage.channel_schedules().await? {
+            // A channel pulling right now (say, at start-up) is about to be current.
+            let stale = last_pull.is_none_or(|t| t.as_datetime() + STALE < now);
+            if stale && !self.core.running.is_running(config.id) {
+                self.core.pulls.request(config.id, RunTrigger::SignIn);
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts a sync of each channel in the background, one per channel at
+    /// a time: a channel already syncing is named in `busy` instead.
+    pub fn start(&self, configs: Vec<ChannelConfig>, request: SyncRequest, trigger: RunTrigger) -> SyncStarted {
+        let running = self.core.running.clone();
+        let (free, busy): (Vec<_>, Vec<_>) = configs.into_iter().partition(|c| running.start(c.id));
+        let started = SyncStarted {
+            started: free.iter().map(|c| c.name.clone()).collect(),
+            busy: busy.into_iter().map(|c| c.name).collect(),
+        };
+        if free.is_empty() {
+            return started;
+        }
+        let core = self.core.clone();
+        tokio::spawn(async move {
+            let worker = format!("{}:{}", trigger.as_str(), std::process::id());
+            let _free = Finish(running, free.iter().map(|c| c.id).collect());
+            match request {
+                SyncRequest::Force(options) => {
+                    for config in &free {
+                        match crate::sync::force_sync(&core.storage, &core.vault, config, options, trigger, &worker)
+                            .await
+                        {
+                            Ok(summary) => tracing::info!(log = %summary.log(), "force sync finished"),
+                            Err(e) => tracing::warn!(channel = %config.name, error = %e, "force sync failed"),
+                        }
+                    }
+                }
+                SyncRequest::Standard => {
+                    match crate::sync::sync_all(&core.storage, &core.vault, &free, trigger, &worker).await {
+                        Ok(done) => {
+                            for outcome in done {
+                                tracing::info!(pulled = %outcome.pull_log(), pushed = %outcome.pushed.log(), "sync finished");
+                            }
+                        }
+                        Err(e) => tracing::warn!(error = %e, "sync failed"),
+                    }
+                }
+            }
+            core.waker.wake();
+        });
+        started
+    }
+
+    /// Runs syncs to completion (the command line): force syncs one by one,
+    /// or seed 001's cycle over every channel given.
+    pub async fn run(
+        &self,
+        configs: &[ChannelConfig],
+        request: SyncRequest,
+        trigger: RunTrigger,
+    ) -> Result<Vec<CycleOutcome>> {
+        let worker = format!("{}:{}", trigger.as_str(), std::process::id());
+        let (storage, vault) = (&self.core.storage, &self.core.vault);
+        let out = match request {
+            SyncRequest::Standard => crate::sync::sync_all(storage, vault, configs, trigger, &worker).await?,
+            SyncRequest::Force(options) => {
+                let mut out = Vec::with_capacity(configs.len());
+                for config in configs {
+                    let pushed: SyncSummary =
+                        crate::sync::force_sync(storage, vault, config, options, trigger, &worker).await?;
+                    out.push(CycleOutcome { pulled: None, pushed });
+                }
+                out
+            }
+        };
+        self.core.waker.wake();
+        Ok(out)
+    }
+}
+
+/// Frees the channels' "one sync at a time" however the task ends.
+struct Finish(Arc<RunningSyncs>, Vec<ChannelId>);
+
+impl Drop for Finish {
+    fn drop(&mut self) {
+        for id in &self.1 {
+            self.0.finish(*id);
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Files and feeds: CSV uploads kept for their preview and applied whole or
+//! not at all, the catalog and stock downloads, and inventory feeds.
+
+use super::Core;
+use crate::Result;
+use crate::domain::Actor;
+use crate::import::{
+    ApplyOutcome, CatalogChange, FeedLimits, FeedRun, ImportPreview, StockFileOptions, StockLine, UploadPreview,
+};
+use crate::storage::{IdempotencyKey, RunTrigger};
+
+pub use crate::storage::{FeedId, FeedRow, NewFeed, NewUpload, Upload};
+
+#[derive(Clone)]
+pub struct Files {
+    core: Core,
+}
+
+/// What applying an upload did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AppliedUpload {
+    Applied {
+        file_name: String,
+        /// `stock` or `catalog`.
+        kind: String,
+        changes: usize,
+        replayed: bool,
+    },
+    /// Bad rows: nothing was applied.
+    Refused { bad_rows: usize },
+    /// The upload was applied already or has expired.
+    Gone,
+    /// The file is not the one previewed (another hash).
+    NotThePreviewed,
+}
+
+impl Files {
+    pub(super) fn new(core: Core) -> Self {
+        Self { core }
+    }
+
+    /// Keeps an uploaded file under a new random token for its preview.
+    pub async fn keep_upload(&self, upload: &NewUpload) -> Result<Upload> {
+        self.core.storage.save_upload(upload).await
+    }
+
+    pub async fn upload(&self, token: &str) -> Result<Option<Upload>> {
+        self.core.storage.upload(token).await
+    }
+
+    pub async fn preview_upload(&self, upload: &Upload) -> Result<UploadPreview> {
+        crate::import::preview_upload(&self.core.storage, upload).await
+    }
+
+    /// Applies exactly the upload that was previewed (its content hash),
+    /// all or nothing, once: a stock file's token is its idempotency key.
+    pub async fn apply_upload(&self, token: &str, previewed_hash: &str, actor: &Actor) -> Result<AppliedUpload> {
+        let storage = &self.core.storage;
+        let Some(upload) = storage.upload(token).await? else {
+            return Ok(AppliedUpload::Gone);
+        };
+        if previewed_hash != upload.content_hash {
+            return Ok(AppliedUpload::NotThePreviewed);
+        }
+        let applied = |changes: usize, replayed: bool| AppliedUpload::Applied {
+            file_name: upload.file_name.clone(),
+            kind: upload.kind.clone(),
+            changes,
+            replayed,
+        };
+        let outcome = match upload.kind.as_str() {
+            "stock" => {
+                let key = IdempotencyKey {
+                    key: format!("import:{}", upload.token),
+                    request_hash: upload.content_hash.clone(),
+                };
+                let options = StockFileOptions::for_upload(&upload);
+                match self.apply_stock(actor, &upload.content, &options, Some(&key)).await? {
+                    ApplyOutcome::Applied { preview, replayed } => applied(preview.changes.len(), replayed),
+                    ApplyOutcome::Refused(preview) => AppliedUpload::Refused {
+                        bad_rows: preview.errors.len(),
+                    },
+                }
+            }
+            _ => match self.apply_catalog(&upload.content).await? {
+                ApplyOutcome::Applied { preview, replayed } => applied(preview.changes.len(), replayed),
+                ApplyOutcome::Refused(preview) => AppliedUpload::Refused {
+                    bad_rows: preview.errors.len(),
+                },
+            },
+        };
+        if matches!(outcome, AppliedUpload::Applied { .. })
+            && let Err(e) = storage.delete_upload(&upload.token).await
+        {
+            tracing::warn!(error = %e, "could not remove an applied upload");
+        }
+        Ok(outcome)
+    }
+
+    pub async fn preview_stock(&self, bytes: &[u8], options: &StockFileOptions) -> Result<ImportPreview<StockLine>> {
+        crate::import::preview_stock(&self.core.storage, bytes, options).await
+    }
+
+    pub async fn apply_stock(
+        &self,
+        actor: &Actor,
+        bytes: &[u8],
+        options: &StockFileOptions,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<ApplyOutcome<StockLine>> {
+        let outcome = crate::import::apply_stock(&self.core.storage, actor, bytes, options, key).await?;
+        self.core.waker.wake();
+        Ok(outcome)
+    }
+
+    pub async fn preview_catalog(&self, bytes: &[u8]) -> Result<ImportPreview<CatalogChange>> {
+        crate::import::preview_catalog(&self.core.storage, bytes).await
+    }
+
+    pub async fn apply_catalog(&self, bytes: &[u8]) -> Result<ApplyOutcome<CatalogChange>> {
+        let outcome = crate::import::apply_catalog(&self.core.storage, bytes).await?;
+        self.core.waker.wake();
+        Ok(outcome)
+    }
+
+    pub async fn export_catalog(&self) -> Result<Vec<u8>> {
+        crate::import::export_catalog(&self.core.storage).await
+    }
+
+    pub async fn export_stock(&self) -> Result<Vec<u8>> {
+        crate::import::export_stock(&self.core.storage).await
+    }
+
+    pub async fn feeds(&self) -> Result<Vec<FeedRow>> {
+        self.core.storage.list_feeds().await
+    }
+
+    pub async fn add_feed(&self, feed: &NewFeed) -> Result<FeedId> {
+        self.core.storage.add_feed(feed).await
+    }
+
+    pub async fn feed(&self, id: FeedId) -> Result<Option<FeedRow>> {
+        self.core.storage.feed(id).await
+    }
+
+    pub async fn feed_by_name(&self, name: &str) -> Result<Option<FeedRow>> {
+        self.core.storage.feed_by_name(name).await
+    }
+
+    /// Fetches a feed now and applies it, or records why not.
+    pub async fn fetch_feed(&self, feed: &FeedRow, trigger: RunTrigger, actor: &Actor) -> Result<FeedRun> {
+        let run = crate::import::run_feed(&self.core.storage, feed, trigger, actor, &FeedLimits::default()).await?;
+        if run.changes > 0 {
+            self.core.waker.wake();
+        }
+        Ok(run)
+    }
+}
