@@ -265,8 +265,19 @@ pub fn ConnectChannelPage() -> impl IntoView {
                 let at = typed("error_field");
                 let notice = typed("notice");
                 // The message shown next to the field that caused it.
+                // Next to its field: the refusal just returned (with
+                // JavaScript), or the one the URL carries (without).
+                let failed = connect.value();
                 let error_for = move |name: &'static str| {
-                    (at == name).then(|| view! { <span class="field-error" id=format!("{name}-error")>{notice.clone()}</span> })
+                    let from_url = (at == name).then(|| notice.clone());
+                    move || {
+                        let message = match failed.get() {
+                            Some(Err(e)) => (e.field() == name).then(|| e.message()),
+                            Some(Ok(())) => None,
+                            None => from_url.clone(),
+                        };
+                        message.map(|m| view! { <span class="field-error" id=format!("{name}-error")>{m}</span> })
+                    }
                 };
                 let ticked: Vec<String> = params.read_untracked().get_all("outlets").unwrap_or_default();
                 let first_time = ticked.is_empty() && typed("name").is_empty();

@@ -292,6 +292,9 @@ impl Storage {
         let result: std::result::Result<CatalogWritten, sqlx::Error> = on_pool!(self, pool => {
             async {
                 let mut tx = pool.begin().await?;
+                // Write first: on SQLite a transaction that reads, then writes after another
+                // connection committed fails at once (busy snapshot); writing first waits its turn.
+                sqlx::query("UPDATE products SET id = id WHERE 1 = 0").execute(&mut *tx).await?;
                 let mut written = CatalogWritten::default();
                 let mut switched_on: Vec<ProductId> = Vec::new();
                 for p in products {

@@ -783,7 +783,7 @@ async fn channel_settings_flow(c: &Client, server: &TestServer) -> Result<String
     }
     // Untick every outlet but the order outlet (Downtown), tick nothing new.
     for checkbox in c
-        .find_all(Locator::Css(r#"#channel-settings input[name="outlets"]:checked"#))
+        .find_all(Locator::Css(r#"#channel-settings input[name="outlets[]"]:checked"#))
         .await
         .map_err(e("boxes"))?
     {
