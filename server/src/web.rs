@@ -8,7 +8,6 @@ mod downloads;
 mod progress;
 mod session_store;
 pub(crate) mod throttle;
-mod upload;
 mod vendure_webhooks;
 mod webhooks;
 
@@ -17,7 +16,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json};
 use axum::routing::{get, post};
@@ -118,9 +117,6 @@ fn router(database: Database, services: Services, addr: SocketAddr) -> anyhow::R
         .route("/channels/{id}/events", get(progress::events))
         .route("/export/catalog.csv", get(downloads::catalog))
         .route("/export/stock.csv", get(downloads::stock))
-        .route("/import/upload", post(upload::upload))
-        // The CSV upload is a server function too; it alone takes files this large.
-        .layer(DefaultBodyLimit::max(sync_core::import::MAX_FILE_BYTES + 64 * 1024))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_sign_in,

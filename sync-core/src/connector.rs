@@ -323,9 +323,9 @@ pub enum SetupError {
 
 impl AnyConnector {
     pub fn for_channel(storage: &Storage, vault: &Vault, config: &ChannelConfig) -> Result<Self, SetupError> {
-        match ChannelKind::parse(&config.kind) {
-            Ok(ChannelKind::Sandbox) => Ok(Self::Sandbox(SandboxConnector::new(storage.clone(), config.id))),
-            Ok(ChannelKind::Shopify) => {
+        match config.kind {
+            ChannelKind::Sandbox => Ok(Self::Sandbox(SandboxConnector::new(storage.clone(), config.id))),
+            ChannelKind::Shopify => {
                 let sealed = config
                     .credentials
                     .as_deref()
@@ -338,7 +338,7 @@ impl AnyConnector {
                     })?;
                 Ok(Self::Shopify(ShopifyConnector::new(settings, token)))
             }
-            Ok(ChannelKind::Vendure) => {
+            ChannelKind::Vendure => {
                 let sealed = config
                     .credentials
                     .as_deref()
@@ -351,7 +351,6 @@ impl AnyConnector {
                     })?;
                 Ok(Self::Vendure(VendureConnector::new(settings, api_key)))
             }
-            _ => Err(SetupError::Unsupported(config.name.clone())),
         }
     }
 }

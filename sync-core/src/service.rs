@@ -27,10 +27,10 @@ pub use channels::{
     ChannelConfig, ChannelHealth, ChannelSettings, ChannelSummary, Channels, NewChannel, SettingsSaved, SyncRequest,
     SyncStarted, WebhookVerdict,
 };
-pub use files::{AppliedUpload, FeedId, FeedRow, Files, NewFeed, NewUpload, Upload};
+pub use files::{AppliedUpload, FeedId, FeedRow, Files, NewFeed, NewUpload, Upload, too_large};
 pub use history::{
     ConflictAction, ConflictRow, EventResult, EventRow, History, HourCount, NewEvent, OrderLineRow, OrderRow,
-    RunFilter, RunId, RunKind, RunRow, RunTrigger,
+    RunFilter, RunId, RunKind, RunRow, RunStatus, RunTrigger,
 };
 pub use stock::{
     BalanceExplanation, IdempotencyKey, MAX_MOVEMENTS_PER_REQUEST, MovementBatch, MovementInput, MovementRecord,

@@ -39,7 +39,7 @@ pub use channels::{ChannelConfig, ChannelSettings, ChannelSummary, NewChannel};
 pub use feeds::{FeedId, FeedRow, NewFeed};
 pub use history::{
     ConflictAction, ConflictKind, ConflictRow, EventResult, EventRow, HourCount, NewConflict, NewEvent, RunFilter,
-    RunId, RunKind, RunRow, RunTrigger,
+    RunId, RunKind, RunRow, RunStatus, RunTrigger,
 };
 pub use import::{CatalogWrite, CatalogWritten, NewUpload, Upload, VariantWrite, content_hash, product_handle};
 pub use listings::{

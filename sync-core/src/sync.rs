@@ -2,6 +2,7 @@
 //! the engine that runs one worker per channel in the server process.
 
 mod backoff;
+mod clock;
 mod conflicts;
 mod cycle;
 mod engine;
@@ -11,7 +12,8 @@ mod orders;
 mod progress;
 mod worker;
 
-pub use backoff::retry_delay;
+pub use backoff::{MAX_PUSH_ATTEMPTS, retry_delay};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use conflicts::settle_conflict;
 pub use cycle::{CycleOutcome, OrderCycle, PullRequests, sync_all};
 pub use engine::{SyncEngine, Waker};

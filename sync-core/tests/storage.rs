@@ -5,6 +5,7 @@
 mod support;
 
 use support::TestDb;
+use sync_core::connector::ConnectorError;
 use sync_core::domain::{
     Actor, ChannelId, ChannelKind, Currency, Email, Money, MovementReason, OutletCode, OutletId, ProductId, Role, Sku,
     StockChange, VariantId,
@@ -28,6 +29,7 @@ macro_rules! contract {
 }
 
 contract!(
+    a_push_the_channel_keeps_failing_is_given_up_after_bounded_attempts_on_the_workers_clock,
     users_are_stored_with_roles_and_emails_are_unique,
     sign_in_checks_the_password,
     api_tokens_are_found_by_secret_only,
@@ -956,4 +958,142 @@ async fn every_sort_pages_through_each_product_once_in_order(s: &Storage) {
         }
     }
     assert!(ProductSort::parse("price").is_err());
+}
+
+/// A channel whose items are there (at 5) but whose stock updates always
+/// fail as an outage does.
+struct DownChannel;
+
+impl sync_core::connector::Connector for DownChannel {
+    fn max_batch(&self) -> usize {
+        100
+    }
+
+    async fn find_by_sku(
+        &self,
+        skus: &[String],
+    ) -> Result<std::collections::HashMap<String, sync_core::connector::FoundItem>, ConnectorError> {
+        Ok(skus
+            .iter()
+            .map(|sku| {
+                let item = sync_core::connector::FoundItem {
+                    sku: sku.clone(),
+                    product_id: format!("p-{sku}"),
+                    variant_id: format!("v-{sku}"),
+                    inventory_item_id: format!("i-{sku}"),
+                    quantity: Some(5),
+                };
+                (sku.clone(), item)
+            })
+            .collect())
+    }
+
+    async fn create_product(
+        &self,
+        _: &sync_core::connector::ProductToList,
+    ) -> Result<Vec<sync_core::connector::FoundItem>, ConnectorError> {
+        Err(ConnectorError::Permanent("not in this test".into()))
+    }
+
+    async fn update_product(
+        &self,
+        _: &sync_core::connector::ProductToList,
+        _: &str,
+        _: &std::collections::HashMap<String, String>,
+    ) -> Result<Vec<sync_core::connector::FoundItem>, ConnectorError> {
+        Err(ConnectorError::Permanent("not in this test".into()))
+    }
+
+    async fn set_quantities(
+        &self,
+        _: &[sync_core::connector::QuantitySet],
+        _: &str,
+        _: &str,
+    ) -> Result<Vec<sync_core::connector::SetOutcome>, ConnectorError> {
+        Err(ConnectorError::Transient("HTTP 503 Service Unavailable".into()))
+    }
+
+    async fn read_quantities(&self, _: &[String]) -> Result<std::collections::HashMap<String, i64>, ConnectorError> {
+        Err(ConnectorError::Transient("HTTP 503 Service Unavailable".into()))
+    }
+
+    async fn list_items(&self) -> Result<Vec<sync_core::connector::ChannelItem>, ConnectorError> {
+        Ok(Vec::new())
+    }
+
+    async fn pull_orders(
+        &self,
+        _: Option<sync_core::domain::Timestamp>,
+        _: &sync_core::connector::KnownOrders,
+    ) -> Result<sync_core::connector::PulledOrders, ConnectorError> {
+        Err(ConnectorError::Transient("HTTP 503 Service Unavailable".into()))
+    }
+
+    async fn register_order_webhooks(&self, _: &str) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+
+    async fn retire_product(&self, _: &str, _: sync_core::connector::Retire) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+}
+
+async fn a_push_the_channel_keeps_failing_is_given_up_after_bounded_attempts_on_the_workers_clock(s: &Storage) {
+    use sync_core::sync::{ChannelWorker, MAX_PUSH_ATTEMPTS, ManualClock};
+    let (channel, v, [_, depot]) = channel_fixture(s).await;
+    let clock = ManualClock::starting_at(sync_core::domain::Timestamp::now());
+    let worker =
+        ChannelWorker::new(s.clone(), channel, DownChannel, "w1".into()).with_clock(std::sync::Arc::new(clock.clone()));
+    for attempt in 1..=MAX_PUSH_ATTEMPTS {
+        let report = worker.run_once().await.expect("a batch");
+        assert_eq!(report.claimed, 2, "attempt {attempt}: both variants of Synced");
+        if attempt < MAX_PUSH_ATTEMPTS {
+            assert_eq!(report.retrying, 2, "attempt {attempt} is retried");
+            let early = worker.run_once().await.expect("a batch");
+            assert_eq!(
+                early.claimed, 0,
+                "attempt {attempt}: not due before its backoff on the worker's clock"
+            );
+            // Past the longest backoff (5 minutes, +25 % jitter).
+            clock.advance(std::time::Duration::from_secs(400));
+        } else {
+            assert_eq!(report.failed, 2, "the last attempt gives up");
+        }
+    }
+    clock.advance(std::time::Duration::from_secs(3600));
+    assert_eq!(
+        worker.run_once().await.expect("a batch").claimed,
+        0,
+        "nothing is tried again"
+    );
+    assert_eq!(s.pending_pushes(channel).await.expect("count"), 0);
+    let conflicts = s.open_conflicts(Some(channel)).await.expect("conflicts");
+    assert_eq!(conflicts.len(), 2, "one for a person per variant");
+    assert!(
+        conflicts.iter().all(|c| c
+            .detail
+            .contains(&format!("gave up after {MAX_PUSH_ATTEMPTS} attempts"))
+            && c.detail.contains("503")),
+        "{conflicts:?}"
+    );
+    let failed = s
+        .recent_events(Some(channel), Some(sync_core::storage::EventResult::Failed), 100)
+        .await
+        .expect("events");
+    assert_eq!(
+        failed.len() as i64,
+        2 * MAX_PUSH_ATTEMPTS,
+        "every attempt is in the Sync History"
+    );
+    assert!(
+        failed
+            .iter()
+            .any(|e| e.error.as_deref().is_some_and(|m| m.starts_with("gave up after"))),
+        "and the giving up"
+    );
+    // The next change to the item tries again.
+    s.record_movements(&Actor::System, &[count(v[0], depot, 3)])
+        .await
+        .expect("recorded");
+    assert_eq!(s.pending_pushes(channel).await.expect("count"), 1);
 }

@@ -8,6 +8,7 @@ pub mod vendure;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
+use sync_core::storage::{RunKind, RunStatus};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
@@ -362,11 +363,11 @@ pub async fn wait_for_startup_pulls(db: &Database) {
         let runs = storage.recent_runs(None, 200).await.expect("runs");
         let pulled = runs
             .iter()
-            .filter(|r| r.kind == "pull_orders" && r.status != "running")
+            .filter(|r| r.kind == RunKind::PullOrders && r.status != RunStatus::Running)
             .filter_map(|r| r.channel_id)
             .collect::<std::collections::BTreeSet<_>>()
             .len();
-        let busy = runs.iter().any(|r| r.status == "running");
+        let busy = runs.iter().any(|r| r.status == RunStatus::Running);
         if pulled >= channels && !busy {
             break;
         }

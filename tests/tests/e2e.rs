@@ -7,6 +7,7 @@ mod e2e {
     mod cli;
     mod dashboard;
     mod import;
+    mod layout;
     mod movements;
     mod orders;
     mod pages;

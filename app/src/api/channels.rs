@@ -55,7 +55,7 @@ pub async fn list_channels() -> Result<Vec<ChannelRow>, AppError> {
         .into_iter()
         .map(|h| ChannelRow {
             id: h.channel.id.get(),
-            kind: h.channel.kind.clone(),
+            kind: h.channel.kind.to_string(),
             outlets: h.outlets.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", "),
             pending: h.pending,
             last_push: h
@@ -94,7 +94,7 @@ pub async fn get_channel_settings(id: i64) -> Result<ChannelSettingsView, AppErr
     Ok(ChannelSettingsView {
         id,
         name: config.name,
-        kind: config.kind,
+        kind: config.kind.to_string(),
         outlets: services
             .catalog
             .outlets()
@@ -127,7 +127,9 @@ impl From<sync_core::sync::ChannelProgress> for ProgressView {
             running: p.running,
             last_push: p.last_push_at.map_or_else(|| "never".to_owned(), |t| t.to_string()),
             eta_seconds: p.eta_seconds,
-            latest_run: p.latest_run.map(|r| (r.id.get(), r.status, r.log)),
+            latest_run: p
+                .latest_run
+                .map(|r| (r.id.get(), r.status.as_str().replace('_', " "), r.log)),
         }
     }
 }

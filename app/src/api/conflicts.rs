@@ -43,7 +43,7 @@ pub async fn list_conflicts() -> Result<ConflictsView, AppError> {
             .map(|c| ConflictView {
                 id: c.id,
                 channel: names.get(&c.channel_id).cloned().unwrap_or_default(),
-                kind: c.kind.replace('_', " "),
+                kind: c.kind.as_str().replace('_', " "),
                 sku: c.sku.unwrap_or_default(),
                 ours: c.ours,
                 theirs: c.theirs,

@@ -144,15 +144,15 @@ fn run_view(
         channel: r
             .channel_id
             .and_then(|c| names.get(&c).cloned())
-            .unwrap_or_else(|| match r.kind.as_str() {
+            .unwrap_or_else(|| match r.kind {
                 // Feeds change stock, not one channel: their pushes follow as auto runs.
-                "feed" => "Inventory feed".into(),
+                sync_core::service::RunKind::Feed => "Inventory feed".into(),
                 _ => "All channels".into(),
             }),
-        kind: r.kind.clone(),
-        trigger: r.trigger.replace('_', " "),
+        kind: r.kind.to_string(),
+        trigger: r.trigger.as_str().replace('_', " "),
         who: r.actor_label.clone(),
-        status: r.status.replace('_', " "),
+        status: r.status.as_str().replace('_', " "),
         started_at: r.started_at.to_string(),
         finished_at: r.finished_at.map(|t| t.to_string()).unwrap_or_default(),
         succeeded: r.items_succeeded,
@@ -173,7 +173,7 @@ fn event_view(e: &sync_core::service::EventRow) -> EventView {
         at: e.created_at.to_string(),
         action: e.action.clone(),
         change,
-        result: e.result.clone(),
+        result: e.result.to_string(),
         error: e.error.clone().unwrap_or_default(),
         attempt: e.attempt,
     }

@@ -2,7 +2,7 @@
 //! and the inventory feeds.
 
 use leptos::prelude::*;
-use leptos::server_fn::codec::GetUrl;
+use leptos::server_fn::codec::{GetUrl, MultipartData, MultipartFormData};
 use serde::{Deserialize, Serialize};
 
 use crate::AppError;
@@ -66,6 +66,8 @@ pub struct FeedView {
     pub last_fetched: String,
     /// `succeeded`, `failed`, or empty before the first fetch.
     pub last_status: String,
+    /// The last fetch failed.
+    pub failed: bool,
     pub last_message: String,
 }
 
@@ -189,6 +191,7 @@ fn feed_view(f: sync_core::service::FeedRow) -> FeedView {
             .schedule_minutes
             .map_or_else(|| "on request".to_owned(), |m| format!("every {m} min")),
         last_fetched: f.last_fetched_at.map_or_else(|| "never".to_owned(), |t| t.to_string()),
+        failed: f.last_status.as_deref() == Some("failed"),
         last_status: f.last_status.unwrap_or_default(),
         last_message: f.last_message,
     }
@@ -320,5 +323,87 @@ pub async fn fetch_feed(id: i64) -> Result<(), AppError> {
             Ok(())
         }
         Err(e) => crate::api::ssr::answer(PAGE, Err(e), |_: &()| String::new(), &[]),
+    }
+}
+
+/// "Upload": the CSV file (multipart) kept server-side under a random token,
+/// then the Import page shows its preview. Nothing is applied yet.
+#[server(endpoint = "upload_file", input = MultipartFormData)]
+pub async fn upload_file(data: MultipartData) -> Result<(), AppError> {
+    use sync_core::domain::Permission;
+    let result = async {
+        let user = crate::api::ssr::require(Permission::WriteCatalog).await?;
+        let Some(mut multipart) = data.into_inner() else {
+            return crate::api::ssr::fail(AppError::Internal("no-multipart".into()));
+        };
+        let mut upload = form::read_upload(&mut multipart).await?;
+        upload.user = Some(user.id);
+        Ok(crate::api::ssr::services()?.files.keep_upload(&upload).await?.token)
+    }
+    .await;
+    match result {
+        Ok(token) => {
+            crate::api::ssr::see_other(&format!("{PAGE}?upload={token}"));
+            Ok(())
+        }
+        Err(e) => crate::api::ssr::answer(PAGE, Err(e), |_: &()| String::new(), &[]),
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod form {
+    use crate::AppError;
+    use sync_core::import::MAX_FILE_BYTES;
+    use sync_core::service::NewUpload;
+
+    fn broken(e: impl std::fmt::Display) -> AppError {
+        AppError::Invalid {
+            field: "file".into(),
+            message: format!("The upload did not arrive whole ({e}); try again."),
+        }
+    }
+
+    /// The form's fields; the file is read up to just past the limit, so a
+    /// huge one is refused without being held whole.
+    pub async fn read_upload(multipart: &mut multer::Multipart<'static>) -> Result<NewUpload, AppError> {
+        let (mut kind, mut mode, mut outlet) = (String::new(), String::new(), String::new());
+        let (mut file_name, mut content) = (String::new(), Vec::new());
+        while let Some(mut field) = multipart.next_field().await.map_err(broken)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "file" {
+                file_name = field.file_name().unwrap_or_default().to_owned();
+                while let Some(chunk) = field.chunk().await.map_err(broken)? {
+                    content.extend_from_slice(&chunk);
+                    if content.len() > MAX_FILE_BYTES {
+                        let error = AppError::Invalid {
+                            field: "file".into(),
+                            message: sync_core::service::too_large(),
+                        };
+                        crate::api::ssr::set_status(&error);
+                        return Err(error);
+                    }
+                }
+                continue;
+            }
+            let text = field.text().await.map_err(broken)?.trim().to_owned();
+            match name.as_str() {
+                "kind" => kind = text,
+                "mode" => mode = text,
+                "outlet" => outlet = text,
+                _ => {}
+            }
+        }
+        Ok(NewUpload {
+            kind,
+            mode: (!mode.is_empty()).then_some(mode),
+            outlet_code: (!outlet.is_empty()).then_some(outlet),
+            file_name: if file_name.is_empty() {
+                "upload.csv".into()
+            } else {
+                file_name
+            },
+            content,
+            user: None,
+        })
     }
 }

@@ -11,6 +11,8 @@ pub struct OrderView {
     pub channel: String,
     pub number: String,
     pub status: String,
+    /// Cancelled: it takes nothing from stock any more.
+    pub cancelled: bool,
     pub total: String,
     pub placed_at: String,
     /// "2 × SKU" per line.
@@ -49,6 +51,7 @@ pub async fn list_orders() -> Result<OrdersView, AppError> {
                 OrderView {
                     channel: channel.map(|c| c.name.clone()).unwrap_or_default(),
                     number: o.number,
+                    cancelled: o.status == "cancelled",
                     status: o.status,
                     total,
                     placed_at: o.placed_at.to_string(),

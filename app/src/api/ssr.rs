@@ -103,7 +103,7 @@ pub fn answer<T>(
 
 /// A 303 to `url` for a plain form post (the browser then GETs it); for
 /// the server function client, the header that makes it navigate there.
-fn see_other(url: &str) {
+pub fn see_other(url: &str) {
     leptos_axum::redirect(url);
     if plain_form_post()
         && let Some(response) = use_context::<leptos_axum::ResponseOptions>()

@@ -137,7 +137,7 @@ fn Preview(preview: PreviewView, can_write: bool) -> impl IntoView {
 fn UploadForm(outlets: Vec<(i64, String, String)>, can_write: bool) -> impl IntoView {
     let disabled = !can_write;
     view! {
-        <form method="post" action="/import/upload" enctype="multipart/form-data" class="card stack" id="upload-form">
+        <form method="post" action="/api/upload_file" enctype="multipart/form-data" class="card stack" id="upload-form">
             <h2>"Upload a CSV file"</h2>
             {disabled.then(|| view! { <p class="hint">"Your account can view but not change anything, so it cannot import."</p> })}
             <fieldset>
@@ -194,7 +194,7 @@ fn Feeds(feeds: Vec<FeedView>, outlets: Vec<(i64, String, String)>, can_write: b
                         </tr></thead>
                         <tbody>
                             {feeds.into_iter().map(|f| {
-                                let bad = f.last_status == "failed";
+                                let bad = f.failed;
                                 view! {
                                     <tr data-feed=f.id>
                                         <td>{f.name}<br/><span class="muted mono">{f.url}</span></td>

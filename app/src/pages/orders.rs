@@ -29,7 +29,7 @@ pub fn OrdersPage() -> impl IntoView {
                             </tr></thead>
                             <tbody>
                                 {v.orders.into_iter().map(|o| {
-                                    let badge = if o.status == "cancelled" { "badge" } else { "badge badge-on" };
+                                    let badge = if o.cancelled { "badge" } else { "badge badge-on" };
                                     view! {
                                     <tr>
                                         <td>{o.number}</td><td>{o.channel}</td><td>{o.placed_at}</td>

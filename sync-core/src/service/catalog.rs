@@ -204,7 +204,7 @@ impl Catalog {
             }
             let selling = storage.not_sold_online(channel.id, &[product.id]).await?.is_empty();
             channels.push(ChannelStock {
-                kind: crate::domain::ChannelKind::parse(&channel.kind).unwrap_or_default(),
+                kind: channel.kind,
                 name: channel.name,
                 selling,
                 variants: product

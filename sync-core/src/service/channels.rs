@@ -207,7 +207,7 @@ impl Channels {
     /// trusted: it only asks for a pull of a Vendure channel's orders.
     pub async fn receive_vendure_event(&self, id: ChannelId) -> Result<WebhookVerdict> {
         match self.core.storage.channel(id).await? {
-            Some(config) if config.kind().is_ok_and(|k| k == ChannelKind::Vendure) => {
+            Some(config) if config.kind == ChannelKind::Vendure => {
                 self.core.pulls.request(id, RunTrigger::Webhook);
                 Ok(WebhookVerdict::Accepted)
             }

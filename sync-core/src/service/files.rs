@@ -9,7 +9,17 @@ use crate::import::{
 };
 use crate::storage::{IdempotencyKey, RunTrigger};
 
+use crate::domain::DomainError;
+use crate::import::MAX_FILE_BYTES;
 pub use crate::storage::{FeedId, FeedRow, NewFeed, NewUpload, Upload};
+
+/// Why a file is refused for its size.
+pub fn too_large() -> String {
+    format!(
+        "The file is larger than the {} MB limit; split it and upload each part.",
+        MAX_FILE_BYTES / 1_048_576
+    )
+}
 
 #[derive(Clone)]
 pub struct Files {
@@ -39,8 +49,24 @@ impl Files {
         Self { core }
     }
 
-    /// Keeps an uploaded file under a new random token for its preview.
+    /// Keeps an uploaded file under a new random token for its preview,
+    /// once what it holds and how to read it are known to make sense.
     pub async fn keep_upload(&self, upload: &NewUpload) -> Result<Upload> {
+        if !matches!(upload.kind.as_str(), "stock" | "catalog") {
+            return Err(DomainError::new("kind", "Choose what the file holds: stock or the catalog.").into());
+        }
+        if let Some(mode) = &upload.mode {
+            crate::import::StockMode::parse(mode)?;
+        }
+        if let Some(outlet) = &upload.outlet_code {
+            crate::domain::OutletCode::parse(outlet)?;
+        }
+        if upload.content.is_empty() {
+            return Err(DomainError::new("file", "Choose a CSV file to upload.").into());
+        }
+        if upload.content.len() > MAX_FILE_BYTES {
+            return Err(DomainError::new("file", too_large()).into());
+        }
         self.core.storage.save_upload(upload).await
     }
 

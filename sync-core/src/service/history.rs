@@ -6,7 +6,7 @@ use crate::domain::{ChannelId, ProductId, Timestamp};
 
 pub use crate::storage::{
     ConflictAction, ConflictRow, EventResult, EventRow, HourCount, NewEvent, OrderLineRow, OrderRow, RunFilter, RunId,
-    RunKind, RunRow, RunTrigger,
+    RunKind, RunRow, RunStatus, RunTrigger,
 };
 
 #[derive(Clone)]

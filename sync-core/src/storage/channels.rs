@@ -24,7 +24,8 @@ pub struct NewChannel {
 pub struct ChannelSummary {
     pub id: ChannelId,
     pub name: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: ChannelKind,
     pub order_outlet_id: Option<OutletId>,
     pub safety_buffer: i64,
     pub schedule_minutes: Option<i64>,
@@ -109,17 +110,14 @@ impl Storage {
 pub struct ChannelConfig {
     pub id: ChannelId,
     pub name: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: ChannelKind,
     pub settings: String,
     pub credentials: Option<Vec<u8>>,
     pub order_outlet_id: Option<OutletId>,
 }
 
 impl ChannelConfig {
-    pub fn kind(&self) -> Result<ChannelKind> {
-        Ok(ChannelKind::parse(&self.kind)?)
-    }
-
     pub fn settings_json(&self) -> serde_json::Value {
         serde_json::from_str(&self.settings).unwrap_or(serde_json::Value::Null)
     }

@@ -27,79 +27,101 @@ impl std::fmt::Display for RunId {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunKind {
-    Auto,
-    Standard,
-    Force,
-    SyncAll,
+/// An enum stored as a name: `as_str`, `parse` and `Display` with that
+/// name, and `TryFrom<String>` to read it back from a row.
+macro_rules! named {
+    ($(#[$meta:meta])* $name:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident => $text:literal),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),*
+        }
+
+        impl $name {
+            pub const ALL: &[$name] = &[$($name::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),*
+                }
+            }
+
+            pub fn parse(raw: &str) -> Result<Self, crate::domain::DomainError> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == raw.trim()).ok_or_else(|| {
+                    let names: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
+                    crate::domain::DomainError::new(
+                        $what,
+                        format!("{raw:?} is not a {}; use {}", $what, names.join(", ")),
+                    )
+                })
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = crate::domain::DomainError;
+
+            fn try_from(raw: String) -> Result<Self, Self::Error> {
+                Self::parse(&raw)
+            }
+        }
+    };
+}
+
+named!(RunKind, "kind" {
+    Auto => "auto",
+    Standard => "standard",
+    Force => "force",
+    SyncAll => "sync_all",
     /// Orders pulled from a channel and applied to stock.
-    PullOrders,
+    PullOrders => "pull_orders",
     /// A stock or catalog file applied.
-    Import,
+    Import => "import",
     /// An inventory feed fetched and applied.
-    Feed,
-}
+    Feed => "feed",
+});
 
-impl RunKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunKind::Auto => "auto",
-            RunKind::Standard => "standard",
-            RunKind::Force => "force",
-            RunKind::SyncAll => "sync_all",
-            RunKind::PullOrders => "pull_orders",
-            RunKind::Import => "import",
-            RunKind::Feed => "feed",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunTrigger {
-    StockChange,
-    Schedule,
-    Button,
-    Cli,
-    Api,
+named!(RunTrigger, "trigger" {
+    StockChange => "stock_change",
+    Schedule => "schedule",
+    Button => "button",
+    Cli => "cli",
+    Api => "api",
     /// A channel posted an event (an order webhook).
-    Webhook,
+    Webhook => "webhook",
     /// A user signed in and the channel had not pulled for a while.
-    SignIn,
-    Startup,
-}
+    SignIn => "sign_in",
+    Startup => "startup",
+});
 
-impl RunTrigger {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunTrigger::StockChange => "stock_change",
-            RunTrigger::Schedule => "schedule",
-            RunTrigger::Button => "button",
-            RunTrigger::Cli => "cli",
-            RunTrigger::Api => "api",
-            RunTrigger::Webhook => "webhook",
-            RunTrigger::SignIn => "sign_in",
-            RunTrigger::Startup => "startup",
-        }
-    }
-}
+named!(
+    /// How a run ended, or that it has not.
+    RunStatus, "status" {
+    Running => "running",
+    Succeeded => "succeeded",
+    PartiallyFailed => "partially_failed",
+    Failed => "failed",
+    /// Cut short by a stop.
+    Interrupted => "interrupted",
+});
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventResult {
-    Succeeded,
-    Failed,
-    Skipped,
-}
+named!(EventResult, "result" {
+    Succeeded => "succeeded",
+    Failed => "failed",
+    Skipped => "skipped",
+});
 
-impl EventResult {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventResult::Succeeded => "succeeded",
-            EventResult::Failed => "failed",
-            EventResult::Skipped => "skipped",
-        }
-    }
-}
+named!(ConflictKind, "conflict kind" {
+    SkuElsewhere => "sku_elsewhere",
+    UnknownSku => "unknown_sku",
+    PushRejected => "push_rejected",
+    ChangedInChannel => "changed_in_channel",
+});
 
 /// One item's line in the Sync History.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,7 +146,8 @@ pub struct EventRow {
     pub action: String,
     pub before_value: Option<String>,
     pub after_value: Option<String>,
-    pub result: String,
+    #[sqlx(try_from = "String")]
+    pub result: EventResult,
     pub error: Option<String>,
     pub attempt: i64,
     pub created_at: Timestamp,
@@ -134,35 +157,19 @@ pub struct EventRow {
 pub struct RunRow {
     pub id: RunId,
     pub channel_id: Option<ChannelId>,
-    pub kind: String,
-    pub trigger: String,
+    #[sqlx(try_from = "String")]
+    pub kind: RunKind,
+    #[sqlx(try_from = "String")]
+    pub trigger: RunTrigger,
     pub actor_label: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: RunStatus,
     pub started_at: Timestamp,
     pub finished_at: Option<Timestamp>,
     pub items_total: i64,
     pub items_succeeded: i64,
     pub items_failed: i64,
     pub log: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConflictKind {
-    SkuElsewhere,
-    UnknownSku,
-    PushRejected,
-    ChangedInChannel,
-}
-
-impl ConflictKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConflictKind::SkuElsewhere => "sku_elsewhere",
-            ConflictKind::UnknownSku => "unknown_sku",
-            ConflictKind::PushRejected => "push_rejected",
-            ConflictKind::ChangedInChannel => "changed_in_channel",
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,7 +188,8 @@ pub struct NewConflict {
 pub struct ConflictRow {
     pub id: i64,
     pub channel_id: ChannelId,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: ConflictKind,
     pub variant_id: Option<VariantId>,
     pub sku: Option<String>,
     pub ours: String,
@@ -217,10 +225,11 @@ impl Storage {
     /// Closes a run with its counts; its status follows from them.
     pub async fn finish_run(&self, run: RunId, succeeded: i64, failed: i64, log: &str) -> Result<()> {
         let status = match (succeeded, failed) {
-            (_, 0) => "succeeded",
-            (0, _) => "failed",
-            _ => "partially_failed",
-        };
+            (_, 0) => RunStatus::Succeeded,
+            (0, _) => RunStatus::Failed,
+            _ => RunStatus::PartiallyFailed,
+        }
+        .as_str();
         on_pool!(self, pool => {
             sqlx::query(
                 "UPDATE sync_runs SET status = $2, finished_at = $3, items_total = $4 + $5, items_succeeded = $4,

@@ -180,7 +180,16 @@ impl Storage {
     /// Ends claimed rows. Fenced on the worker's lease: a row whose lease was
     /// lost is left to its new owner. Returns how many rows were still ours.
     pub async fn finish_outbox(&self, worker: &str, rows: &[(ClaimedRow, RowOutcome)]) -> Result<u64> {
-        let now = Timestamp::now();
+        self.finish_outbox_at(worker, rows, Timestamp::now()).await
+    }
+
+    /// `finish_outbox` as if the time were `now` (the worker's clock).
+    pub async fn finish_outbox_at(
+        &self,
+        worker: &str,
+        rows: &[(ClaimedRow, RowOutcome)],
+        now: Timestamp,
+    ) -> Result<u64> {
         let cooldown_until = Timestamp::from(now.as_datetime() + PUSH_COOLDOWN);
         let mut ours = 0;
         let pushed: Vec<i64> = rows

@@ -3,6 +3,12 @@
 use std::time::Duration;
 
 const BASE: Duration = Duration::from_millis(500);
+
+/// Attempts a push gets against a channel that keeps failing (an outage, a
+/// broken item) before it is given up: dead, a conflict for a person and a
+/// Sync History entry. With the backoff below that is about 20 minutes;
+/// the next change to the item tries again. Rate limits do not count.
+pub const MAX_PUSH_ATTEMPTS: i64 = 10;
 const CAP: Duration = Duration::from_secs(300);
 
 /// Delay before attempt `attempt + 1`, given `jitter` in [0, 1) drawn by the

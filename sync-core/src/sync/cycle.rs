@@ -316,7 +316,7 @@ mod tests {
         ChannelConfig {
             id: ChannelId::new(id),
             name: format!("c{id}"),
-            kind: "sandbox".into(),
+            kind: crate::domain::ChannelKind::Sandbox,
             settings: "{}".into(),
             credentials: None,
             order_outlet_id: None,

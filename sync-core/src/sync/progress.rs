@@ -2,7 +2,7 @@
 
 use super::manual::RunningSyncs;
 use crate::connector::push_rate;
-use crate::domain::{ChannelId, ChannelKind, Timestamp};
+use crate::domain::{ChannelId, Timestamp};
 use crate::storage::{RunRow, Storage};
 use crate::{Error, Result};
 
@@ -26,7 +26,7 @@ pub async fn channel_progress(
         return Err(Error::NotFound(format!("channel {}", channel.get())));
     };
     let pending = storage.pending_pushes(channel).await?;
-    let rate = push_rate(ChannelKind::parse(&summary.kind).unwrap_or_default());
+    let rate = push_rate(summary.kind);
     Ok(ChannelProgress {
         pending,
         running: running.is_running(channel),

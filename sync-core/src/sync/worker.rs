@@ -3,10 +3,12 @@
 //! channel's largest batch, and records every item in the Sync History.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use super::backoff::retry_delay;
+use super::backoff::{MAX_PUSH_ATTEMPTS, retry_delay};
+use super::clock::{Clock, SystemClock};
 use super::cycle::PullRequests;
 use crate::Result;
 use crate::connector::{Connector, ConnectorError, FoundItem, ProductToList, QuantitySet, SetOutcome};
@@ -42,6 +44,8 @@ pub struct ChannelWorker<C> {
     channel: ChannelId,
     connector: C,
     worker_id: String,
+    /// When rows are due, leases end and retries fall.
+    clock: Arc<dyn Clock>,
     /// Where to ask for a pull of the channel's orders at once when its
     /// figures moved; without it the order cycle finds the waiting pushes
     /// on its next tick (and a button's sync pulls them itself).
@@ -50,6 +54,8 @@ pub struct ChannelWorker<C> {
 
 /// Per-batch bookkeeping while a batch is worked through.
 struct Batch {
+    /// The worker's clock when the batch was claimed.
+    now: Timestamp,
     rows: HashMap<VariantId, ClaimedRow>,
     outcomes: HashMap<VariantId, RowOutcome>,
     events: Vec<NewEvent>,
@@ -80,9 +86,17 @@ impl Batch {
         });
     }
 
-    /// Ends a row on a connector failure: retry later, or dead if hopeless.
+    /// Ends a row on a connector failure: retry later, or dead if hopeless
+    /// or if the channel kept failing for `MAX_PUSH_ATTEMPTS` attempts (then
+    /// a person decides; the next change to the item tries again).
     fn fail(&mut self, t: &PushTarget, error: &ConnectorError, quantity: Option<i64>) {
         let attempts = self.rows.get(&t.variant_id).map_or(1, |r| r.attempts);
+        let rate_limited = matches!(error, ConnectorError::RateLimited { .. });
+        if error.is_retryable() && !rate_limited && attempts >= MAX_PUSH_ATTEMPTS {
+            let gave_up = format!("gave up after {attempts} attempts: {error}");
+            self.reject(t, ConflictKind::PushRejected, gave_up, String::new(), quantity);
+            return;
+        }
         let message = error.to_string();
         self.event(
             t,
@@ -98,7 +112,8 @@ impl Batch {
                 ConnectorError::Unauthorized(_) => std::time::Duration::from_secs(60),
                 _ => retry_delay(attempts, rand::random::<f64>()),
             };
-            let retry_at = Timestamp::from(chrono::Utc::now() + chrono::TimeDelta::from_std(delay).unwrap_or(LEASE));
+            let retry_at =
+                Timestamp::from(self.now.as_datetime() + chrono::TimeDelta::from_std(delay).unwrap_or(LEASE));
             RowOutcome::RetryAt {
                 retry_at,
                 error: message,
@@ -154,8 +169,15 @@ impl<C: Connector> ChannelWorker<C> {
             channel,
             connector,
             worker_id,
+            clock: Arc::new(SystemClock),
             pulls: None,
         }
+    }
+
+    /// Reads time from `clock` (tests step it through backoffs).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Asks `pulls` for a pull of the channel's orders whenever a push finds
@@ -171,14 +193,16 @@ impl<C: Connector> ChannelWorker<C> {
 
     /// Claims and pushes one batch; `claimed == 0` means there was nothing due.
     pub async fn run_once(&self) -> Result<BatchReport> {
-        let lease_until = Timestamp::from(chrono::Utc::now() + LEASE);
+        let now = self.clock.now();
+        let lease_until = Timestamp::from(now.as_datetime() + LEASE);
         let rows = self
             .storage
-            .claim_outbox(
+            .claim_outbox_due_by(
                 self.channel,
                 &self.worker_id,
                 self.connector.max_batch() as i64,
                 lease_until,
+                now,
             )
             .await?;
         if rows.is_empty() {
@@ -192,6 +216,7 @@ impl<C: Connector> ChannelWorker<C> {
         let ids: Vec<VariantId> = rows.iter().map(|r| r.variant_id).collect();
         let mut targets = self.storage.push_targets(self.channel, &ids).await?;
         let mut batch = Batch {
+            now,
             rows: rows.iter().map(|r| (r.variant_id, *r)).collect(),
             outcomes: HashMap::new(),
             events: Vec::new(),
@@ -224,7 +249,7 @@ impl<C: Connector> ChannelWorker<C> {
             .iter()
             .map(|r| {
                 let outcome = batch.outcomes.remove(&r.variant_id).unwrap_or(RowOutcome::RetryAt {
-                    retry_at: Timestamp::now(),
+                    retry_at: now,
                     error: "not pushed in this batch".into(),
                 });
                 (*r, outcome)
@@ -246,7 +271,7 @@ impl<C: Connector> ChannelWorker<C> {
                 .filter(|(_, o)| matches!(o, RowOutcome::AwaitPull { .. }))
                 .count(),
         };
-        let still_ours = self.storage.finish_outbox(&self.worker_id, &finished).await?;
+        let still_ours = self.storage.finish_outbox_at(&self.worker_id, &finished, now).await?;
         if still_ours < finished.len() as u64 {
             tracing::warn!(channel = %self.channel, lost = finished.len() as u64 - still_ours, "lost the lease on some pushes");
         }
@@ -378,13 +403,13 @@ impl<C: Connector> ChannelWorker<C> {
                 .cloned()
                 .collect();
             // Another worker may be creating it this very moment: come back shortly.
-            let lease_until = Timestamp::from(chrono::Utc::now() + LEASE);
+            let lease_until = Timestamp::from(batch.now.as_datetime() + LEASE);
             if !self
                 .storage
                 .lease_product_creation(self.channel, product_id, &self.worker_id, lease_until)
                 .await?
             {
-                let retry_at = Timestamp::from(chrono::Utc::now() + chrono::TimeDelta::seconds(1));
+                let retry_at = Timestamp::from(batch.now.as_datetime() + chrono::TimeDelta::seconds(1));
                 for t in &in_batch {
                     let error = "the product is being created in the channel".to_owned();
                     batch

@@ -464,7 +464,7 @@ async fn a_conflict_over_a_sku_held_elsewhere_is_settled_by_linking_it() {
         assert!(Instant::now() < deadline, "no sku_elsewhere conflict for {b}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    assert_eq!(conflict.kind, "sku_elsewhere");
+    assert_eq!(conflict.kind.as_str(), "sku_elsewhere");
     let client = browser_like_client();
     sign_in(&server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
     let resolve = |action: &'static str| {

@@ -190,8 +190,7 @@ async fn upload_as(
     content: &[u8],
 ) -> String {
     let (content_type, body) = multipart(&[("kind", kind), ("mode", ""), ("outlet", "")], file_name, content);
-    let response = client
-        .post(server.url("/import/upload"))
+    let response = tillbridge_tests::form_post(client, server, "upload_file")
         .header("content-type", content_type)
         .body(body)
         .send()
@@ -641,7 +640,7 @@ async fn a_feed_returning_html_changes_nothing_and_a_csv_feed_applies_on_request
         .await
         .expect("count");
     assert!(applied >= 1, "{out}");
-    assert_eq!(feed_runs(&storage).await[0].status, "succeeded");
+    assert_eq!(feed_runs(&storage).await[0].status.as_str(), "succeeded");
 
     // Scheduled: a feed due every minute is fetched by `serve` soon after it starts.
     feeds.set(
@@ -673,7 +672,10 @@ async fn a_feed_returning_html_changes_nothing_and_a_csv_feed_applies_on_request
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let runs = feed_runs(&storage).await;
-        if runs.iter().any(|r| r.trigger == "schedule" && r.status == "succeeded") {
+        if runs
+            .iter()
+            .any(|r| r.trigger.as_str() == "schedule" && r.status.as_str() == "succeeded")
+        {
             break;
         }
         assert!(Instant::now() < deadline, "no scheduled feed run: {runs:?}");

@@ -266,7 +266,7 @@ async fn a_cancelled_order_gives_its_stock_back_once_and_unknown_skus_are_handle
     assert!(
         conflicts
             .iter()
-            .any(|c| c.sku.as_deref() == Some("bad sku") && c.kind == "unknown_sku"),
+            .any(|c| c.sku.as_deref() == Some("bad sku") && c.kind.as_str() == "unknown_sku"),
         "{conflicts:?}"
     );
     s.server.stop().await;
@@ -417,7 +417,8 @@ async fn sync_new_data_pulls_an_order_nobody_announced() {
     let runs = storage.recent_runs(Some(s.channel), 50).await.expect("runs");
     storage.close().await;
     assert!(
-        runs.iter().any(|r| r.kind == "pull_orders" && r.trigger == "button"),
+        runs.iter()
+            .any(|r| r.kind.as_str() == "pull_orders" && r.trigger.as_str() == "button"),
         "the button's pull is in the Sync History"
     );
     s.server.stop().await;

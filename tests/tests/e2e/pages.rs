@@ -516,7 +516,8 @@ async fn a_sync_button_starts_one_run_and_a_second_click_says_it_is_running() {
     let storage = db.storage().await;
     let runs = storage.recent_runs(None, 100).await.expect("runs");
     assert!(
-        runs.iter().any(|r| r.kind == "force" && r.trigger == "button"),
+        runs.iter()
+            .any(|r| r.kind.as_str() == "force" && r.trigger.as_str() == "button"),
         "the run is in the Sync History"
     );
     server.stop().await;

@@ -222,7 +222,7 @@ async fn killed_twice_mid_burst_it_still_ends_exact() {
     let runs = storage.recent_runs(Some(channel), 10_000).await.expect("runs");
     eprintln!(
         "killed twice: exact {took:?} after the last request; {} interrupted runs; {} idempotent replays in the shop",
-        runs.iter().filter(|r| r.status == "interrupted").count(),
+        runs.iter().filter(|r| r.status.as_str() == "interrupted").count(),
         shop.stats().idempotent_replays
     );
     assert_unbroken_chains(&shop);
@@ -273,7 +273,7 @@ async fn outages_throttling_and_server_errors_still_end_exact_and_show_in_histor
         .expect("events");
     let recovered = events
         .iter()
-        .filter(|e| e.result == "succeeded" && e.attempt > 1)
+        .filter(|e| e.result.as_str() == "succeeded" && e.attempt > 1)
         .count();
     eprintln!(
         "faults: exact {took:?} after the last request; shop answered {} 5xx, throttled {} calls; history: {failed} failed item events, {recovered} pushes that succeeded on a retry",
@@ -454,7 +454,7 @@ async fn a_sku_the_shop_holds_under_another_product_is_a_conflict_not_an_overwri
         assert!(Instant::now() < deadline, "no conflict for {b}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    assert_eq!(conflict.kind, "sku_elsewhere");
+    assert_eq!(conflict.kind.as_str(), "sku_elsewhere");
     assert_eq!(
         shop.available(&b, &location),
         Some(6),

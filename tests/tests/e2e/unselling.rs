@@ -160,7 +160,7 @@ async fn a_sale_the_shop_made_is_pulled_before_pushing_and_a_change_no_order_exp
     assert!(
         conflicts
             .iter()
-            .any(|c| c.kind == "changed_in_channel" && c.sku.as_deref() == Some(sku.as_str())),
+            .any(|c| c.kind.as_str() == "changed_in_channel" && c.sku.as_deref() == Some(sku.as_str())),
         "the change made in the shop is listed for a person: {conflicts:?}"
     );
 }
