@@ -24,13 +24,13 @@ pub use catalog::{
     ProductOverview, ProductSort, ProductsTable, VariantDetail, VariantEditForm, VariantStock,
 };
 pub use channels::{
-    ChannelConfig, ChannelHealth, ChannelSettings, ChannelSummary, Channels, NewChannel, SettingsSaved, SyncRequest,
-    SyncStarted, WebhookVerdict,
+    ChannelConfig, ChannelHealth, ChannelPage, ChannelSettings, ChannelSummary, Channels, ForcePage, NewChannel,
+    SettingsSaved, SyncRequest, SyncStarted, WebhookVerdict,
 };
 pub use files::{AppliedUpload, FeedId, FeedRow, Files, NewFeed, NewUpload, Upload, too_large};
 pub use history::{
-    ConflictAction, ConflictRow, EventResult, EventRow, History, HourCount, NewEvent, OrderLineRow, OrderRow,
-    RunFilter, RunId, RunKind, RunRow, RunStatus, RunTrigger,
+    ConflictAction, ConflictRow, EventResult, EventRow, History, HistoryPage, HourCount, NewEvent, OrderLineRow,
+    OrderRow, OrderSummary, RunFilter, RunId, RunKind, RunRow, RunStatus, RunTrigger,
 };
 pub use stock::{
     BalanceExplanation, IdempotencyKey, MAX_MOVEMENTS_PER_REQUEST, MovementBatch, MovementInput, MovementRecord,

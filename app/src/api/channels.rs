@@ -48,12 +48,15 @@ pub struct ChannelSettingsView {
 
 #[server(endpoint = "list_channels", input = GetUrl)]
 pub async fn list_channels() -> Result<Vec<ChannelRow>, AppError> {
-    use sync_core::domain::Permission;
-    crate::api::ssr::require(Permission::Read).await?;
+    crate::api::ssr::require(sync_core::domain::Permission::Read).await?;
     let health = crate::api::ssr::services()?.channels.health().await?;
-    Ok(health
-        .into_iter()
-        .map(|h| ChannelRow {
+    Ok(health.into_iter().map(ChannelRow::from).collect())
+}
+
+#[cfg(feature = "ssr")]
+impl From<sync_core::service::ChannelHealth> for ChannelRow {
+    fn from(h: sync_core::service::ChannelHealth) -> Self {
+        ChannelRow {
             id: h.channel.id.get(),
             kind: h.channel.kind.to_string(),
             outlets: h.outlets.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", "),
@@ -68,8 +71,61 @@ pub async fn list_channels() -> Result<Vec<ChannelRow>, AppError> {
                 None => "no pushes in the last hour".to_owned(),
             },
             name: h.channel.name,
-        })
-        .collect())
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl ChannelSettingsView {
+    fn new(page: sync_core::service::ChannelPage, role: sync_core::domain::Role) -> Self {
+        use sync_core::domain::Permission;
+        let settings = page.settings;
+        ChannelSettingsView {
+            id: page.config.id.get(),
+            name: page.config.name,
+            kind: page.config.kind.to_string(),
+            outlets: page
+                .outlets
+                .into_iter()
+                .map(|o| OutletChoice {
+                    id: o.id.get(),
+                    checked: settings.outlets.contains(&o.id),
+                    is_order_outlet: settings.order_outlet == Some(o.id),
+                    name: o.name,
+                })
+                .collect(),
+            safety_buffer: settings.rules.safety_buffer,
+            publish_percent: settings.rules.publish_percent,
+            publish_max: settings.rules.publish_max,
+            zero_at_or_below: settings.rules.zero_at_or_below,
+            schedule_minutes: settings.schedule_minutes,
+            channel_only: settings.channel_only.as_str().to_owned(),
+            can_write: role.allows(Permission::WriteCatalog),
+            can_administer: role.allows(Permission::Administer),
+            progress: page.progress.into(),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl ForcePreviewView {
+    fn new(page: sync_core::service::ForcePage, role: sync_core::domain::Role) -> Self {
+        ForcePreviewView {
+            id: page.config.id.get(),
+            name: page.config.name,
+            create: page.preview.create,
+            update: page.preview.update,
+            quantities: page.preview.quantities,
+            channel_only: page
+                .preview
+                .channel_only
+                .into_iter()
+                .map(|p| (p.title, p.skus.join(", ")))
+                .collect(),
+            policy: page.policy.as_str().to_owned(),
+            can_write: role.allows(sync_core::domain::Permission::WriteCatalog),
+        }
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -83,40 +139,15 @@ fn millis(d: std::time::Duration) -> String {
 
 #[server(endpoint = "get_channel_settings", input = GetUrl)]
 pub async fn get_channel_settings(id: i64) -> Result<ChannelSettingsView, AppError> {
-    use sync_core::domain::{ChannelId, Permission};
-    let user = crate::api::ssr::require(Permission::Read).await?;
-    let services = crate::api::ssr::services()?;
-    let channel = ChannelId::new(id);
-    let Some(config) = services.channels.get(channel).await? else {
-        return crate::api::ssr::fail(AppError::NotFound(format!("Channel {id}")));
-    };
-    let settings = services.channels.settings(channel).await?;
-    Ok(ChannelSettingsView {
-        id,
-        name: config.name,
-        kind: config.kind.to_string(),
-        outlets: services
-            .catalog
-            .outlets()
-            .await?
-            .into_iter()
-            .map(|o| OutletChoice {
-                id: o.id.get(),
-                checked: settings.outlets.contains(&o.id),
-                is_order_outlet: settings.order_outlet == Some(o.id),
-                name: o.name,
-            })
-            .collect(),
-        safety_buffer: settings.rules.safety_buffer,
-        publish_percent: settings.rules.publish_percent,
-        publish_max: settings.rules.publish_max,
-        zero_at_or_below: settings.rules.zero_at_or_below,
-        schedule_minutes: settings.schedule_minutes,
-        channel_only: settings.channel_only.as_str().to_owned(),
-        can_write: user.role.allows(Permission::WriteCatalog),
-        can_administer: user.role.allows(Permission::Administer),
-        progress: services.channels.progress(channel).await?.into(),
-    })
+    let user = crate::api::ssr::require(sync_core::domain::Permission::Read).await?;
+    match crate::api::ssr::services()?
+        .channels
+        .page(sync_core::domain::ChannelId::new(id))
+        .await?
+    {
+        Some(page) => Ok(ChannelSettingsView::new(page, user.role)),
+        None => crate::api::ssr::fail(AppError::NotFound(format!("Channel {id}"))),
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -184,28 +215,15 @@ pub struct ForcePreviewView {
 /// What a force sync of this channel would change, read from the channel now.
 #[server(endpoint = "force_preview", input = GetUrl)]
 pub async fn force_preview(id: i64) -> Result<ForcePreviewView, AppError> {
-    use sync_core::domain::{ChannelId, Permission};
-    let user = crate::api::ssr::require(Permission::Read).await?;
-    let channels = crate::api::ssr::services()?.channels;
-    let Some(config) = channels.get(ChannelId::new(id)).await? else {
-        return crate::api::ssr::fail(AppError::NotFound(format!("Channel {id}")));
-    };
-    let preview = channels.force_preview(&config).await?;
-    let settings = channels.settings(config.id).await?;
-    Ok(ForcePreviewView {
-        id,
-        name: config.name,
-        create: preview.create,
-        update: preview.update,
-        quantities: preview.quantities,
-        channel_only: preview
-            .channel_only
-            .into_iter()
-            .map(|p| (p.title, p.skus.join(", ")))
-            .collect(),
-        policy: settings.channel_only.as_str().to_owned(),
-        can_write: user.role.allows(Permission::WriteCatalog),
-    })
+    let user = crate::api::ssr::require(sync_core::domain::Permission::Read).await?;
+    match crate::api::ssr::services()?
+        .channels
+        .force_page(sync_core::domain::ChannelId::new(id))
+        .await?
+    {
+        Some(page) => Ok(ForcePreviewView::new(page, user.role)),
+        None => crate::api::ssr::fail(AppError::NotFound(format!("Channel {id}"))),
+    }
 }
 
 /// Saves a channel's settings page.
@@ -221,34 +239,32 @@ pub async fn save_channel_settings(
     #[server(default)] zero_at_or_below: String,
     #[server(default)] schedule_minutes: String,
 ) -> Result<(), AppError> {
-    use sync_core::domain::{ChannelId, Permission};
+    use crate::api::ssr::{Next, require, services, submit};
     let page = format!("/channels/{id}");
-    let result = async {
-        crate::api::ssr::require(Permission::WriteCatalog).await?;
-        let channels = crate::api::ssr::services()?.channels;
-        let current = channels.settings(ChannelId::new(id)).await?;
+    let numbers = [
+        safety_buffer,
+        publish_percent,
+        publish_max,
+        zero_at_or_below,
+        schedule_minutes,
+    ];
+    submit(&page, &[], async {
+        require(sync_core::domain::Permission::WriteCatalog).await?;
+        let channels = services()?.channels;
+        let channel = sync_core::domain::ChannelId::new(id);
         let settings = form::settings(
-            current,
+            channels.settings(channel).await?,
             outlets,
-            order_outlet.as_deref(),
-            channel_only.as_deref(),
-            [
-                &safety_buffer,
-                &publish_percent,
-                &publish_max,
-                &zero_at_or_below,
-                &schedule_minutes,
-            ],
+            order_outlet,
+            channel_only,
+            &numbers,
         )?;
-        let saved = channels.save_settings(ChannelId::new(id), &settings).await?;
-        Ok(form::settings_saved(saved))
-    }
-    .await;
-    let result = crate::api::ssr::answer(&page, result, Clone::clone, &[]);
-    if let Ok(message) = &result {
-        crate::api::ssr::go_to(&page, message);
-    }
-    result.map(|_| ())
+        Ok(Next::to(
+            &page,
+            form::settings_saved(channels.save_settings(channel, &settings).await?),
+        ))
+    })
+    .await
 }
 
 /// "Connect Shopify": owners only. The token is sealed at once and never
@@ -266,79 +282,41 @@ pub async fn connect_shopify(
     #[server(default)] client_secret: String,
     #[server(default)] api_base_url: String,
 ) -> Result<(), AppError> {
-    use sync_core::domain::Permission;
-    let result = async {
-        crate::api::ssr::require(Permission::Administer).await?;
-        let connection = form::shopify(
-            &name,
-            &shop_domain,
-            &location,
-            &outlets,
-            &order_outlet,
-            &safety_buffer,
-            &public_url,
-            client_secret,
-            &api_base_url,
-        )?;
-        let connected = crate::api::ssr::services()?
-            .channels
-            .connect_shopify(&connection, &token)
-            .await
-            .map_err(form::connect_error)?;
-        Ok(connected)
-    }
-    .await;
-    match result {
-        Ok(c) => {
-            crate::api::ssr::go_to(
-                &format!("/channels/{}", c.id),
-                &format!(
-                    "Connected {}; stock goes to {:?}. Turn Auto Sync on for the products to sell there.",
-                    c.shop_domain, c.location_name
-                ),
-            );
-            Ok(())
-        }
-        Err(e) => {
-            let outlets: Vec<String> = outlets.iter().map(i64::to_string).collect();
-            let mut keep: Vec<(&str, &str)> = vec![
-                ("name", &name),
-                ("shop_domain", &shop_domain),
-                ("api_base_url", &api_base_url),
-                ("location", &location),
-                ("order_outlet", &order_outlet),
-                ("public_url", &public_url),
-            ];
-            keep.extend(outlets.iter().map(|o| ("outlets", o.as_str())));
-            crate::api::ssr::answer("/channels/new", Err(e), |_: &()| String::new(), &keep)
-        }
-    }
+    use crate::api::ssr::{require, services, submit};
+    let typed = form::Typed {
+        name,
+        shop_domain,
+        location,
+        outlets,
+        order_outlet,
+        safety_buffer,
+        public_url,
+        api_base_url,
+    };
+    submit(
+        "/channels/new",
+        &typed.kept().iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>(),
+        async {
+            require(sync_core::domain::Permission::Administer).await?;
+            let connection = typed.connection(client_secret)?;
+            let connected = services()?.channels.connect_shopify(&connection, &token).await;
+            form::connected(connected)
+        },
+    )
+    .await
 }
 
 /// "Test connection": asks the channel who it is with the stored credentials.
 #[server(endpoint = "test_connection")]
 pub async fn test_connection(id: i64) -> Result<(), AppError> {
-    use sync_core::domain::{ChannelId, Permission};
+    use crate::api::ssr::{Next, require, services, submit};
     let page = format!("/channels/{id}");
-    let result = async {
-        crate::api::ssr::require(Permission::Administer).await?;
-        crate::api::ssr::services()?
-            .channels
-            .test(ChannelId::new(id))
-            .await
-            .map_err(|e| match e {
-                sync_core::connect::ConnectError::Storage(e) => AppError::from(e),
-                other => AppError::Conflict(format!("The connection test failed: {other}")),
-            })
-    }
-    .await;
-    match result {
-        Ok(message) => {
-            crate::api::ssr::go_to(&page, &message);
-            Ok(())
-        }
-        Err(e) => crate::api::ssr::answer(&page, Err(e), |_: &()| String::new(), &[]),
-    }
+    submit(&page, &[], async {
+        require(sync_core::domain::Permission::Administer).await?;
+        let tested = services()?.channels.test(sync_core::domain::ChannelId::new(id)).await;
+        Ok(Next::to(&page, tested.map_err(form::test_error)?))
+    })
+    .await
 }
 
 /// The sync buttons: "Sync new data" and "Force sync" of one channel
@@ -351,41 +329,29 @@ pub async fn start_sync(
     channel_only: Option<String>,
     clear: Option<String>,
 ) -> Result<(), AppError> {
-    use sync_core::domain::{ChannelId, Permission};
-    use sync_core::service::RunTrigger;
+    use crate::api::ssr::{Next, require, services, submit};
     let page = channel.map_or_else(|| "/channels".to_owned(), |id| format!("/channels/{id}"));
-    let result = async {
-        crate::api::ssr::require(Permission::WriteCatalog).await?;
+    submit(&page, &[], async {
+        require(sync_core::domain::Permission::WriteCatalog).await?;
         let request = form::sync_request(kind.as_deref(), channel_only.as_deref(), clear.as_deref())?;
-        let channels = crate::api::ssr::services()?.channels;
-        let configs = match channel {
-            Some(id) => match channels.get(ChannelId::new(id)).await? {
-                Some(config) => vec![config],
-                None => return crate::api::ssr::fail(AppError::NotFound(format!("Channel {id}"))),
-            },
-            None => channels.configs().await?,
-        };
-        let started = channels.start(configs, request, RunTrigger::Button);
-        form::sync_started(channel.is_some(), request, &started)
-    }
-    .await;
-    match result {
-        Ok(message) => {
-            crate::api::ssr::go_to(&page, &message);
-            Ok(())
-        }
-        Err(e) => crate::api::ssr::answer(&page, Err(e), |_: &()| String::new(), &[]),
-    }
+        let started = form::start(&services()?.channels, channel, request).await?;
+        Ok(Next::to(
+            &page,
+            form::sync_started(channel.is_some(), request, &started)?,
+        ))
+    })
+    .await
 }
 
 /// The channel forms read into the sync core's commands.
 #[cfg(feature = "ssr")]
 mod form {
     use super::AppError;
+    use crate::api::ssr::Next;
     use crate::api::ssr::invalid;
-    use sync_core::connect::{ConnectError, ShopifyConnection, WebhookSetup};
-    use sync_core::domain::{BalanceRules, ChannelOnlyPolicy, DomainError, OutletId};
-    use sync_core::service::{ChannelSettings, SettingsSaved, SyncRequest, SyncStarted};
+    use sync_core::connect::{ConnectError, Connected, ShopifyConnection, WebhookSetup};
+    use sync_core::domain::{BalanceRules, ChannelId, ChannelOnlyPolicy, DomainError, OutletId};
+    use sync_core::service::{ChannelSettings, Channels, RunTrigger, SettingsSaved, SyncRequest, SyncStarted};
     use sync_core::sync::ForceOptions;
 
     fn number(raw: &str, field: &'static str, label: &str) -> Result<Option<i64>, AppError> {
@@ -402,11 +368,11 @@ mod form {
     pub fn settings(
         current: ChannelSettings,
         outlets: Vec<i64>,
-        order_outlet: Option<&str>,
-        channel_only: Option<&str>,
-        [buffer, percent, max, zero, every]: [&String; 5],
+        order_outlet: Option<String>,
+        channel_only: Option<String>,
+        [buffer, percent, max, zero, every]: &[String; 5],
     ) -> Result<ChannelSettings, AppError> {
-        let order_outlet = match order_outlet.map(str::trim) {
+        let order_outlet = match order_outlet.as_deref().map(str::trim) {
             None | Some("") => current.order_outlet,
             Some(v) => Some(v.parse::<OutletId>().map_err(|_| {
                 invalid(DomainError::new(
@@ -415,7 +381,7 @@ mod form {
                 ))
             })?),
         };
-        let channel_only = match channel_only.map(str::trim) {
+        let channel_only = match channel_only.as_deref().map(str::trim) {
             None | Some("") => current.channel_only,
             Some(v) => ChannelOnlyPolicy::parse(v).map_err(invalid)?,
         };
@@ -443,42 +409,96 @@ mod form {
         message
     }
 
-    pub fn shopify(
-        name: &str,
-        shop_domain: &str,
-        location: &str,
-        outlets: &[i64],
-        order_outlet: &str,
-        safety_buffer: &str,
-        public_url: &str,
-        client_secret: String,
-        api_base_url: &str,
-    ) -> Result<ShopifyConnection, AppError> {
-        let order_outlet = order_outlet.trim().parse::<OutletId>().map_err(|_| {
-            invalid(DomainError::new(
-                "order_outlet",
-                "order outlet: choose the outlet that takes this channel's orders",
-            ))
-        })?;
-        Ok(ShopifyConnection {
-            name: name.trim().to_owned(),
-            shop_domain: shop_domain.trim().to_owned(),
-            api_base_url: Some(api_base_url.trim().to_owned()),
-            location: location.trim().to_owned(),
-            outlets: outlets.iter().copied().map(OutletId::new).collect(),
-            order_outlet,
-            rules: BalanceRules {
-                safety_buffer: number(safety_buffer, "safety_buffer", "safety buffer")?.unwrap_or(0),
-                ..BalanceRules::default()
+    /// The Connect form as typed, but its secrets.
+    pub struct Typed {
+        pub name: String,
+        pub shop_domain: String,
+        pub location: String,
+        pub outlets: Vec<i64>,
+        pub order_outlet: String,
+        pub safety_buffer: String,
+        pub public_url: String,
+        pub api_base_url: String,
+    }
+
+    impl Typed {
+        /// What a refused form keeps in the URL for the next try.
+        pub fn kept(&self) -> Vec<(&'static str, String)> {
+            let mut keep = vec![
+                ("name", self.name.clone()),
+                ("shop_domain", self.shop_domain.clone()),
+                ("api_base_url", self.api_base_url.clone()),
+                ("location", self.location.clone()),
+                ("order_outlet", self.order_outlet.clone()),
+                ("public_url", self.public_url.clone()),
+            ];
+            keep.extend(self.outlets.iter().map(|o| ("outlets", o.to_string())));
+            keep
+        }
+
+        pub fn connection(&self, client_secret: String) -> Result<ShopifyConnection, AppError> {
+            let order_outlet = self.order_outlet.trim().parse::<OutletId>().map_err(|_| {
+                invalid(DomainError::new(
+                    "order_outlet",
+                    "order outlet: choose the outlet that takes this channel's orders",
+                ))
+            })?;
+            Ok(ShopifyConnection {
+                name: self.name.trim().to_owned(),
+                shop_domain: self.shop_domain.trim().to_owned(),
+                api_base_url: Some(self.api_base_url.trim().to_owned()),
+                location: self.location.trim().to_owned(),
+                outlets: self.outlets.iter().copied().map(OutletId::new).collect(),
+                order_outlet,
+                rules: BalanceRules {
+                    safety_buffer: number(&self.safety_buffer, "safety_buffer", "safety buffer")?.unwrap_or(0),
+                    ..BalanceRules::default()
+                },
+                webhooks: match self.public_url.trim() {
+                    "" => None,
+                    url => Some(WebhookSetup {
+                        public_url: url.to_owned(),
+                        client_secret: client_secret.trim().to_owned(),
+                    }),
+                },
+            })
+        }
+    }
+
+    /// Where a new channel's page is, and what it says.
+    pub fn connected(connected: Result<Connected, ConnectError>) -> Result<Next, AppError> {
+        let c = connected.map_err(connect_error)?;
+        Ok(Next::to(
+            format!("/channels/{}", c.id),
+            format!(
+                "Connected {}; stock goes to {:?}. Turn Auto Sync on for the products to sell there.",
+                c.shop_domain, c.location_name
+            ),
+        ))
+    }
+
+    /// A failed connection test, said as such.
+    pub fn test_error(e: ConnectError) -> AppError {
+        match e {
+            ConnectError::Storage(e) => AppError::from(e),
+            other => AppError::Conflict(format!("The connection test failed: {other}")),
+        }
+    }
+
+    /// Starts the syncs of one channel (or every channel).
+    pub async fn start(
+        channels: &Channels,
+        channel: Option<i64>,
+        request: SyncRequest,
+    ) -> Result<SyncStarted, AppError> {
+        let configs = match channel {
+            Some(id) => match channels.get(ChannelId::new(id)).await? {
+                Some(config) => vec![config],
+                None => return crate::api::ssr::fail(AppError::NotFound(format!("Channel {id}"))),
             },
-            webhooks: match public_url.trim() {
-                "" => None,
-                url => Some(WebhookSetup {
-                    public_url: url.to_owned(),
-                    client_secret: client_secret.trim().to_owned(),
-                }),
-            },
-        })
+            None => channels.configs().await?,
+        };
+        Ok(channels.start(configs, request, RunTrigger::Button))
     }
 
     /// A connection's refusal at the field it concerns.

@@ -28,31 +28,27 @@ pub struct ConflictsView {
 pub async fn list_conflicts() -> Result<ConflictsView, AppError> {
     use sync_core::domain::Permission;
     let user = crate::api::ssr::require(Permission::Read).await?;
-    let services = crate::api::ssr::services()?;
-    let names: std::collections::HashMap<_, _> = services
-        .channels
-        .list()
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect();
-    let conflicts = services.history.open_conflicts().await?;
+    let conflicts = crate::api::ssr::services()?.history.open_conflicts().await?;
     Ok(ConflictsView {
-        conflicts: conflicts
-            .into_iter()
-            .map(|c| ConflictView {
-                id: c.id,
-                channel: names.get(&c.channel_id).cloned().unwrap_or_default(),
-                kind: c.kind.as_str().replace('_', " "),
-                sku: c.sku.unwrap_or_default(),
-                ours: c.ours,
-                theirs: c.theirs,
-                detail: c.detail,
-                at: c.created_at.to_string(),
-            })
-            .collect(),
+        conflicts: conflicts.into_iter().map(ConflictView::from).collect(),
         can_write: user.role.allows(Permission::WriteCatalog),
     })
+}
+
+#[cfg(feature = "ssr")]
+impl From<(sync_core::service::ConflictRow, String)> for ConflictView {
+    fn from((c, channel): (sync_core::service::ConflictRow, String)) -> Self {
+        ConflictView {
+            id: c.id,
+            channel,
+            kind: c.kind.as_str().replace('_', " "),
+            sku: c.sku.unwrap_or_default(),
+            ours: c.ours,
+            theirs: c.theirs,
+            detail: c.detail,
+            at: c.created_at.to_string(),
+        }
+    }
 }
 
 /// Settles a conflict: ignore, retry (overwrite the channel with

@@ -65,50 +65,53 @@ pub struct RunDetailView {
 
 #[server(endpoint = "list_history", input = GetUrl)]
 pub async fn list_history(#[server(default)] query: HistoryQuery) -> Result<HistoryView, AppError> {
-    use sync_core::domain::{ChannelId, Permission, Timestamp};
-    use sync_core::service::{RunFilter, RunId};
-    crate::api::ssr::require(Permission::Read).await?;
-    let services = crate::api::ssr::services()?;
-    let hours_ago = |h: i64| Timestamp::hours_ago(h.clamp(1, 24 * 366));
-    let filter = RunFilter {
-        channel: query.channel.map(ChannelId::new),
-        status: query.status.filter(|s| !s.is_empty()),
-        kind: query.kind.filter(|s| !s.is_empty()),
-        since: query.hours.map(hours_ago),
-        before: query.before.map(RunId::new),
-        limit: RUNS_PER_PAGE,
-    };
-    // Independent queries side by side: the chart reads a day of events.
-    let (channels, runs, chart) = futures::try_join!(
-        services.channels.list(),
-        services.history.runs(&filter),
-        services.history.per_hour(filter.channel, hours_ago(24)),
-    )?;
-    let next_before = (runs.len() as i64 == RUNS_PER_PAGE)
-        .then(|| runs.last().map(|r| r.id.get()))
-        .flatten();
-    let names: std::collections::HashMap<_, _> = channels.iter().map(|c| (c.id, c.name.clone())).collect();
-    let product_events = match query.product {
-        Some(id) => {
-            let pid = sync_core::domain::ProductId::new(id);
-            let name = services
-                .catalog
-                .product(pid)
-                .await?
-                .map(|p| p.name)
-                .unwrap_or_else(|| format!("product {id}"));
-            let events = services.history.events(None, Some(pid), 500).await?;
-            Some((name, events.iter().map(event_view).collect()))
+    crate::api::ssr::require(sync_core::domain::Permission::Read).await?;
+    let product = query.product.map(sync_core::domain::ProductId::new);
+    let page = crate::api::ssr::services()?
+        .history
+        .page(&query.filter(), product)
+        .await?;
+    Ok(HistoryView::from(page))
+}
+
+#[cfg(feature = "ssr")]
+impl HistoryQuery {
+    /// The runs the query asks for, a page at a time.
+    fn filter(&self) -> sync_core::service::RunFilter {
+        use sync_core::domain::{ChannelId, Timestamp};
+        sync_core::service::RunFilter {
+            channel: self.channel.map(ChannelId::new),
+            status: self.status.clone().filter(|s| !s.is_empty()),
+            kind: self.kind.clone().filter(|s| !s.is_empty()),
+            since: self.hours.map(|h| Timestamp::hours_ago(h.clamp(1, 24 * 366))),
+            before: self.before.map(sync_core::service::RunId::new),
+            limit: RUNS_PER_PAGE,
         }
-        None => None,
-    };
-    Ok(HistoryView {
-        runs: runs.iter().map(|r| run_view(r, &names)).collect(),
-        next_before,
-        channels: channels.iter().map(|c| (c.id.get(), c.name.clone())).collect(),
-        chart: chart.into_iter().map(|h| (h.hour, h.succeeded, h.failed)).collect(),
-        product_events,
-    })
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sync_core::service::HistoryPage> for HistoryView {
+    fn from(page: sync_core::service::HistoryPage) -> Self {
+        let names: std::collections::HashMap<_, _> = page.channels.iter().cloned().collect();
+        HistoryView {
+            runs: page.runs.iter().map(|r| run_view(r, &names)).collect(),
+            next_before: page.next_before.map(|r| r.get()),
+            channels: page
+                .channels
+                .iter()
+                .map(|(id, name)| (id.get(), name.clone()))
+                .collect(),
+            chart: page
+                .chart
+                .into_iter()
+                .map(|h| (h.hour, h.succeeded, h.failed))
+                .collect(),
+            product_events: page
+                .product
+                .map(|(name, events)| (name, events.iter().map(event_view).collect())),
+        }
+    }
 }
 
 #[server(endpoint = "get_run", input = GetUrl)]

@@ -203,45 +203,13 @@ const PAGE: &str = "/import";
 /// "Apply": exactly the upload that was previewed (`hash`), all or nothing.
 #[server(endpoint = "apply_upload")]
 pub async fn apply_upload(token: String, #[server(default)] hash: String) -> Result<(), AppError> {
-    use sync_core::domain::Permission;
-    use sync_core::service::AppliedUpload;
-    let preview_page = format!("{PAGE}?upload={token}");
-    let result = async {
-        let user = crate::api::ssr::require(Permission::WriteCatalog).await?;
-        let applied = crate::api::ssr::services()?
-            .files
-            .apply_upload(&token, &hash, &crate::api::ssr::actor(&user))
-            .await?;
-        match applied {
-            AppliedUpload::Applied { file_name, replayed: true, .. } => {
-                Ok(format!("{file_name} was already applied; nothing was applied twice"))
-            }
-            AppliedUpload::Applied { file_name, kind, changes, .. } if kind == "stock" => {
-                Ok(format!("Applied {changes} stock changes from {file_name}"))
-            }
-            AppliedUpload::Applied { file_name, changes, .. } => Ok(format!(
-                "Applied {changes} product changes from {file_name}; channels get them with the next sync"
-            )),
-            AppliedUpload::Refused { bad_rows } => crate::api::ssr::fail(AppError::Conflict(format!(
-                "{bad_rows} bad rows; nothing was applied. Fix the file and upload it again."
-            ))),
-            AppliedUpload::Gone => crate::api::ssr::fail(AppError::NotFound(
-                "This upload was already applied or has expired (uploads are kept a day); upload the file again. The upload".into(),
-            )),
-            AppliedUpload::NotThePreviewed => crate::api::ssr::fail(AppError::Conflict(
-                "The file is not the one previewed; nothing was applied. Check the preview and apply again.".into(),
-            )),
-        }
-    }
-    .await;
-    match result {
-        Ok(message) => {
-            crate::api::ssr::go_to(PAGE, &message);
-            Ok(())
-        }
-        Err(e @ AppError::NotFound(_)) => crate::api::ssr::answer(PAGE, Err(e), |_: &()| String::new(), &[]),
-        Err(e) => crate::api::ssr::answer(&preview_page, Err(e), |_: &()| String::new(), &[]),
-    }
+    use crate::api::ssr::{Next, actor, require, services, submit};
+    submit(&format!("{PAGE}?upload={token}"), &[], async {
+        let user = require(sync_core::domain::Permission::WriteCatalog).await?;
+        let applied = services()?.files.apply_upload(&token, &hash, &actor(&user)).await?;
+        Ok(Next::to(PAGE, form::applied(applied)?))
+    })
+    .await
 }
 
 /// "Add feed": an inventory feed fetched on request or on a schedule.
@@ -253,11 +221,90 @@ pub async fn add_feed(
     #[server(default)] mode: String,
     #[server(default)] every: String,
 ) -> Result<(), AppError> {
-    use sync_core::domain::{DomainError, OutletId, Permission};
-    use sync_core::service::NewFeed;
-    let result = async {
-        crate::api::ssr::require(Permission::WriteCatalog).await?;
-        let invalid = crate::api::ssr::invalid;
+    use crate::api::ssr::{Next, require, services, submit};
+    submit(PAGE, &[("name", &name), ("url", &url)], async {
+        require(sync_core::domain::Permission::WriteCatalog).await?;
+        services()?
+            .files
+            .add_feed(&form::feed(&name, &url, &outlet, &mode, &every)?)
+            .await?;
+        Ok(Next::to(PAGE, format!("Added the feed {:?}", name.trim())))
+    })
+    .await
+}
+
+/// "Fetch now": fetches the feed and applies it, or records why not.
+#[server(endpoint = "fetch_feed")]
+pub async fn fetch_feed(id: i64) -> Result<(), AppError> {
+    use crate::api::ssr::{Next, actor, require, services, submit};
+    use sync_core::service::{FeedId, RunTrigger};
+    submit(PAGE, &[], async {
+        let user = require(sync_core::domain::Permission::WriteCatalog).await?;
+        let files = services()?.files;
+        let Some(feed) = files.feed(FeedId::new(id)).await? else {
+            return crate::api::ssr::fail(AppError::NotFound(format!("Feed {id}")));
+        };
+        let run = files.fetch_feed(&feed, RunTrigger::Button, &actor(&user)).await?;
+        Ok(Next::to(PAGE, form::fetched(run)?))
+    })
+    .await
+}
+
+/// "Upload": the CSV file (multipart) kept server-side under a random token,
+/// then the Import page shows its preview. Nothing is applied yet.
+#[server(endpoint = "upload_file", input = MultipartFormData)]
+pub async fn upload_file(data: MultipartData) -> Result<(), AppError> {
+    use crate::api::ssr::{require, services, submit};
+    submit(PAGE, &[], async {
+        let user = require(sync_core::domain::Permission::WriteCatalog).await?;
+        let upload = form::read_upload(data.into_inner(), user.id).await?;
+        let kept = services()?.files.keep_upload(&upload).await?;
+        Ok(form::preview_of(&kept.token))
+    })
+    .await
+}
+
+#[cfg(feature = "ssr")]
+mod form {
+    use super::PAGE;
+    use crate::AppError;
+    use crate::api::ssr::{Next, fail, invalid};
+    use sync_core::domain::{DomainError, OutletId, UserId};
+    use sync_core::import::{FeedRun, MAX_FILE_BYTES};
+    use sync_core::service::{AppliedUpload, NewFeed, NewUpload};
+
+    /// What applying an upload says, or why nothing was applied.
+    pub fn applied(applied: AppliedUpload) -> Result<String, AppError> {
+        match applied {
+            AppliedUpload::Applied {
+                file_name,
+                replayed: true,
+                ..
+            } => Ok(format!("{file_name} was already applied; nothing was applied twice")),
+            AppliedUpload::Applied {
+                file_name,
+                kind,
+                changes,
+                ..
+            } if kind == "stock" => Ok(format!("Applied {changes} stock changes from {file_name}")),
+            AppliedUpload::Applied { file_name, changes, .. } => Ok(format!(
+                "Applied {changes} product changes from {file_name}; channels get them with the next sync"
+            )),
+            AppliedUpload::Refused { bad_rows } => fail(AppError::Conflict(format!(
+                "{bad_rows} bad rows; nothing was applied. Fix the file and upload it again."
+            ))),
+            AppliedUpload::Gone => fail(AppError::Conflict(
+                "This upload was already applied or has expired (uploads are kept a day); upload the file again."
+                    .into(),
+            )),
+            AppliedUpload::NotThePreviewed => fail(AppError::Conflict(
+                "The file is not the one previewed; nothing was applied. Check the preview and apply again.".into(),
+            )),
+        }
+    }
+
+    /// The Add feed form as a feed.
+    pub fn feed(name: &str, url: &str, outlet: &str, mode: &str, every: &str) -> Result<NewFeed, AppError> {
         let schedule_minutes = match every.trim() {
             "" => None,
             v => Some(v.parse::<i64>().map_err(|_| {
@@ -273,88 +320,34 @@ pub async fn add_feed(
                 "outlet: choose the outlet whose stock the feed sets",
             ))
         })?;
-        let feed = NewFeed {
-            name: name.clone(),
-            url: url.clone(),
+        Ok(NewFeed {
+            name: name.to_owned(),
+            url: url.to_owned(),
             outlet,
             mode: match mode.trim() {
                 "" => "count".to_owned(),
                 m => m.to_owned(),
             },
             schedule_minutes,
-        };
-        crate::api::ssr::services()?.files.add_feed(&feed).await?;
-        Ok(format!("Added the feed {:?}", name.trim()))
+        })
     }
-    .await;
-    match result {
-        Ok(message) => {
-            crate::api::ssr::go_to(PAGE, &message);
-            Ok(())
-        }
-        Err(e) => crate::api::ssr::answer(PAGE, Err(e), |_: &()| String::new(), &[("name", &name), ("url", &url)]),
-    }
-}
 
-/// "Fetch now": fetches the feed and applies it, or records why not.
-#[server(endpoint = "fetch_feed")]
-pub async fn fetch_feed(id: i64) -> Result<(), AppError> {
-    use sync_core::domain::Permission;
-    use sync_core::service::{FeedId, RunTrigger};
-    let result = async {
-        let user = crate::api::ssr::require(Permission::WriteCatalog).await?;
-        let files = crate::api::ssr::services()?.files;
-        let Some(feed) = files.feed(FeedId::new(id)).await? else {
-            return crate::api::ssr::fail(AppError::NotFound(format!("Feed {id}")));
-        };
-        let run = files
-            .fetch_feed(&feed, RunTrigger::Button, &crate::api::ssr::actor(&user))
-            .await?;
+    /// A fetch's log line, or why it failed.
+    pub fn fetched(run: FeedRun) -> Result<String, AppError> {
         if run.succeeded {
             Ok(run.message)
         } else {
-            crate::api::ssr::fail(AppError::Conflict(run.message))
+            fail(AppError::Conflict(run.message))
         }
     }
-    .await;
-    match result {
-        Ok(message) => {
-            crate::api::ssr::go_to(PAGE, &message);
-            Ok(())
-        }
-        Err(e) => crate::api::ssr::answer(PAGE, Err(e), |_: &()| String::new(), &[]),
-    }
-}
 
-/// "Upload": the CSV file (multipart) kept server-side under a random token,
-/// then the Import page shows its preview. Nothing is applied yet.
-#[server(endpoint = "upload_file", input = MultipartFormData)]
-pub async fn upload_file(data: MultipartData) -> Result<(), AppError> {
-    use sync_core::domain::Permission;
-    let result = async {
-        let user = crate::api::ssr::require(Permission::WriteCatalog).await?;
-        let Some(mut multipart) = data.into_inner() else {
-            return crate::api::ssr::fail(AppError::Internal("no-multipart".into()));
-        };
-        let mut upload = form::read_upload(&mut multipart).await?;
-        upload.user = Some(user.id);
-        Ok(crate::api::ssr::services()?.files.keep_upload(&upload).await?.token)
-    }
-    .await;
-    match result {
-        Ok(token) => {
-            crate::api::ssr::see_other(&format!("{PAGE}?upload={token}"));
-            Ok(())
+    /// The preview of a kept upload.
+    pub fn preview_of(token: &str) -> Next {
+        Next {
+            to: format!("{PAGE}?upload={token}"),
+            notice: String::new(),
         }
-        Err(e) => crate::api::ssr::answer(PAGE, Err(e), |_: &()| String::new(), &[]),
     }
-}
-
-#[cfg(feature = "ssr")]
-mod form {
-    use crate::AppError;
-    use sync_core::import::MAX_FILE_BYTES;
-    use sync_core::service::NewUpload;
 
     fn broken(e: impl std::fmt::Display) -> AppError {
         AppError::Invalid {
@@ -365,7 +358,13 @@ mod form {
 
     /// The form's fields; the file is read up to just past the limit, so a
     /// huge one is refused without being held whole.
-    pub async fn read_upload(multipart: &mut multer::Multipart<'static>) -> Result<NewUpload, AppError> {
+    pub async fn read_upload(
+        multipart: Option<multer::Multipart<'static>>,
+        user: UserId,
+    ) -> Result<NewUpload, AppError> {
+        let Some(mut multipart) = multipart else {
+            return fail(AppError::Internal("no-multipart".into()));
+        };
         let (mut kind, mut mode, mut outlet) = (String::new(), String::new(), String::new());
         let (mut file_name, mut content) = (String::new(), Vec::new());
         while let Some(mut field) = multipart.next_field().await.map_err(broken)? {
@@ -403,7 +402,7 @@ mod form {
                 file_name
             },
             content,
-            user: None,
+            user: Some(user),
         })
     }
 }

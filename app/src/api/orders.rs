@@ -29,44 +29,37 @@ pub struct OrdersView {
 /// The newest orders of every channel.
 #[server(endpoint = "list_orders", input = GetUrl)]
 pub async fn list_orders() -> Result<OrdersView, AppError> {
-    use sync_core::domain::{Currency, Money, Permission};
-    crate::api::ssr::require(Permission::Read).await?;
-    let services = crate::api::ssr::services()?;
-    let outlets = services.catalog.outlets().await?;
-    let channels = services.channels.list().await?;
-    let orders = services.history.recent_orders(200).await?;
+    crate::api::ssr::require(sync_core::domain::Permission::Read).await?;
+    let orders = crate::api::ssr::services()?.history.recent_orders(200).await?;
     Ok(OrdersView {
-        orders: orders
-            .into_iter()
-            .map(|(o, lines)| {
-                let channel = channels.iter().find(|c| c.id == o.channel_id);
-                let outlet = channel
-                    .and_then(|c| c.order_outlet_id)
-                    .and_then(|id| outlets.iter().find(|x| x.id == id))
-                    .map_or_else(|| "the order outlet".to_owned(), |x| x.name.clone());
-                let taken: i64 = lines.iter().map(|l| l.applied_quantity).sum();
-                let total = Currency::parse(&o.currency)
-                    .map(|c| Money::new(o.total_minor, c).to_string())
-                    .unwrap_or_else(|_| format!("{} (minor units)", o.total_minor));
-                OrderView {
-                    channel: channel.map(|c| c.name.clone()).unwrap_or_default(),
-                    number: o.number,
-                    cancelled: o.status == "cancelled",
-                    status: o.status,
-                    total,
-                    placed_at: o.placed_at.to_string(),
-                    lines: lines
-                        .iter()
-                        .filter(|l| l.quantity > 0)
-                        .map(|l| format!("{} × {}", l.quantity, l.sku))
-                        .collect(),
-                    effect: if taken == 0 {
-                        "nothing taken from stock".into()
-                    } else {
-                        format!("−{taken} at {outlet}")
-                    },
-                }
-            })
-            .collect(),
+        orders: orders.into_iter().map(OrderView::from).collect(),
     })
+}
+
+#[cfg(feature = "ssr")]
+impl From<sync_core::service::OrderSummary> for OrderView {
+    fn from(s: sync_core::service::OrderSummary) -> Self {
+        use sync_core::domain::{Currency, Money};
+        let o = s.order;
+        OrderView {
+            channel: s.channel,
+            number: o.number,
+            cancelled: o.status == "cancelled",
+            status: o.status,
+            total: Currency::parse(&o.currency)
+                .map(|c| Money::new(o.total_minor, c).to_string())
+                .unwrap_or_else(|_| format!("{} (minor units)", o.total_minor)),
+            placed_at: o.placed_at.to_string(),
+            lines: s
+                .lines
+                .iter()
+                .filter(|l| l.quantity > 0)
+                .map(|l| format!("{} × {}", l.quantity, l.sku))
+                .collect(),
+            effect: match s.taken {
+                0 => "nothing taken from stock".into(),
+                taken => format!("−{taken} at {}", s.outlet),
+            },
+        }
+    }
 }

@@ -112,6 +112,38 @@ pub fn see_other(url: &str) {
     }
 }
 
+/// Where a form sends the browser once done, and what it says there.
+pub struct Next {
+    pub to: String,
+    pub notice: String,
+}
+
+impl Next {
+    pub fn to(to: impl Into<String>, notice: impl Into<String>) -> Self {
+        Self {
+            to: to.into(),
+            notice: notice.into(),
+        }
+    }
+}
+
+/// Runs a form's work and answers it. Done: the browser goes on to the
+/// page `Next` names, with its notice (with JavaScript, the client
+/// navigates there). Refused: as `answer` says, back to `page`.
+pub async fn submit(
+    page: &str,
+    keep: &[(&str, &str)],
+    work: impl std::future::Future<Output = Result<Next, AppError>>,
+) -> Result<(), AppError> {
+    match work.await {
+        Ok(next) => {
+            go_to(&next.to, &next.notice);
+            Ok(())
+        }
+        Err(e) => answer(page, Err(e), |_: &()| String::new(), keep),
+    }
+}
+
 /// Sends the browser on to `to`, with or without JavaScript.
 pub fn go_to(to: &str, message: &str) {
     see_other(&notice_url(to, message, None, &[]));
@@ -130,7 +162,9 @@ pub fn notice_url(page: &str, message: &str, error_field: Option<&str>, keep: &[
         pairs.insert(0, ("error_field".into(), field.to_owned()));
     }
     pairs.extend(keep.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    pairs.push(("notice".into(), message.to_owned()));
+    if !message.is_empty() || error_field.is_some() {
+        pairs.push(("notice".into(), message.to_owned()));
+    }
     if error_field.is_some() {
         pairs.push(("notice_error".into(), "1".into()));
     }

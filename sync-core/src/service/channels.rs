@@ -32,6 +32,25 @@ pub struct ChannelHealth {
     pub latency: Option<PushLatency>,
 }
 
+/// A channel's settings page: the channel, its settings, every outlet to
+/// choose from and what it is doing now.
+#[derive(Debug, Clone)]
+pub struct ChannelPage {
+    pub config: ChannelConfig,
+    pub settings: ChannelSettings,
+    pub outlets: Vec<Outlet>,
+    pub progress: ChannelProgress,
+}
+
+/// What a force sync of a channel would change, and its saved choice for
+/// the products found only in the channel.
+#[derive(Debug, Clone)]
+pub struct ForcePage {
+    pub config: ChannelConfig,
+    pub preview: ForcePreview,
+    pub policy: crate::domain::ChannelOnlyPolicy,
+}
+
 /// What saving a channel's settings did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SettingsSaved {
@@ -106,6 +125,31 @@ impl Channels {
             });
         }
         Ok(out)
+    }
+
+    /// The settings page of a channel, or None when there is no such channel.
+    pub async fn page(&self, id: ChannelId) -> Result<Option<ChannelPage>> {
+        let Some(config) = self.get(id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(ChannelPage {
+            config,
+            settings: self.settings(id).await?,
+            outlets: self.core.storage.list_outlets().await?,
+            progress: self.progress(id).await?,
+        }))
+    }
+
+    /// A force sync's preview page, read from the channel now.
+    pub async fn force_page(&self, id: ChannelId) -> Result<Option<ForcePage>> {
+        let Some(config) = self.get(id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(ForcePage {
+            preview: self.force_preview(&config).await?,
+            policy: self.settings(id).await?.channel_only,
+            config,
+        }))
     }
 
     pub async fn settings(&self, id: ChannelId) -> Result<ChannelSettings> {

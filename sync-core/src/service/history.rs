@@ -14,9 +14,66 @@ pub struct History {
     core: Core,
 }
 
+/// One page of the Sync History: its runs, the chart, and a product's own
+/// item events when the history is of one product.
+#[derive(Debug, Clone)]
+pub struct HistoryPage {
+    /// (id, name) of every channel, for names and the filter.
+    pub channels: Vec<(ChannelId, String)>,
+    pub runs: Vec<RunRow>,
+    /// The oldest run shown, when there may be more.
+    pub next_before: Option<RunId>,
+    pub chart: Vec<HourCount>,
+    /// The product's name and events.
+    pub product: Option<(String, Vec<EventRow>)>,
+}
+
+/// An order with what it did to stock, as the Orders page lists it.
+#[derive(Debug, Clone)]
+pub struct OrderSummary {
+    pub order: OrderRow,
+    pub lines: Vec<OrderLineRow>,
+    pub channel: String,
+    /// Where it takes stock from.
+    pub outlet: String,
+    /// Units it takes from stock now.
+    pub taken: i64,
+}
+
 impl History {
     pub(super) fn new(core: Core) -> Self {
         Self { core }
+    }
+
+    /// A page of runs (`filter`), the last day's chart, and one product's
+    /// item events when `product` is given.
+    pub async fn page(&self, filter: &RunFilter, product: Option<ProductId>) -> Result<HistoryPage> {
+        let storage = &self.core.storage;
+        let (channels, runs, chart) = tokio::try_join!(
+            storage.list_channels(),
+            storage.list_runs(filter),
+            storage.events_per_hour(filter.channel, Timestamp::hours_ago(24)),
+        )?;
+        let next_before = (runs.len() as i64 == filter.limit)
+            .then(|| runs.last().map(|r| r.id))
+            .flatten();
+        let product = match product {
+            Some(id) => {
+                let name = storage
+                    .get_product(id)
+                    .await?
+                    .map_or_else(|| format!("product {id}"), |p| p.name);
+                Some((name, storage.events_of(None, Some(id), 500).await?))
+            }
+            None => None,
+        };
+        Ok(HistoryPage {
+            channels: channels.into_iter().map(|c| (c.id, c.name)).collect(),
+            runs,
+            next_before,
+            chart,
+            product,
+        })
     }
 
     pub async fn runs(&self, filter: &RunFilter) -> Result<Vec<RunRow>> {
@@ -41,8 +98,27 @@ impl History {
         self.core.storage.events_per_hour(channel, since).await
     }
 
-    pub async fn open_conflicts(&self) -> Result<Vec<ConflictRow>> {
-        self.core.storage.open_conflicts(None).await
+    /// Open conflicts, each with its channel's name.
+    pub async fn open_conflicts(&self) -> Result<Vec<(ConflictRow, String)>> {
+        let channels = self.core.storage.list_channels().await?;
+        let name = |id: ChannelId| {
+            channels
+                .iter()
+                .find(|c| c.id == id)
+                .map(|c| c.name.clone())
+                .unwrap_or_default()
+        };
+        Ok(self
+            .core
+            .storage
+            .open_conflicts(None)
+            .await?
+            .into_iter()
+            .map(|c| {
+                let channel = name(c.channel_id);
+                (c, channel)
+            })
+            .collect())
     }
 
     pub async fn count_open_conflicts(&self) -> Result<i64> {
@@ -56,8 +132,28 @@ impl History {
         Ok(done)
     }
 
-    /// The newest orders of every channel, with their lines.
-    pub async fn recent_orders(&self, limit: i64) -> Result<Vec<(OrderRow, Vec<OrderLineRow>)>> {
-        self.core.storage.recent_orders(None, limit).await
+    /// The newest orders of every channel, with what each takes from stock.
+    pub async fn recent_orders(&self, limit: i64) -> Result<Vec<OrderSummary>> {
+        let storage = &self.core.storage;
+        let (outlets, channels) = tokio::try_join!(storage.list_outlets(), storage.list_channels())?;
+        Ok(storage
+            .recent_orders(None, limit)
+            .await?
+            .into_iter()
+            .map(|(order, lines)| {
+                let channel = channels.iter().find(|c| c.id == order.channel_id);
+                let outlet = channel
+                    .and_then(|c| c.order_outlet_id)
+                    .and_then(|id| outlets.iter().find(|x| x.id == id))
+                    .map_or_else(|| "the order outlet".to_owned(), |x| x.name.clone());
+                OrderSummary {
+                    taken: lines.iter().map(|l| l.applied_quantity).sum(),
+                    channel: channel.map(|c| c.name.clone()).unwrap_or_default(),
+                    outlet,
+                    order,
+                    lines,
+                }
+            })
+            .collect())
     }
 }

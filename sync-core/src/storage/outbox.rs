@@ -266,6 +266,23 @@ impl Storage {
         Ok(ours)
     }
 
+    /// Extends the lease on every row of `channel` that `worker` holds: a
+    /// batch that creates products in a slow channel outlasts one lease.
+    pub async fn extend_claims(&self, channel: ChannelId, worker: &str, until: Timestamp) -> Result<u64> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE outbox SET lease_until = $3
+                 WHERE channel_id = $1 AND lease_owner = $2 AND state = 'in_flight' AND lease_until < $3",
+            )
+            .bind(channel)
+            .bind(worker)
+            .bind(until)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?)
+    }
+
     /// Gives back every row `worker` holds (graceful shutdown).
     pub async fn release_outbox(&self, worker: &str) -> Result<u64> {
         Ok(on_pool!(self, pool => {

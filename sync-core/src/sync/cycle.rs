@@ -235,7 +235,11 @@ async fn run(
                 running.finish(id);
                 continue;
             };
-            let (storage, vault, waker, worker) = (storage.clone(), vault.clone(), waker.clone(), worker_id.clone());
+            // The scheduled push claims under its own name: the engine's worker
+            // for the channel runs beside it, and a claim or a product
+            // creation lease must never be taken by both.
+            let worker = format!("{worker_id}/schedule");
+            let (storage, vault, waker) = (storage.clone(), vault.clone(), waker.clone());
             let task = tasks.spawn(async move {
                 let started = std::time::Instant::now();
                 // A scheduled sync is a whole cycle: the standard push follows the pull.

@@ -375,19 +375,25 @@ impl<C: Connector> ChannelWorker<C> {
                 }
                 continue;
             }
+            // Read afresh: another worker (a sync a person started, another
+            // process) may have created the product since this batch was claimed.
+            let fresh = self.storage.push_targets(self.channel, &all).await?;
             let linked_elsewhere = links.iter().any(|l| all.contains(&l.variant_id))
-                || self
-                    .storage
-                    .push_targets(self.channel, &all)
-                    .await?
-                    .values()
-                    .any(|t| t.listing.external_product_id.is_some());
+                || fresh.values().any(|t| t.listing.external_product_id.is_some());
             if linked_elsewhere {
                 let just_linked = |t: &&PushTarget| links.iter().any(|l| l.variant_id == t.variant_id);
                 for t in unlinked
                     .iter()
                     .filter(|t| t.product_id == product_id && !just_linked(t))
                 {
+                    // Created with the rest by that other worker: push to it.
+                    if let Some(now_linked) = fresh
+                        .get(&t.variant_id)
+                        .filter(|f| f.listing.external_inventory_item_id.is_some())
+                    {
+                        targets.insert(t.variant_id, now_linked.clone());
+                        continue;
+                    }
                     let message = format!(
                         "{} is not in the channel, though other variants of {:?} are; add it there or run a force sync",
                         t.sku, t.product_name
@@ -402,8 +408,13 @@ impl<C: Connector> ChannelWorker<C> {
                 .filter(|t| t.product_id == product_id)
                 .cloned()
                 .collect();
+            // Creating products takes time: the batch's claims and this
+            // product's creation lease count from now, not from the claim.
+            let lease_until = Timestamp::from(self.clock.now().as_datetime() + LEASE);
+            self.storage
+                .extend_claims(self.channel, &self.worker_id, lease_until)
+                .await?;
             // Another worker may be creating it this very moment: come back shortly.
-            let lease_until = Timestamp::from(batch.now.as_datetime() + LEASE);
             if !self
                 .storage
                 .lease_product_creation(self.channel, product_id, &self.worker_id, lease_until)
