@@ -27,7 +27,7 @@ pub use channels::{
     ChannelConfig, ChannelHealth, ChannelPage, ChannelSettings, ChannelSummary, Channels, ForcePage, NewChannel,
     SettingsSaved, SyncRequest, SyncStarted, WebhookVerdict,
 };
-pub use files::{AppliedUpload, FeedId, FeedRow, Files, NewFeed, NewUpload, Upload, too_large};
+pub use files::{AppliedUpload, FeedId, FeedRow, Files, ImportPage, NewFeed, NewUpload, Upload, too_large};
 pub use history::{
     ConflictAction, ConflictRow, EventResult, EventRow, History, HistoryPage, HourCount, NewEvent, OrderLineRow,
     OrderRow, OrderSummary, RunFilter, RunId, RunKind, RunRow, RunStatus, RunTrigger,

@@ -116,25 +116,18 @@ impl From<sync_core::service::HistoryPage> for HistoryView {
 
 #[server(endpoint = "get_run", input = GetUrl)]
 pub async fn get_run(id: i64) -> Result<RunDetailView, AppError> {
-    use sync_core::domain::Permission;
-    crate::api::ssr::require(Permission::Read).await?;
-    let services = crate::api::ssr::services()?;
-    let run_id = sync_core::service::RunId::new(id);
-    let Some(run) = services.history.run(run_id).await? else {
-        return crate::api::ssr::fail(AppError::NotFound(format!("Run {id}")));
-    };
-    let names = services
-        .channels
-        .list()
+    crate::api::ssr::require(sync_core::domain::Permission::Read).await?;
+    match crate::api::ssr::services()?
+        .history
+        .run_page(sync_core::service::RunId::new(id))
         .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect();
-    let events = services.history.events(Some(run_id), None, 1000).await?;
-    Ok(RunDetailView {
-        run: run_view(&run, &names),
-        events: events.iter().map(event_view).collect(),
-    })
+    {
+        Some((run, events, channels)) => Ok(RunDetailView {
+            run: run_view(&run, &channels.into_iter().collect()),
+            events: events.iter().map(event_view).collect(),
+        }),
+        None => crate::api::ssr::fail(AppError::NotFound(format!("Run {id}"))),
+    }
 }
 
 #[cfg(feature = "ssr")]

@@ -75,30 +75,25 @@ pub struct FeedView {
 pub async fn import_page(upload: Option<String>) -> Result<ImportPageView, AppError> {
     use sync_core::domain::Permission;
     let user = crate::api::ssr::require(Permission::Read).await?;
-    let services = crate::api::ssr::services()?;
-    let (preview, upload_gone) = match upload.filter(|t| !t.is_empty()) {
-        None => (None, false),
-        Some(token) => match services.files.upload(&token).await? {
-            None => (None, true),
-            Some(u) => {
-                let preview = services.files.preview_upload(&u).await?;
-                (Some(preview_view(&u, preview)), false)
-            }
-        },
-    };
-    Ok(ImportPageView {
-        can_write: user.role.allows(Permission::WriteCatalog),
-        outlets: services
-            .catalog
-            .outlets()
-            .await?
-            .into_iter()
-            .map(|o| (o.id.get(), o.code.to_string(), o.name))
-            .collect(),
-        feeds: services.files.feeds().await?.into_iter().map(feed_view).collect(),
-        preview,
-        upload_gone,
-    })
+    let page = crate::api::ssr::services()?.files.page(upload.as_deref()).await?;
+    Ok(ImportPageView::new(page, user.role.allows(Permission::WriteCatalog)))
+}
+
+#[cfg(feature = "ssr")]
+impl ImportPageView {
+    fn new(page: sync_core::service::ImportPage, can_write: bool) -> Self {
+        ImportPageView {
+            can_write,
+            outlets: page
+                .outlets
+                .into_iter()
+                .map(|o| (o.id.get(), o.code.to_string(), o.name))
+                .collect(),
+            feeds: page.feeds.into_iter().map(feed_view).collect(),
+            preview: page.upload.map(|(u, preview)| preview_view(&u, preview)),
+            upload_gone: page.upload_gone,
+        }
+    }
 }
 
 #[cfg(feature = "ssr")]

@@ -200,23 +200,13 @@ pub async fn adjust_stock(
     note: String,
 ) -> Result<StockAdjusted, AppError> {
     use crate::api::ssr::{actor, require, services};
-    use sync_core::domain::Permission;
-    let user = require(Permission::WriteCatalog).await?;
+    let user = require(sync_core::domain::Permission::WriteCatalog).await?;
     let input = convert::movement(&sku, &outlet, &mode, &amount, &reason, note)?;
     let batch = services()?
         .stock
         .record(&actor(&user), std::slice::from_ref(&input), None)
         .await?;
-    let record = batch.records.first();
-    Ok(StockAdjusted {
-        message: format!(
-            "Stock of {} at {}: {} → {}",
-            input.sku,
-            input.outlet,
-            record.map_or(0, |r| r.on_hand_before),
-            record.map_or(0, |r| r.on_hand_after)
-        ),
-    })
+    Ok(convert::adjusted(&input, &batch))
 }
 
 /// Turns Auto Sync on or off for one product; the state is saved at once.
@@ -393,6 +383,23 @@ mod convert {
             BulkTarget::Selected(ids.into_iter().map(sync_core::domain::ProductId::new).collect())
         };
         Ok((action, target))
+    }
+
+    /// What an adjustment did, in a sentence.
+    pub fn adjusted(
+        input: &sync_core::service::MovementInput,
+        batch: &sync_core::service::MovementBatch,
+    ) -> StockAdjusted {
+        let record = batch.records.first();
+        StockAdjusted {
+            message: format!(
+                "Stock of {} at {}: {} → {}",
+                input.sku,
+                input.outlet,
+                record.map_or(0, |r| r.on_hand_before),
+                record.map_or(0, |r| r.on_hand_after)
+            ),
+        }
     }
 
     /// The "Adjust stock" form as a movement, or the field at fault.

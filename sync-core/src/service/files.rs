@@ -26,6 +26,17 @@ pub struct Files {
     core: Core,
 }
 
+/// The Import page: the outlets a file may name, the feeds, and the
+/// upload the page names with its preview (None and `upload_gone` when it
+/// was applied or has expired).
+#[derive(Debug, Clone)]
+pub struct ImportPage {
+    pub outlets: Vec<crate::storage::Outlet>,
+    pub feeds: Vec<FeedRow>,
+    pub upload: Option<(Upload, UploadPreview)>,
+    pub upload_gone: bool,
+}
+
 /// What applying an upload did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AppliedUpload {
@@ -68,6 +79,27 @@ impl Files {
             return Err(DomainError::new("file", too_large()).into());
         }
         self.core.storage.save_upload(upload).await
+    }
+
+    /// The Import page, with the preview of the upload `token` names.
+    pub async fn page(&self, token: Option<&str>) -> Result<ImportPage> {
+        let storage = &self.core.storage;
+        let (upload, upload_gone) = match token.filter(|t| !t.is_empty()) {
+            None => (None, false),
+            Some(token) => match storage.upload(token).await? {
+                None => (None, true),
+                Some(u) => {
+                    let preview = self.preview_upload(&u).await?;
+                    (Some((u, preview)), false)
+                }
+            },
+        };
+        Ok(ImportPage {
+            outlets: storage.list_outlets().await?,
+            feeds: storage.list_feeds().await?,
+            upload,
+            upload_gone,
+        })
     }
 
     pub async fn upload(&self, token: &str) -> Result<Option<Upload>> {

@@ -88,6 +88,21 @@ impl History {
         self.core.storage.run(id).await
     }
 
+    /// One run with its item events and every channel's (id, name), or None.
+    pub async fn run_page(&self, id: RunId) -> Result<Option<(RunRow, Vec<EventRow>, Vec<(ChannelId, String)>)>> {
+        let storage = &self.core.storage;
+        let Some(run) = storage.run(id).await? else {
+            return Ok(None);
+        };
+        let channels = storage
+            .list_channels()
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.name))
+            .collect();
+        Ok(Some((run, storage.events_of(Some(id), None, 1000).await?, channels)))
+    }
+
     /// Item events of a run or of a product, newest first.
     pub async fn events(&self, run: Option<RunId>, product: Option<ProductId>, limit: i64) -> Result<Vec<EventRow>> {
         self.core.storage.events_of(run, product, limit).await
