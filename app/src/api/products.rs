@@ -591,3 +591,16 @@ mod convert {
         }
     }
 }
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::convert::products_page;
+
+    #[test]
+    fn a_bulk_action_only_returns_to_the_products_pages() {
+        assert_eq!(products_page(Some("/products?q=tee")), "/products?q=tee");
+        assert_eq!(products_page(Some("https://evil.example/")), "/products");
+        assert_eq!(products_page(Some("//evil.example/products")), "/products");
+        assert_eq!(products_page(None), "/products");
+    }
+}

@@ -237,3 +237,18 @@ async fn push_product_content(
         .await?;
     Ok((updated, failed as usize))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_channel_runs_one_sync_a_person_started_at_a_time() {
+        let running = RunningSyncs::default();
+        assert!(running.start(ChannelId::new(1)));
+        assert!(!running.start(ChannelId::new(1)), "already running");
+        assert!(running.start(ChannelId::new(2)), "other channels are free");
+        running.finish(ChannelId::new(1));
+        assert!(running.start(ChannelId::new(1)));
+    }
+}
