@@ -61,3 +61,23 @@ where
         }
     });
 }
+
+/// A form's refusal next to the field it names: the one its server action
+/// just answered (with JavaScript), or the one the URL carries
+/// (`error_field`, a plain form post without it).
+pub fn field_error(
+    refused: impl Fn() -> Option<crate::AppError> + Send + Sync + 'static,
+    field: &'static str,
+) -> impl IntoView {
+    let params = use_query_map();
+    move || {
+        let message = match refused() {
+            Some(e) => (e.field() == field).then(|| e.message()),
+            None => {
+                let params = params.read();
+                (params.get("error_field").as_deref() == Some(field)).then(|| params.get("notice").unwrap_or_default())
+            }
+        };
+        message.map(|m| view! { <span class="field-error" role="alert" id=format!("{field}-error")>{m}</span> })
+    }
+}

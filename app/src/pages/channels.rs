@@ -9,7 +9,7 @@ use crate::api::channels::{
     ChannelSettingsView, ConnectShopify, ProgressView, SaveChannelSettings, StartSync, TestConnection, connect_form,
     force_preview, get_channel_settings, list_channels,
 };
-use crate::components::notice::{NoticeFromUrl, toast_refusals};
+use crate::components::notice::{NoticeFromUrl, field_error, toast_refusals};
 
 #[component]
 pub fn ChannelsPage() -> impl IntoView {
@@ -101,6 +101,7 @@ fn SettingsForm(settings: ChannelSettingsView) -> impl IntoView {
     toast_refusals(test.value());
     toast_refusals(sync.value());
     toast_refusals(save.value());
+    let refused = move || save.value().get().and_then(Result::err);
     view! {
         <Title text=format!("{} settings", settings.name)/>
         <p class="crumbs"><a href="/channels">"Channels"</a>" / "</p>
@@ -136,21 +137,23 @@ fn SettingsForm(settings: ChannelSettingsView) -> impl IntoView {
                 {order_unticked.then(|| view! {
                     <p class="hint">"The outlet that takes this channel's orders is included by default. To leave it out, choose another order outlet."</p>
                 })}
+                {field_error(refused, "outlets")}
             </fieldset>
             <label>"Safety buffer (units held back per product)"
-                <input type="text" inputmode="numeric" name="safety_buffer" value=settings.safety_buffer.to_string() disabled=disabled/></label>
+                <input type="text" inputmode="numeric" name="safety_buffer" value=settings.safety_buffer.to_string() disabled=disabled/>{field_error(refused, "safety_buffer")}</label>
             <label>"Publish this share (%), empty for all"
-                <input type="text" inputmode="numeric" name="publish_percent" value=number(settings.publish_percent) disabled=disabled/></label>
+                <input type="text" inputmode="numeric" name="publish_percent" value=number(settings.publish_percent) disabled=disabled/>{field_error(refused, "publish_percent")}</label>
             <label>"Publish at most, empty for no cap"
-                <input type="text" inputmode="numeric" name="publish_max" value=number(settings.publish_max) disabled=disabled/></label>
+                <input type="text" inputmode="numeric" name="publish_max" value=number(settings.publish_max) disabled=disabled/>{field_error(refused, "publish_max")}</label>
             <label>"Publish 0 at or below, empty for never"
-                <input type="text" inputmode="numeric" name="zero_at_or_below" value=number(settings.zero_at_or_below) disabled=disabled/></label>
+                <input type="text" inputmode="numeric" name="zero_at_or_below" value=number(settings.zero_at_or_below) disabled=disabled/>{field_error(refused, "zero_at_or_below")}</label>
             <label>"Sync every (minutes), empty for off"
-                <input type="text" inputmode="numeric" name="schedule_minutes" value=number(settings.schedule_minutes) disabled=disabled/></label>
+                <input type="text" inputmode="numeric" name="schedule_minutes" value=number(settings.schedule_minutes) disabled=disabled/>{field_error(refused, "schedule_minutes")}</label>
             <label>"Outlet that takes this channel's orders"
                 <select name="order_outlet" disabled=disabled>
                     {order_choices.into_iter().map(|(id, name, selected)| view! { <option value=id selected=selected>{name}</option> }).collect_view()}
                 </select>
+                {field_error(refused, "order_outlet")}
             </label>
             <label>"Items found only in the channel, at a force sync"
                 <select name="channel_only" disabled=disabled>

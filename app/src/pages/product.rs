@@ -9,7 +9,7 @@ use crate::api::products::{
     AdjustStock, BackOfficeFields, ChannelStockView, ProductView, SaveProduct, VariantView, get_product,
 };
 use crate::components::auto_sync_toggle::AutoSyncToggle;
-use crate::components::notice::{NoticeFromUrl, ToastResult};
+use crate::components::notice::{NoticeFromUrl, ToastResult, field_error};
 use crate::components::toast::use_toasts;
 
 /// Movement reasons offered on the form (channel orders come from channels).
@@ -248,8 +248,9 @@ fn EditProductForm(
     fields: BackOfficeFields,
 ) -> impl IntoView {
     let save = expect_context::<ServerAction<SaveProduct>>();
-    let text = |label: &'static str, field: &'static str, value: String| {
-        view! { <label>{label}<input type="text" name=field value=value/></label> }
+    let refused = move || save.value().get().and_then(Result::err);
+    let text = move |label: &'static str, field: &'static str, value: String| {
+        view! { <label>{label}<input type="text" name=field value=value/>{field_error(refused, field)}</label> }
     };
     view! {
         <details class="card" id="edit-product">
@@ -275,6 +276,11 @@ fn EditProductForm(
                         }).collect_view()}
                     </tbody>
                 </table>
+                <div class="wide">
+                    {field_error(refused, "price")}
+                    {field_error(refused, "barcode")}
+                    {field_error(refused, "weight")}
+                </div>
                 <h3>"Back office (never synced)"</h3>
                 {text("Supplier", "supplier", fields.supplier)}
                 {text("Supplier code", "supplier_code", fields.supplier_code)}

@@ -221,7 +221,11 @@ impl Storage {
     pub async fn update_channel_settings(&self, channel: ChannelId, settings: &ChannelSettings) -> Result<u64> {
         settings.rules.validate()?;
         if settings.schedule_minutes.is_some_and(|m| !(1..=10_080).contains(&m)) {
-            return Err(DomainError::new("schedule", "a schedule is every 1 minute to every 7 days, or off").into());
+            return Err(DomainError::new(
+                "schedule_minutes",
+                "a schedule is every 1 minute to every 7 days, or off",
+            )
+            .into());
         }
         let mut outlets = settings.outlets.clone();
         if let Some(o) = settings.order_outlet.filter(|o| !outlets.contains(o)) {

@@ -64,8 +64,12 @@ pub struct ClaimedRow {
 pub enum RowOutcome {
     /// Pushed; done unless it was bumped meanwhile.
     Pushed,
-    /// A transient failure: try again at `retry_at`.
+    /// A transient failure: try again at `retry_at`. Counts as an attempt.
     RetryAt { retry_at: Timestamp, error: String },
+    /// Not tried, no failure: the channel asked to slow down, or another
+    /// worker is creating the product. Due again at `retry_at`; the claim
+    /// does not count as an attempt.
+    Later { retry_at: Timestamp, reason: String },
     /// A permanent failure: dead until the next change revives it.
     Dead { error: String },
     /// Not pushed: the push would raise a figure read in the channel at
@@ -228,6 +232,7 @@ impl Storage {
                 let (state_if_same, available_at, error, cooldown) = match outcome {
                     RowOutcome::Pushed => ("done", now, None, Some(cooldown_until)),
                     RowOutcome::RetryAt { retry_at, error } => ("pending", *retry_at, Some(error.as_str()), None),
+                    RowOutcome::Later { retry_at, reason } => ("pending", *retry_at, Some(reason.as_str()), None),
                     RowOutcome::Dead { error } => ("dead", now, Some(error.as_str()), None),
                     RowOutcome::AwaitPull { reason, .. } => ("pending", now, Some(reason.as_str()), None),
                 };
@@ -235,13 +240,18 @@ impl Storage {
                     RowOutcome::AwaitPull { since, .. } => Some(*since),
                     _ => None,
                 };
+                // Only a failure is an attempt: waiting is not (bounded attempts).
+                let uncounted: i64 = match outcome {
+                    RowOutcome::Later { .. } | RowOutcome::AwaitPull { .. } => 1,
+                    _ => 0,
+                };
                 // A row bumped since the claim has newer work: pending again,
                 // attempts afresh, due when the cooldown of this push ends.
                 let done = sqlx::query(
                     "UPDATE outbox SET
                          state = CASE WHEN version = $3 THEN $4 ELSE 'pending' END,
                          available_at = CASE WHEN version = $3 THEN $5 ELSE COALESCE($8, $6) END,
-                         attempts = CASE WHEN version = $3 THEN attempts ELSE 0 END,
+                         attempts = CASE WHEN version = $3 THEN attempts - $10 ELSE 0 END,
                          enqueued_at = CASE WHEN version = $3 THEN enqueued_at ELSE updated_at END,
                          cooldown_until = $8,
                          waits_for_pull_since = CASE WHEN version = $3 THEN $9 ELSE NULL END,
@@ -257,6 +267,7 @@ impl Storage {
                 .bind(error)
                 .bind(cooldown)
                 .bind(waits)
+                .bind(uncounted)
                 .execute(&mut *tx)
                 .await?;
                 ours += done.rows_affected();

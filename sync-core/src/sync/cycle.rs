@@ -5,15 +5,15 @@
 //! after, so no order announced meanwhile is left for the next schedule.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use super::engine::Waker;
 use super::manual::{RunningSyncs, SyncSummary, sync_channel};
 use super::orders::{PullSummary, is_event, pull_orders};
+use super::signals::{PullRequests, Waker};
 use crate::Result;
 use crate::domain::{ChannelId, Timestamp};
 use crate::storage::{ChannelConfig, RunKind, RunTrigger, Storage};
@@ -38,28 +38,6 @@ fn event_pull_gap(failures: u32) -> Duration {
     match failures {
         0 => EVENT_PULL_INTERVAL,
         n => Duration::from_secs(1u64 << (n - 1).min(16)).min(FAILED_PULL_BACKOFF_CAP),
-    }
-}
-
-/// Pulls asked for, coalesced per channel.
-#[derive(Clone, Default)]
-pub struct PullRequests {
-    wanted: Arc<Mutex<HashMap<ChannelId, RunTrigger>>>,
-    notify: Arc<Notify>,
-}
-
-impl PullRequests {
-    pub fn request(&self, channel: ChannelId, trigger: RunTrigger) {
-        self.wanted
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(channel)
-            .or_insert(trigger);
-        self.notify.notify_one();
-    }
-
-    fn take(&self) -> HashMap<ChannelId, RunTrigger> {
-        std::mem::take(&mut *self.wanted.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 
@@ -284,7 +262,7 @@ async fn run(
             .unwrap_or(now + TICK)
             .min(now + TICK);
         tokio::select! {
-            _ = requests.notify.notified() => {}
+            _ = requests.asked() => {}
             Some(joined) = tasks.join_next_with_id(), if !tasks.is_empty() => {
                 // A pull that panicked frees its channel like one that failed.
                 let (task, id, ok) = match joined {

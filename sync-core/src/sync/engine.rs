@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use super::cycle::PullRequests;
+use super::signals::{PullRequests, Waker};
 use super::worker::ChannelWorker;
 use crate::connector::AnyConnector;
 use crate::domain::ChannelId;
@@ -19,16 +19,6 @@ use crate::vault::Vault;
 /// How often idle workers look for work other processes may have queued.
 const POLL: Duration = Duration::from_millis(200);
 const CHANNEL_REFRESH: Duration = Duration::from_secs(2);
-
-/// Wakes idle workers after a change was committed.
-#[derive(Clone, Default)]
-pub struct Waker(Arc<Notify>);
-
-impl Waker {
-    pub fn wake(&self) {
-        self.0.notify_waiters();
-    }
-}
 
 pub struct SyncEngine {
     notify: Arc<Notify>,

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::backoff::{MAX_PUSH_ATTEMPTS, retry_delay};
 use super::clock::{Clock, SystemClock};
-use super::cycle::PullRequests;
+use super::signals::PullRequests;
 use crate::Result;
 use crate::connector::{Connector, ConnectorError, FoundItem, ProductToList, QuantitySet, SetOutcome};
 use crate::domain::{ChannelId, ProductId, Timestamp, VariantId};
@@ -106,16 +106,21 @@ impl Batch {
             EventResult::Failed,
             Some(message.clone()),
         );
-        let outcome = if error.is_retryable() {
+        let after = |delay: std::time::Duration| {
+            Timestamp::from(self.now.as_datetime() + chrono::TimeDelta::from_std(delay).unwrap_or(LEASE))
+        };
+        let outcome = if let ConnectorError::RateLimited { retry_after } = error {
+            RowOutcome::Later {
+                retry_at: after(*retry_after),
+                reason: message,
+            }
+        } else if error.is_retryable() {
             let delay = match error {
-                ConnectorError::RateLimited { retry_after } => *retry_after,
                 ConnectorError::Unauthorized(_) => std::time::Duration::from_secs(60),
                 _ => retry_delay(attempts, rand::random::<f64>()),
             };
-            let retry_at =
-                Timestamp::from(self.now.as_datetime() + chrono::TimeDelta::from_std(delay).unwrap_or(LEASE));
             RowOutcome::RetryAt {
-                retry_at,
+                retry_at: after(delay),
                 error: message,
             }
         } else {
@@ -248,9 +253,9 @@ impl<C: Connector> ChannelWorker<C> {
         let finished: Vec<(ClaimedRow, RowOutcome)> = rows
             .iter()
             .map(|r| {
-                let outcome = batch.outcomes.remove(&r.variant_id).unwrap_or(RowOutcome::RetryAt {
+                let outcome = batch.outcomes.remove(&r.variant_id).unwrap_or(RowOutcome::Later {
                     retry_at: now,
-                    error: "not pushed in this batch".into(),
+                    reason: "not pushed in this batch".into(),
                 });
                 (*r, outcome)
             })
@@ -264,7 +269,7 @@ impl<C: Connector> ChannelWorker<C> {
                 .count(),
             retrying: finished
                 .iter()
-                .filter(|(_, o)| matches!(o, RowOutcome::RetryAt { .. }))
+                .filter(|(_, o)| matches!(o, RowOutcome::RetryAt { .. } | RowOutcome::Later { .. }))
                 .count(),
             awaiting_pull: finished
                 .iter()
@@ -422,10 +427,10 @@ impl<C: Connector> ChannelWorker<C> {
             {
                 let retry_at = Timestamp::from(batch.now.as_datetime() + chrono::TimeDelta::seconds(1));
                 for t in &in_batch {
-                    let error = "the product is being created in the channel".to_owned();
+                    let reason = "the product is being created in the channel".to_owned();
                     batch
                         .outcomes
-                        .insert(t.variant_id, RowOutcome::RetryAt { retry_at, error });
+                        .insert(t.variant_id, RowOutcome::Later { retry_at, reason });
                 }
                 continue;
             }

@@ -1,0 +1,49 @@
+//! The two ways work is asked for inside `tillbridge serve`: waking the
+//! push workers after pushes were queued, and asking the order cycle to
+//! pull a channel. Handles only; the engine and the cycle listen.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::Notify;
+
+use crate::domain::ChannelId;
+use crate::storage::RunTrigger;
+
+/// Wakes idle workers after a change was committed.
+#[derive(Clone, Default)]
+pub struct Waker(pub(super) Arc<Notify>);
+
+impl Waker {
+    pub fn wake(&self) {
+        self.0.notify_waiters();
+    }
+}
+
+/// Pulls asked for, coalesced per channel.
+#[derive(Clone, Default)]
+pub struct PullRequests {
+    wanted: Arc<Mutex<HashMap<ChannelId, RunTrigger>>>,
+    notify: Arc<Notify>,
+}
+
+impl PullRequests {
+    pub fn request(&self, channel: ChannelId, trigger: RunTrigger) {
+        self.wanted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(channel)
+            .or_insert(trigger);
+        self.notify.notify_one();
+    }
+
+    /// Every pull asked for since the last take.
+    pub(super) fn take(&self) -> HashMap<ChannelId, RunTrigger> {
+        std::mem::take(&mut *self.wanted.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Resolves when a pull is asked for.
+    pub(super) async fn asked(&self) {
+        self.notify.notified().await
+    }
+}
