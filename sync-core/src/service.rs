@@ -55,11 +55,6 @@ impl Database {
         Ok(Self { storage })
     }
 
-    /// SQLite is one process; PostgreSQL may be shared by several.
-    pub fn is_shared(&self) -> bool {
-        self.storage.engine() == Engine::Postgres
-    }
-
     /// Checks that the database answers (for `/healthz`).
     pub async fn ping(&self) -> Result<()> {
         self.storage.ping().await
@@ -79,11 +74,6 @@ impl Database {
 
     pub async fn close(&self) {
         self.storage.close().await
-    }
-
-    #[cfg(feature = "testing")]
-    pub fn storage(&self) -> &Storage {
-        &self.storage
     }
 }
 

@@ -259,11 +259,6 @@ impl Channels {
         }
     }
 
-    /// Asks the order cycle to pull the channel's orders soon.
-    pub fn request_pull(&self, id: ChannelId, trigger: RunTrigger) {
-        self.core.pulls.request(id, trigger);
-    }
-
     /// Seed 002: signing in brings in the orders of every channel that has
     /// not pulled for a few minutes, so what the user sees is current.
     pub async fn pull_stale(&self) -> Result<()> {

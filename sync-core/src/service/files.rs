@@ -102,10 +102,6 @@ impl Files {
         })
     }
 
-    pub async fn upload(&self, token: &str) -> Result<Option<Upload>> {
-        self.core.storage.upload(token).await
-    }
-
     pub async fn preview_upload(&self, upload: &Upload) -> Result<UploadPreview> {
         crate::import::preview_upload(&self.core.storage, upload).await
     }

@@ -76,18 +76,6 @@ impl History {
         })
     }
 
-    pub async fn runs(&self, filter: &RunFilter) -> Result<Vec<RunRow>> {
-        self.core.storage.list_runs(filter).await
-    }
-
-    pub async fn recent_runs(&self, channel: Option<ChannelId>, limit: i64) -> Result<Vec<RunRow>> {
-        self.core.storage.recent_runs(channel, limit).await
-    }
-
-    pub async fn run(&self, id: RunId) -> Result<Option<RunRow>> {
-        self.core.storage.run(id).await
-    }
-
     /// One run with its item events and every channel's (id, name), or None.
     pub async fn run_page(&self, id: RunId) -> Result<Option<(RunRow, Vec<EventRow>, Vec<(ChannelId, String)>)>> {
         let storage = &self.core.storage;
@@ -101,16 +89,6 @@ impl History {
             .map(|c| (c.id, c.name))
             .collect();
         Ok(Some((run, storage.events_of(Some(id), None, 1000).await?, channels)))
-    }
-
-    /// Item events of a run or of a product, newest first.
-    pub async fn events(&self, run: Option<RunId>, product: Option<ProductId>, limit: i64) -> Result<Vec<EventRow>> {
-        self.core.storage.events_of(run, product, limit).await
-    }
-
-    /// Pushes and failures per hour since `since`, for the chart.
-    pub async fn per_hour(&self, channel: Option<ChannelId>, since: Timestamp) -> Result<Vec<HourCount>> {
-        self.core.storage.events_per_hour(channel, since).await
     }
 
     /// Open conflicts, each with its channel's name.
