@@ -82,6 +82,8 @@ pub struct BulkOutcome {
     pub changed: u64,
     /// Quantity pushes queued (Auto Sync turned on).
     pub queued: u64,
+    /// Product pushes queued (availability in the channels that list them).
+    pub catalog_queued: u64,
     /// The confirmation to show, e.g. "Auto Sync turned on for 250 products; 412 quantities queued".
     pub message: String,
 }
@@ -97,13 +99,16 @@ impl Storage {
             BulkTarget::AllMatching(filter) => self.product_ids_matching(&filter).await?,
         };
         let mut channel_name = String::new();
+        let mut catalog_queued = 0;
         let (changed, queued) = match action {
             BulkAction::AutoSyncOn | BulkAction::AutoSyncOff => {
                 let change = self.set_auto_sync(&ids, action == BulkAction::AutoSyncOn).await?;
                 (change.changed, change.queued)
             }
             BulkAction::Activate | BulkAction::Deactivate => {
-                (self.set_active(&ids, action == BulkAction::Activate).await?, 0)
+                let (changed, catalog) = self.set_active(&ids, action == BulkAction::Activate).await?;
+                catalog_queued = catalog;
+                (changed, 0)
             }
             BulkAction::SellOnline { channel, on } => {
                 let Some(config) = self.channel(channel).await? else {
@@ -111,6 +116,7 @@ impl Storage {
                 };
                 channel_name = config.name;
                 let change = self.set_sell_online(channel, &ids, on).await?;
+                catalog_queued = change.catalog_queued;
                 (change.changed, change.queued)
             }
         };
@@ -134,6 +140,7 @@ impl Storage {
             products: ids.len(),
             changed,
             queued,
+            catalog_queued,
             message,
         })
     }

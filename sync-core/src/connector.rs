@@ -54,7 +54,8 @@ pub struct FoundItem {
     pub quantity: Option<i64>,
 }
 
-/// A product to create in the channel, with the seed 004 fields that sync.
+/// A product as the channel should show it: the seed 004 fields that sync,
+/// never the ones that do not (handle, supplier, reorder, tax, tags).
 #[derive(Debug, Clone)]
 pub struct ProductToList {
     pub product_id: ProductId,
@@ -62,9 +63,35 @@ pub struct ProductToList {
     pub description: String,
     pub brand: String,
     pub category: String,
+    /// Active in Tillbridge and sold online in this channel: off hides the
+    /// product from shoppers (Shopify: DRAFT; Vendure: disabled).
     pub active: bool,
     pub option_names: Vec<String>,
+    /// In order. `None` on an update leaves the channel's images alone
+    /// (they did not change; sending them again would fetch them again).
+    pub images: Option<Vec<ImageToList>>,
     pub variants: Vec<VariantToList>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageToList {
+    pub url: String,
+    pub alt: String,
+}
+
+/// What a product write left in the channel.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProductWritten {
+    /// The product's variants in the channel.
+    pub items: Vec<FoundItem>,
+    /// Images the channel could not fetch; the rest of the product went through.
+    pub failed_images: Vec<FailedImage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedImage {
+    pub url: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone)]
@@ -80,16 +107,31 @@ pub struct VariantToList {
 }
 
 impl ProductToList {
-    /// Our product as a channel should show it; `quantities` stock new variants.
-    pub fn from_detail(product: &crate::storage::ProductDetail, quantities: &HashMap<VariantId, i64>) -> Self {
+    /// Our product as a channel should show it; `quantities` stock new
+    /// variants; `selling` is the channel's "sell online" switch.
+    pub fn from_detail(
+        product: &crate::storage::ProductDetail,
+        quantities: &HashMap<VariantId, i64>,
+        selling: bool,
+    ) -> Self {
         ProductToList {
             product_id: product.id,
             name: product.name.clone(),
             description: product.description.clone(),
             brand: product.brand.clone(),
             category: product.category.clone(),
-            active: product.active,
+            active: product.active && selling,
             option_names: product.option_names().into_iter().map(str::to_owned).collect(),
+            images: Some(
+                product
+                    .images
+                    .iter()
+                    .map(|i| ImageToList {
+                        url: i.url.clone(),
+                        alt: i.alt.clone(),
+                    })
+                    .collect(),
+            ),
             variants: product
                 .variants
                 .iter()
@@ -122,6 +164,12 @@ impl ProductToList {
         for o in &self.option_names {
             h.update(o.as_bytes());
             h.update([1]);
+        }
+        for i in self.images.iter().flatten() {
+            h.update(i.url.as_bytes());
+            h.update([3]);
+            h.update(i.alt.as_bytes());
+            h.update([3]);
         }
         for v in &self.variants {
             let line = format!(
@@ -243,18 +291,22 @@ pub trait Connector: Send + Sync {
     fn create_product(
         &self,
         product: &ProductToList,
-    ) -> impl Future<Output = Result<Vec<FoundItem>, ConnectorError>> + Send;
+    ) -> impl Future<Output = Result<ProductWritten, ConnectorError>> + Send;
 
     /// Overwrites a product's synced fields in the channel (Tillbridge is the
-    /// system of record); `existing` maps SKUs to the channel's variant ids.
+    /// system of record); `existing` maps our current SKUs to the channel's
+    /// variant ids, so a SKU changed here changes that same variant there.
     /// Variants not in `existing` are added, stocked with their quantity;
-    /// quantities of existing ones are left to the quantity pushes.
+    /// the product's variants in the channel that are not in `product` are
+    /// removed; quantities of existing ones are left to the quantity pushes.
+    /// Channel-only fields (compare-at price, subtitle, low-stock
+    /// threshold) are never sent.
     fn update_product(
         &self,
         product: &ProductToList,
         external_product_id: &str,
         existing: &HashMap<String, String>,
-    ) -> impl Future<Output = Result<Vec<FoundItem>, ConnectorError>> + Send;
+    ) -> impl Future<Output = Result<ProductWritten, ConnectorError>> + Send;
 
     /// Sets quantities; one outcome per input, in order. `idempotency_key`
     /// makes a retry of the same call apply once; `reference` names the run.
@@ -372,7 +424,7 @@ impl Connector for AnyConnector {
         }
     }
 
-    async fn create_product(&self, product: &ProductToList) -> Result<Vec<FoundItem>, ConnectorError> {
+    async fn create_product(&self, product: &ProductToList) -> Result<ProductWritten, ConnectorError> {
         match self {
             Self::Shopify(c) => c.create_product(product).await,
             Self::Sandbox(c) => c.create_product(product).await,
@@ -385,7 +437,7 @@ impl Connector for AnyConnector {
         product: &ProductToList,
         external_product_id: &str,
         existing: &HashMap<String, String>,
-    ) -> Result<Vec<FoundItem>, ConnectorError> {
+    ) -> Result<ProductWritten, ConnectorError> {
         match self {
             Self::Shopify(c) => c.update_product(product, external_product_id, existing).await,
             Self::Sandbox(c) => c.update_product(product, external_product_id, existing).await,

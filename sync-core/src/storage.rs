@@ -8,6 +8,7 @@
 
 mod balance;
 mod catalog;
+pub(crate) mod catalog_outbox;
 mod channels;
 mod feeds;
 mod history;
@@ -24,9 +25,10 @@ mod users;
 pub use balance::{BalanceExplanation, OutletFigure};
 pub(crate) use catalog::handle_for;
 pub use catalog::{
-    AutoSyncChange, ChannelFilter, NewProduct, NewVariant, Outlet, ProductDetail, ProductFilter, ProductPage,
-    ProductSort, ProductSummary, StockStatus, VariantDetail, VariantStock,
+    AutoSyncChange, ChannelFilter, NewProduct, NewVariant, Outlet, ProductDetail, ProductFilter, ProductImage,
+    ProductPage, ProductSort, ProductSummary, StockStatus, VariantDetail, VariantStock,
 };
+pub use catalog_outbox::{CatalogTarget, ClaimedProduct};
 pub use channels::{ChannelConfig, ChannelSettings, ChannelSummary, NewChannel};
 pub use feeds::{FeedId, FeedRow, NewFeed};
 pub use history::{

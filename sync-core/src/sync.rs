@@ -9,6 +9,7 @@ mod engine;
 mod force;
 mod manual;
 mod orders;
+mod products;
 mod progress;
 mod signals;
 mod worker;

@@ -324,7 +324,7 @@ async fn a_catalog_file_creates_and_updates_products_all_or_nothing(s: &Storage)
     let zero = products.iter().find(|p| p.handle == "product-0000").expect("kept");
     assert_eq!(zero.name, "Product Zero");
     assert_eq!(zero.supplier, "Harbour Supply", "columns not in the file are kept");
-    assert_eq!(zero.image_urls, ["https://img.example/new.jpg"]);
+    assert_eq!(zero.image_urls(), ["https://img.example/new.jpg"]);
     let skus: Vec<&str> = zero.variants.iter().map(|v| v.sku.as_str()).collect();
     assert_eq!(skus, ["P0-A", "P0-B", "P0-C"]);
     assert_eq!(zero.variants[0].price_minor, 2550);

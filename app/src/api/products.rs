@@ -500,7 +500,7 @@ mod convert {
             ProductRow {
                 id: p.id.get(),
                 name: p.name.clone(),
-                image: p.image_urls.first().cloned(),
+                image: p.images.first().map(|i| i.url.clone()),
                 in_channels: Vec::new(),
                 brand: p.brand.clone(),
                 category: p.category.clone(),

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use super::{
-    ChannelItem, Connector, ConnectorError, FoundItem, KnownOrders, ProductToList, PulledOrders, QuantitySet, Retire,
-    SetOutcome,
+    ChannelItem, Connector, ConnectorError, FoundItem, KnownOrders, ProductToList, ProductWritten, PulledOrders,
+    QuantitySet, Retire, SetOutcome,
 };
 use crate::domain::{ChannelId, Timestamp};
 use crate::storage::Storage;
@@ -52,7 +52,7 @@ impl Connector for SandboxConnector {
             .collect())
     }
 
-    async fn create_product(&self, product: &ProductToList) -> Result<Vec<FoundItem>, ConnectorError> {
+    async fn create_product(&self, product: &ProductToList) -> Result<ProductWritten, ConnectorError> {
         let rows: Vec<(String, String, i64)> = product
             .variants
             .iter()
@@ -70,7 +70,7 @@ impl Connector for SandboxConnector {
             .sandbox_create(self.channel, &rows)
             .await
             .map_err(transient)?;
-        Ok(product
+        let items = product
             .variants
             .iter()
             .zip(ids)
@@ -81,7 +81,11 @@ impl Connector for SandboxConnector {
                 inventory_item_id: id,
                 quantity: Some(v.quantity),
             })
-            .collect())
+            .collect();
+        Ok(ProductWritten {
+            items,
+            failed_images: Vec::new(),
+        })
     }
 
     async fn update_product(
@@ -89,7 +93,7 @@ impl Connector for SandboxConnector {
         product: &ProductToList,
         _external_product_id: &str,
         _existing: &HashMap<String, String>,
-    ) -> Result<Vec<FoundItem>, ConnectorError> {
+    ) -> Result<ProductWritten, ConnectorError> {
         // Listing again updates titles and adds new variants; quantities stay.
         self.create_product(product).await
     }

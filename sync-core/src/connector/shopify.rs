@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 
 use super::http;
 use super::{
-    ChannelItem, ChannelOrder, ChannelOrderLine, Connector, ConnectorError, FoundItem, KnownOrders, ProductToList,
-    PulledOrders, QuantitySet, Retire, SetOutcome,
+    ChannelItem, ChannelOrder, ChannelOrderLine, Connector, ConnectorError, FailedImage, FoundItem, ImageToList,
+    KnownOrders, ProductToList, ProductWritten, PulledOrders, QuantitySet, Retire, SetOutcome,
 };
 use crate::domain::{Currency, Money, Timestamp};
 
@@ -28,6 +28,8 @@ const ORDER_WINDOW_DAYS: i64 = 60;
 pub const QUANTITIES_PER_SECOND: f64 = 100.0 / 10.0 * MAX_BATCH as f64;
 const ITEMS_PER_READ: usize = 100;
 const THROTTLE_RETRIES: usize = 8;
+/// How long a product write waits for Shopify to fetch its new images.
+const MEDIA_WAIT: Duration = Duration::from_secs(10);
 
 /// What is stored for a Shopify channel (the token is stored apart, encrypted).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -259,7 +261,7 @@ impl ShopifyConnector {
         product: &ProductToList,
         identifier: Option<&str>,
         existing: &HashMap<String, String>,
-    ) -> Result<Vec<FoundItem>, ConnectorError> {
+    ) -> Result<ProductWritten, ConnectorError> {
         let (option_names, default_option) = if product.option_names.is_empty() {
             (vec!["Title".to_owned()], true)
         } else {
@@ -301,7 +303,7 @@ impl ShopifyConnector {
             .collect();
         // Ask for exactly as many variants back as we send: Shopify charges the page size.
         let first = product.variants.len().clamp(1, 250);
-        let input = json!({
+        let mut input = json!({
             "title": product.name,
             "descriptionHtml": product.description,
             "vendor": product.brand,
@@ -312,6 +314,15 @@ impl ShopifyConnector {
             })).collect::<Vec<_>>(),
             "variants": variants,
         });
+        // A list field: the files given replace the product's media, in order.
+        if let Some(images) = &product.images {
+            input["files"] = json!(
+                images
+                    .iter()
+                    .map(|i| json!({ "originalSource": i.url, "alt": i.alt, "contentType": "IMAGE" }))
+                    .collect::<Vec<_>>()
+            );
+        }
         let data = self
             .graphql(
                 &format!(
@@ -336,7 +347,11 @@ impl ShopifyConnector {
             )));
         }
         let product_id = payload["product"]["id"].as_str().unwrap_or_default().to_owned();
-        Ok(payload["product"]["variants"]["nodes"]
+        let failed_images = match &product.images {
+            Some(images) if !images.is_empty() => self.failed_media(&product_id, images).await?,
+            _ => Vec::new(),
+        };
+        let items = payload["product"]["variants"]["nodes"]
             .as_array()
             .into_iter()
             .flatten()
@@ -351,7 +366,60 @@ impl ShopifyConnector {
                     quantity,
                 })
             })
-            .collect())
+            .collect();
+        Ok(ProductWritten { items, failed_images })
+    }
+
+    /// Shopify fetches images after `productSet` answers: watch the media
+    /// (in the order the files were given) until each is ready or failed,
+    /// for a while. A failure names the image; one still processing then is
+    /// left to Shopify.
+    async fn failed_media(&self, product_id: &str, images: &[ImageToList]) -> Result<Vec<FailedImage>, ConnectorError> {
+        let first = images.len().clamp(1, 250);
+        let query = format!(
+            "query Media($id: ID!) {{
+               product(id: $id) {{ media(first: {first}) {{ nodes {{ status mediaErrors {{ code message }} }} }} }}
+             }}"
+        );
+        let mut wait = Duration::from_millis(200);
+        let deadline = Instant::now() + MEDIA_WAIT;
+        loop {
+            let data = self
+                .graphql(&query, json!({ "id": product_id }), 2.0 + first as f64)
+                .await?;
+            let nodes = data["product"]["media"]["nodes"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let pending = nodes
+                .iter()
+                .any(|n| matches!(n["status"].as_str(), Some("UPLOADED" | "PROCESSING")));
+            if !pending || Instant::now() + wait > deadline {
+                return Ok(nodes
+                    .iter()
+                    .zip(images)
+                    .filter(|(n, _)| n["status"] == "FAILED")
+                    .map(|(n, image)| {
+                        let reasons: Vec<&str> = n["mediaErrors"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|e| e["message"].as_str().or(e["code"].as_str()))
+                            .collect();
+                        FailedImage {
+                            url: image.url.clone(),
+                            reason: if reasons.is_empty() {
+                                "Shopify could not process it".to_owned()
+                            } else {
+                                reasons.join("; ")
+                            },
+                        }
+                    })
+                    .collect());
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(2));
+        }
     }
 
     fn found_from_variant(&self, node: &Value) -> Option<FoundItem> {
@@ -564,7 +632,7 @@ impl Connector for ShopifyConnector {
         Ok(found)
     }
 
-    async fn create_product(&self, product: &ProductToList) -> Result<Vec<FoundItem>, ConnectorError> {
+    async fn create_product(&self, product: &ProductToList) -> Result<ProductWritten, ConnectorError> {
         self.product_set(product, None, &HashMap::new()).await
     }
 
@@ -573,7 +641,7 @@ impl Connector for ShopifyConnector {
         product: &ProductToList,
         external_product_id: &str,
         existing: &HashMap<String, String>,
-    ) -> Result<Vec<FoundItem>, ConnectorError> {
+    ) -> Result<ProductWritten, ConnectorError> {
         self.product_set(product, Some(external_product_id), existing).await
     }
 

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use super::http;
 use super::{
     ChannelItem, ChannelOrder, ChannelOrderLine, Connector, ConnectorError, FoundItem, KnownOrders, ProductToList,
-    PulledOrders, QuantitySet, Retire, SetOutcome, VariantToList,
+    ProductWritten, PulledOrders, QuantitySet, Retire, SetOutcome, VariantToList,
 };
 use crate::domain::Timestamp;
 
@@ -691,7 +691,7 @@ impl Connector for VendureConnector {
             .collect())
     }
 
-    async fn create_product(&self, product: &ProductToList) -> Result<Vec<FoundItem>, ConnectorError> {
+    async fn create_product(&self, product: &ProductToList) -> Result<ProductWritten, ConnectorError> {
         let unique = format!("tb{}", product.product_id.get());
         let data = self
             .graphql(
@@ -709,8 +709,13 @@ impl Connector for VendureConnector {
             .await?;
         let product_id = id_of(&data["createProduct"]["id"])
             .ok_or_else(|| ConnectorError::Permanent(format!("product {:?} was not created", product.name)))?;
-        self.write_variants(product, &product_id, &HashMap::new(), &unique, true)
-            .await
+        let items = self
+            .write_variants(product, &product_id, &HashMap::new(), &unique, true)
+            .await?;
+        Ok(ProductWritten {
+            items,
+            failed_images: Vec::new(),
+        })
     }
 
     async fn update_product(
@@ -718,7 +723,7 @@ impl Connector for VendureConnector {
         product: &ProductToList,
         external_product_id: &str,
         existing: &HashMap<String, String>,
-    ) -> Result<Vec<FoundItem>, ConnectorError> {
+    ) -> Result<ProductWritten, ConnectorError> {
         self.graphql(
             "mutation UpdateProduct($input: UpdateProductInput!) { updateProduct(input: $input) { id } }",
             json!({ "input": {
@@ -733,8 +738,13 @@ impl Connector for VendureConnector {
         )
         .await?;
         let unique = format!("tb{}", product.product_id.get());
-        self.write_variants(product, external_product_id, existing, &unique, false)
-            .await
+        let items = self
+            .write_variants(product, external_product_id, existing, &unique, false)
+            .await?;
+        Ok(ProductWritten {
+            items,
+            failed_images: Vec::new(),
+        })
     }
 
     async fn set_quantities(

@@ -11,7 +11,7 @@ use super::{ApplyOutcome, ImportPreview, RowError, whole_number};
 use crate::Result;
 use crate::domain::{Barcode, Currency, Money, ProductId, Sku};
 use crate::storage::{
-    CatalogWrite, ProductDetail, ProductFilter, Storage, VariantDetail, VariantWrite, product_handle,
+    CatalogWrite, ProductDetail, ProductFilter, ProductImage, Storage, VariantDetail, VariantWrite, product_handle,
 };
 
 /// The columns of a catalog file, in the order the export writes them.
@@ -475,7 +475,19 @@ fn plan_product(
         reorder_quantity,
         tax_class: text("tax_class", current.map(|p| &p.tax_class)),
         tags: text("tags", current.map(|p| &p.tags)),
-        image_urls,
+        // An image kept from before keeps its alt text.
+        images: image_urls.map(|urls| {
+            urls.into_iter()
+                .map(|url| {
+                    let alt = current
+                        .and_then(|p| p.images.iter().find(|i| i.url == url))
+                        .map(|i| i.alt.clone())
+                        .unwrap_or_default();
+                    ProductImage { url, alt }
+                })
+                .collect()
+        }),
+        remove_variants: Vec::new(),
         variants: Vec::new(),
     };
 
@@ -668,8 +680,9 @@ fn differences(p: &ProductDetail, w: &CatalogWrite) -> Vec<String> {
         number(w.reorder_quantity),
     );
     field("options", p.option_names().join(", "), w.option_names.join(", "));
-    if let Some(urls) = &w.image_urls {
-        field("image_urls", p.image_urls.join(" "), urls.join(" "));
+    if let Some(images) = &w.images {
+        let urls: Vec<&str> = images.iter().map(|i| i.url.as_str()).collect();
+        field("image_urls", p.image_urls().join(" "), urls.join(" "));
     }
     if p.description != w.description {
         out.push("description changed".into());
@@ -749,7 +762,7 @@ fn export_row(p: &ProductDetail, v: &VariantDetail) -> Vec<String> {
         },
         number(p.reorder_point),
         number(p.reorder_quantity),
-        p.image_urls.join(" "),
+        p.image_urls().join(" "),
         text(&p.option1_name),
         text(&v.option1_value),
         text(&p.option2_name),
@@ -850,7 +863,7 @@ mod tests {
             created_at: crate::domain::Timestamp::now(),
             updated_at: crate::domain::Timestamp::now(),
             variants: Vec::new(),
-            image_urls: Vec::new(),
+            images: Vec::new(),
         };
         let v = VariantDetail {
             id: crate::domain::VariantId::new(1),

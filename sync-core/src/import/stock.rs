@@ -240,7 +240,9 @@ pub async fn preview_stock(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let variants = storage.variant_owners(&skus).await?;
+    let deleted = storage.deleted_product_skus(&skus).await?;
+    let mut variants = storage.variant_owners(&skus).await?;
+    variants.retain(|sku, _| !deleted.contains(sku));
     let outlets = storage.list_outlets().await?;
     let outlet_ids: HashMap<&str, OutletId> = outlets.iter().map(|o| (o.code.as_str(), o.id)).collect();
     let outlet_list = outlets.iter().map(|o| o.code.as_str()).collect::<Vec<_>>().join(", ");
@@ -254,7 +256,9 @@ pub async fn preview_stock(
         let variant = variants.get(p.sku.as_str()).copied();
         let outlet = outlet_ids.get(p.outlet.as_str()).copied();
         let mut problems = Vec::new();
-        if variant.is_none() {
+        if deleted.contains(p.sku.as_str()) {
+            problems.push(format!("SKU {:?} belongs to a deleted product", p.sku.as_str()));
+        } else if variant.is_none() {
             problems.push(format!("unknown SKU {:?}", p.sku.as_str()));
         }
         if outlet.is_none() {

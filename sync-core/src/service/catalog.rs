@@ -8,7 +8,7 @@ use super::Core;
 use crate::Result;
 use crate::bulk::{BulkAction, BulkOutcome, BulkTarget};
 use crate::domain::{Actor, Barcode, ChannelId, Currency, DomainError, Money, OutletCode, ProductId, Sku, VariantId};
-use crate::storage::{CatalogWrite, VariantWrite};
+use crate::storage::{CatalogWrite, EventResult, NewEvent, SellOnlineChange, VariantWrite};
 
 pub use crate::storage::{
     AutoSyncChange, ChannelFilter, Outlet, ProductDetail, ProductFilter, ProductPage, ProductSort, VariantDetail,
@@ -239,8 +239,58 @@ impl Catalog {
     /// Applies a bulk action and records who did it in the Sync History.
     pub async fn bulk(&self, actor: &Actor, action: BulkAction, target: BulkTarget) -> Result<BulkOutcome> {
         let outcome = self.core.storage.bulk_products(actor, action, target).await?;
-        self.core.queued(outcome.queued);
+        self.core.queued(outcome.queued + outcome.catalog_queued);
         Ok(outcome)
+    }
+
+    /// Deletes a product (seed 004: "Deleting a product from Retail POS will
+    /// delete it from eCom"): gone from every list here and, in the
+    /// background, from every channel where it is listed; its history stays
+    /// and its SKUs take no more stock movements.
+    pub async fn delete_product(&self, actor: &Actor, id: ProductId) -> Result<String> {
+        let Some(product) = self.core.storage.get_product(id).await? else {
+            return Err(crate::Error::NotFound(format!("product {id}")));
+        };
+        if !self.core.storage.delete_product(id).await? {
+            return Err(crate::Error::NotFound(format!("product {id}")));
+        }
+        let event = NewEvent {
+            product_id: Some(id),
+            variant_id: None,
+            action: "delete product".into(),
+            before: None,
+            after: Some(product.name.clone()),
+            result: EventResult::Succeeded,
+            error: Some("deleted in Tillbridge; the channels that list it delete it too".into()),
+            attempt: 1,
+        };
+        self.core
+            .storage
+            .record_events(None, None, &actor.label(), &[event])
+            .await?;
+        self.core.waker.wake();
+        Ok(product.name)
+    }
+
+    /// The live product with this SKU, or else this handle.
+    pub async fn find_product(&self, sku_or_handle: &str) -> Result<Option<ProductId>> {
+        let wanted = sku_or_handle.trim();
+        if let Ok(sku) = Sku::parse(wanted) {
+            let by_sku = self.core.storage.product_ids_for_skus(&[sku]).await?.0;
+            if let Some(id) = by_sku.first() {
+                return Ok(Some(*id));
+            }
+        }
+        let by_handle = self.core.storage.product_ids_by_handle(&[wanted.to_owned()]).await?;
+        Ok(by_handle.get(wanted).copied())
+    }
+
+    /// Turns "sell online" on or off for one product in one channel: off
+    /// hides it there (not just 0 in stock), on shows it again.
+    pub async fn set_sell_online(&self, product: ProductId, channel: ChannelId, on: bool) -> Result<SellOnlineChange> {
+        let change = self.core.storage.set_sell_online(channel, &[product], on).await?;
+        self.core.queued(change.queued + change.catalog_queued);
+        Ok(change)
     }
 
     /// Saves the product form, all or nothing, through the catalog writer
@@ -250,7 +300,8 @@ impl Catalog {
             return Err(crate::Error::NotFound(format!("product {id}")));
         };
         let write = edit_to_write(&product, form)?;
-        self.core.storage.write_catalog(&[write]).await?;
+        let written = self.core.storage.write_catalog(&[write]).await?;
+        self.core.queued(written.queued + written.catalog_queued);
         Ok(())
     }
 }
@@ -343,7 +394,8 @@ fn edit_to_write(product: &ProductDetail, form: &ProductEditForm) -> Result<Cata
         reorder_quantity: whole(&form.reorder_quantity, "reorder_quantity", "reorder quantity")?,
         tax_class: form.tax_class.trim().to_owned(),
         tags: form.tags.trim().to_owned(),
-        image_urls: None,
+        images: None,
+        remove_variants: Vec::new(),
         variants,
     })
 }

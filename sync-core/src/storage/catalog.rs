@@ -379,10 +379,21 @@ pub struct ProductDetail {
     #[sqlx(skip)]
     pub variants: Vec<VariantDetail>,
     #[sqlx(skip)]
-    pub image_urls: Vec<String>,
+    pub images: Vec<ProductImage>,
+}
+
+/// A product image: its address and alt text, in the product's order.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ProductImage {
+    pub url: String,
+    pub alt: String,
 }
 
 impl ProductDetail {
+    pub fn image_urls(&self) -> Vec<String> {
+        self.images.iter().map(|i| i.url.clone()).collect()
+    }
+
     pub fn option_names(&self) -> Vec<&str> {
         [&self.option1_name, &self.option2_name, &self.option3_name]
             .into_iter()
@@ -684,9 +695,11 @@ impl Storage {
              FROM stock_levels s JOIN outlets o ON o.id = s.outlet_id JOIN variants v ON v.id = s.variant_id
              WHERE v.product_id IN ({list}) ORDER BY o.name, o.id"
         );
-        let image_sql =
-            format!("SELECT product_id, url FROM product_images WHERE product_id IN ({list}) ORDER BY position, id");
-        let (variants, stock, images): (Vec<VariantDetail>, Vec<VariantStock>, Vec<(ProductId, String)>) = on_pool!(self, pool => {
+        let image_sql = format!(
+            "SELECT product_id, url, alt FROM product_images WHERE product_id IN ({list}) ORDER BY position, id"
+        );
+        type ImageRow = (ProductId, String, String);
+        let (variants, stock, images): (Vec<VariantDetail>, Vec<VariantStock>, Vec<ImageRow>) = on_pool!(self, pool => {
             let mut vq = sqlx::query_as(&variant_sql);
             let mut sq = sqlx::query_as(&stock_sql);
             let mut iq = sqlx::query_as(&image_sql);
@@ -706,13 +719,16 @@ impl Storage {
             v.stock = stock_by_variant.remove(&v.id).unwrap_or_default();
             by_product.entry(v.product_id).or_default().push(v);
         }
-        let mut images_by_product: HashMap<ProductId, Vec<String>> = HashMap::new();
-        for (pid, url) in images {
-            images_by_product.entry(pid).or_default().push(url);
+        let mut images_by_product: HashMap<ProductId, Vec<ProductImage>> = HashMap::new();
+        for (pid, url, alt) in images {
+            images_by_product
+                .entry(pid)
+                .or_default()
+                .push(ProductImage { url, alt });
         }
         for p in products.iter_mut() {
             p.variants = by_product.remove(&p.id).unwrap_or_default();
-            p.image_urls = images_by_product.remove(&p.id).unwrap_or_default();
+            p.images = images_by_product.remove(&p.id).unwrap_or_default();
         }
         Ok(())
     }
@@ -805,11 +821,33 @@ impl Storage {
         let mut out = HashMap::new();
         for chunk in skus.chunks(500) {
             let sql = format!(
-                "SELECT sku, id FROM variants WHERE sku IN ({})",
+                "SELECT v.sku, v.id FROM variants v JOIN products p ON p.id = v.product_id
+                 WHERE p.deleted_at IS NULL AND v.sku IN ({})",
                 placeholders(1, chunk.len())
             );
             let rows: Vec<(String, VariantId)> = on_pool!(self, pool => {
                 let mut q = sqlx::query_as(&sql);
+                for s in chunk {
+                    q = q.bind(s.as_str());
+                }
+                q.fetch_all(pool).await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Which of `skus` belong to a deleted product (they take no stock).
+    pub async fn deleted_product_skus(&self, skus: &[Sku]) -> Result<std::collections::HashSet<String>> {
+        let mut out = std::collections::HashSet::new();
+        for chunk in skus.chunks(500) {
+            let sql = format!(
+                "SELECT v.sku FROM variants v JOIN products p ON p.id = v.product_id
+                 WHERE p.deleted_at IS NOT NULL AND v.sku IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let rows: Vec<String> = on_pool!(self, pool => {
+                let mut q = sqlx::query_scalar(&sql);
                 for s in chunk {
                     q = q.bind(s.as_str());
                 }
@@ -851,23 +889,66 @@ impl Storage {
         })?)
     }
 
-    /// Activates or deactivates products; returns how many changed.
-    pub async fn set_active(&self, ids: &[ProductId], active: bool) -> Result<u64> {
+    /// Activates or deactivates products; returns how many changed and the
+    /// product pushes queued to the channels where they are listed.
+    pub async fn set_active(&self, ids: &[ProductId], active: bool) -> Result<(u64, u64)> {
         let mut changed = 0;
+        let mut queued = 0u64;
+        let now = Timestamp::now();
         for chunk in ids.chunks(500) {
             let sql = format!(
-                "UPDATE products SET active = $1, updated_at = $2 WHERE active <> $1 AND deleted_at IS NULL AND id IN ({})",
+                "UPDATE products SET active = $1, updated_at = $2 WHERE active <> $1 AND deleted_at IS NULL AND id IN ({})
+                 RETURNING id",
                 placeholders(3, chunk.len())
             );
-            changed += on_pool!(self, pool => {
-                let mut q = sqlx::query(&sql).bind(active).bind(Timestamp::now());
+            // The channels where they are listed enable or disable them, queued with the change.
+            on_pool!(self, pool => {
+                let mut tx = pool.begin().await?;
+                let mut q = sqlx::query_scalar(&sql).bind(active).bind(now);
                 for id in chunk {
                     q = q.bind(*id);
                 }
-                q.execute(pool).await.map(|r| r.rows_affected())
-            })?;
+                let switched: Vec<ProductId> = q.fetch_all(&mut *tx).await?;
+                changed += switched.len() as u64;
+                super::catalog_outbox::enqueue_catalog!(tx, switched, None::<ChannelId>, now, queued);
+                tx.commit().await?;
+            });
         }
-        Ok(changed)
+        Ok((changed, queued))
+    }
+
+    /// Deletes a product: it leaves every list and stops taking stock
+    /// movements, its history stays, and every channel where it is listed
+    /// deletes it too (queued in the same transaction). False if there is
+    /// no such product, or it was deleted already.
+    pub async fn delete_product(&self, id: ProductId) -> Result<bool> {
+        let now = Timestamp::now();
+        let mut queued = 0u64;
+        let deleted = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let deleted = sqlx::query(
+                "UPDATE products SET deleted_at = $2, auto_sync = FALSE, updated_at = $2 WHERE id = $1 AND deleted_at IS NULL",
+            )
+            .bind(id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if deleted > 0 {
+                // Its quantities no longer go anywhere; the channels delete the product instead.
+                sqlx::query(
+                    "DELETE FROM outbox WHERE state <> 'in_flight' AND variant_id IN (SELECT id FROM variants WHERE product_id = $1)",
+                )
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                super::catalog_outbox::enqueue_catalog!(tx, [id], None::<ChannelId>, now, queued);
+            }
+            tx.commit().await?;
+            deleted
+        });
+        tracing::debug!(product = %id, channels = queued, "product deleted");
+        Ok(deleted > 0)
     }
 
     /// The categories and brands in use, for the table's filters.

@@ -8,8 +8,10 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::catalog::{PRODUCT_COLUMNS, handle_for};
-use super::{ProductDetail, Storage, on_pool, placeholders};
-use crate::domain::{Barcode, Money, MovementReason, OutletId, ProductId, Sku, Timestamp, UserId, VariantId};
+use super::{ProductDetail, ProductImage, Storage, on_pool, placeholders};
+use crate::domain::{
+    Barcode, ChannelId, Money, MovementReason, OutletId, ProductId, Sku, Timestamp, UserId, VariantId,
+};
 use crate::{Error, Result};
 
 /// Rows per statement for IN lists: under every engine's parameter limit.
@@ -254,13 +256,19 @@ pub struct CatalogWrite {
     pub tax_class: String,
     pub tags: String,
     /// Replaces the product's images when set.
-    pub image_urls: Option<Vec<String>>,
-    /// The variants the file names; others of the product are left alone.
+    pub images: Option<Vec<ProductImage>>,
+    /// The variants written; others of the product are left alone unless
+    /// listed in `remove_variants`.
     pub variants: Vec<VariantWrite>,
+    /// Variants of this product to delete (removed from the product form or
+    /// the API); the channels remove them too.
+    pub remove_variants: Vec<VariantId>,
 }
 
 #[derive(Debug, Clone)]
 pub struct VariantWrite {
+    /// An existing variant keeps its id (and its channels' variants) when
+    /// its SKU changes.
     pub existing: Option<VariantId>,
     pub sku: Sku,
     pub barcode: Option<Barcode>,
@@ -279,8 +287,11 @@ pub struct CatalogWritten {
     pub products_updated: usize,
     pub variants_created: usize,
     pub variants_updated: usize,
+    pub variants_removed: usize,
     /// Quantity pushes queued because Auto Sync was turned on.
     pub queued: u64,
+    /// Product pushes queued to the channels where updated products are listed.
+    pub catalog_queued: u64,
 }
 
 impl Storage {
@@ -297,6 +308,7 @@ impl Storage {
                 sqlx::query("UPDATE products SET id = id WHERE 1 = 0").execute(&mut *tx).await?;
                 let mut written = CatalogWritten::default();
                 let mut switched_on: Vec<ProductId> = Vec::new();
+                let mut updated: Vec<ProductId> = Vec::new();
                 for p in products {
                     let option = |i: usize| p.option_names.get(i).map(String::as_str);
                     let id: ProductId = match p.existing {
@@ -388,7 +400,7 @@ impl Storage {
                                 sqlx::query(
                                     "UPDATE variants SET barcode = $3, option1_value = $4, option2_value = $5, option3_value = $6,
                                          price_minor = $7, price_currency = $8, weight_grams = $9, length_mm = $10,
-                                         width_mm = $11, height_mm = $12, updated_at = $13
+                                         width_mm = $11, height_mm = $12, updated_at = $13, sku = $14
                                      WHERE id = $1 AND product_id = $2",
                                 )
                                 .bind(variant)
@@ -404,6 +416,7 @@ impl Storage {
                                 .bind(v.width_mm)
                                 .bind(v.height_mm)
                                 .bind(now)
+                                .bind(v.sku.as_str())
                                 .execute(&mut *tx)
                                 .await?;
                                 written.variants_updated += 1;
@@ -436,18 +449,32 @@ impl Storage {
                             }
                         }
                     }
-                    if let Some(urls) = &p.image_urls {
+                    for variant in &p.remove_variants {
+                        written.variants_removed += sqlx::query("DELETE FROM variants WHERE id = $1 AND product_id = $2")
+                            .bind(*variant)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected() as usize;
+                    }
+                    if let Some(images) = &p.images {
                         sqlx::query("DELETE FROM product_images WHERE product_id = $1").bind(id).execute(&mut *tx).await?;
-                        for (position, url) in urls.iter().enumerate() {
-                            sqlx::query("INSERT INTO product_images (product_id, url, position) VALUES ($1, $2, $3)")
+                        for (position, image) in images.iter().enumerate() {
+                            sqlx::query("INSERT INTO product_images (product_id, url, alt, position) VALUES ($1, $2, $3, $4)")
                                 .bind(id)
-                                .bind(url)
+                                .bind(&image.url)
+                                .bind(&image.alt)
                                 .bind(position as i64)
                                 .execute(&mut *tx)
                                 .await?;
                         }
                     }
+                    if p.existing.is_some() {
+                        updated.push(id);
+                    }
                 }
+                // Every channel where an updated product is listed gets its fields, in the background.
+                super::catalog_outbox::enqueue_catalog!(tx, updated, None::<ChannelId>, now, written.catalog_queued);
                 // Auto Sync turned on: the channels' figures must now be overwritten (as `set_auto_sync` does).
                 for chunk in switched_on.chunks(IN_LIST) {
                     let select = format!(

@@ -149,6 +149,18 @@ impl Storage {
                 .bind(seen_at)
                 .execute(&mut *tx)
                 .await?;
+                // The product is listed there now: it has the channel's product id.
+                sqlx::query(
+                    "INSERT INTO channel_products (channel_id, product_id, external_product_id)
+                     SELECT $1, product_id, $2 FROM variants WHERE id = $3
+                     ON CONFLICT (channel_id, product_id) DO UPDATE SET external_product_id = excluded.external_product_id
+                     WHERE channel_products.external_product_id IS NULL",
+                )
+                .bind(channel)
+                .bind(&l.external_product_id)
+                .bind(l.variant_id)
+                .execute(&mut *tx)
+                .await?;
             }
             tx.commit().await?;
         });
@@ -345,6 +357,8 @@ pub struct SellOnlineChange {
     /// Quantity pushes queued: the full balance where selling starts, a 0
     /// where it stops on a listed item (so the channel cannot sell it).
     pub queued: u64,
+    /// Product pushes queued: the product's availability in the channel.
+    pub catalog_queued: u64,
 }
 
 impl Storage {
@@ -392,6 +406,8 @@ impl Storage {
                     q = q.bind(*p);
                 }
                 change.queued += q.bind(Timestamp::now()).execute(&mut *tx).await?.rows_affected();
+                // Listed products are hidden or shown again there (not just given 0).
+                super::catalog_outbox::enqueue_catalog!(tx, chunk, Some(channel), Timestamp::now(), change.catalog_queued);
             }
             tx.commit().await?;
         });

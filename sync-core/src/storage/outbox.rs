@@ -104,6 +104,27 @@ impl Storage {
         Ok(total)
     }
 
+    /// Queues a quantity push of these variants to `channel` (just added there).
+    pub async fn enqueue_variants(&self, channel: ChannelId, variants: &[VariantId]) -> Result<u64> {
+        let mut total = 0;
+        for chunk in variants.chunks(500) {
+            let select = format!(
+                "SELECT $2 AS channel_id, v.id AS variant_id FROM variants v JOIN products p ON p.id = v.product_id
+                 WHERE p.auto_sync = TRUE AND p.deleted_at IS NULL AND v.id IN ({})",
+                placeholders(3, chunk.len())
+            );
+            let sql = upsert_sql(&select, "$1");
+            total += on_pool!(self, pool => {
+                let mut q = sqlx::query(&sql).bind(Timestamp::now()).bind(channel);
+                for v in chunk {
+                    q = q.bind(*v);
+                }
+                q.execute(pool).await.map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(total)
+    }
+
     /// Queues a push of every Auto Sync variant to `channel` (a full sync).
     pub async fn enqueue_channel(&self, channel: ChannelId) -> Result<u64> {
         let select = "SELECT $2 AS channel_id, v.id AS variant_id
@@ -296,17 +317,18 @@ impl Storage {
 
     /// Gives back every row `worker` holds (graceful shutdown).
     pub async fn release_outbox(&self, worker: &str) -> Result<u64> {
-        Ok(on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE outbox SET state = 'pending', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
+        let mut released = 0;
+        for table in ["outbox", "catalog_outbox"] {
+            let sql = format!(
+                "UPDATE {table} SET state = 'pending', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
                      lease_owner = NULL, lease_until = NULL
-                 WHERE lease_owner = $1 AND state = 'in_flight'",
-            )
-            .bind(worker)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })?)
+                 WHERE lease_owner = $1 AND state = 'in_flight'"
+            );
+            released += on_pool!(self, pool => {
+                sqlx::query(&sql).bind(worker).execute(pool).await.map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(released)
     }
 
     /// On SQLite one process owns all work: rows in flight at start-up were
@@ -315,12 +337,16 @@ impl Storage {
         if self.engine() != Engine::Sqlite {
             return Ok(0);
         }
-        Ok(on_pool!(self, pool => {
-            sqlx::query("UPDATE outbox SET state = 'pending', lease_owner = NULL, lease_until = NULL WHERE state = 'in_flight'")
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })?)
+        let mut recovered = 0;
+        for table in ["outbox", "catalog_outbox"] {
+            let sql = format!(
+                "UPDATE {table} SET state = 'pending', lease_owner = NULL, lease_until = NULL WHERE state = 'in_flight'"
+            );
+            recovered += on_pool!(self, pool => {
+                sqlx::query(&sql).execute(pool).await.map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(recovered)
     }
 
     /// Rows of `channel` waiting to be pushed (pending or in flight).

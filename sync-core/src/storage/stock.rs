@@ -110,6 +110,7 @@ impl Storage {
             .into_iter()
             .collect();
         let variants = self.variant_ids_by_sku(&skus).await?;
+        let deleted = self.deleted_product_skus(&skus).await?;
         let outlets: HashMap<String, OutletId> = self
             .list_outlets()
             .await?
@@ -122,7 +123,14 @@ impl Storage {
             let variant = variants.get(m.sku.as_str());
             let outlet = outlets.get(m.outlet.as_str());
             if variant.is_none() {
-                problems.push(format!("movements[{i}].sku: unknown SKU {:?}", m.sku.as_str()));
+                problems.push(if deleted.contains(m.sku.as_str()) {
+                    format!(
+                        "movements[{i}].sku: SKU {:?} belongs to a deleted product and takes no stock",
+                        m.sku.as_str()
+                    )
+                } else {
+                    format!("movements[{i}].sku: unknown SKU {:?}", m.sku.as_str())
+                });
             }
             if outlet.is_none() {
                 problems.push(format!("movements[{i}].outlet: unknown outlet {:?}", m.outlet.as_str()));

@@ -71,8 +71,9 @@ pub async fn settle_conflict(
                     return Err(Error::NotFound(format!("product {}", product.get())));
                 };
                 let ids: Vec<VariantId> = detail.variants.iter().map(|v| v.id).collect();
-                let listing = ProductToList::from_detail(&detail, &storage.balances(config.id, &ids).await?);
-                let items = connector.create_product(&listing).await.map_err(unreachable)?;
+                let selling = storage.not_sold_online(config.id, &[product]).await?.is_empty();
+                let listing = ProductToList::from_detail(&detail, &storage.balances(config.id, &ids).await?, selling);
+                let items = connector.create_product(&listing).await.map_err(unreachable)?.items;
                 let by_sku: HashMap<&str, VariantId> = detail.variants.iter().map(|v| (v.sku.as_str(), v.id)).collect();
                 let links: Vec<NewListing> = items
                     .iter()
@@ -92,7 +93,13 @@ pub async fn settle_conflict(
                 }
                 if let Some(first) = items.first() {
                     storage
-                        .record_content_pushed(config.id, product, &first.product_id, &listing.content_hash())
+                        .record_catalog_pushed(
+                            config.id,
+                            product,
+                            &first.product_id,
+                            &listing.content_hash(),
+                            &crate::sync::products::Written::of(&listing).to_json(),
+                        )
                         .await?;
                 }
                 format!("{} created in {}", detail.name, config.name)

@@ -115,8 +115,12 @@ async fn drive(worker: ChannelWorker<AnyConnector>, notify: Arc<Notify>, mut sto
         let woken = notify.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        match worker.run_once().await {
-            Ok(report) if report.claimed > 0 => continue,
+        // Quantities first (they sell), then product fields.
+        let work = async {
+            Ok::<_, crate::Error>(worker.run_once().await?.claimed + worker.run_catalog_once().await?.claimed)
+        };
+        match work.await {
+            Ok(claimed) if claimed > 0 => continue,
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!(channel = %worker.channel(), error = %e, "sync batch failed; retrying shortly");

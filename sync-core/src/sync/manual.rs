@@ -3,14 +3,14 @@
 
 use std::time::{Duration, Instant};
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Mutex;
 
 use super::worker::ChannelWorker;
 use crate::Result;
-use crate::connector::{AnyConnector, Connector, ProductToList};
-use crate::domain::{ChannelId, Timestamp, VariantId};
-use crate::storage::{ChannelConfig, EventResult, Figure, NewEvent, NewListing, RunKind, RunTrigger, Storage};
+use crate::connector::AnyConnector;
+use crate::domain::{ChannelId, Timestamp};
+use crate::storage::{ChannelConfig, EventResult, RunKind, RunTrigger, Storage};
 use crate::vault::Vault;
 
 /// Channels with a button-started sync under way in this process.
@@ -95,12 +95,27 @@ pub async fn sync_channel(
     let since = Timestamp::now();
     let connector =
         AnyConnector::for_channel(storage, vault, config).map_err(|e| crate::Error::Conflict(e.to_string()))?;
-    let (products_updated, products_failed) = push_product_content(storage, &connector, config, kind, trigger).await?;
     let queued = match kind {
-        RunKind::Force => storage.enqueue_channel(config.id).await?,
+        RunKind::Force => {
+            // Every listed product's fields are written again, as the force preview says.
+            let listed = storage.listed_products(config.id).await?;
+            storage.enqueue_catalog(&listed, Some(config.id)).await?;
+            storage.enqueue_channel(config.id).await?
+        }
         _ => storage.enqueue_unlinked(config.id).await?,
     };
     let worker = ChannelWorker::new(storage.clone(), config.id, connector, worker_id.to_owned());
+    // Product fields first (changes queued and, in a force sync, every
+    // listed product), then quantities.
+    let (mut products_updated, mut products_failed) = (0, 0);
+    loop {
+        let report = worker.run_catalog_once().await?;
+        if report.claimed == 0 {
+            break;
+        }
+        products_updated += report.pushed;
+        products_failed += report.failed;
+    }
     let mut summary = SyncSummary {
         channel: config.name.clone(),
         kind,
@@ -147,95 +162,6 @@ pub async fn sync_channel(
         .collect();
     summary.elapsed = started.elapsed();
     Ok(summary)
-}
-
-/// Writes the synced fields of products already in the channel: those whose
-/// content changed since their last push, or all of them in a force sync.
-async fn push_product_content(
-    storage: &Storage,
-    connector: &AnyConnector,
-    config: &ChannelConfig,
-    kind: RunKind,
-    trigger: RunTrigger,
-) -> Result<(usize, usize)> {
-    let linked = storage.channel_products(config.id).await?;
-    if linked.is_empty() {
-        return Ok((0, 0));
-    }
-    let run = storage.start_run(Some(config.id), kind, trigger, "Tillbridge").await?;
-    let (mut updated, mut failed, mut events) = (0usize, 0i64, Vec::new());
-    for cp in linked {
-        let Some(product) = storage.get_product(cp.product_id).await? else {
-            continue;
-        };
-        let ids: Vec<VariantId> = product.variants.iter().map(|v| v.id).collect();
-        let listing = ProductToList::from_detail(&product, &storage.balances(config.id, &ids).await?);
-        let hash = listing.content_hash();
-        if kind != RunKind::Force && cp.content_hash.as_deref() == Some(hash.as_str()) {
-            continue;
-        }
-        let targets = storage.push_targets(config.id, &ids).await?;
-        let existing: HashMap<String, String> = targets
-            .values()
-            .filter_map(|t| Some((t.sku.clone(), t.listing.external_variant_id.clone()?)))
-            .collect();
-        let event = |result, error| NewEvent {
-            product_id: Some(product.id),
-            variant_id: None,
-            action: "update product".into(),
-            before: None,
-            after: Some(product.name.clone()),
-            result,
-            error,
-            attempt: 1,
-        };
-        match connector
-            .update_product(&listing, &cp.external_product_id, &existing)
-            .await
-        {
-            Ok(items) => {
-                let new: Vec<NewListing> = items
-                    .iter()
-                    .filter(|i| !existing.contains_key(&i.sku))
-                    .filter_map(|i| {
-                        let v = listing.variants.iter().find(|v| v.sku == i.sku)?;
-                        Some(NewListing {
-                            variant_id: v.variant_id,
-                            external_product_id: i.product_id.clone(),
-                            external_variant_id: i.variant_id.clone(),
-                            external_inventory_item_id: i.inventory_item_id.clone(),
-                            // New variants are stocked with our figure; one read
-                            // back may already hold a sale.
-                            seen_quantity: Some(v.quantity),
-                            figure: Figure::Written,
-                        })
-                    })
-                    .collect();
-                storage.save_listings(config.id, &new).await?;
-                storage
-                    .record_content_pushed(config.id, product.id, &cp.external_product_id, &hash)
-                    .await?;
-                events.push(event(EventResult::Succeeded, None));
-                updated += 1;
-            }
-            Err(e) => {
-                events.push(event(EventResult::Failed, Some(e.to_string())));
-                failed += 1;
-            }
-        }
-    }
-    storage
-        .record_events(Some(run), Some(config.id), "Tillbridge", &events)
-        .await?;
-    storage
-        .finish_run(
-            run,
-            updated as i64,
-            failed,
-            &format!("{updated} products updated, {failed} failed"),
-        )
-        .await?;
-    Ok((updated, failed as usize))
 }
 
 #[cfg(test)]

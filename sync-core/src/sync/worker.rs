@@ -19,7 +19,7 @@ use crate::storage::{
 };
 
 /// How long a claim holds before another worker may take the row over.
-const LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+pub(super) const LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 /// Compare-and-set rounds per batch when the channel's figures keep moving.
 const STALE_ROUNDS: usize = 3;
 /// How long a channel's figure may stay below what its orders explain
@@ -27,7 +27,7 @@ const STALE_ROUNDS: usize = 3;
 /// it back: a channel may list an order a few seconds after the sale moved
 /// its figure, and until then the pulls go on.
 const SETTLE: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
-const ACTOR: &str = "Tillbridge";
+pub(super) const ACTOR: &str = "Tillbridge";
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BatchReport {
@@ -40,12 +40,12 @@ pub struct BatchReport {
 }
 
 pub struct ChannelWorker<C> {
-    storage: Storage,
-    channel: ChannelId,
-    connector: C,
-    worker_id: String,
+    pub(super) storage: Storage,
+    pub(super) channel: ChannelId,
+    pub(super) connector: C,
+    pub(super) worker_id: String,
     /// When rows are due, leases end and retries fall.
-    clock: Arc<dyn Clock>,
+    pub(super) clock: Arc<dyn Clock>,
     /// Where to ask for a pull of the channel's orders at once when its
     /// figures moved; without it the order cycle finds the waiting pushes
     /// on its next tick (and a button's sync pulls them itself).
@@ -407,7 +407,13 @@ impl<C: Connector> ChannelWorker<C> {
                 }
                 continue;
             }
-            let listing = ProductToList::from_detail(&product, &self.storage.balances(self.channel, &all).await?);
+            let selling = self
+                .storage
+                .not_sold_online(self.channel, &[product_id])
+                .await?
+                .is_empty();
+            let listing =
+                ProductToList::from_detail(&product, &self.storage.balances(self.channel, &all).await?, selling);
             let in_batch: Vec<PushTarget> = unlinked
                 .iter()
                 .filter(|t| t.product_id == product_id)
@@ -438,19 +444,36 @@ impl<C: Connector> ChannelWorker<C> {
             let external = created
                 .as_ref()
                 .ok()
-                .and_then(|items| items.first())
+                .and_then(|written| written.items.first())
                 .map(|i| i.product_id.clone());
             self.storage
                 .end_product_creation(self.channel, product_id, external.as_deref())
                 .await?;
             if let Some(external) = &external {
+                let written = super::products::Written::of(&listing).to_json();
                 self.storage
-                    .record_content_pushed(self.channel, product_id, external, &listing.content_hash())
+                    .record_catalog_pushed(self.channel, product_id, external, &listing.content_hash(), &written)
                     .await?;
             }
             match created {
                 Ok(created) => {
+                    for f in &created.failed_images {
+                        batch.conflicts.push(NewConflict {
+                            kind: ConflictKind::PushRejected,
+                            product_id: Some(product_id),
+                            variant_id: None,
+                            sku: None,
+                            external_id: external.clone(),
+                            ours: f.url.clone(),
+                            theirs: "image not fetched".into(),
+                            detail: format!(
+                                "the channel could not fetch the image {}: {}; the product's other fields went through",
+                                f.url, f.reason
+                            ),
+                        });
+                    }
                     let made: Vec<NewListing> = created
+                        .items
                         .iter()
                         .filter_map(|item| {
                             let v = listing.variants.iter().find(|v| v.sku == item.sku)?;
@@ -474,6 +497,18 @@ impl<C: Connector> ChannelWorker<C> {
             }
         }
         self.storage.save_listings(self.channel, &links).await?;
+        // Products found in the channel by SKU get their fields written like
+        // products Tillbridge created (Tillbridge is the system of record).
+        let linked: Vec<ProductId> = links
+            .iter()
+            .filter(|l| l.figure == Figure::Read)
+            .filter_map(|l| targets.get(&l.variant_id).map(|t| t.product_id))
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        if !linked.is_empty() {
+            self.storage.enqueue_catalog(&linked, Some(self.channel)).await?;
+        }
         for link in links {
             if let Some(t) = targets.get_mut(&link.variant_id) {
                 t.listing.external_product_id = Some(link.external_product_id);
@@ -799,7 +834,7 @@ fn show(q: Option<i64>) -> String {
     q.map_or_else(|| "unknown".into(), |q| q.to_string())
 }
 
-fn listing_for(variant_id: VariantId, item: &FoundItem, figure: Figure) -> NewListing {
+pub(super) fn listing_for(variant_id: VariantId, item: &FoundItem, figure: Figure) -> NewListing {
     NewListing {
         variant_id,
         external_product_id: item.product_id.clone(),
