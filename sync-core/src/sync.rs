@@ -12,6 +12,7 @@ mod orders;
 mod products;
 mod progress;
 mod signals;
+mod sweep;
 mod worker;
 
 pub use backoff::{MAX_PUSH_ATTEMPTS, retry_delay};
@@ -24,4 +25,5 @@ pub use manual::{RunningSyncs, SyncSummary, sync_channel};
 pub use orders::{PullSummary, pull_orders};
 pub use progress::{ChannelProgress, channel_progress};
 pub use signals::{PullRequests, Waker};
+pub use sweep::Sweep;
 pub use worker::{BatchReport, ChannelWorker};

@@ -1,0 +1,104 @@
+//! The schedule's safety net: however many webhooks and sign-ins pulled in
+//! between, each scheduled sync compares the channel with Tillbridge and
+//! fixes any drift: every quantity is read back there, and every listed
+//! product's synced fields are written again (Tillbridge is the system of
+//! record; a change made in the channel is overwritten).
+
+use std::collections::HashMap;
+
+use super::worker::{ACTOR, ChannelWorker};
+use crate::Result;
+use crate::connector::Connector;
+use crate::domain::VariantId;
+use crate::storage::{EventResult, NewEvent, RunKind, RunTrigger};
+
+/// What a sweep found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sweep {
+    /// Quantities read back in the channel.
+    pub read: usize,
+    /// Quantities that were not what Tillbridge last saw there: queued to be fixed.
+    pub drifted: usize,
+    /// Products queued to have their synced fields written again.
+    pub products: u64,
+}
+
+impl<C: Connector> ChannelWorker<C> {
+    /// Reads every listed quantity back and queues the products' fields;
+    /// the pushes that follow fix what drifted (with the usual rules: a
+    /// figure read lower is raised only after the channel's orders are
+    /// pulled). Records what it found in the Sync History.
+    pub async fn sweep(&self) -> Result<Sweep> {
+        let run = self
+            .storage
+            .start_run(Some(self.channel), RunKind::Standard, RunTrigger::Schedule, ACTOR)
+            .await?;
+        let listings = self.storage.listings(self.channel).await?;
+        let by_item: HashMap<String, (VariantId, Option<i64>)> = listings
+            .iter()
+            .filter_map(|l| {
+                Some((
+                    l.external_inventory_item_id.clone()?,
+                    (l.variant_id, l.last_seen_quantity),
+                ))
+            })
+            .collect();
+        let items: Vec<String> = by_item.keys().cloned().collect();
+        let mut sweep = Sweep::default();
+        let mut events = Vec::new();
+        let mut drifted = Vec::new();
+        let mut failure = None;
+        for chunk in items.chunks(self.connector.max_batch().max(1)) {
+            let read = match self.connector.read_quantities(chunk).await {
+                Ok(read) => read,
+                Err(e) => {
+                    failure = Some(e.to_string());
+                    break;
+                }
+            };
+            sweep.read += read.len();
+            for (item, quantity) in read {
+                let Some((variant, seen)) = by_item.get(&item) else {
+                    continue;
+                };
+                if *seen == Some(quantity) {
+                    continue;
+                }
+                self.storage.record_seen(self.channel, *variant, quantity).await?;
+                drifted.push(*variant);
+                events.push(NewEvent {
+                    product_id: None,
+                    variant_id: Some(*variant),
+                    action: "quantity".into(),
+                    before: seen.map(|q| q.to_string()),
+                    after: Some(quantity.to_string()),
+                    result: EventResult::Skipped,
+                    error: Some(format!(
+                        "the scheduled check found {quantity} in the channel where {} was last seen: queued to be fixed",
+                        seen.map_or_else(|| "nothing".to_owned(), |q| q.to_string())
+                    )),
+                    attempt: 1,
+                });
+            }
+        }
+        sweep.drifted = drifted.len();
+        if !drifted.is_empty() {
+            self.storage.enqueue_variants(self.channel, &drifted).await?;
+        }
+        let listed = self.storage.listed_products(self.channel).await?;
+        sweep.products = self.storage.enqueue_catalog(&listed, Some(self.channel)).await?;
+        self.storage
+            .record_events(Some(run), Some(self.channel), ACTOR, &events)
+            .await?;
+        let mut log = format!(
+            "scheduled check: {} quantities read, {} not as last seen (queued to be fixed), {} products' fields queued to be written again",
+            sweep.read, sweep.drifted, sweep.products
+        );
+        if let Some(e) = &failure {
+            log.push_str(&format!("; reading quantities failed: {e}"));
+        }
+        let failed = i64::from(failure.is_some());
+        self.storage.finish_run(run, sweep.drifted as i64, failed, &log).await?;
+        Ok(sweep)
+    }
+}
