@@ -16,7 +16,10 @@
 //! - the inventory rules of 2026-04+: `@idempotent(key:)` and
 //!   `changeFromQuantity` required, compare-and-set, idempotent replay,
 //!   all-or-nothing `inventorySetQuantities`;
-//! - `productSet` list semantics and its captured user errors.
+//! - `productSet` list semantics and its captured user errors;
+//! - product images through `productSet(input: {files})`, `Product.media`
+//!   and asynchronous processing: each image is downloaded from its source
+//!   over real HTTP and becomes `READY` or `FAILED` (see `media.rs`).
 //!
 //! Choices where the documentation is silent (each kept close to the
 //! captured live answers):
@@ -61,6 +64,7 @@ mod cost;
 mod exec;
 mod input;
 mod json;
+mod media;
 mod mutations;
 mod schema;
 mod search;
@@ -68,6 +72,7 @@ mod store;
 mod validate;
 mod webhooks;
 
+pub use media::{ImageInfo, sample_png};
 pub use webhooks::{DeliveryOutcome, WebhookDelivery, WebhookFaults, WebhookSettings};
 
 use std::collections::{BTreeMap, HashMap};
@@ -365,6 +370,7 @@ struct Inner {
     stats: Mutex<Stats>,
     faults: Faults,
     hooks: webhooks::Hooks,
+    media: media::MediaSettings,
     /// Bumped to cut every open connection (when going down).
     cut: watch::Sender<u64>,
     listening: AtomicBool,
@@ -417,6 +423,7 @@ impl ShopifyTestServer {
             store: Mutex::new(store),
             stats: Mutex::new(Stats::default()),
             hooks,
+            media: media::MediaSettings::new(),
             faults: Faults {
                 down,
                 error_rate: AtomicU64::new(0f64.to_bits()),
@@ -738,12 +745,45 @@ impl ShopifyTestServer {
         }
     }
 
-    /// The product holding `sku` as JSON: `title`, `handle`, `vendor`,
-    /// `productType`, `status`, `descriptionHtml`, `tags`, `options`, and
-    /// `variant` (this SKU's) / `variants` with `price`, `barcode`,
-    /// `selectedOptions`, `inventoryItem { id tracked weight levels }`.
+    /// The product holding `sku` as JSON: `id`, `title`, `handle`, `vendor`,
+    /// `productType`, `status`, `descriptionHtml`, `tags`, `options`
+    /// (`name`, `values`), `variant` (this SKU's) / `variants` with `sku`,
+    /// `price`, `compareAtPrice`, `barcode`, `selectedOptions`,
+    /// `inventoryItem { id tracked requiresShipping weight levels }`, and
+    /// `media` (`id`, `alt`, `source`, `status`).
     pub fn product_by_sku(&self, sku: &str) -> Option<serde_json::Value> {
         self.store().product_json(sku)
+    }
+
+    /// A product as [`product_by_sku`](Self::product_by_sku) describes it
+    /// (`variant` is null), found by GID.
+    pub fn product(&self, product_gid: &str) -> Option<serde_json::Value> {
+        let id = parse_gid(product_gid, "Product")?;
+        self.store().product_json_by_id(id, None)
+    }
+
+    /// Whether the product exists (false once deleted).
+    pub fn product_exists(&self, product_gid: &str) -> bool {
+        parse_gid(product_gid, "Product").is_some_and(|id| self.store().products.contains_key(&id))
+    }
+
+    /// An edit made in Shopify behind Tillbridge's back: sets (or with
+    /// `None` clears) the `compareAtPrice` of the (first) variant with
+    /// `sku`, normalised like the Money scalar, and bumps `updatedAt`.
+    pub fn set_compare_at_price(&self, sku: &str, price: Option<&str>) {
+        let mut s = self.store();
+        let vid = s
+            .variant_by_sku(sku)
+            .unwrap_or_else(|| panic!("no variant has SKU {sku}"));
+        let now = Utc::now();
+        let product = s.variants.get_mut(&vid).map(|v| {
+            v.compare_at_price = price.map(store::normalize_money);
+            v.updated_at = now;
+            v.product_id
+        });
+        if let Some(p) = product.and_then(|p| s.products.get_mut(&p)) {
+            p.updated_at = now;
+        }
     }
 
     /// The inventory item GID of the (first) variant with `sku`.
@@ -934,6 +974,9 @@ async fn handle(inner: Arc<Inner>, kill: Arc<Notify>, req: Request<Incoming>) ->
         std::future::pending::<()>().await;
     }
     let path = req.uri().path().to_owned();
+    if req.method() == hyper::Method::GET && path.starts_with("/s/files/") {
+        return media::serve_file(&inner, &path);
+    }
     let version = path
         .strip_prefix("/admin/api/")
         .and_then(|rest| rest.strip_suffix("/graphql.json"))
@@ -971,6 +1014,7 @@ async fn handle(inner: Arc<Inner>, kill: Arc<Notify>, req: Request<Incoming>) ->
         );
     }
     let (status, answer) = process(&inner, &version, &body);
+    media::spawn_pending(&inner);
     if Faults::take(&f.drop_after_apply_next) || Faults::roll(&f.drop_after_apply_rate) {
         return drop_connection(&inner, &kill).await;
     }

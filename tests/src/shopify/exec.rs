@@ -2,6 +2,8 @@
 //! field (aliases, fragments, `@skip`/`@include` honoured), renders exactly
 //! the selection, and counts the actual query cost as it goes.
 
+mod media;
+
 use std::collections::HashMap;
 
 use base64::Engine as _;
@@ -9,7 +11,7 @@ use graphql_parser::Pos;
 use graphql_parser::query::{Directive, Field, Selection, SelectionSet, TypeCondition, Value};
 use serde_json::{Map, Value as J};
 
-use super::cost::MUTATION_COST;
+use super::cost::{MUTATION_COST, product_set_input_cost};
 use super::input::{Vars, field_args, literal_to_json};
 use super::json::{OVal, runtime_error};
 use super::mutations::{self, Idem, Payload, TopError, UserErr};
@@ -137,6 +139,13 @@ pub enum Obj {
     MoneyBag(String),
     Money(String),
     Webhook(u64),
+    /// A `MediaImage` and the objects under it, by media id.
+    MediaImage(u64),
+    Image(u64),
+    MediaPreview(u64),
+    MediaSource(u64),
+    /// A failed image's error as `MediaError` or `FileError`.
+    MediaError(u64, &'static str),
     SetOperation(u64),
     /// A `ProductDeleteOperation`; `true` as the mutation answers it (not yet run).
     DeleteOperation(u64, bool),
@@ -170,6 +179,11 @@ impl Obj {
             Obj::MoneyBag(_) => "MoneyBag".into(),
             Obj::Money(_) => "MoneyV2".into(),
             Obj::Webhook(_) => "WebhookSubscription".into(),
+            Obj::MediaImage(_) => "MediaImage".into(),
+            Obj::Image(_) => "Image".into(),
+            Obj::MediaPreview(_) => "MediaPreviewImage".into(),
+            Obj::MediaSource(_) => "MediaImageOriginalSource".into(),
+            Obj::MediaError(_, t) => (*t).into(),
             Obj::SetOperation(_) => "ProductSetOperation".into(),
             Obj::DeleteOperation(..) => "ProductDeleteOperation".into(),
             Obj::PageInfo(_) => "PageInfo".into(),
@@ -312,12 +326,7 @@ impl<'a, 'q> Exec<'a, 'q> {
             cost += MUTATION_COST;
             if f.name == "productSet" {
                 // Charged by input size too (see `cost::Coster::input_cost`).
-                let variants = args
-                    .get("input")
-                    .and_then(|i| i.get("variants"))
-                    .and_then(J::as_array)
-                    .map_or(0, Vec::len);
-                cost += (variants as f64 * 0.2).round();
+                cost += product_set_input_cost(args.get("input"));
             }
             match self.mutate(f, &args) {
                 Ok(payload) => {
@@ -606,6 +615,9 @@ impl<'a, 'q> Exec<'a, 'q> {
             "WebhookSubscription" => parse_gid(g, kind)
                 .filter(|i| s.webhooks.contains_key(i))
                 .map(Obj::Webhook),
+            "MediaImage" => parse_gid(g, kind)
+                .filter(|i| s.media.contains_key(i))
+                .map(Obj::MediaImage),
             "ProductSetOperation" => parse_gid(g, kind)
                 .filter(|i| s.operations.contains_key(i))
                 .map(Obj::SetOperation),
@@ -968,6 +980,12 @@ impl<'a, 'q> Exec<'a, 'q> {
                         return self.paginate("ProductVariant", rows, args);
                     }
                     "variantsCount" => R::Obj(Obj::Count(p.variant_ids.len() as i64)),
+                    "media" => {
+                        let rows = media::product_media_rows(s, p, args);
+                        return self.paginate("Media", rows, args);
+                    }
+                    "mediaCount" => R::Obj(Obj::Count(p.media_ids.len() as i64)),
+                    "featuredMedia" => p.media_ids.first().map_or(R::Null, |m| R::Obj(Obj::MediaImage(*m))),
                     _ => R::Null,
                 }
             }
@@ -1347,6 +1365,9 @@ impl<'a, 'q> Exec<'a, 'q> {
                     "userErrors" => R::List(Vec::new()),
                     _ => R::Null,
                 }
+            }
+            Obj::MediaImage(_) | Obj::Image(_) | Obj::MediaPreview(_) | Obj::MediaSource(_) | Obj::MediaError(..) => {
+                media::resolve(s, obj, field)
             }
             Obj::PageInfo(p) => match field {
                 "hasNextPage" => leaf_bool(p.has_next),

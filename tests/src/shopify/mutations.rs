@@ -8,6 +8,7 @@ use chrono::Utc;
 use serde_json::{Map, Value as J};
 
 use super::AppliedSet;
+use super::media;
 use super::store::{
     Change, Group, IdemRecord, Item, Level, Product, ProductOption, SetOperation, Store, Variant, Webhook,
     normalize_money, now_instant, parse_gid,
@@ -1146,6 +1147,8 @@ pub fn product_set(store: &mut Store, args: &Map<String, J>) -> Payload {
             ));
         }
     }
+    // Files: a list field like variants, replaced when given.
+    let file_plans = arr(input, "files").map(|files| media::plan_files(store, files, &mut errors));
     if !errors.is_empty() {
         // An update answers with the unchanged product; a create with null.
         return product_set_error(errors, target);
@@ -1167,6 +1170,7 @@ pub fn product_set(store: &mut Store, args: &Map<String, J>) -> Payload {
             tags: Vec::new(),
             options: Vec::new(),
             variant_ids: Vec::new(),
+            media_ids: Vec::new(),
             created_at: now,
             updated_at: now,
         },
@@ -1256,6 +1260,9 @@ pub fn product_set(store: &mut Store, args: &Map<String, J>) -> Payload {
             new_ids.push(vid);
         }
         product.variant_ids = new_ids;
+    }
+    if let Some(plans) = file_plans {
+        product.media_ids = media::apply_files(store, plans, now);
     }
     store.handles.insert(product.handle.clone(), product_id);
     store.products.insert(product_id, product);

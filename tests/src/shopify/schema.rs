@@ -482,6 +482,9 @@ type Product implements Node {
   options(first: Int): [ProductOption!]!
   variants(first: Int, after: String, last: Int, before: String, reverse: Boolean = false, sortKey: ProductVariantSortKeys = POSITION): ProductVariantConnection!
   variantsCount: Count
+  media(first: Int, after: String, last: Int, before: String, reverse: Boolean = false, sortKey: ProductMediaSortKeys = POSITION, query: String): MediaConnection!
+  mediaCount: Count
+  featuredMedia: Media
 }
 type ProductConnection {
   edges: [ProductEdge!]!
@@ -654,6 +657,170 @@ type ProductDeleteOperation implements Node & ProductOperation {
   userErrors: [UserError!]!
 }
 
+interface Media {
+  alt: String
+  id: ID!
+  mediaContentType: MediaContentType!
+  mediaErrors: [MediaError!]!
+  mediaWarnings: [MediaWarning!]!
+  preview: MediaPreviewImage
+  status: MediaStatus!
+}
+interface File {
+  alt: String
+  createdAt: DateTime!
+  fileErrors: [FileError!]!
+  fileStatus: FileStatus!
+  id: ID!
+  preview: MediaPreviewImage
+  updatedAt: DateTime!
+}
+type MediaConnection {
+  edges: [MediaEdge!]!
+  nodes: [Media!]!
+  pageInfo: PageInfo!
+}
+type MediaEdge {
+  cursor: String!
+  node: Media!
+}
+type MediaImage implements File & Media & Node {
+  alt: String
+  createdAt: DateTime!
+  fileErrors: [FileError!]!
+  fileStatus: FileStatus!
+  id: ID!
+  image: Image
+  mediaContentType: MediaContentType!
+  mediaErrors: [MediaError!]!
+  mediaWarnings: [MediaWarning!]!
+  mimeType: String
+  originalSource: MediaImageOriginalSource
+  preview: MediaPreviewImage
+  status: MediaStatus!
+  updatedAt: DateTime!
+}
+type Video implements File & Media & Node {
+  alt: String
+  createdAt: DateTime!
+  duration: Int
+  fileErrors: [FileError!]!
+  fileStatus: FileStatus!
+  filename: String!
+  id: ID!
+  mediaContentType: MediaContentType!
+  mediaErrors: [MediaError!]!
+  mediaWarnings: [MediaWarning!]!
+  originalSource: VideoSource
+  preview: MediaPreviewImage
+  sources: [VideoSource!]!
+  status: MediaStatus!
+  updatedAt: DateTime!
+}
+type VideoSource {
+  fileSize: Int
+  format: String!
+  height: Int!
+  mimeType: String!
+  url: String!
+  width: Int!
+}
+type ExternalVideo implements File & Media & Node {
+  alt: String
+  createdAt: DateTime!
+  embedUrl: URL!
+  fileErrors: [FileError!]!
+  fileStatus: FileStatus!
+  host: MediaHost!
+  id: ID!
+  mediaContentType: MediaContentType!
+  mediaErrors: [MediaError!]!
+  mediaWarnings: [MediaWarning!]!
+  originUrl: URL!
+  preview: MediaPreviewImage
+  status: MediaStatus!
+  updatedAt: DateTime!
+}
+type Model3d implements File & Media & Node {
+  alt: String
+  boundingBox: Model3dBoundingBox
+  createdAt: DateTime!
+  fileErrors: [FileError!]!
+  fileStatus: FileStatus!
+  filename: String!
+  id: ID!
+  mediaContentType: MediaContentType!
+  mediaErrors: [MediaError!]!
+  mediaWarnings: [MediaWarning!]!
+  originalSource: Model3dSource
+  preview: MediaPreviewImage
+  sources: [Model3dSource!]!
+  status: MediaStatus!
+  updatedAt: DateTime!
+}
+type Model3dSource {
+  filesize: Int!
+  format: String!
+  mimeType: String!
+  url: String!
+}
+type Model3dBoundingBox {
+  size: Vector3!
+}
+type Vector3 {
+  x: Float!
+  y: Float!
+  z: Float!
+}
+type GenericFile implements File & Node {
+  alt: String
+  createdAt: DateTime!
+  fileErrors: [FileError!]!
+  fileStatus: FileStatus!
+  id: ID!
+  mimeType: String
+  originalFileSize: Int
+  preview: MediaPreviewImage
+  updatedAt: DateTime!
+  url: URL
+}
+type Image {
+  altText: String
+  height: Int
+  id: ID
+  url(transform: ImageTransformInput): URL!
+  width: Int
+}
+input ImageTransformInput {
+  crop: CropRegion
+  maxWidth: Int
+  maxHeight: Int
+  scale: Int = 1
+  preferredContentType: ImageContentType
+}
+type MediaImageOriginalSource {
+  fileSize: Int
+  url: URL
+}
+type MediaPreviewImage {
+  image: Image
+  status: MediaPreviewImageStatus!
+}
+type MediaError {
+  code: MediaErrorCode!
+  details: String
+  message: String!
+}
+type FileError {
+  code: FileErrorCode!
+  details: String
+  message: String!
+}
+type MediaWarning {
+  code: MediaWarningCode!
+  message: String
+}
+
 type WebhookSubscription implements Node {
   id: ID!
   legacyResourceId: UnsignedInt64!
@@ -758,6 +925,15 @@ input ProductSetInput {
   requiresSellingPlan: Boolean
   productOptions: [OptionSetInput!]
   variants: [ProductVariantSetInput!]
+  files: [FileSetInput!]
+}
+input FileSetInput {
+  filename: String
+  contentType: FileContentType
+  alt: String
+  duplicateResolutionMode: FileCreateInputDuplicateResolutionMode = APPEND_UUID
+  id: ID
+  originalSource: String
 }
 input OptionSetInput {
   id: ID
@@ -884,6 +1060,40 @@ enum OrderDisplayFulfillmentStatus { UNFULFILLED PARTIALLY_FULFILLED FULFILLED R
 enum WebhookSubscriptionFormat { JSON XML }
 enum OrderCancelReason { CUSTOMER DECLINED FRAUD INVENTORY STAFF OTHER }
 enum MediaContentType { VIDEO EXTERNAL_VIDEO MODEL_3D IMAGE }
+enum MediaStatus { UPLOADED PROCESSING READY FAILED }
+enum FileStatus { UPLOADED PROCESSING READY FAILED }
+enum MediaPreviewImageStatus { UPLOADED PROCESSING READY FAILED }
+enum FileContentType { IMAGE FILE VIDEO EXTERNAL_VIDEO MODEL_3D }
+enum FileCreateInputDuplicateResolutionMode { APPEND_UUID RAISE_ERROR REPLACE }
+enum ProductMediaSortKeys { ID POSITION }
+enum MediaHost { YOUTUBE VIMEO }
+enum MediaWarningCode { MODEL_SMALL_PHYSICAL_SIZE MODEL_LARGE_PHYSICAL_SIZE MODEL_PREVIEW_IMAGE_FAIL }
+enum CropRegion { CENTER TOP BOTTOM LEFT RIGHT }
+enum ImageContentType { PNG JPG WEBP }
+enum MediaErrorCode {
+  UNKNOWN INVALID_SIGNED_URL IMAGE_DOWNLOAD_FAILURE IMAGE_PROCESSING_FAILURE MEDIA_TIMEOUT_ERROR
+  EXTERNAL_VIDEO_NOT_FOUND EXTERNAL_VIDEO_UNLISTED EXTERNAL_VIDEO_INVALID_ASPECT_RATIO
+  EXTERNAL_VIDEO_EMBED_DISABLED EXTERNAL_VIDEO_EMBED_NOT_FOUND_OR_TRANSCODING
+  GENERIC_FILE_DOWNLOAD_FAILURE GENERIC_FILE_INVALID_SIZE VIDEO_METADATA_READ_ERROR
+  VIDEO_INVALID_FILETYPE_ERROR VIDEO_MIN_WIDTH_ERROR VIDEO_MAX_WIDTH_ERROR VIDEO_MIN_HEIGHT_ERROR
+  VIDEO_MAX_HEIGHT_ERROR VIDEO_MIN_DURATION_ERROR VIDEO_MAX_DURATION_ERROR VIDEO_VALIDATION_ERROR
+  MODEL3D_VALIDATION_ERROR MODEL3D_THUMBNAIL_GENERATION_ERROR MODEL3D_THUMBNAIL_REGENERATION_ERROR
+  MODEL3D_GLB_TO_USDZ_CONVERSION_ERROR MODEL3D_GLB_OUTPUT_CREATION_ERROR MODEL3D_PROCESSING_FAILURE
+  UNSUPPORTED_IMAGE_FILE_TYPE INVALID_IMAGE_FILE_SIZE INVALID_IMAGE_ASPECT_RATIO
+  INVALID_IMAGE_RESOLUTION FILE_STORAGE_LIMIT_EXCEEDED DUPLICATE_FILENAME_ERROR
+}
+enum FileErrorCode {
+  UNKNOWN INVALID_SIGNED_URL IMAGE_DOWNLOAD_FAILURE IMAGE_PROCESSING_FAILURE MEDIA_TIMEOUT_ERROR
+  EXTERNAL_VIDEO_NOT_FOUND EXTERNAL_VIDEO_UNLISTED EXTERNAL_VIDEO_INVALID_ASPECT_RATIO
+  EXTERNAL_VIDEO_EMBED_DISABLED EXTERNAL_VIDEO_EMBED_NOT_FOUND_OR_TRANSCODING
+  GENERIC_FILE_DOWNLOAD_FAILURE GENERIC_FILE_INVALID_SIZE VIDEO_METADATA_READ_ERROR
+  VIDEO_INVALID_FILETYPE_ERROR VIDEO_MIN_WIDTH_ERROR VIDEO_MAX_WIDTH_ERROR VIDEO_MIN_HEIGHT_ERROR
+  VIDEO_MAX_HEIGHT_ERROR VIDEO_MIN_DURATION_ERROR VIDEO_MAX_DURATION_ERROR VIDEO_VALIDATION_ERROR
+  MODEL3D_VALIDATION_ERROR MODEL3D_THUMBNAIL_GENERATION_ERROR MODEL3D_THUMBNAIL_REGENERATION_ERROR
+  MODEL3D_GLB_TO_USDZ_CONVERSION_ERROR MODEL3D_GLB_OUTPUT_CREATION_ERROR MODEL3D_PROCESSING_FAILURE
+  UNSUPPORTED_IMAGE_FILE_TYPE INVALID_IMAGE_FILE_SIZE INVALID_IMAGE_ASPECT_RATIO
+  INVALID_IMAGE_RESOLUTION FILE_STORAGE_LIMIT_EXCEEDED DUPLICATE_FILENAME_ERROR
+}
 enum WebhookSubscriptionTopic {
   APP_UNINSTALLED
   INVENTORY_ITEMS_CREATE

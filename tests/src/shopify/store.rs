@@ -1,5 +1,6 @@
 //! The shop's state: locations, products, variants, inventory items and
-//! levels, adjustment groups, orders and webhook subscriptions, indexed by
+//! levels, product media, adjustment groups, orders and webhook
+//! subscriptions, indexed by
 //! numeric id (GID tail) and by SKU so that large catalogues stay fast.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -9,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::AppliedSet;
 use super::json::OVal;
+use super::media::{MediaImage, MediaJob};
 
 /// Numeric ranges per resource, so that ids of different kinds never
 /// coincide (a connector that mixes up a variant id and an inventory item id
@@ -26,6 +28,7 @@ const BASE_LINE_ITEM: u64 = 15_000_000_000_000;
 const BASE_WEBHOOK: u64 = 1_900_000_000_000;
 const BASE_OPERATION: u64 = 3_000_000_000;
 const BASE_ORDER_EDIT: u64 = 27_000_000_000;
+const BASE_MEDIA: u64 = 44_000_000_000_000;
 
 pub fn gid(kind: &str, id: u64) -> String {
     format!("gid://shopify/{kind}/{id}")
@@ -73,6 +76,8 @@ pub struct Product {
     pub tags: Vec<String>,
     pub options: Vec<ProductOption>,
     pub variant_ids: Vec<u64>,
+    /// The product's media (`MediaImage` ids), in display order.
+    pub media_ids: Vec<u64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -286,6 +291,7 @@ pub struct Seq {
     webhook: u64,
     operation: u64,
     order_edit: u64,
+    media: u64,
 }
 
 pub struct Store {
@@ -301,6 +307,12 @@ pub struct Store {
     pub groups: HashMap<u64, Group>,
     pub orders: BTreeMap<u64, Order>,
     pub webhooks: BTreeMap<u64, Webhook>,
+    /// The shop's files (only images are modelled), by id; products list
+    /// the ones they show in `Product::media_ids`.
+    pub media: BTreeMap<u64, MediaImage>,
+    /// Downloads the last mutation queued; the server spawns them once the
+    /// answer is computed (see `media::spawn_pending`).
+    pub media_jobs: Vec<MediaJob>,
     pub operations: HashMap<u64, SetOperation>,
     pub idempotency: HashMap<String, IdemRecord>,
     pub applied: Vec<AppliedSet>,
@@ -331,6 +343,8 @@ impl Store {
             groups: HashMap::new(),
             orders: BTreeMap::new(),
             webhooks: BTreeMap::new(),
+            media: BTreeMap::new(),
+            media_jobs: Vec::new(),
             operations: HashMap::new(),
             idempotency: HashMap::new(),
             applied: Vec::new(),
@@ -377,6 +391,10 @@ impl Store {
     pub fn next_order_edit_id(&mut self) -> u64 {
         self.seq.order_edit += 1;
         BASE_ORDER_EDIT + self.seq.order_edit
+    }
+    pub fn next_media_id(&mut self) -> u64 {
+        self.seq.media += 1;
+        BASE_MEDIA + self.seq.media
     }
 
     pub fn add_location(&mut self, name: &str) -> u64 {
@@ -551,6 +569,7 @@ impl Store {
                 values,
             }],
             variant_ids: Vec::new(),
+            media_ids: Vec::new(),
             created_at: now,
             updated_at: now,
         };
@@ -767,8 +786,14 @@ impl Store {
     /// The product holding `sku`, as JSON for field-by-field comparisons.
     pub fn product_json(&self, sku: &str) -> Option<serde_json::Value> {
         let vid = self.variant_by_sku(sku)?;
-        let v = self.variants.get(&vid)?;
-        let p = self.products.get(&v.product_id)?;
+        let product = self.variants.get(&vid)?.product_id;
+        self.product_json_by_id(product, Some(vid))
+    }
+
+    /// A product as JSON (see [`product_json`](Self::product_json)); `variant`
+    /// is the one put under `"variant"` (null without one).
+    pub fn product_json_by_id(&self, product: u64, variant: Option<u64>) -> Option<serde_json::Value> {
+        let p = self.products.get(&product)?;
         let variant_json = |vid: u64| -> Option<serde_json::Value> {
             let v = self.variants.get(&vid)?;
             let item = self.items.get(&v.item_id)?;
@@ -818,8 +843,14 @@ impl Store {
                 "name": o.name,
                 "values": o.values.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
-            "variant": variant_json(vid),
+            "variant": variant.and_then(variant_json),
             "variants": p.variant_ids.iter().filter_map(|id| variant_json(*id)).collect::<Vec<_>>(),
+            "media": p.media_ids.iter().filter_map(|id| self.media.get(id)).map(|m| serde_json::json!({
+                "id": gid("MediaImage", m.id),
+                "alt": m.alt,
+                "source": m.source,
+                "status": m.state.status(),
+            })).collect::<Vec<_>>(),
         }))
     }
 }

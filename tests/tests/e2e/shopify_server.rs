@@ -1,8 +1,9 @@
 //! The Shopify Admin GraphQL test server itself, over real HTTP: tokens,
 //! versions, validation errors, cost and throttling, the inventory rules of
 //! 2026-04+, productSet, productUpdate/productDelete, orders (incremental
-//! reads, the 60-day window), webhook subscriptions and deliveries, and the
-//! fault switches.
+//! reads, the 60-day window), webhook subscriptions and deliveries, product
+//! images (productSet files, Product.media, processing), and the fault
+//! switches.
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -13,7 +14,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use serde_json::{Value, json};
 use tillbridge_tests::shopify::{
-    DEFAULT_CLIENT_SECRET, DeliveryOutcome, ShopConfig, ShopifyTestServer, WebhookSettings, webhook_hmac,
+    DEFAULT_CLIENT_SECRET, DeliveryOutcome, ShopConfig, ShopifyTestServer, WebhookSettings, sample_png, webhook_hmac,
 };
 
 const VERSION: &str = "2026-10";
@@ -1502,5 +1503,481 @@ async fn shopify_server_lists_every_variant_with_its_stock_in_pages_the_cost_lim
         body["data"]["productVariants"]["nodes"][0]["inventoryItem"]["inventoryLevel"],
         Value::Null,
         "not stocked there"
+    );
+}
+
+/// An image host on 127.0.0.1: `/front.png` (4x3) and `/back.png` (2x2) are
+/// PNGs, `/page.html` an HTML page, `/slow.png` answers after 2 s, anything
+/// else 404. Counts the requests per path.
+struct ImageOrigin {
+    base: String,
+    hits: Arc<Mutex<Vec<String>>>,
+}
+
+impl ImageOrigin {
+    async fn start() -> ImageOrigin {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let hits = Arc::new(Mutex::new(Vec::new()));
+        let h = hits.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let h = h.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                        let h = h.clone();
+                        async move {
+                            let path = req.uri().path().to_owned();
+                            h.lock().expect("lock").push(path.clone());
+                            let (status, kind, body) = match path.as_str() {
+                                "/front.png" => (200, "image/png", sample_png(4, 3)),
+                                "/back.png" => (200, "image/png", sample_png(2, 2)),
+                                "/page.html" => (200, "text/html", b"<html><body>Not an image</body></html>".to_vec()),
+                                "/slow.png" => {
+                                    tokio::time::sleep(Duration::from_secs(2)).await;
+                                    (200, "image/png", sample_png(1, 1))
+                                }
+                                _ => (404, "text/plain", b"Not Found".to_vec()),
+                            };
+                            let response = hyper::Response::builder()
+                                .status(status)
+                                .header("content-type", kind)
+                                .body(Full::new(Bytes::from(body)))
+                                .expect("response");
+                            Ok::<_, Infallible>(response)
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        ImageOrigin { base, hits }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn hits(&self, path: &str) -> usize {
+        self.hits.lock().expect("lock").iter().filter(|p| *p == path).count()
+    }
+}
+
+/// A shop that may download from 127.0.0.1, and an image host.
+async fn shop_with_images() -> (ShopifyTestServer, ImageOrigin) {
+    let server = ShopifyTestServer::start(ShopConfig::default()).await;
+    server.add_location("Main");
+    server.allow_internal_media_sources(true);
+    (server, ImageOrigin::start().await)
+}
+
+const SET_FILES: &str = r#"mutation Set($input: ProductSetInput!, $identifier: ProductSetIdentifiers) {
+  productSet(input: $input, identifier: $identifier) {
+    product { id title media(first: 10) { nodes { __typename id alt status mediaContentType ... on MediaImage { image { url } mimeType } } } }
+    userErrors { field message code }
+  }
+}"#;
+
+const MEDIA: &str = r#"query Media($id: ID!) {
+  product(id: $id) {
+    mediaCount { count }
+    featuredMedia { id }
+    media(first: 10) {
+      nodes {
+        __typename id alt status mediaContentType
+        mediaErrors { code details message }
+        preview { status image { url } }
+        ... on MediaImage { fileStatus mimeType fileErrors { code } image { id url altText width height } originalSource { url fileSize } }
+        ... on Video { duration }
+      }
+    }
+  }
+}"#;
+
+async fn media_of(server: &ShopifyTestServer, product: &str) -> Vec<Value> {
+    let body = gql(server, MEDIA, json!({"id": product})).await;
+    body["data"]["product"]["media"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("media: {body}"))
+        .clone()
+}
+
+fn ids(nodes: &[Value]) -> Vec<String> {
+    nodes.iter().map(|n| n["id"].as_str().expect("id").to_owned()).collect()
+}
+
+#[tokio::test]
+async fn shopify_server_product_set_files_become_media_that_turn_ready_after_the_answer() {
+    let (server, origin) = shop_with_images().await;
+    let input = json!({"title": "Camp Mug", "files": [
+        {"originalSource": origin.url("/front.png"), "alt": "Front", "contentType": "IMAGE"},
+        {"originalSource": origin.url("/back.png"), "alt": "Back"},
+    ]});
+    let body = gql(&server, SET_FILES, json!({"input": input})).await;
+    assert_eq!(body["data"]["productSet"]["userErrors"], json!([]), "{body}");
+    let product = body["data"]["productSet"]["product"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // Processing happens after the answer: nothing is ready in it.
+    let answered = body["data"]["productSet"]["product"]["media"]["nodes"].clone();
+    assert_eq!(
+        answered[0],
+        json!({"__typename": "MediaImage", "id": answered[0]["id"], "alt": "Front", "status": "UPLOADED",
+            "mediaContentType": "IMAGE", "image": null, "mimeType": null})
+    );
+    assert_eq!(answered[1]["alt"], "Back");
+    assert!(server.product_images(&product).iter().all(|i| i.status != "READY"));
+
+    assert!(server.wait_for_media(Duration::from_secs(10)).await);
+    let nodes = media_of(&server, &product).await;
+    assert_eq!(ids(&nodes), ids(answered.as_array().expect("list")), "the order given");
+    let front = &nodes[0];
+    assert_eq!(front["status"], "READY", "{front}");
+    assert_eq!(front["fileStatus"], "READY");
+    assert_eq!(front["mediaErrors"], json!([]));
+    assert_eq!(front["fileErrors"], json!([]));
+    assert_eq!(front["mimeType"], "image/png");
+    assert_eq!(
+        (front["image"]["width"].as_i64(), front["image"]["height"].as_i64()),
+        (Some(4), Some(3))
+    );
+    assert_eq!(front["image"]["altText"], "Front");
+    let id_tail = front["id"]
+        .as_str()
+        .expect("id")
+        .rsplit('/')
+        .next()
+        .expect("tail")
+        .to_owned();
+    assert_eq!(front["image"]["id"], format!("gid://shopify/ImageSource/{id_tail}"));
+    let url = front["image"]["url"].as_str().expect("a CDN URL").to_owned();
+    assert!(
+        url.starts_with(&server.base_url()) && url.contains("/s/files/") && url.contains("front.png?v="),
+        "{url}"
+    );
+    assert_eq!(front["preview"], json!({"status": "READY", "image": {"url": url}}));
+    assert_eq!(
+        front["originalSource"]["fileSize"].as_u64(),
+        Some(sample_png(4, 3).len() as u64)
+    );
+    let served = reqwest::get(&url).await.expect("the CDN answers");
+    assert_eq!(served.headers()["content-type"], "image/png");
+    assert_eq!(served.bytes().await.expect("bytes").to_vec(), sample_png(4, 3));
+
+    let body = gql(&server, MEDIA, json!({"id": product})).await;
+    assert_eq!(body["data"]["product"]["mediaCount"]["count"], 2);
+    assert_eq!(body["data"]["product"]["featuredMedia"]["id"], front["id"]);
+    let images = server.product_images(&product);
+    assert_eq!(
+        images
+            .iter()
+            .map(|i| (i.alt.as_str(), i.status.as_str(), i.source.clone()))
+            .collect::<Vec<_>>(),
+        vec![
+            ("Front", "READY", origin.url("/front.png")),
+            ("Back", "READY", origin.url("/back.png"))
+        ]
+    );
+    assert_eq!(images[0].url.as_deref(), Some(url.as_str()));
+    assert_eq!(server.product(&product).expect("stored")["media"][1]["alt"], "Back");
+
+    // A MediaImage is a node; each file costs 1.9 points of a productSet.
+    let node = gql(
+        &server,
+        "query($id: ID!) { node(id: $id) { __typename ... on Media { alt } } }",
+        json!({"id": front["id"]}),
+    )
+    .await;
+    assert_eq!(
+        node["data"]["node"],
+        json!({"__typename": "MediaImage", "alt": "Front"})
+    );
+    let cheap = r#"mutation($input: ProductSetInput!) { productSet(input: $input) { userErrors { message } } }"#;
+    let files = json!([{"originalSource": origin.url("/front.png")}, {"originalSource": origin.url("/back.png")}]);
+    let body = gql(&server, cheap, json!({"input": {"title": "Costly", "files": files}})).await;
+    assert_eq!(
+        body["extensions"]["cost"]["requestedQueryCost"], 14,
+        "10 + 2 x 1.9: {body}"
+    );
+}
+
+#[tokio::test]
+async fn shopify_server_product_set_files_replace_reorder_and_remove_media_and_absent_files_leave_them() {
+    let (server, origin) = shop_with_images().await;
+    let input = json!({"title": "Tent", "files": [
+        {"originalSource": origin.url("/front.png"), "alt": "A"},
+        {"originalSource": origin.url("/back.png"), "alt": "B"},
+    ]});
+    let body = gql(&server, SET_FILES, json!({"input": input})).await;
+    let product = body["data"]["productSet"]["product"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert!(server.wait_for_media(Duration::from_secs(10)).await);
+    let before = media_of(&server, &product).await;
+    let (a, b) = (before[0]["id"].clone(), before[1]["id"].clone());
+    let b_url = before[1]["image"]["url"].clone();
+
+    // B first with a new alt, then a new image; A is left out.
+    let files = json!([{"id": b, "alt": "B again"}, {"originalSource": origin.url("/front.png"), "alt": "C"}]);
+    let body = gql(
+        &server,
+        SET_FILES,
+        json!({"input": {"files": files}, "identifier": {"id": product}}),
+    )
+    .await;
+    assert_eq!(body["data"]["productSet"]["userErrors"], json!([]), "{body}");
+    let answered = &body["data"]["productSet"]["product"]["media"]["nodes"];
+    assert_eq!(answered[0]["id"], b);
+    assert_eq!(
+        (answered[0]["alt"].as_str(), answered[0]["status"].as_str()),
+        (Some("B again"), Some("READY"))
+    );
+    assert_eq!(answered[1]["status"], "UPLOADED");
+    assert!(server.wait_for_media(Duration::from_secs(10)).await);
+    let after = media_of(&server, &product).await;
+    assert_eq!(after.len(), 2);
+    assert!(
+        !ids(&after).contains(&a.as_str().expect("id").to_owned()),
+        "A was removed"
+    );
+    assert_eq!(after[0]["image"]["url"], b_url, "a kept image is not processed again");
+    assert_eq!(origin.hits("/back.png"), 1);
+    assert_eq!(
+        (after[1]["alt"].as_str(), after[1]["status"].as_str()),
+        (Some("C"), Some("READY"))
+    );
+    assert_ne!(
+        after[1]["image"]["url"], before[0]["image"]["url"],
+        "a file name in use gets a UUID"
+    );
+
+    // Without files the media stay as they are.
+    let body = gql(
+        &server,
+        SET_FILES,
+        json!({"input": {"title": "Tent 2"}, "identifier": {"id": product}}),
+    )
+    .await;
+    assert_eq!(body["data"]["productSet"]["product"]["title"], "Tent 2");
+    assert_eq!(ids(&media_of(&server, &product).await), ids(&after));
+
+    // Reordering only.
+    let files = json!([{"id": after[1]["id"]}, {"id": after[0]["id"]}]);
+    gql(
+        &server,
+        SET_FILES,
+        json!({"input": {"files": files}, "identifier": {"id": product}}),
+    )
+    .await;
+    let swapped = media_of(&server, &product).await;
+    assert_eq!(ids(&swapped), vec![ids(&after)[1].clone(), ids(&after)[0].clone()]);
+    assert_eq!(swapped[1]["alt"], "B again", "alt is kept when not given");
+
+    // An empty list removes every image.
+    gql(
+        &server,
+        SET_FILES,
+        json!({"input": {"files": []}, "identifier": {"id": product}}),
+    )
+    .await;
+    assert_eq!(media_of(&server, &product).await, Vec::<Value>::new());
+    assert_eq!(server.product_images(&product), vec![]);
+}
+
+#[tokio::test]
+async fn shopify_server_media_whose_source_cannot_be_downloaded_fail_while_the_update_succeeds() {
+    let (server, origin) = shop_with_images().await;
+    server.set_media_download_timeout(Duration::from_millis(300));
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        format!("http://{}/gone.png", l.local_addr().expect("address"))
+    };
+    let input = json!({"title": "Stove", "vendor": "Camp Co", "files": [
+        {"originalSource": origin.url("/missing.png"), "alt": "404"},
+        {"originalSource": closed, "alt": "refused"},
+        {"originalSource": origin.url("/slow.png"), "alt": "too slow"},
+        {"originalSource": origin.url("/page.html"), "alt": "not an image"},
+        {"originalSource": origin.url("/front.png"), "alt": "fine"},
+    ]});
+    let body = gql(&server, SET_FILES, json!({"input": input})).await;
+    assert_eq!(body["data"]["productSet"]["userErrors"], json!([]), "{body}");
+    let product = body["data"]["productSet"]["product"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(server.product(&product).expect("stored")["vendor"], "Camp Co");
+    assert!(server.wait_for_media(Duration::from_secs(10)).await);
+
+    let nodes = media_of(&server, &product).await;
+    let download_failure = json!([{"code": "IMAGE_DOWNLOAD_FAILURE", "details": null,
+        "message": "Media could not be processed because the image could not be downloaded."}]);
+    for n in &nodes[..3] {
+        assert_eq!(
+            (n["status"].as_str(), n["fileStatus"].as_str()),
+            (Some("FAILED"), Some("FAILED")),
+            "{n}"
+        );
+        assert_eq!(n["mediaErrors"], download_failure, "{n}");
+        assert_eq!(n["fileErrors"], json!([{"code": "IMAGE_DOWNLOAD_FAILURE"}]));
+        assert_eq!((&n["image"], &n["preview"]["image"]), (&Value::Null, &Value::Null));
+    }
+    assert_eq!(
+        nodes[3]["mediaErrors"][0]["code"], "UNSUPPORTED_IMAGE_FILE_TYPE",
+        "{}",
+        nodes[3]
+    );
+    assert_eq!(nodes[4]["status"], "READY");
+    let images = server.product_images(&product);
+    assert_eq!(images[0].error_code.as_deref(), Some("IMAGE_DOWNLOAD_FAILURE"));
+    assert_eq!(
+        images[0].error_message.as_deref(),
+        Some("Media could not be processed because the image could not be downloaded.")
+    );
+    assert_eq!(images[4].error_code, None);
+
+    // Shopify can't reach a private address: refused unless the test allows it.
+    server.allow_internal_media_sources(false);
+    let files = json!([{"originalSource": origin.url("/back.png")}]);
+    gql(
+        &server,
+        SET_FILES,
+        json!({"input": {"files": files}, "identifier": {"id": product}}),
+    )
+    .await;
+    assert!(server.wait_for_media(Duration::from_secs(10)).await);
+    assert_eq!(
+        server.product_images(&product)[0].error_code.as_deref(),
+        Some("IMAGE_DOWNLOAD_FAILURE")
+    );
+    assert_eq!(origin.hits("/back.png"), 0, "never fetched");
+}
+
+#[tokio::test]
+async fn shopify_server_refuses_invalid_files_with_user_errors_and_changes_nothing() {
+    let (server, origin) = shop_with_images().await;
+    let input = json!({"title": "Lamp", "files": [{"originalSource": origin.url("/front.png"), "alt": "Lit"}]});
+    let body = gql(&server, SET_FILES, json!({"input": input})).await;
+    let product = body["data"]["productSet"]["product"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let before = server.product_images(&product);
+
+    let refused = |file: Value| json!({"input": {"title": "Changed", "files": [{"originalSource": origin.url("/back.png")}, file]}, "identifier": {"id": product}});
+    let cases = [
+        (
+            json!({"originalSource": "data:image/png;base64,iVBORw0KGgo="}),
+            "originalSource",
+            "File URL is invalid",
+        ),
+        (
+            json!({"originalSource": "not-a-url"}),
+            "originalSource",
+            "File URL is invalid",
+        ),
+        (json!({"alt": "no source"}), "originalSource", "File URL is invalid"),
+        (
+            json!({"originalSource": origin.url("/front.png"), "filename": "front.jpg"}),
+            "filename",
+            "Provided filename extension must match original source.",
+        ),
+        (
+            json!({"originalSource": origin.url("/front.PNG"), "filename": "front.png"}),
+            "filename",
+            "Provided filename extension must match original source.",
+        ),
+        (
+            json!({"originalSource": origin.url("/front.png"), "duplicateResolutionMode": "REPLACE"}),
+            "duplicateResolutionMode",
+            "Duplicate resolution mode 'REPLACE' is not supported for 'MISSING' media type.",
+        ),
+        (
+            json!({"originalSource": origin.url("/front.png"), "contentType": "IMAGE", "duplicateResolutionMode": "REPLACE"}),
+            "filename",
+            "Missing filename argument when attempting to use REPLACE duplicate mode.",
+        ),
+        (
+            json!({"originalSource": origin.url("/front.png"), "alt": "x".repeat(513)}),
+            "alt",
+            "The alt value exceeds the maximum limit of 512 characters.",
+        ),
+    ];
+    for (file, field, message) in cases {
+        let body = gql(&server, SET_FILES, refused(file.clone())).await;
+        assert_eq!(
+            body["data"]["productSet"]["userErrors"],
+            json!([{"field": ["input", "files", "1", field], "message": message, "code": "INVALID_INPUT"}]),
+            "{file}: {body}"
+        );
+    }
+    let body = gql(&server, SET_FILES, refused(json!({"id": "gid://shopify/MediaImage/1"}))).await;
+    assert_eq!(
+        body["data"]["productSet"]["userErrors"],
+        json!([{"field": ["input", "files", "1", "id"], "message": "File id gid://shopify/MediaImage/1 does not exist.", "code": "NOT_FOUND"}])
+    );
+    // A FileSetInput field that doesn't exist fails variable coercion.
+    let body = gql(&server, SET_FILES, refused(json!({"url": "https://example.com/a.png"}))).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_VARIABLE", "{body}");
+
+    assert!(server.wait_for_media(Duration::from_secs(10)).await);
+    let after = server.product_images(&product);
+    assert_eq!(
+        after.iter().map(|i| &i.id).collect::<Vec<_>>(),
+        before.iter().map(|i| &i.id).collect::<Vec<_>>()
+    );
+    assert_eq!(server.product(&product).expect("stored")["title"], "Lamp");
+    assert_eq!(origin.hits("/back.png"), 0, "nothing was downloaded");
+}
+
+#[tokio::test]
+async fn shopify_server_helpers_read_products_and_edit_them_behind_the_connectors_back() {
+    let server = ShopifyTestServer::start(ShopConfig::default()).await;
+    let loc = server.add_location("Main");
+    let product = server.add_product("Kettle", &[("KET-1", 4), ("KET-2", 1)], &loc);
+    assert!(server.product_exists(&product));
+    assert!(!server.product_exists("gid://shopify/Product/1"));
+    server.set_compare_at_price("KET-2", Some("19.9"));
+    let stored = server.product(&product).expect("stored");
+    assert_eq!(stored["title"], "Kettle");
+    assert_eq!(stored["variant"], Value::Null);
+    assert_eq!(stored["variants"][1]["compareAtPrice"], "19.90");
+    assert_eq!(stored["options"][0]["values"], json!(["KET-1", "KET-2"]));
+    assert_eq!(
+        server.product_by_sku("KET-2").expect("by sku")["variant"]["sku"],
+        "KET-2"
+    );
+    let read = gql(
+        &server,
+        "query($id: ID!) { product(id: $id) { variants(first: 5) { nodes { compareAtPrice } } } }",
+        json!({"id": product}),
+    )
+    .await;
+    assert_eq!(
+        read["data"]["product"]["variants"]["nodes"],
+        json!([{"compareAtPrice": null}, {"compareAtPrice": "19.90"}])
+    );
+    server.set_compare_at_price("KET-2", None);
+    assert_eq!(
+        server.product(&product).expect("stored")["variants"][1]["compareAtPrice"],
+        Value::Null
+    );
+
+    let origin = ImageOrigin::start().await;
+    server.allow_internal_media_sources(true);
+    let image = server.add_product_image(&product, &origin.url("/front.png"), "Side");
+    assert!(server.wait_for_media(Duration::from_secs(10)).await);
+    let images = server.product_images(&product);
+    assert_eq!(images.len(), 1);
+    assert_eq!(
+        (images[0].id.as_str(), images[0].status.as_str()),
+        (image.as_str(), "READY")
+    );
+    assert_eq!(
+        server.product(&product).expect("stored")["media"][0]["source"],
+        origin.url("/front.png")
     );
 }
