@@ -52,6 +52,7 @@ contract!(
     history_lists_runs_newest_first_and_counts_events_per_hour,
     a_retried_conflict_queues_its_push_again_and_leaves_the_list,
     every_sort_pages_through_each_product_once_in_order,
+    catalog_changes_queue_one_product_push_per_listed_channel_in_the_same_transaction,
 );
 
 fn nzd(minor: i64) -> Money {
@@ -765,7 +766,8 @@ async fn filters_count_and_select_the_same_products(s: &Storage) {
     assert_eq!(
         s.set_active(&s.product_ids_matching(&out).await.expect("ids"), false)
             .await
-            .expect("set"),
+            .expect("set")
+            .0,
         2
     );
     assert_eq!(
@@ -991,7 +993,7 @@ impl sync_core::connector::Connector for DownChannel {
     async fn create_product(
         &self,
         _: &sync_core::connector::ProductToList,
-    ) -> Result<Vec<sync_core::connector::FoundItem>, ConnectorError> {
+    ) -> Result<sync_core::connector::ProductWritten, ConnectorError> {
         Err(ConnectorError::Permanent("not in this test".into()))
     }
 
@@ -1000,7 +1002,7 @@ impl sync_core::connector::Connector for DownChannel {
         _: &sync_core::connector::ProductToList,
         _: &str,
         _: &std::collections::HashMap<String, String>,
-    ) -> Result<Vec<sync_core::connector::FoundItem>, ConnectorError> {
+    ) -> Result<sync_core::connector::ProductWritten, ConnectorError> {
         Err(ConnectorError::Permanent("not in this test".into()))
     }
 
@@ -1096,4 +1098,96 @@ async fn a_push_the_channel_keeps_failing_is_given_up_after_bounded_attempts_on_
         .await
         .expect("recorded");
     assert_eq!(s.pending_pushes(channel).await.expect("count"), 1);
+}
+
+async fn catalog_changes_queue_one_product_push_per_listed_channel_in_the_same_transaction(s: &Storage) {
+    use sync_core::storage::{Figure, NewListing};
+    let (channel, v, _) = channel_fixture(s).await;
+    let named = |name: &'static str| async move {
+        let page = s
+            .list_products(&ProductFilter {
+                limit: 50,
+                ..ProductFilter::default()
+            })
+            .await
+            .expect("products");
+        page.items.iter().find(|p| p.name == name).expect("product").id
+    };
+    let (synced, manual) = (named("Synced").await, named("Manual").await);
+    // Not listed anywhere yet: an edit queues nothing.
+    assert_eq!(
+        s.set_active(&[synced, manual], false).await.expect("deactivated"),
+        (2, 0)
+    );
+    assert_eq!(s.pending_catalog_pushes(channel).await.expect("count"), 0);
+    // Listed (linked by SKU): it gets its fields, once however often it changes.
+    s.save_listings(
+        channel,
+        &[NewListing {
+            variant_id: v[0],
+            external_product_id: "P-1".into(),
+            external_variant_id: "V-1".into(),
+            external_inventory_item_id: "I-1".into(),
+            seen_quantity: Some(3),
+            figure: Figure::Read,
+        }],
+    )
+    .await
+    .expect("linked");
+    assert_eq!(s.listed_products(channel).await.expect("listed"), vec![synced]);
+    for _ in 0..5 {
+        s.set_active(&[synced], true).await.expect("on");
+        s.set_active(&[synced], false).await.expect("off");
+    }
+    assert_eq!(
+        s.pending_catalog_pushes(channel).await.expect("count"),
+        1,
+        "ten changes to one product are one push"
+    );
+    let claimed = s
+        .claim_catalog(channel, "w1", 10, later(30), later(0))
+        .await
+        .expect("claimed");
+    assert_eq!(claimed.iter().map(|r| r.product_id).collect::<Vec<_>>(), vec![synced]);
+    assert!(
+        s.claim_catalog(channel, "w2", 10, later(30), later(0))
+            .await
+            .expect("claimed")
+            .is_empty(),
+        "a claimed product push goes to one worker"
+    );
+    // An edit while it is pushed: the row stays pending for the newer content.
+    s.set_active(&[synced], true).await.expect("on");
+    assert_eq!(
+        s.finish_catalog("w1", &[(claimed[0], RowOutcome::Pushed)], later(1))
+            .await
+            .expect("finished"),
+        1
+    );
+    let again = s
+        .claim_catalog(channel, "w1", 10, later(30), later(2))
+        .await
+        .expect("claimed");
+    assert_eq!(again.len(), 1, "the newer change is pushed too");
+    s.finish_catalog("w1", &[(again[0], RowOutcome::Pushed)], later(2))
+        .await
+        .expect("finished");
+    assert_eq!(s.pending_catalog_pushes(channel).await.expect("count"), 0);
+    // Deleting queues the deletion there, drops its quantity pushes, and is done once.
+    assert!(s.delete_product(synced).await.expect("deleted"));
+    assert!(!s.delete_product(synced).await.expect("again"), "already deleted");
+    assert_eq!(s.pending_catalog_pushes(channel).await.expect("count"), 1);
+    let target = s.catalog_target(channel, synced).await.expect("read").expect("target");
+    assert!(target.deleted);
+    assert_eq!(target.external_product_id.as_deref(), Some("P-1"));
+    assert_eq!(s.pending_pushes(channel).await.expect("quantities"), 0);
+    let deleted = s
+        .deleted_product_skus(&[Sku::parse("S-1").expect("sku")])
+        .await
+        .expect("skus");
+    assert!(deleted.contains("S-1"));
+    assert!(
+        s.get_product(synced).await.expect("read").is_none(),
+        "gone from every list"
+    );
 }

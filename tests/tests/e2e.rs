@@ -4,6 +4,7 @@
 mod e2e {
     mod api;
     mod browser;
+    mod catalog;
     mod cli;
     mod dashboard;
     mod import;
