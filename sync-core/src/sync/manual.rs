@@ -13,6 +13,9 @@ use crate::domain::{ChannelId, Timestamp};
 use crate::storage::{ChannelConfig, EventResult, RunKind, RunTrigger, Storage};
 use crate::vault::Vault;
 
+/// The longest a sync waits for rows in their cooldown (just pushed).
+const COOLDOWN_WAIT: Duration = Duration::from_secs(2);
+
 /// Channels with a button-started sync under way in this process.
 #[derive(Default)]
 pub struct RunningSyncs(Mutex<HashSet<ChannelId>>);
@@ -138,9 +141,21 @@ pub async fn sync_channel(
     // orders, so this sync pulls them and pushes again (a few rounds at most;
     // what still waits is left to the order cycle).
     let mut pulls_left = 3;
+    let mut cooldowns_left = 5;
     loop {
         let report = worker.run_once().await?;
         if report.claimed == 0 {
+            // Rows another worker pushed a moment ago wait out their short
+            // cooldown: a sync a person started waits with them, not past them.
+            if cooldowns_left > 0
+                && let Some(due) = storage.next_due(config.id).await?
+                && let Ok(wait) = (due.as_datetime() - Timestamp::now().as_datetime()).to_std()
+                && wait <= COOLDOWN_WAIT
+            {
+                cooldowns_left -= 1;
+                tokio::time::sleep(wait + Duration::from_millis(10)).await;
+                continue;
+            }
             if pulls_left == 0 || storage.pushes_awaiting_pull(config.id).await? == 0 {
                 break;
             }

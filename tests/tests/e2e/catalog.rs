@@ -23,6 +23,8 @@ struct Listed {
     db: Database,
     server: TestServer,
     shop: ShopifyTestServer,
+    /// The shop's location the channel stocks.
+    location: String,
     channel: ChannelId,
     product: ProductDetail,
 }
@@ -49,6 +51,7 @@ impl Listed {
             db,
             server,
             shop,
+            location,
             channel,
             product,
         };
@@ -519,5 +522,95 @@ async fn sell_online_off_hides_the_product_in_shopify_and_on_brings_it_back() {
     listed.until("shown again", &first, |p| p["status"] == "ACTIVE").await;
     storage.close().await;
     tokio::time::sleep(Duration::from_millis(10)).await;
+    listed.server.stop().await;
+}
+
+/// An edit made in Shopify's admin behind Tillbridge's back.
+async fn retitle_in_shop(shop: &ShopifyTestServer, product_gid: &str, title: &str) {
+    let body = serde_json::json!({
+        "query": "mutation Retitle($p: ProductUpdateInput!) { productUpdate(product: $p) { product { id } userErrors { message } } }",
+        "variables": { "p": { "id": product_gid, "title": title } },
+    });
+    let answer: Value = reqwest::Client::new()
+        .post(shop.graphql_url(sync_core::connector::shopify::API_VERSION))
+        .header("X-Shopify-Access-Token", shop.token())
+        .json(&body)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        answer["data"]["productUpdate"]["userErrors"],
+        serde_json::json!([]),
+        "{answer}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_force_sync_overwrites_a_linked_products_fields_as_its_preview_says() {
+    let listed = Listed::start(true).await;
+    let first = listed.sku(0).to_owned();
+    let name = listed.product.name.clone();
+    listed
+        .until("linked and written", &first, |p| p["title"] == name.as_str())
+        .await;
+    let gid = listed.in_shop(&first)["id"].as_str().unwrap_or_default().to_owned();
+    retitle_in_shop(&listed.shop, &gid, "Renamed in Shopify").await;
+    let (ok, out, err) = cli(
+        &listed.db,
+        &["sync", "--channel", CHANNEL, "--kind", "force", "--preview"],
+        "",
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("1 updated"),
+        "the preview says what a force sync overwrites: {out}"
+    );
+    let (ok, out, err) = cli(&listed.db, &["sync", "--channel", CHANNEL, "--kind", "force"], "").await;
+    assert!(ok, "{out}{err}");
+    assert_eq!(listed.in_shop(&first)["title"], name.as_str(), "{out}");
+    listed.server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduled_sync_finds_and_fixes_what_drifted_in_the_channel() {
+    let listed = Listed::start(false).await;
+    let first = listed.sku(0).to_owned();
+    let name = listed.product.name.clone();
+    let storage = listed.db.storage().await;
+    let balance = {
+        let id = listed.product.variants[0].id;
+        storage.balances(listed.channel, &[id]).await.expect("balance")[&id]
+    };
+    // Drift made in Shopify, with no webhook to tell: a title and a figure.
+    let gid = listed.in_shop(&first)["id"].as_str().unwrap_or_default().to_owned();
+    retitle_in_shop(&listed.shop, &gid, "Drifted title").await;
+    let loc = listed.location.clone();
+    listed.shop.set_available(&first, &loc, balance + 7);
+    // The schedule is due now.
+    storage
+        .execute_admin(&format!(
+            "UPDATE channels SET schedule_minutes = 1, last_sweep_at = NULL WHERE id = {}",
+            listed.channel.get()
+        ))
+        .await
+        .expect("schedule");
+    storage.close().await;
+    wait_until("the schedule fixes the drift", 30, || async {
+        listed.in_shop(&first)["title"] == name.as_str() && listed.shop.available(&first, &loc) == Some(balance)
+    })
+    .await;
+    let storage = listed.db.storage().await;
+    let runs = storage.recent_runs(Some(listed.channel), 50).await.expect("runs");
+    storage.close().await;
+    assert!(
+        runs.iter()
+            .any(|r| r.log.contains("scheduled check") && r.log.contains("1 not as last seen")),
+        "the history records what the check found: {:?}",
+        runs.iter().map(|r| r.log.clone()).collect::<Vec<_>>()
+    );
     listed.server.stop().await;
 }
