@@ -591,6 +591,108 @@ async fn dashboard(db: Database, label: &str, products: usize, events: usize) {
     }
 }
 
+/// Catalog pushes: from a product edit accepted by the API to the shop
+/// showing it (p50/p99 over 100 edits), then product pushes per second to
+/// the Shopify test server against what its bucket allows.
+async fn catalog() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let shop = ShopifyTestServer::start(ShopConfig::default()).await;
+    shop.add_location(LOCATION);
+    connect(&db, &shop).await;
+    let storage = db.storage().await;
+    let channel = storage
+        .channel_by_name("Shopify")
+        .await
+        .expect("read")
+        .expect("channel")
+        .id;
+    let page = storage
+        .list_products(&ProductFilter {
+            limit: 300,
+            ..Default::default()
+        })
+        .await
+        .expect("products");
+    let skus: Vec<String> = page
+        .items
+        .iter()
+        .flat_map(|p| p.variants.iter().map(|v| v.sku.clone()))
+        .collect();
+    let mut args = vec!["autosync", "on", "--sku"];
+    args.extend(skus.iter().map(String::as_str));
+    let (ok, _, err) = cli(&db, &args, "").await;
+    assert!(ok, "{err}");
+    while storage.pending_pushes(channel).await.expect("count") > 0 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let token = api_token(&db, "manager").await;
+    let client = reqwest::Client::new();
+    let mut latencies = Vec::new();
+    for i in 0..100 {
+        let product = &page.items[(i * 37) % page.items.len()];
+        let sku = &product.variants[0].sku;
+        let name = format!("{} (edit {i})", product.name);
+        let response = client
+            .patch(server.url(&format!("/api/v1/products/{}", product.id)))
+            .bearer_auth(&token)
+            .json(&json!({ "name": name }))
+            .send()
+            .await
+            .expect("sent");
+        assert!(
+            response.status().is_success(),
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+        let accepted = Instant::now();
+        loop {
+            if shop.product_by_sku(sku).is_some_and(|p| p["title"] == name.as_str()) {
+                break;
+            }
+            if accepted.elapsed() > Duration::from_secs(20) {
+                println!("  edit {i} of {sku} never reached the shop");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        latencies.push(accepted.elapsed());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    latencies.sort();
+    println!(
+        "catalog latency, product edit accepted by the API → shown in the shop (100 edits): p50 {:.0} ms, p99 {:.0} ms",
+        percentile(&latencies, 0.5).as_secs_f64() * 1000.0,
+        percentile(&latencies, 0.99).as_secs_f64() * 1000.0
+    );
+    // Every listed product written again at once, as a force sync or the schedule does.
+    let listed = storage.listed_products(channel).await.expect("listed");
+    let calls_before = shop.stats().calls.get("productSet").copied().unwrap_or(0);
+    shop.faults().set_bucket_available(0.0);
+    let started = Instant::now();
+    storage.enqueue_catalog(&listed, Some(channel)).await.expect("queued");
+    while storage.pending_catalog_pushes(channel).await.expect("count") > 0 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let elapsed = started.elapsed();
+    let stats = shop.stats();
+    let calls = stats.calls.get("productSet").copied().unwrap_or(0) - calls_before;
+    let cost = stats.last_cost.unwrap_or(10.0);
+    // From an empty bucket, the restore rate (100 points/s) is the ceiling.
+    let ceiling = calls as f64 * cost / 100.0;
+    println!(
+        "catalog throughput: {} product writes in {:.1} s = {:.1}/s ({calls} productSet calls, {} throttled); the bucket allows {:.1}/s at {cost:.0} points each: {:.0} % of it",
+        listed.len(),
+        elapsed.as_secs_f64(),
+        listed.len() as f64 / elapsed.as_secs_f64(),
+        stats.throttled,
+        100.0 / cost,
+        100.0 * ceiling / elapsed.as_secs_f64()
+    );
+    storage.close().await;
+    server.stop().await;
+}
+
 #[tokio::main]
 async fn main() {
     let which: Vec<String> = std::env::args().skip(1).collect();
@@ -604,6 +706,9 @@ async fn main() {
     }
     if run("orders") {
         orders().await;
+    }
+    if run("catalog") {
+        catalog().await;
     }
     if run("coalescing") {
         coalescing().await;
