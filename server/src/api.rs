@@ -3,7 +3,10 @@
 
 mod error;
 mod openapi;
+mod orders;
 mod outlets;
+mod product_document;
+mod product_writes;
 mod products;
 mod stock;
 
@@ -23,8 +26,21 @@ use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
-        .route("/products", get(products::list))
+        .route(
+            "/products",
+            get(products::list)
+                .post(product_writes::create)
+                .layer(axum::extract::DefaultBodyLimit::max(product_writes::BODY_LIMIT)),
+        )
+        .route(
+            "/products/{id}",
+            get(product_writes::show)
+                .patch(product_writes::update)
+                .delete(product_writes::delete)
+                .layer(axum::extract::DefaultBodyLimit::max(product_writes::BODY_LIMIT)),
+        )
         .route("/products/{id}/auto_sync", put(products::set_auto_sync))
+        .route("/orders", get(orders::list))
         .route("/outlets", get(outlets::list))
         .route("/stock", get(stock::show))
         .route(

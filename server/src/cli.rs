@@ -3,6 +3,7 @@
 mod channel;
 mod import;
 mod outlet;
+mod product;
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -62,6 +63,9 @@ pub enum Command {
     /// Add and list outlets (shops and warehouses).
     #[command(subcommand)]
     Outlet(outlet::OutletCommand),
+    /// Delete a product by one of its SKUs or its handle.
+    #[command(subcommand)]
+    Product(product::ProductCommand),
 }
 
 /// Sizes for a large demo store (benchmarks); without them, the classic 500 products.
@@ -144,6 +148,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(args) => import::export(&global, args).await,
         Command::Feed(command) => import::feed(&global, command).await,
         Command::Outlet(command) => outlet::run(&global, command).await,
+        Command::Product(command) => product::run(&global, command).await,
         Command::Demo(args) => {
             // Checked before the database is opened, so a bad size changes nothing.
             let size = sync_core::demo::DemoSize::new(args.products, args.events)?;

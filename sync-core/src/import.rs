@@ -4,6 +4,7 @@
 //! and reason) and applied all or nothing.
 
 mod catalog;
+pub(crate) mod catalog_rules;
 mod feed;
 mod stock;
 mod table;

@@ -23,6 +23,7 @@ pub use catalog::{
     AutoSyncChange, Catalog, ChannelCell, ChannelFilter, Outlet, ProductDetail, ProductEditForm, ProductFilter,
     ProductOverview, ProductSort, ProductsTable, VariantDetail, VariantEditForm, VariantStock,
 };
+pub use catalog::{FieldProblem, ImageInput, Named, ProductInput, ProductWrite, VariantInput};
 pub use channels::{
     ChannelConfig, ChannelHealth, ChannelPage, ChannelSettings, ChannelSummary, Channels, ForcePage, NewChannel,
     SettingsSaved, SyncRequest, SyncStarted, WebhookVerdict,
@@ -32,6 +33,7 @@ pub use history::{
     ConflictAction, ConflictRow, EventResult, EventRow, History, HistoryPage, HourCount, NewEvent, OrderLineRow,
     OrderRow, OrderSummary, RunFilter, RunId, RunKind, RunRow, RunStatus, RunTrigger,
 };
+pub use history::{FeedLine, FeedOrder, MAX_ORDER_PAGE, OrderCursor, OrderFeedPage, OrderFeedQuery};
 pub use stock::{
     BalanceExplanation, IdempotencyKey, MAX_MOVEMENTS_PER_REQUEST, MovementBatch, MovementInput, MovementRecord,
     SkuStock, StockLedger,

@@ -35,11 +35,14 @@ pub use history::{
     ConflictAction, ConflictKind, ConflictRow, EventResult, EventRow, HourCount, NewConflict, NewEvent, RunFilter,
     RunId, RunKind, RunRow, RunStatus, RunTrigger,
 };
-pub use import::{CatalogWrite, CatalogWritten, NewUpload, Upload, VariantWrite, content_hash, product_handle};
+pub(crate) use import::replayed_products;
+pub use import::{
+    CatalogWrite, CatalogWritten, CatalogWrittenOnce, NewUpload, Upload, VariantWrite, content_hash, product_handle,
+};
 pub use listings::{
     ChannelProduct, Figure, Listing, ListingIds, NewListing, PushTarget, PushedQuantity, SellOnlineChange,
 };
-pub use orders::{OrderLineRow, OrderLineToSave, OrderRow, OrderToSave, StoredOrder};
+pub use orders::{FeedLine, FeedOrder, OrderLineRow, OrderLineToSave, OrderRow, OrderToSave, StoredOrder};
 pub use outbox::{ClaimedRow, PushLatency, RowOutcome};
 pub use sandbox::SandboxItem;
 pub use sessions::SessionRow;

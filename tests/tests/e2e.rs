@@ -12,6 +12,7 @@ mod e2e {
     mod movements;
     mod orders;
     mod pages;
+    mod products_api;
     mod shopify_server;
     mod sync;
     mod unselling;

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use sync_core::service::FieldProblem;
 use utoipa::ToSchema;
 
 #[derive(Debug)]
@@ -11,6 +12,7 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    problems: Vec<FieldProblem>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -24,6 +26,17 @@ pub struct ErrorDetail {
     pub code: String,
     /// What is wrong, for a person.
     pub message: String,
+    /// For a refused body: every field at fault, by its path in the body.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<ProblemJson>,
+}
+
+/// A refused field of a request body.
+#[derive(Serialize, ToSchema)]
+pub struct ProblemJson {
+    /// Its path in the body, e.g. `variants[2].price`.
+    pub path: String,
+    pub message: String,
 }
 
 impl ApiError {
@@ -32,6 +45,22 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// A 422 naming every field at fault; the message lists them too.
+    pub fn invalid_fields(code: &'static str, problems: Vec<FieldProblem>) -> Self {
+        let listed: Vec<String> = problems.iter().map(FieldProblem::to_string).collect();
+        let message = format!(
+            "{} problem{}, so nothing was written: {}",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" },
+            listed.join("; ")
+        );
+        Self {
+            problems,
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
         }
     }
     pub fn unauthorized(message: impl Into<String>) -> Self {
@@ -77,6 +106,14 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.code.to_owned(),
                 message: self.message,
+                problems: self
+                    .problems
+                    .into_iter()
+                    .map(|p| ProblemJson {
+                        path: p.path,
+                        message: p.message,
+                    })
+                    .collect(),
             },
         };
         (self.status, Json(body)).into_response()

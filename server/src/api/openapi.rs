@@ -6,16 +6,21 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tillbridge API", description = "Products, outlets and stock for point-of-sale and back-office systems."),
+    info(title = "Tillbridge API", description = "Products, outlets, stock and channel orders for point-of-sale and back-office systems."),
     paths(
         super::products::list,
+        super::product_writes::create,
+        super::product_writes::show,
+        super::product_writes::update,
+        super::product_writes::delete,
         super::products::set_auto_sync,
         super::outlets::list,
         super::stock::record,
-        super::stock::show
+        super::stock::show,
+        super::orders::list
     ),
     modifiers(&BearerAuth),
-    tags((name = "products"), (name = "outlets"), (name = "stock"))
+    tags((name = "products"), (name = "outlets"), (name = "stock"), (name = "orders", description = "Orders pulled from the web channels"))
 )]
 pub struct ApiDoc;
 

@@ -130,7 +130,8 @@ fn parse_movement(item: &Value, i: usize) -> Result<MovementInput, ApiError> {
     })
 }
 
-fn idempotency_key(headers: &HeaderMap, body: &[u8]) -> Result<Option<IdempotencyKey>, ApiError> {
+/// The request's Idempotency-Key, with a hash of `body` to tell a retry from another request.
+pub(super) fn idempotency_key(headers: &HeaderMap, body: &[u8]) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(raw) = headers.get("idempotency-key") else {
         return Ok(None);
     };

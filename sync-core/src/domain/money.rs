@@ -59,11 +59,27 @@ impl Money {
     }
 
     /// Parses a decimal amount as people type it ("12.5", "12.50", "1,299.00").
+    /// A comma only groups thousands: "12,50" (a decimal comma) is refused,
+    /// never read as 1250.
     pub fn parse(raw: &str, currency: Currency) -> Result<Self, DomainError> {
-        let cleaned: String = raw.trim().chars().filter(|c| *c != ',').collect();
+        let trimmed = raw.trim();
         let bad = || DomainError::new("price", format!("{raw:?} is not an amount (e.g. 12.50)"));
+        let (grouped, frac) = trimmed.split_once('.').unwrap_or((trimmed, ""));
+        if grouped.contains(',') {
+            let mut groups = grouped.split(',');
+            let first = groups.next().unwrap_or_default();
+            if first.is_empty() || first.len() > 3 || groups.any(|g| g.len() != 3) {
+                return Err(DomainError::new(
+                    "price",
+                    format!(
+                        "{raw:?} is not an amount: write decimals with a point (e.g. 12.50); a comma only groups thousands (1,299.00)"
+                    ),
+                ));
+            }
+        }
+        let whole: String = grouped.chars().filter(|c| *c != ',').collect();
+        let whole = whole.as_str();
         let digits = currency.minor_digits();
-        let (whole, frac) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
         if whole.is_empty() && frac.is_empty()
             || !whole.chars().all(|c| c.is_ascii_digit())
             || !frac.chars().all(|c| c.is_ascii_digit())
@@ -142,6 +158,15 @@ mod tests {
         assert!(Money::parse("-3", nzd()).is_err());
         assert!(Money::parse("", nzd()).is_err());
         assert!(Money::parse("99999999999999999999", nzd()).is_err());
+    }
+
+    #[test]
+    fn a_comma_groups_thousands_and_is_never_a_decimal_point() {
+        assert_eq!(Money::parse("12,345,678.90", nzd()).map(|m| m.minor), Ok(1_234_567_890));
+        for decimal_comma in ["12,50", "1,2345", ",500", "1,,000", "1234,567"] {
+            let e = Money::parse(decimal_comma, nzd()).expect_err(decimal_comma);
+            assert!(e.message.contains("with a point"), "{decimal_comma}: {}", e.message);
+        }
     }
 
     #[test]

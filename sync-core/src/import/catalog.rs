@@ -4,15 +4,18 @@
 //! SKU), all or nothing; it never deletes. A column left out of the file
 //! leaves that field as it is. The export writes exactly this format.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use super::table::{Record, read_table};
-use super::{ApplyOutcome, ImportPreview, RowError, whole_number};
-use crate::Result;
-use crate::domain::{Barcode, Currency, Money, ProductId, Sku};
-use crate::storage::{
-    CatalogWrite, ProductDetail, ProductFilter, ProductImage, Storage, VariantDetail, VariantWrite, product_handle,
+use super::catalog_rules::{
+    Given, ImageGiven, Part, ProductGiven, VariantGiven, check_handle, free_handle, plan_product as plan_rules,
+    sku_taken,
 };
+use super::table::{Record, read_table};
+use super::{ApplyOutcome, ImportPreview, RowError};
+use crate::Result;
+use crate::domain::{Currency, Money, ProductId, Sku};
+use crate::storage::{CatalogWrite, ProductDetail, ProductFilter, Storage, VariantDetail, product_handle};
 
 /// The columns of a catalog file, in the order the export writes them.
 pub const CATALOG_COLUMNS: [&str; 30] = [
@@ -191,18 +194,12 @@ async fn plan(storage: &Storage, bytes: &[u8]) -> Result<(ImportPreview<CatalogC
         let owner = owners.get(sku.as_str()).map(|(_, p)| existing.get(p));
         let key = match (handle, owner) {
             (_, Some(None)) => {
-                errors.push(RowError::new(r.line, format!("SKU {sku} belongs to a deleted product")));
+                errors.push(RowError::new(r.line, sku_taken(&sku, None)));
                 continue;
             }
             ("", Some(Some(p))) => format!("h:{}", p.handle),
             (h, Some(Some(p))) if h != p.handle => {
-                errors.push(RowError::new(
-                    r.line,
-                    format!(
-                        "SKU {sku} belongs to the product with handle {:?}, not {h:?}; a variant cannot move to another product",
-                        p.handle
-                    ),
-                ));
+                errors.push(RowError::new(r.line, sku_taken(&sku, Some(&p.handle))));
                 continue;
             }
             ("", None) => match cols.cell(r, "name").unwrap_or_default() {
@@ -289,31 +286,16 @@ async fn plan(storage: &Storage, bytes: &[u8]) -> Result<(ImportPreview<CatalogC
     ))
 }
 
-/// A handle is lowercase letters, digits and dashes.
-fn check_handle(h: &str) -> Result<(), String> {
-    let ok = (1..=255).contains(&h.len())
-        && h.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !h.starts_with('-');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "handle {h:?} is not a handle: lowercase letters, digits and '-', e.g. merino-crew-tee"
-        ))
-    }
+/// A row's cells, as the catalog's rules read them.
+struct Cells<'a> {
+    cols: &'a Columns,
+    row: &'a Record,
 }
 
-/// `base`, or `base-2`, `base-3`, … if taken in the catalog or this file.
-async fn free_handle(storage: &Storage, base: &str, planned: &HashSet<String>) -> Result<String> {
-    let taken: HashSet<String> = storage.handles_like(base).await?.into_iter().collect();
-    let mut candidate = base.to_owned();
-    let mut n = 1;
-    while taken.contains(&candidate) || planned.contains(&candidate) {
-        n += 1;
-        candidate = format!("{base}-{n}");
+impl Given for Cells<'_> {
+    fn get(&self, field: &str) -> Option<Cow<'_, str>> {
+        self.cols.cell(self.row, field).map(Cow::Borrowed)
     }
-    Ok(candidate)
 }
 
 /// The product a group of rows leaves, and what changes; `None` for a
@@ -343,189 +325,59 @@ fn plan_product(
             }
         }
     }
-    let mut err = |field: &str, reason: String| errors.push(RowError::new(first.line, format!("{field}: {reason}")));
-    let text = |f: &str, now: Option<&String>| {
-        cols.cell(first, f)
-            .map(str::to_owned)
-            .or_else(|| now.cloned())
-            .unwrap_or_default()
-    };
-
-    let name = match cols.cell(first, "name") {
-        Some("") => {
-            err("name", "a product needs a name".into());
-            String::new()
-        }
-        Some(n) if n.chars().count() > 255 => {
-            err("name", "a product name is at most 255 characters".into());
-            String::new()
-        }
-        Some(n) => n.to_owned(),
-        None => match current {
-            Some(p) => p.name.clone(),
-            None => {
-                err("name", "a new product needs a name".into());
-                String::new()
-            }
-        },
-    };
-    let flag = |f: &str, now: Option<bool>, default: bool| -> Result<bool, String> {
-        match cols.cell(first, f).unwrap_or_default() {
-            "" => Ok(now.unwrap_or(default)),
-            v => parse_bool(v).ok_or_else(|| format!("{v:?} is not true or false")),
-        }
-    };
-    let active = flag("active", current.map(|p| p.active), true).unwrap_or_else(|e| {
-        err("active", e);
-        true
-    });
-    let auto_sync = flag("auto_sync", current.map(|p| p.auto_sync), false).unwrap_or_else(|e| {
-        err("auto_sync", e);
-        false
-    });
-    let count = |f: &str, now: Option<i64>| -> Result<Option<i64>, String> {
-        match cols.cell(first, f) {
-            None => Ok(now),
-            Some("") => Ok(None),
-            Some(v) => match whole_number(v) {
-                Some(n) if n >= 0 => Ok(Some(n)),
-                _ => Err(format!("{v:?} is not a whole number of 0 or more")),
-            },
-        }
-    };
-    let reorder_point = count("reorder_point", current.and_then(|p| p.reorder_point)).unwrap_or_else(|e| {
-        err("reorder_point", e);
-        None
-    });
-    let reorder_quantity = count("reorder_quantity", current.and_then(|p| p.reorder_quantity)).unwrap_or_else(|e| {
-        err("reorder_quantity", e);
-        None
-    });
-    let current_supplier_price = current.and_then(|p| {
-        let currency = Currency::parse(p.supplier_price_currency.as_deref()?).ok()?;
-        Some(Money::new(p.supplier_price_minor?, currency))
-    });
-    let supplier_price = match cols.cell(first, "supplier_price") {
-        None => current_supplier_price,
-        Some("") => None,
-        Some(amount) => {
-            let currency = match cols.cell(first, "supplier_currency").filter(|c| !c.is_empty()) {
-                Some(c) => Currency::parse(c).map(Some).map_err(|e| e.message),
-                None => Ok(current_supplier_price
-                    .map(|m| m.currency)
-                    .or_else(|| cols.cell(first, "currency").and_then(|c| Currency::parse(c).ok()))),
-            };
-            match currency {
-                Ok(Some(c)) => Money::parse(amount, c).map(Some).unwrap_or_else(|e| {
-                    err("supplier_price", e.message);
-                    None
-                }),
-                Ok(None) => {
-                    err("supplier_price", "needs a supplier_currency".into());
-                    None
-                }
-                Err(e) => {
-                    err("supplier_currency", e);
-                    None
-                }
-            }
-        }
-    };
-    let image_urls = cols.cell(first, "image_urls").map(|cell| {
-        let urls: Vec<String> = cell.split_whitespace().map(str::to_owned).collect();
-        for u in &urls {
-            if !(u.starts_with("http://") || u.starts_with("https://")) {
-                err("image_urls", format!("{u:?} is not an http:// or https:// address"));
-            }
-        }
-        urls
-    });
-    let mut option_names: Vec<String> = (0..3)
-        .map(|i| {
-            let f = format!("option{}_name", i + 1);
-            cols.cell(first, &f)
-                .map(str::to_owned)
-                .or_else(|| current.and_then(|p| p.option_names().get(i).map(|s| (*s).to_owned())))
-                .unwrap_or_default()
-        })
-        .collect();
-    while option_names.last().is_some_and(String::is_empty) {
-        option_names.pop();
-    }
-    if let Some(gap) = option_names.iter().position(String::is_empty) {
-        err(
-            &format!("option{}_name", gap + 1),
-            "is empty while a later option is named".into(),
-        );
-    }
-    let mut product = CatalogWrite {
-        existing: current.map(|p| p.id),
-        handle: handle.clone(),
-        name,
-        description: text("description", current.map(|p| &p.description)),
-        brand: text("brand", current.map(|p| &p.brand)),
-        category: text("category", current.map(|p| &p.category)),
-        option_names,
-        active,
-        auto_sync,
-        supplier: text("supplier", current.map(|p| &p.supplier)),
-        supplier_code: text("supplier_code", current.map(|p| &p.supplier_code)),
-        supplier_price,
-        reorder_point,
-        reorder_quantity,
-        tax_class: text("tax_class", current.map(|p| &p.tax_class)),
-        tags: text("tags", current.map(|p| &p.tags)),
-        // An image kept from before keeps its alt text.
-        images: image_urls.map(|urls| {
-            urls.into_iter()
-                .map(|url| {
-                    let alt = current
-                        .and_then(|p| p.images.iter().find(|i| i.url == url))
-                        .map(|i| i.alt.clone())
-                        .unwrap_or_default();
-                    ProductImage { url, alt }
-                })
-                .collect()
-        }),
-        remove_variants: Vec::new(),
-        variants: Vec::new(),
-    };
-
-    // The variants.
     let by_sku: HashMap<&str, &VariantDetail> = current
         .map(|p| p.variants.iter().map(|v| (v.sku.as_str(), v)).collect())
         .unwrap_or_default();
-    for (r, sku) in &g.rows {
-        match plan_variant(
-            cols,
-            r,
-            sku,
-            by_sku.get(sku.as_str()).copied(),
-            product.option_names.len(),
-        ) {
-            Ok(v) => product.variants.push(v),
-            Err(reason) => errors.push(RowError::new(r.line, reason)),
-        }
-    }
-    if let Some(p) = current {
-        let in_file: HashSet<&str> = g.rows.iter().map(|(_, s)| s.as_str()).collect();
-        for v in p.variants.iter().filter(|v| !in_file.contains(v.sku.as_str())) {
-            if v.option_values().len() != product.option_names.len() {
-                errors.push(RowError::new(
-                    first.line,
-                    format!(
-                        "the product would have {} options, but its variant {} (not in this file) has {} option values; list it in the file too",
-                        product.option_names.len(),
-                        v.sku,
-                        v.option_values().len()
-                    ),
-                ));
+    let rows: Vec<Cells> = g.rows.iter().map(|(r, _)| Cells { cols, row: r }).collect();
+    let given = ProductGiven {
+        fields: &rows[0],
+        images: cols.cell(first, "image_urls").map(|cell| {
+            cell.split_whitespace()
+                .map(|url| ImageGiven {
+                    url: url.to_owned(),
+                    alt: None,
+                })
+                .collect()
+        }),
+        variants: g
+            .rows
+            .iter()
+            .zip(&rows)
+            .map(|((_, sku), cells)| VariantGiven {
+                fields: cells,
+                sku: Some(sku.clone()),
+                current: by_sku.get(sku.as_str()).copied(),
+            })
+            .collect(),
+        remove: Vec::new(),
+    };
+    let product = match plan_rules(&given, current, handle.clone()) {
+        Ok(product) if errors.is_empty() => product,
+        Ok(_) => return Err(errors),
+        Err(problems) => {
+            // The product's problems on its first line; each variant's on its own, together.
+            let mut by_line: Vec<(u64, Vec<String>)> = Vec::new();
+            for p in problems {
+                let (line, text) = match p.part {
+                    Part::Variant(i) => (g.rows[i].0.line, format!("{}: {}", p.field, p.message)),
+                    Part::Product | Part::Image(_) => {
+                        errors.push(RowError::new(first.line, format!("{}: {}", p.field, p.message)));
+                        continue;
+                    }
+                };
+                match by_line.iter_mut().find(|(l, _)| *l == line) {
+                    Some((_, texts)) => texts.push(text),
+                    None => by_line.push((line, vec![text])),
+                }
             }
+            errors.extend(
+                by_line
+                    .into_iter()
+                    .map(|(line, texts)| RowError::new(line, texts.join("; "))),
+            );
+            return Err(errors);
         }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+    };
     let details = match current {
         None => vec![format!(
             "new product with {} variant{}",
@@ -545,100 +397,6 @@ fn plan_product(
         details,
     };
     Ok((Some(product), Some(change)))
-}
-
-fn plan_variant(
-    cols: &Columns,
-    r: &Record,
-    sku: &Sku,
-    current: Option<&VariantDetail>,
-    options: usize,
-) -> Result<VariantWrite, String> {
-    let mut problems = Vec::new();
-    let barcode = match cols.cell(r, "barcode") {
-        None => current
-            .and_then(|v| v.barcode.as_deref())
-            .and_then(|b| Barcode::parse(b).ok()),
-        Some("") => None,
-        Some(b) => Barcode::parse(b).map_err(|e| problems.push(e.message)).ok(),
-    };
-    let mut values: Vec<String> = Vec::new();
-    for i in 0..3 {
-        let f = format!("option{}_value", i + 1);
-        let v = cols
-            .cell(r, &f)
-            .map(str::to_owned)
-            .or_else(|| current.and_then(|v| v.option_values().get(i).map(|s| (*s).to_owned())))
-            .unwrap_or_default();
-        match (i < options, v.is_empty()) {
-            (true, true) => problems.push(format!("{f} is empty, but the product has {options} option(s)")),
-            (false, false) => problems.push(format!("{f} is {v:?}, but the product has {options} option(s)")),
-            (true, false) => values.push(v),
-            (false, true) => {}
-        }
-    }
-    let currency = match cols.cell(r, "currency").filter(|c| !c.is_empty()) {
-        Some(c) => Currency::parse(c).map_err(|e| problems.push(e.message)).ok(),
-        None => match current.and_then(|v| Currency::parse(&v.price_currency).ok()) {
-            Some(c) => Some(c),
-            None => {
-                problems.push("currency is empty".into());
-                None
-            }
-        },
-    };
-    let price = match (cols.cell(r, "price"), currency) {
-        (_, None) => None,
-        (Some(""), _) => {
-            problems.push("price is empty".into());
-            None
-        }
-        (Some(p), Some(c)) => Money::parse(p, c).map_err(|e| problems.push(e.message)).ok(),
-        (None, Some(c)) => match current {
-            Some(v) => Some(Money::new(v.price_minor, c)),
-            None => {
-                problems.push(format!("the new variant {sku} needs a price"));
-                None
-            }
-        },
-    };
-    let mut measure = |f: &str, now: Option<i64>| match cols.cell(r, f) {
-        None => now,
-        Some("") => None,
-        Some(v) => match whole_number(v) {
-            Some(n) if n >= 0 => Some(n),
-            _ => {
-                problems.push(format!("{f} {v:?} is not a whole number of 0 or more"));
-                None
-            }
-        },
-    };
-    let weight_grams = measure("weight_grams", current.and_then(|v| v.weight_grams));
-    let length_mm = measure("length_mm", current.and_then(|v| v.length_mm));
-    let width_mm = measure("width_mm", current.and_then(|v| v.width_mm));
-    let height_mm = measure("height_mm", current.and_then(|v| v.height_mm));
-    match price {
-        Some(price) if problems.is_empty() => Ok(VariantWrite {
-            existing: current.map(|v| v.id),
-            sku: sku.clone(),
-            barcode,
-            option_values: values,
-            price,
-            weight_grams,
-            length_mm,
-            width_mm,
-            height_mm,
-        }),
-        _ => Err(problems.join("; ")),
-    }
-}
-
-fn parse_bool(raw: &str) -> Option<bool> {
-    match raw.trim().to_lowercase().as_str() {
-        "true" | "yes" | "y" | "1" | "on" => Some(true),
-        "false" | "no" | "n" | "0" | "off" => Some(false),
-        _ => None,
-    }
 }
 
 /// What changes from `p` to `w`, field by field.
@@ -820,21 +578,6 @@ mod tests {
         assert_eq!(amount(2900, "NZD"), "29.00");
         assert_eq!(amount(5, "NZD"), "0.05");
         assert_eq!(amount(500, "JPY"), "500");
-    }
-
-    #[test]
-    fn handles_are_lowercase_slugs() {
-        assert!(check_handle("merino-crew-tee-2").is_ok());
-        assert!(check_handle("Merino").is_err());
-        assert!(check_handle("a b").is_err());
-        assert!(check_handle("-x").is_err());
-    }
-
-    #[test]
-    fn booleans_read_as_spreadsheets_write_them() {
-        assert_eq!(parse_bool("TRUE"), Some(true));
-        assert_eq!(parse_bool("no"), Some(false));
-        assert_eq!(parse_bool("maybe"), None);
     }
 
     #[test]

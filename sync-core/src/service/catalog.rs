@@ -4,11 +4,15 @@
 
 use std::collections::HashMap;
 
+mod products_api;
+
 use super::Core;
 use crate::Result;
 use crate::bulk::{BulkAction, BulkOutcome, BulkTarget};
 use crate::domain::{Actor, Barcode, ChannelId, Currency, DomainError, Money, OutletCode, ProductId, Sku, VariantId};
 use crate::storage::{CatalogWrite, EventResult, NewEvent, SellOnlineChange, VariantWrite};
+
+pub use products_api::{FieldProblem, ImageInput, Named, ProductInput, ProductWrite, VariantInput};
 
 pub use crate::storage::{
     AutoSyncChange, ChannelFilter, Outlet, ProductDetail, ProductFilter, ProductPage, ProductSort, VariantDetail,

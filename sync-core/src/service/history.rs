@@ -1,5 +1,7 @@
 //! The Sync History, its conflicts, and the orders pulled from channels.
 
+mod order_feed;
+
 use super::Core;
 use crate::Result;
 use crate::domain::{ChannelId, ProductId, Timestamp};
@@ -8,6 +10,7 @@ pub use crate::storage::{
     ConflictAction, ConflictRow, EventResult, EventRow, HourCount, NewEvent, OrderLineRow, OrderRow, RunFilter, RunId,
     RunKind, RunRow, RunStatus, RunTrigger,
 };
+pub use order_feed::{FeedLine, FeedOrder, MAX_ORDER_PAGE, OrderCursor, OrderFeedPage, OrderFeedQuery};
 
 #[derive(Clone)]
 pub struct History {

@@ -8,7 +8,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::catalog::{PRODUCT_COLUMNS, handle_for};
-use super::{ProductDetail, ProductImage, Storage, on_pool, placeholders};
+use super::{IdempotencyKey, ProductDetail, ProductImage, Storage, on_pool, placeholders};
 use crate::domain::{
     Barcode, ChannelId, Money, MovementReason, OutletId, ProductId, Sku, Timestamp, UserId, VariantId,
 };
@@ -280,6 +280,15 @@ pub struct VariantWrite {
     pub height_mm: Option<i64>,
 }
 
+/// What a keyed catalog write did: the products it wrote, in order, or
+/// the first write's when `replayed`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CatalogWrittenOnce {
+    pub written: CatalogWritten,
+    pub products: Vec<ProductId>,
+    pub replayed: bool,
+}
+
 /// What a catalog write did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CatalogWritten {
@@ -299,13 +308,51 @@ impl Storage {
     /// transaction: all of them or, on any error, none. Turning Auto Sync on
     /// queues the products' quantities for their channels in the same transaction.
     pub async fn write_catalog(&self, products: &[CatalogWrite]) -> Result<CatalogWritten> {
+        Ok(self.write_catalog_once(products, None).await?.written)
+    }
+
+    /// `write_catalog`, once per idempotency key: the key is taken in the
+    /// write's own transaction, and a retry with the same key and request
+    /// writes nothing and answers with the products the first one wrote.
+    pub async fn write_catalog_once(
+        &self,
+        products: &[CatalogWrite],
+        key: Option<&IdempotencyKey>,
+    ) -> Result<CatalogWrittenOnce> {
         let now = Timestamp::now();
-        let result: std::result::Result<CatalogWritten, sqlx::Error> = on_pool!(self, pool => {
+        let result: std::result::Result<CatalogWrittenOnce, Error> = on_pool!(self, pool => {
             async {
                 let mut tx = pool.begin().await?;
                 // Write first: on SQLite a transaction that reads, then writes after another
                 // connection committed fails at once (busy snapshot); writing first waits its turn.
                 sqlx::query("UPDATE products SET id = id WHERE 1 = 0").execute(&mut *tx).await?;
+                if let Some(k) = key {
+                    // A concurrent twin waits here on the unique key until we commit.
+                    let fresh = sqlx::query(
+                        "INSERT INTO idempotency_keys (key, request_hash, response_code, response_body, created_at)
+                         VALUES ($1, $2, 0, '', $3) ON CONFLICT (key) DO NOTHING",
+                    )
+                    .bind(&k.key)
+                    .bind(&k.request_hash)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                        == 1;
+                    if !fresh {
+                        let (hash, body): (String, String) =
+                            sqlx::query_as("SELECT request_hash, response_body FROM idempotency_keys WHERE key = $1")
+                                .bind(&k.key)
+                                .fetch_one(&mut *tx)
+                                .await?;
+                        return Ok(CatalogWrittenOnce {
+                            written: CatalogWritten::default(),
+                            products: replayed_products(&k.key, &k.request_hash, &hash, &body)?,
+                            replayed: true,
+                        });
+                    }
+                }
+                let mut ids: Vec<ProductId> = Vec::with_capacity(products.len());
                 let mut written = CatalogWritten::default();
                 let mut switched_on: Vec<ProductId> = Vec::new();
                 let mut updated: Vec<ProductId> = Vec::new();
@@ -472,6 +519,7 @@ impl Storage {
                     if p.existing.is_some() {
                         updated.push(id);
                     }
+                    ids.push(id);
                 }
                 // Every channel where an updated product is listed gets its fields, in the background.
                 super::catalog_outbox::enqueue_catalog!(tx, updated, None::<ChannelId>, now, written.catalog_queued);
@@ -491,16 +539,55 @@ impl Storage {
                     }
                     written.queued += q.execute(&mut *tx).await?.rows_affected();
                 }
+                if let Some(k) = key {
+                    let body = serde_json::to_string(&ids)
+                        .map_err(|e| Error::Conflict(format!("cannot store the answer: {e}")))?;
+                    sqlx::query("UPDATE idempotency_keys SET response_code = 200, response_body = $2 WHERE key = $1")
+                        .bind(&k.key)
+                        .bind(body)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 tx.commit().await?;
-                Ok(written)
+                Ok(CatalogWrittenOnce { written, products: ids, replayed: false })
             }
             .await
         });
         result.map_err(|e| match e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => Error::Conflict(
-                "a SKU or handle in this file was taken by another product meanwhile; nothing was changed".into(),
-            ),
-            other => other.into(),
+            Error::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                Error::Conflict("a SKU or handle was taken by another product meanwhile; nothing was changed".into())
+            }
+            other => other,
         })
     }
+
+    /// The request hash and stored answer of an idempotency key, if it was used.
+    pub async fn idempotency_answer(&self, key: &str) -> Result<Option<(String, String)>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as("SELECT request_hash, response_body FROM idempotency_keys WHERE key = $1")
+                .bind(key)
+                .fetch_optional(pool)
+                .await
+        })?)
+    }
+}
+
+/// The products a catalog write keyed `key` wrote, from its stored answer:
+/// a conflict when the key was used for another request.
+pub(crate) fn replayed_products(
+    key: &str,
+    request_hash: &str,
+    stored_hash: &str,
+    body: &str,
+) -> Result<Vec<ProductId>> {
+    if stored_hash != request_hash {
+        return Err(Error::Conflict(format!(
+            "the Idempotency-Key {key:?} was already used for a different request"
+        )));
+    }
+    serde_json::from_str(body).map_err(|e| {
+        Error::Conflict(format!(
+            "the stored answer for Idempotency-Key {key:?} is unreadable: {e}"
+        ))
+    })
 }

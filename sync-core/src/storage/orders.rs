@@ -92,7 +92,8 @@ impl Storage {
         }))
     }
 
-    /// Saves an order and its lines as they now stand, in one transaction.
+    /// Saves an order and its lines as they now stand, in one transaction;
+    /// an order read again unchanged keeps the time its change was recorded.
     pub async fn save_order(&self, channel: ChannelId, order: &OrderToSave) -> Result<()> {
         let now = Timestamp::now();
         let status = if order.cancelled { "cancelled" } else { "open" };
@@ -100,11 +101,17 @@ impl Storage {
             let mut tx = pool.begin().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO channel_orders (channel_id, external_id, number, status, currency, total_minor, placed_at,
-                     channel_updated_at, ingested_at, read_through)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                     channel_updated_at, ingested_at, read_through, recorded_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9)
                  ON CONFLICT (channel_id, external_id) DO UPDATE SET number = excluded.number, status = excluded.status,
                      currency = excluded.currency, total_minor = excluded.total_minor,
-                     channel_updated_at = excluded.channel_updated_at, read_through = excluded.read_through
+                     channel_updated_at = excluded.channel_updated_at, read_through = excluded.read_through,
+                     recorded_at = CASE
+                         WHEN channel_orders.channel_updated_at <> excluded.channel_updated_at
+                             OR channel_orders.status <> excluded.status OR channel_orders.number <> excluded.number
+                             OR channel_orders.currency <> excluded.currency
+                             OR channel_orders.total_minor <> excluded.total_minor
+                         THEN excluded.recorded_at ELSE channel_orders.recorded_at END
                  RETURNING id",
             )
             .bind(channel)
@@ -252,6 +259,111 @@ impl Storage {
             q.fetch_all(pool).await
         })?;
         let mut by_order: HashMap<i64, Vec<OrderLineRow>> = HashMap::new();
+        for l in lines {
+            by_order.entry(l.order_id).or_default().push(l);
+        }
+        Ok(orders
+            .into_iter()
+            .map(|o| {
+                let lines = by_order.remove(&o.id).unwrap_or_default();
+                (o, lines)
+            })
+            .collect())
+    }
+}
+
+/// An order of the API's feed, with its channel's name and the code of the
+/// outlet that takes the channel's orders.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct FeedOrder {
+    pub id: i64,
+    pub channel: String,
+    pub external_id: String,
+    pub number: String,
+    pub status: String,
+    pub currency: String,
+    pub total_minor: i64,
+    pub placed_at: Timestamp,
+    pub channel_updated_at: Timestamp,
+    /// When Tillbridge recorded the order's latest change (its own clock).
+    pub recorded_at: Timestamp,
+    pub outlet: Option<String>,
+}
+
+/// A line of a feed order, with the product and option values its SKU has here.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct FeedLine {
+    pub order_id: i64,
+    pub sku: String,
+    pub quantity: i64,
+    pub applied_quantity: i64,
+    pub price_minor: i64,
+    pub product_name: Option<String>,
+    pub option1_value: Option<String>,
+    pub option2_value: Option<String>,
+    pub option3_value: Option<String>,
+}
+
+impl Storage {
+    /// Orders by when their latest change was recorded, oldest first: those
+    /// recorded at or after `since`, and past `after` (a (recorded_at, id)
+    /// cursor); at most `limit`, each with its lines.
+    pub async fn order_feed(
+        &self,
+        since: Option<Timestamp>,
+        after: Option<(Timestamp, i64)>,
+        limit: i64,
+    ) -> Result<Vec<(FeedOrder, Vec<FeedLine>)>> {
+        let mut conditions = vec!["TRUE".to_owned()];
+        let mut next = 1;
+        if since.is_some() {
+            conditions.push(format!("o.recorded_at >= ${next}"));
+            next += 1;
+        }
+        if after.is_some() {
+            conditions.push(format!(
+                "(o.recorded_at > ${next} OR (o.recorded_at = ${next} AND o.id > ${}))",
+                next + 1
+            ));
+            next += 2;
+        }
+        let sql = format!(
+            "SELECT o.id, c.name AS channel, o.external_id, o.number, o.status, o.currency, o.total_minor, o.placed_at,
+                    o.channel_updated_at, o.recorded_at, ol.code AS outlet
+             FROM channel_orders o JOIN channels c ON c.id = o.channel_id
+             LEFT JOIN outlets ol ON ol.id = c.order_outlet_id
+             WHERE {} ORDER BY o.recorded_at, o.id LIMIT ${next}",
+            conditions.join(" AND ")
+        );
+        let orders: Vec<FeedOrder> = on_pool!(self, pool => {
+            let mut q = sqlx::query_as(&sql);
+            if let Some(s) = since {
+                q = q.bind(s);
+            }
+            if let Some((t, id)) = after {
+                q = q.bind(t).bind(id);
+            }
+            q.bind(limit.clamp(1, 1_000)).fetch_all(pool).await
+        })?;
+        if orders.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT l.order_id, l.sku, l.quantity, l.applied_quantity, l.price_minor, p.name AS product_name,
+                    v.option1_value, v.option2_value, v.option3_value
+             FROM channel_order_lines l LEFT JOIN variants v ON v.id = l.variant_id
+             LEFT JOIN products p ON p.id = v.product_id
+             WHERE l.order_id IN ({}) ORDER BY l.order_id, l.id",
+            super::placeholders(1, orders.len())
+        );
+        let lines: Vec<FeedLine> = on_pool!(self, pool => {
+            let mut q = sqlx::query_as(&sql);
+            for o in &orders {
+                q = q.bind(o.id);
+            }
+            q.fetch_all(pool).await
+        })?;
+        let mut by_order: HashMap<i64, Vec<FeedLine>> = HashMap::new();
         for l in lines {
             by_order.entry(l.order_id).or_default().push(l);
         }

@@ -1,5 +1,6 @@
 use serde_json::Value;
-use tillbridge_tests::{Database, TestServer, cli};
+use tillbridge_tests::shopify::{ShopConfig, ShopifyTestServer};
+use tillbridge_tests::{Database, TestServer, add_shopify_channel, cli, first_skus, wait_until};
 
 async fn token(db: &Database, role: &str) -> String {
     let (ok, out, err) = cli(
@@ -198,5 +199,147 @@ async fn the_openapi_document_describes_the_endpoints() {
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     let (status, body) = get(&server, "/api/v1/nope", Some(&viewer)).await;
     assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")));
+    server.stop().await;
+}
+
+/// Every page of `GET /api/v1/orders?<query>`, following `next_cursor`.
+async fn all_orders(server: &TestServer, token: &str, query: &[(&str, &str)]) -> (usize, Vec<Value>) {
+    let mut after: Option<String> = None;
+    let (mut pages, mut orders) = (0, Vec::new());
+    loop {
+        let mut q: Vec<(&str, &str)> = query.to_vec();
+        if let Some(a) = &after {
+            q.push(("after", a));
+        }
+        let response = reqwest::Client::new()
+            .get(server.url("/api/v1/orders"))
+            .query(&q)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200);
+        let page: Value = response.json().await.expect("json");
+        pages += 1;
+        orders.extend(page["orders"].as_array().expect("orders").iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => after = Some(next.to_owned()),
+            None => return (pages, orders),
+        }
+    }
+}
+
+#[tokio::test]
+async fn orders_come_oldest_change_first_in_pages_and_again_when_they_change() {
+    order_feed(Database::sqlite()).await;
+}
+
+#[tokio::test]
+async fn orders_come_oldest_change_first_in_pages_and_again_when_they_change_on_postgres() {
+    order_feed(Database::postgres().await).await;
+}
+
+async fn order_feed(db: Database) {
+    let server = TestServer::start_with_demo(&db).await;
+    let shop = ShopifyTestServer::start(ShopConfig::default()).await;
+    shop.allow_loopback_webhooks(true);
+    let location = shop.add_location("Main warehouse");
+    let channel = add_shopify_channel(
+        &db,
+        &shop,
+        "Shopify",
+        "Main warehouse",
+        "downtown,warehouse",
+        Some(&server.base),
+    )
+    .await;
+    let viewer = token(&db, "viewer").await;
+    let skus = first_skus(&db, 2).await;
+    shop.add_product(
+        "Sold online",
+        &[(skus[0].as_str(), 100), (skus[1].as_str(), 100)],
+        &location,
+    );
+    let placed: Vec<String> = (1..=5)
+        .map(|n| shop.place_order(&location, &[(skus[0].as_str(), 1), (skus[1].as_str(), n)]))
+        .collect();
+    let storage = db.storage().await;
+    wait_until("the five orders recorded", 30, || async {
+        storage.count_orders(channel).await.expect("count") == 5
+    })
+    .await;
+
+    let (pages, orders) = all_orders(&server, &viewer, &[("limit", "2")]).await;
+    assert_eq!((pages, orders.len()), (3, 5), "{orders:?}");
+    let recorded: Vec<&str> = orders.iter().filter_map(|o| o["recorded_at"].as_str()).collect();
+    assert!(
+        recorded.windows(2).all(|w| w[0] <= w[1]),
+        "oldest change first: {recorded:?}"
+    );
+    let ids: std::collections::BTreeSet<i64> = orders.iter().filter_map(|o| o["id"].as_i64()).collect();
+    assert_eq!(ids.len(), 5, "each order once");
+    for order in &orders {
+        assert_eq!(order["channel"], "Shopify");
+        assert_eq!(order["cancelled"], false);
+        assert!(order["number"].is_string() && order["placed_at"].is_string() && order["total"].is_string());
+        let lines = order["lines"].as_array().expect("lines");
+        assert_eq!(lines.len(), 2, "{order}");
+        for line in lines {
+            assert!(skus.iter().any(|s| line["sku"] == s.as_str()), "{line}");
+            assert!(line["title"].is_string(), "{line}");
+            assert!(line["price"].is_string(), "{line}");
+            assert_eq!(line["taken_from_stock"], line["quantity"], "{line}");
+            assert_eq!(line["outlet"], "downtown", "the channel's order outlet");
+        }
+    }
+
+    // Asking again from the newest change seen: that order alone (the
+    // bound is inclusive); a cancellation brings its order again.
+    let newest = recorded[4].to_owned();
+    let (_, since) = all_orders(&server, &viewer, &[("updated_since", &newest)]).await;
+    assert_eq!(since.len(), 1);
+    assert_eq!(since[0]["id"], orders[4]["id"]);
+    let first = orders[0]["id"].clone();
+    shop.cancel_order(&placed[0]);
+    wait_until("the cancellation recorded", 30, || async {
+        let (_, since) = all_orders(&server, &viewer, &[("updated_since", &newest)]).await;
+        since.iter().any(|o| o["id"] == first && o["cancelled"] == true)
+    })
+    .await;
+    let (_, since) = all_orders(&server, &viewer, &[("updated_since", &newest)]).await;
+    let cancelled = since.last().expect("the cancelled order, newest");
+    assert_eq!(cancelled["id"], first);
+    assert!(cancelled["recorded_at"].as_str() > Some(newest.as_str()));
+    assert!(
+        cancelled["lines"]
+            .as_array()
+            .expect("lines")
+            .iter()
+            .all(|l| l["taken_from_stock"] == 0),
+        "{cancelled}"
+    );
+    let (pages, all) = all_orders(&server, &viewer, &[("limit", "500")]).await;
+    assert_eq!(
+        (pages, all.len()),
+        (1, 5),
+        "an order is listed once, at its latest change"
+    );
+
+    let (_, future) = all_orders(&server, &viewer, &[("updated_since", "2999-01-01T00:00:00Z")]).await;
+    assert!(future.is_empty());
+    for (query, name) in [
+        ("updated_since=yesterday", "`updated_since`"),
+        ("after=not-a-cursor", "`after`"),
+        ("limit=501", "`limit`"),
+        ("status=open", "`status`"),
+    ] {
+        let (status, body) = get(&server, &format!("/api/v1/orders?{query}"), Some(&viewer)).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap_or_default().contains(name),
+            "{query}: {body}"
+        );
+    }
+    storage.close().await;
     server.stop().await;
 }

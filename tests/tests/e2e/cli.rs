@@ -199,3 +199,64 @@ async fn a_channel_publishes_its_share_of_its_own_outlets_and_bad_rules_are_refu
     assert_eq!(half, Some((warehouse.max(0) * 50 / 100).min(10)), "{stock}");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_product_is_deleted_from_the_command_line_by_sku_or_by_handle() {
+    let db = Database::sqlite();
+    let (ok, _, err) = cli(&db, &["demo"], "").await;
+    assert!(ok, "{err}");
+    let storage = db.storage().await;
+    let product = |id: i64| {
+        let storage = &storage;
+        async move {
+            storage
+                .get_product(sync_core::domain::ProductId::new(id))
+                .await
+                .expect("read")
+        }
+    };
+    let first = product(1).await.expect("product 1");
+    let second = product(2).await.expect("product 2");
+    let sku = first.variants[1].sku.clone();
+
+    let (ok, out, err) = cli(&db, &["product", "delete", "--sku", &sku], "").await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Deleted") && out.contains(&first.name) && out.contains(&first.handle),
+        "{out}"
+    );
+    assert!(product(1).await.is_none(), "gone");
+    let (ok, _, err) = cli(&db, &["product", "delete", "--sku", &sku], "").await;
+    assert!(!ok && err.contains("deleted already"), "{err}");
+    let (ok, _, err) = cli(&db, &["product", "delete", "--handle", &first.handle], "").await;
+    assert!(!ok && err.contains("deleted already"), "{err}");
+
+    // A handle given as a SKU, and a SKU as a handle, say which to use.
+    let (ok, _, err) = cli(&db, &["product", "delete", "--sku", &second.handle], "").await;
+    assert!(!ok && err.contains(&format!("--handle {}", second.handle)), "{err}");
+    let second_sku = second.variants[0].sku.clone();
+    let (ok, _, err) = cli(&db, &["product", "delete", "--handle", &second_sku], "").await;
+    assert!(!ok && err.contains(&format!("--sku {second_sku}")), "{err}");
+    let (ok, _, err) = cli(&db, &["product", "delete", "--sku", "NO-SUCH-SKU"], "").await;
+    assert!(
+        !ok && err.starts_with("error: no product has the SKU NO-SUCH-SKU"),
+        "{err}"
+    );
+    let (ok, _, err) = cli(&db, &["product", "delete", "--sku", "HAS SPACE"], "").await;
+    assert!(!ok && err.contains("--sku"), "{err}");
+    let (ok, _, _) = cli(&db, &["product", "delete"], "").await;
+    assert!(!ok, "a product must be named");
+    let (ok, _, _) = cli(
+        &db,
+        &["product", "delete", "--sku", &second_sku, "--handle", &second.handle],
+        "",
+    )
+    .await;
+    assert!(!ok, "by one or the other");
+    assert!(product(2).await.is_some(), "nothing deleted by mistake");
+
+    let (ok, out, err) = cli(&db, &["product", "delete", "--handle", &second.handle], "").await;
+    assert!(ok && out.contains(&second.name), "{err}");
+    assert!(product(2).await.is_none());
+    storage.close().await;
+}
