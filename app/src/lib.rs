@@ -15,8 +15,8 @@ use components::layout::AdminLayout;
 use components::toast::provide_toasts;
 use pages::ImportPage;
 use pages::{
-    ChannelSettingsPage, ChannelsPage, ComingSoonPage, ConflictsPage, ConnectChannelPage, ForceSyncPage, HistoryPage,
-    NotFoundPage, OrdersPage, ProductPage, ProductsPage, RunPage,
+    ChannelSettingsPage, ChannelsPage, ComingSoonPage, ConflictsPage, ConnectChannelPage, ConnectVendurePage,
+    ForceSyncPage, HistoryPage, NotFoundPage, OrdersPage, ProductPage, ProductsPage, RunPage,
 };
 
 pub use error::AppError;
@@ -57,6 +57,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("products/:id") view=ProductPage ssr=SsrMode::Async/>
                     <Route path=path!("channels") view=ChannelsPage ssr=SsrMode::Async/>
                     <Route path=path!("channels/new") view=ConnectChannelPage ssr=SsrMode::Async/>
+                    <Route path=path!("channels/new/vendure") view=ConnectVendurePage ssr=SsrMode::Async/>
                     <Route path=path!("channels/:id") view=ChannelSettingsPage ssr=SsrMode::Async/>
                     <Route path=path!("channels/:id/force") view=ForceSyncPage ssr=SsrMode::Async/>
                     <Route path=path!("orders") view=OrdersPage ssr=SsrMode::Async/>

@@ -7,7 +7,7 @@ mod orders;
 mod product;
 mod products;
 
-pub use channels::{ChannelSettingsPage, ChannelsPage, ConnectChannelPage, ForceSyncPage};
+pub use channels::{ChannelSettingsPage, ChannelsPage, ConnectChannelPage, ConnectVendurePage, ForceSyncPage};
 pub use conflicts::ConflictsPage;
 pub use history::{HistoryPage, RunPage};
 pub use import::ImportPage;

@@ -20,8 +20,8 @@ use crate::vault::Vault;
 
 pub use accounts::{Accounts, ApiToken, SessionRow, User};
 pub use catalog::{
-    AutoSyncChange, Catalog, ChannelCell, ChannelFilter, Outlet, ProductDetail, ProductEditForm, ProductFilter,
-    ProductOverview, ProductSort, ProductsTable, VariantDetail, VariantEditForm, VariantStock,
+    AutoSyncChange, Catalog, ChannelCell, ChannelFilter, ImageEditForm, Outlet, ProductDetail, ProductEditForm,
+    ProductFilter, ProductOverview, ProductSort, ProductsTable, VariantDetail, VariantEditForm, VariantStock,
 };
 pub use catalog::{FieldProblem, ImageInput, Named, ProductInput, ProductWrite, VariantInput};
 pub use channels::{

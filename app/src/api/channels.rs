@@ -1,4 +1,5 @@
-//! Channels: their health, and the settings of each.
+//! Channels: their health, the settings of each, and (owners only)
+//! connecting, disconnecting and replacing their credentials.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
@@ -42,15 +43,30 @@ pub struct ChannelSettingsView {
     pub channel_only: String,
     pub can_write: bool,
     pub can_administer: bool,
+    /// What the channel's credentials are called ("Admin API access
+    /// token", "API key"); None for the Sandbox store, which has none.
+    pub credential: Option<String>,
     /// Live figures as the page loads; the page then follows its events.
     pub progress: ProgressView,
 }
 
+/// The Channels page: each channel's health, and whether the signed-in
+/// user may connect and disconnect channels (owners).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelsView {
+    pub rows: Vec<ChannelRow>,
+    pub can_administer: bool,
+}
+
 #[server(endpoint = "list_channels", input = GetUrl)]
-pub async fn list_channels() -> Result<Vec<ChannelRow>, AppError> {
-    crate::api::ssr::require(sync_core::domain::Permission::Read).await?;
+pub async fn list_channels() -> Result<ChannelsView, AppError> {
+    use sync_core::domain::Permission;
+    let user = crate::api::ssr::require(Permission::Read).await?;
     let health = crate::api::ssr::services()?.channels.health().await?;
-    Ok(health.into_iter().map(ChannelRow::from).collect())
+    Ok(ChannelsView {
+        rows: health.into_iter().map(ChannelRow::from).collect(),
+        can_administer: user.role.allows(Permission::Administer),
+    })
 }
 
 #[cfg(feature = "ssr")]
@@ -102,6 +118,11 @@ impl ChannelSettingsView {
             channel_only: settings.channel_only.as_str().to_owned(),
             can_write: role.allows(Permission::WriteCatalog),
             can_administer: role.allows(Permission::Administer),
+            credential: match page.config.kind {
+                sync_core::domain::ChannelKind::Shopify => Some("Admin API access token".into()),
+                sync_core::domain::ChannelKind::Vendure => Some("API key".into()),
+                sync_core::domain::ChannelKind::Sandbox => None,
+            },
             progress: page.progress.into(),
         }
     }
@@ -306,6 +327,88 @@ pub async fn connect_shopify(
     .await
 }
 
+/// "Connect Vendure": owners only. The API key is sealed at once and never
+/// shown again; a refused form comes back with what was typed but the key.
+#[server(endpoint = "connect_vendure")]
+pub async fn connect_vendure(
+    #[server(default)] name: String,
+    #[server(default)] api_base_url: String,
+    #[server(default)] api_key: String,
+    #[server(default)] stock_location: String,
+    #[server(default)] outlets: Vec<i64>,
+    #[server(default)] order_outlet: String,
+    #[server(default)] safety_buffer: String,
+    #[server(default)] public_url: String,
+) -> Result<(), AppError> {
+    use crate::api::ssr::{require, services, submit};
+    let typed = form::VendureTyped {
+        name,
+        api_base_url,
+        stock_location,
+        outlets,
+        order_outlet,
+        safety_buffer,
+        public_url,
+    };
+    submit(
+        "/channels/new/vendure",
+        &typed.kept().iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>(),
+        async {
+            require(sync_core::domain::Permission::Administer).await?;
+            let connection = typed.connection()?;
+            let connected = services()?.channels.connect_vendure(&connection, &api_key).await;
+            form::vendure_connected(connected, &typed.public_url)
+        },
+    )
+    .await
+}
+
+/// "Disconnect", once confirmed (`confirm`): owners only. The channel's
+/// worker stops at once; its products stay in the channel as they are and
+/// its Sync History stays.
+#[server(endpoint = "disconnect_channel")]
+pub async fn disconnect_channel(id: i64, confirm: Option<String>) -> Result<(), AppError> {
+    use crate::api::ssr::{Next, actor, require, services, submit};
+    submit(&format!("/channels/{id}?disconnect=1"), &[], async {
+        let user = require(sync_core::domain::Permission::Administer).await?;
+        if !matches!(confirm.as_deref(), Some("on" | "true" | "1" | "yes")) {
+            return crate::api::ssr::fail(AppError::Invalid {
+                field: "confirm".into(),
+                message: "tick “I understand” to disconnect the channel".into(),
+            });
+        }
+        let name = services()?
+            .channels
+            .disconnect(&actor(&user), sync_core::domain::ChannelId::new(id))
+            .await?;
+        Ok(Next::to(
+            "/channels",
+            format!(
+                "Disconnected {name}: nothing more is pushed there; its products stay in the channel as they are, and its Sync History stays"
+            ),
+        ))
+    })
+    .await
+}
+
+/// "Replace credentials": owners only. The new token or API key is tried on
+/// the channel first; a refused one comes back next to its field and the
+/// old one stays.
+#[server(endpoint = "replace_credentials")]
+pub async fn replace_credentials(id: i64, #[server(default)] secret: String) -> Result<(), AppError> {
+    use crate::api::ssr::{Next, actor, require, services, submit};
+    let page = format!("/channels/{id}");
+    submit(&page, &[], async {
+        let user = require(sync_core::domain::Permission::Administer).await?;
+        let replaced = services()?
+            .channels
+            .replace_credentials(&actor(&user), sync_core::domain::ChannelId::new(id), &secret)
+            .await;
+        Ok(Next::to(&page, replaced.map_err(|e| form::connect_error(e, "secret"))?))
+    })
+    .await
+}
+
 /// "Test connection": asks the channel who it is with the stored credentials.
 #[server(endpoint = "test_connection")]
 pub async fn test_connection(id: i64) -> Result<(), AppError> {
@@ -349,7 +452,7 @@ mod form {
     use super::AppError;
     use crate::api::ssr::Next;
     use crate::api::ssr::invalid;
-    use sync_core::connect::{ConnectError, Connected, ShopifyConnection, WebhookSetup};
+    use sync_core::connect::{ConnectError, Connected, ShopifyConnection, VendureConnection, WebhookSetup};
     use sync_core::domain::{BalanceRules, ChannelId, ChannelOnlyPolicy, DomainError, OutletId};
     use sync_core::service::{ChannelSettings, Channels, RunTrigger, SettingsSaved, SyncRequest, SyncStarted};
     use sync_core::sync::ForceOptions;
@@ -467,7 +570,7 @@ mod form {
 
     /// Where a new channel's page is, and what it says.
     pub fn connected(connected: Result<Connected, ConnectError>) -> Result<Next, AppError> {
-        let c = connected.map_err(connect_error)?;
+        let c = connected.map_err(|e| connect_error(e, "token"))?;
         Ok(Next::to(
             format!("/channels/{}", c.id),
             format!(
@@ -501,8 +604,81 @@ mod form {
         Ok(channels.start(configs, request, RunTrigger::Button))
     }
 
-    /// A connection's refusal at the field it concerns.
-    pub fn connect_error(e: ConnectError) -> AppError {
+    /// The Connect Vendure form as typed, but the API key.
+    pub struct VendureTyped {
+        pub name: String,
+        pub api_base_url: String,
+        pub stock_location: String,
+        pub outlets: Vec<i64>,
+        pub order_outlet: String,
+        pub safety_buffer: String,
+        pub public_url: String,
+    }
+
+    impl VendureTyped {
+        /// What a refused form keeps in the URL for the next try.
+        pub fn kept(&self) -> Vec<(&'static str, String)> {
+            let mut keep = vec![
+                ("name", self.name.clone()),
+                ("api_base_url", self.api_base_url.clone()),
+                ("stock_location", self.stock_location.clone()),
+                ("order_outlet", self.order_outlet.clone()),
+                ("public_url", self.public_url.clone()),
+            ];
+            keep.extend(self.outlets.iter().map(|o| ("outlets", o.to_string())));
+            keep
+        }
+
+        pub fn connection(&self) -> Result<VendureConnection, AppError> {
+            let order_outlet = self.order_outlet.trim().parse::<OutletId>().map_err(|_| {
+                invalid(DomainError::new(
+                    "order_outlet",
+                    "order outlet: choose the outlet that takes this channel's orders",
+                ))
+            })?;
+            let public_url = self.public_url.trim();
+            let web = public_url.starts_with("https://") || public_url.starts_with("http://");
+            if !public_url.is_empty() && !web {
+                return Err(invalid(DomainError::new(
+                    "public_url",
+                    format!("{public_url:?} is not an address such as https://tillbridge.my-shop.example"),
+                )));
+            }
+            Ok(VendureConnection {
+                name: self.name.trim().to_owned(),
+                api_base_url: self.api_base_url.trim().to_owned(),
+                stock_location: self.stock_location.trim().to_owned(),
+                outlets: self.outlets.iter().copied().map(OutletId::new).collect(),
+                order_outlet,
+                rules: BalanceRules {
+                    safety_buffer: number(&self.safety_buffer, "safety_buffer", "safety buffer")?.unwrap_or(0),
+                    ..BalanceRules::default()
+                },
+            })
+        }
+    }
+
+    /// Where a new Vendure channel's page is, and what it says (with the
+    /// address for the store's order-webhook plugin, given Tillbridge's).
+    pub fn vendure_connected(connected: Result<Connected, ConnectError>, public_url: &str) -> Result<Next, AppError> {
+        let c = connected.map_err(|e| connect_error(e, "api_key"))?;
+        let mut notice = format!(
+            "Connected {}; stock goes to {:?}. Turn Auto Sync on for the products to sell there.",
+            c.shop_domain, c.location_name
+        );
+        if !public_url.trim().is_empty() {
+            notice.push_str(&format!(
+                " For orders within seconds, set VENDURE_ORDER_WEBHOOK_URL={} for the store's order-webhook plugin.",
+                sync_core::connect::vendure_webhook_url(public_url, c.id)
+            ));
+        }
+        Ok(Next::to(format!("/channels/{}", c.id), notice))
+    }
+
+    /// A connection's refusal at the field it concerns; the channel refusing
+    /// the credentials lands at `secret_field`, not answering at all at the
+    /// address.
+    pub fn connect_error(e: ConnectError, secret_field: &str) -> AppError {
         let at = |field: &str, message: String| {
             let error = AppError::Invalid {
                 field: field.to_owned(),
@@ -515,7 +691,11 @@ mod form {
             ConnectError::Invalid(e) => invalid(e),
             ConnectError::Storage(sync_core::Error::Invalid(e)) => invalid(e),
             ConnectError::Storage(sync_core::Error::Conflict(message)) => at("name", message),
-            e @ ConnectError::Unreachable { .. } => at("token", e.to_string()),
+            e @ ConnectError::Unreachable {
+                source: sync_core::connector::ConnectorError::Transient(_),
+                ..
+            } if secret_field == "api_key" => at("api_base_url", e.to_string()),
+            e @ ConnectError::Unreachable { .. } => at(secret_field, e.to_string()),
             ConnectError::Storage(e) => AppError::from(e),
             other => {
                 tracing::error!(error.cause_chain = ?other, "connecting a channel failed");

@@ -1,4 +1,5 @@
-//! Products: the index table, one product, and the Auto Sync toggle.
+//! Products: the index table, one product, its form, deleting it, selling
+//! it online per channel, and the Auto Sync toggle.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
@@ -111,6 +112,23 @@ pub struct ProductView {
     pub channels: Vec<ChannelStockView>,
     /// The back-office fields as the edit form shows them.
     pub edit: BackOfficeFields,
+    /// In the product's order.
+    pub images: Vec<ImageView>,
+    /// Whether the signed-in user may change the product (owners and managers).
+    pub can_write: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageView {
+    pub url: String,
+    pub alt: String,
+}
+
+/// A product's page: the product, or the news that it was deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProductLookup {
+    Found(Box<ProductView>),
+    Deleted { id: i64, name: String },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,6 +146,7 @@ pub struct BackOfficeFields {
 /// there and what the channel last showed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelStockView {
+    pub id: i64,
     pub name: String,
     pub kind: String,
     /// "Sell online" is on for this product in the channel.
@@ -175,18 +194,73 @@ pub async fn list_products(
     Ok(ProductsView::new(table, user.role.allows(Permission::WriteCatalog)))
 }
 
+/// One product's page; a deleted product's page says so (410 Gone).
 #[server(endpoint = "get_product", input = GetUrl)]
-pub async fn get_product(id: i64) -> Result<ProductView, AppError> {
+pub async fn get_product(id: i64) -> Result<ProductLookup, AppError> {
     use sync_core::domain::{Permission, ProductId};
-    crate::api::ssr::require(Permission::Read).await?;
-    match crate::api::ssr::services()?
-        .catalog
-        .product_overview(ProductId::new(id))
-        .await?
-    {
-        Some(overview) => Ok(ProductView::from(overview)),
+    let user = crate::api::ssr::require(Permission::Read).await?;
+    let catalog = crate::api::ssr::services()?.catalog;
+    if let Some(overview) = catalog.product_overview(ProductId::new(id)).await? {
+        let mut view = ProductView::from(overview);
+        view.can_write = user.role.allows(Permission::WriteCatalog);
+        return Ok(ProductLookup::Found(Box::new(view)));
+    }
+    match catalog.deleted_product_name(ProductId::new(id)).await? {
+        Some(name) => {
+            crate::api::ssr::set_page_status(http::StatusCode::GONE);
+            Ok(ProductLookup::Deleted { id, name })
+        }
         None => crate::api::ssr::fail(AppError::NotFound(format!("Product {id}"))),
     }
+}
+
+/// "Delete product", once confirmed (`confirm`, the "I understand" box):
+/// owners and managers. The channels that list it delete it too.
+#[server(endpoint = "delete_product")]
+pub async fn delete_product(id: i64, confirm: Option<String>) -> Result<(), AppError> {
+    use crate::api::ssr::{Next, actor, require, services, submit};
+    use sync_core::domain::{Permission, ProductId};
+    submit(&format!("/products/{id}?delete=1"), &[], async {
+        let user = require(Permission::WriteCatalog).await?;
+        convert::confirmed(
+            confirm.as_deref(),
+            "confirm",
+            "tick “I understand” to delete the product",
+        )?;
+        let name = services()?
+            .catalog
+            .delete_product(&actor(&user), ProductId::new(id))
+            .await?;
+        Ok(Next::to(
+            "/products",
+            format!("Deleted {name}; the channels that list it delete it too"),
+        ))
+    })
+    .await
+}
+
+/// The product page's switch per channel: sell online there or not. Off
+/// hides the product from the channel's shoppers, not just 0 in stock.
+#[server(endpoint = "set_sell_online")]
+pub async fn set_sell_online(product_id: i64, channel_id: i64, on: bool) -> Result<Done, AppError> {
+    use sync_core::domain::{ChannelId, Permission, ProductId};
+    let result = async {
+        crate::api::ssr::require(Permission::WriteCatalog).await?;
+        let services = crate::api::ssr::services()?;
+        let (product, channel) = (ProductId::new(product_id), ChannelId::new(channel_id));
+        let Some(name) = services.catalog.product(product).await?.map(|p| p.name) else {
+            return crate::api::ssr::fail(AppError::NotFound(format!("Product {product_id}")));
+        };
+        let Some(channel_name) = services.channels.get(channel).await?.map(|c| c.name) else {
+            return crate::api::ssr::fail(AppError::NotFound(format!("Channel {channel_id}")));
+        };
+        services.catalog.set_sell_online(product, channel, on).await?;
+        Ok(Done {
+            message: convert::sell_online_done(&name, &channel_name, on),
+        })
+    }
+    .await;
+    crate::api::ssr::answer(&format!("/products/{product_id}"), result, |d| d.message.clone(), &[])
 }
 
 /// Records a stock movement from the product page's "Adjust stock" form.
@@ -249,13 +323,17 @@ pub async fn bulk_products(
     let result = async {
         let user = crate::api::ssr::require(Permission::WriteCatalog).await?;
         let (action, target) = convert::bulk(&action, ids, all_matching, &query)?;
+        let hides = matches!(action, sync_core::bulk::BulkAction::SellOnline { on: false, .. });
         let outcome = crate::api::ssr::services()?
             .catalog
             .bulk(&crate::api::ssr::actor(&user), action, target)
             .await?;
-        Ok(Done {
-            message: outcome.message,
-        })
+        let mut message = outcome.message;
+        if hides {
+            // As the product page's switch says: off hides, it does not just show 0.
+            message.push_str(": hidden from shoppers there, not just 0 in stock");
+        }
+        Ok(Done { message })
     }
     .await;
     crate::api::ssr::answer(&page, result, |d| d.message.clone(), &[])
@@ -265,12 +343,32 @@ pub async fn bulk_products(
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VariantFields {
     pub id: i64,
+    /// Absent from forms that do not show it: the SKU stays (a form that
+    /// shows SKUs says so with `sku_shown`, so an empty one is refused).
+    #[serde(default)]
+    pub sku: Option<String>,
     #[serde(default)]
     pub price: String,
     #[serde(default)]
     pub barcode: String,
     #[serde(default)]
     pub weight: String,
+    /// The "Remove" box, ticked.
+    #[serde(default)]
+    pub remove: Option<String>,
+}
+
+/// One image row of the product form (the last one blank, to add one).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageFields {
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub alt: String,
+    #[serde(default)]
+    pub position: String,
+    #[serde(default)]
+    pub remove: Option<String>,
 }
 
 /// The product page's edit form, saved all or nothing.
@@ -290,9 +388,13 @@ pub async fn save_product(
     #[server(default)] tax_class: String,
     #[server(default)] tags: String,
     #[server(default)] variants: Vec<VariantFields>,
+    confirm_remove: Option<String>,
+    #[server(default)] images: Vec<ImageFields>,
+    sku_shown: Option<String>,
 ) -> Result<Done, AppError> {
     use sync_core::domain::{Permission, ProductId};
-    use sync_core::service::{ProductEditForm, VariantEditForm};
+    use sync_core::service::{ImageEditForm, ProductEditForm, VariantEditForm};
+    let ticked = |v: &Option<String>| v.as_deref().is_some_and(|v| v == "on" || v == "true" || v == "1");
     let result = async {
         crate::api::ssr::require(Permission::WriteCatalog).await?;
         let form = ProductEditForm {
@@ -312,11 +414,27 @@ pub async fn save_product(
                 .into_iter()
                 .map(|v| VariantEditForm {
                     id: sync_core::domain::VariantId::new(v.id),
+                    remove: ticked(&v.remove),
+                    // A SKU field left empty arrives as none; the form says it shows them.
+                    sku: v.sku.or_else(|| sku_shown.is_some().then(String::new)),
                     price: v.price,
                     barcode: v.barcode,
                     weight_grams: v.weight,
                 })
                 .collect(),
+            confirm_remove: ticked(&confirm_remove),
+            // A form without image rows leaves the images alone.
+            images: (!images.is_empty()).then(|| {
+                images
+                    .into_iter()
+                    .map(|i| ImageEditForm {
+                        remove: ticked(&i.remove),
+                        url: i.url,
+                        alt: i.alt,
+                        position: i.position,
+                    })
+                    .collect()
+            }),
         };
         crate::api::ssr::services()?
             .catalog
@@ -357,6 +475,26 @@ mod convert {
             filter.channel = sync_core::service::ChannelFilter::parse(self.channel.as_deref().unwrap_or_default())
                 .map_err(crate::api::ssr::invalid)?;
             Ok(filter)
+        }
+    }
+
+    /// A confirmation box the form must have ticked, or a refusal at it.
+    pub fn confirmed(value: Option<&str>, field: &str, message: &str) -> Result<(), AppError> {
+        match value {
+            Some("on" | "true" | "1" | "yes") => Ok(()),
+            _ => crate::api::ssr::fail(AppError::Invalid {
+                field: field.to_owned(),
+                message: message.to_owned(),
+            }),
+        }
+    }
+
+    /// What turning "sell online" on or off did, in a sentence.
+    pub fn sell_online_done(product: &str, channel: &str, on: bool) -> String {
+        if on {
+            format!("Selling {product} in {channel} again; the channel shows it to shoppers")
+        } else {
+            format!("{product} is no longer sold in {channel}: hidden from shoppers there, not just 0 in stock")
         }
     }
 
@@ -476,6 +614,7 @@ mod convert {
                 .channels
                 .into_iter()
                 .map(|c| ChannelStockView {
+                    id: c.id.get(),
                     name: c.name,
                     kind: c.kind.as_str().to_owned(),
                     selling: c.selling,
@@ -573,6 +712,15 @@ mod convert {
                     ("Tags".into(), p.tags.clone()),
                 ],
                 channels: Vec::new(),
+                images: p
+                    .images
+                    .iter()
+                    .map(|i| ImageView {
+                        url: i.url.clone(),
+                        alt: i.alt.clone(),
+                    })
+                    .collect(),
+                can_write: false,
                 edit: BackOfficeFields {
                     supplier: p.supplier.clone(),
                     supplier_code: p.supplier_code.clone(),

@@ -49,8 +49,24 @@ pub fn actor(user: &User) -> Actor {
 
 /// Sets the response status to match `error`.
 pub fn set_status(error: &AppError) {
+    set_status_code(error.status());
+}
+
+/// Sets the response status of the page or answer being made.
+pub fn set_status_code(status: http::StatusCode) {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(error.status());
+        response.set_status(status);
+    }
+}
+
+/// Sets the status of a page rendered on the server, when a server
+/// function's successful answer means, say, "Gone" to the page; a call
+/// from the browser's server function client keeps its 200, which the
+/// client reads as success.
+pub fn set_page_status(status: http::StatusCode) {
+    let called = use_context::<http::request::Parts>().is_some_and(|parts| parts.uri.path().starts_with("/api/"));
+    if !called {
+        set_status_code(status);
     }
 }
 

@@ -1,15 +1,22 @@
 //! Channels: a list with each one's health, and a settings page with the
-//! outlets whose stock it combines (seed 004's "Sync inventory levels").
+//! outlets whose stock it combines (seed 004's "Sync inventory levels");
+//! owners connect, re-key and disconnect channels.
+
+mod connect;
+mod connection;
+
+pub use connect::{ConnectChannelPage, ConnectVendurePage};
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::channels::{
-    ChannelSettingsView, ConnectShopify, ProgressView, SaveChannelSettings, StartSync, TestConnection, connect_form,
-    force_preview, get_channel_settings, list_channels,
+    ChannelSettingsView, ProgressView, SaveChannelSettings, StartSync, TestConnection, force_preview,
+    get_channel_settings, list_channels,
 };
 use crate::components::notice::{NoticeFromUrl, field_error, toast_refusals};
+use connection::{ConnectionCard, DisconnectConfirmation};
 
 #[component]
 pub fn ChannelsPage() -> impl IntoView {
@@ -22,7 +29,15 @@ pub fn ChannelsPage() -> impl IntoView {
         <div class="page-head">
             <h1>"Channels"</h1>
             <div class="page-actions">
-                <a class="button" href="/channels/new" id="connect-channel">"Connect Shopify"</a>
+                // Owners only: managers run syncs but do not handle credentials.
+                <Suspense>
+                    {move || Suspend::new(async move {
+                        channels.await.ok().filter(|v| v.can_administer).map(|_| view! {
+                            <a class="button" href="/channels/new" id="connect-channel">"Connect Shopify"</a>
+                            <a class="button" href="/channels/new/vendure" id="connect-vendure">"Connect Vendure"</a>
+                        })
+                    })}
+                </Suspense>
                 <ActionForm action=sync_all attr:class="inline">
                     <button type="submit" class="primary" id="sync-all" title="Pull every channel's orders, then push to every channel">"Sync All"</button>
                 </ActionForm>
@@ -31,7 +46,8 @@ pub fn ChannelsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading channels…"</p> }>
             {move || Suspend::new(async move {
                 match channels.await {
-                    Ok(rows) => view! {
+                    Ok(view) => view! {
+                        <div class="table-scroll">
                         <table class="index-table" id="channels">
                             <thead><tr>
                                 <th scope="col">"Channel"</th><th scope="col">"Kind"</th><th scope="col">"Outlets combined"</th>
@@ -40,7 +56,7 @@ pub fn ChannelsPage() -> impl IntoView {
                                 <th scope="col" title="From a stock change to the channel's acknowledgement, over the last hour">"Change → channel"</th>
                             </tr></thead>
                             <tbody>
-                                {rows.into_iter().map(|c| view! {
+                                {view.rows.into_iter().map(|c| view! {
                                     <tr data-channel=c.id>
                                         <td><a href=format!("/channels/{}", c.id)>{c.name}</a></td>
                                         <td>{c.kind}</td><td>{c.outlets}</td>
@@ -51,6 +67,7 @@ pub fn ChannelsPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        </div>
                     }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
@@ -69,13 +86,16 @@ pub fn ChannelSettingsPage() -> impl IntoView {
             .and_then(|id| id.parse::<i64>().ok())
             .unwrap_or(0)
     };
+    // `?disconnect=1`: the "Disconnect channel…" button's confirmation.
+    let query = use_query_map();
+    let confirming = move || query.read().get("disconnect").is_some_and(|v| v == "1");
     let settings = Resource::new(id, get_channel_settings);
     view! {
         <NoticeFromUrl/>
         <Suspense fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
             {move || Suspend::new(async move {
                 match settings.await {
-                    Ok(s) => view! { <SettingsForm settings=s/> }.into_any(),
+                    Ok(s) => view! { <SettingsForm settings=s confirming=confirming()/> }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
@@ -84,7 +104,7 @@ pub fn ChannelSettingsPage() -> impl IntoView {
 }
 
 #[component]
-fn SettingsForm(settings: ChannelSettingsView) -> impl IntoView {
+fn SettingsForm(settings: ChannelSettingsView, confirming: bool) -> impl IntoView {
     let number = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
     let order_unticked = settings.outlets.iter().any(|o| o.is_order_outlet && !o.checked);
     let order_choices: Vec<(i64, String, bool)> = settings
@@ -102,16 +122,22 @@ fn SettingsForm(settings: ChannelSettingsView) -> impl IntoView {
     toast_refusals(sync.value());
     toast_refusals(save.value());
     let refused = move || save.value().get().and_then(Result::err);
+    // Owners only: managers see neither the form nor the button.
+    let connection = settings.can_administer.then(|| {
+        view! { <ConnectionCard id=settings.id name=settings.name.clone() credential=settings.credential.clone()/> }
+    });
     view! {
         <Title text=format!("{} settings", settings.name)/>
         <p class="crumbs"><a href="/channels">"Channels"</a>" / "</p>
         <div class="page-head">
             <h1>{format!("{} · {}", settings.name, settings.kind)}</h1>
             <div class="page-actions">
-                <ActionForm action=test attr:class="inline">
-                    <input type="hidden" name="id" value=settings.id/>
-                    <button type="submit" id="test-connection" disabled=!settings.can_administer title="Check that the stored credentials still work">"Test connection"</button>
-                </ActionForm>
+                {settings.can_administer.then(|| view! {
+                    <ActionForm action=test attr:class="inline">
+                        <input type="hidden" name="id" value=settings.id/>
+                        <button type="submit" id="test-connection" title="Check that the stored credentials still work">"Test connection"</button>
+                    </ActionForm>
+                })}
                 <ActionForm action=sync attr:class="inline">
                     <input type="hidden" name="channel" value=settings.id/>
                     <input type="hidden" name="kind" value="standard"/>
@@ -121,6 +147,9 @@ fn SettingsForm(settings: ChannelSettingsView) -> impl IntoView {
                 <a class="button" id="clear-and-sync" href=format!("/channels/{}/force?clear=1", settings.id) title="Forget the channel mapping, relink by SKU, then force sync">"Clear all data and sync…"</a>
             </div>
         </div>
+        {(confirming && settings.can_administer).then(|| view! {
+            <DisconnectConfirmation id=settings.id name=settings.name.clone()/>
+        })}
         <LiveStatus id=settings.id initial=settings.progress.clone()/>
         <ActionForm action=save attr:class="card stack" attr:id="channel-settings">
             <input type="hidden" name="id" value=settings.id/>
@@ -165,6 +194,7 @@ fn SettingsForm(settings: ChannelSettingsView) -> impl IntoView {
             </label>
             <button type="submit" class="primary" disabled=disabled>"Save changes"</button>
         </ActionForm>
+        {connection}
     }
 }
 
@@ -241,114 +271,6 @@ fn listen(id: i64, status: RwSignal<ProgressView>, high: RwSignal<i64>) {
 
 #[cfg(not(feature = "hydrate"))]
 fn listen(_id: i64, _status: RwSignal<ProgressView>, _high: RwSignal<i64>) {}
-
-/// "Connect Shopify": the shop, its token (sealed, never shown again), the
-/// Shopify location that receives stock, and the outlets it sells from.
-#[component]
-pub fn ConnectChannelPage() -> impl IntoView {
-    let form = Resource::new(|| (), |_| connect_form());
-    let params = use_query_map();
-    let typed = move |key: &str| params.read_untracked().get(key).unwrap_or_default();
-    let connect = ServerAction::<ConnectShopify>::new();
-    toast_refusals(connect.value());
-    view! {
-        <Title text="Connect Shopify"/>
-        <NoticeFromUrl/>
-        <p class="crumbs"><a href="/channels">"Channels"</a>" / "</p>
-        <h1>"Connect Shopify"</h1>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                let view = match form.await {
-                    Ok(v) => v,
-                    Err(e) => return view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                };
-                if !view.can_connect {
-                    return view! { <p class="empty">"Only an owner can connect channels. Ask an owner of this store."</p> }.into_any();
-                }
-                let at = typed("error_field");
-                let notice = typed("notice");
-                // The message shown next to the field that caused it.
-                // Next to its field: the refusal just returned (with
-                // JavaScript), or the one the URL carries (without).
-                let failed = connect.value();
-                let error_for = move |name: &'static str| {
-                    let from_url = (at == name).then(|| notice.clone());
-                    move || {
-                        let message = match failed.get() {
-                            Some(Err(e)) => (e.field() == name).then(|| e.message()),
-                            Some(Ok(())) => None,
-                            None => from_url.clone(),
-                        };
-                        message.map(|m| view! { <span class="field-error" id=format!("{name}-error")>{m}</span> })
-                    }
-                };
-                let ticked: Vec<String> = params.read_untracked().get_all("outlets").unwrap_or_default();
-                let first_time = ticked.is_empty() && typed("name").is_empty();
-                let order = typed("order_outlet");
-                let text = {
-                    let error_for = error_for.clone();
-                    move |name: &'static str, label: &'static str, hint: &'static str, kind: &'static str| {
-                    let invalid = typed("error_field") == name;
-                    view! {
-                        <label>{label}
-                            <input type=kind name=name value=if kind == "password" { String::new() } else { typed(name) }
-                                autocomplete="off" aria-invalid=invalid.to_string()
-                                aria-describedby=format!("{name}-error")/>
-                            <span class="muted">{hint}</span>
-                            {error_for(name)}
-                        </label>
-                    }
-                    }
-                };
-                view! {
-                    <ActionForm action=connect attr:class="card stack" attr:id="connect-shopify">
-                        {text("name", "Channel name", "How this channel is called in Tillbridge, e.g. Online store", "text")}
-                        {text("shop_domain", "Shop domain", "e.g. my-shop.myshopify.com", "text")}
-                        {text("token", "Admin API access token", "From your Shopify app; stored encrypted and never shown again", "password")}
-                        {text("location", "Shopify location that receives stock", "Its name as Shopify shows it, e.g. Shop location", "text")}
-                        <fieldset>
-                            <legend>"Sync inventory levels"</legend>
-                            <p class="muted">"Tick each outlet whose stock is combined and offered in this channel."</p>
-                            {view.outlets.iter().map(|(id, name)| {
-                                let checked = first_time || ticked.contains(&id.to_string());
-                                view! {
-                                    <label class="check-line">
-                                        <input type="checkbox" name="outlets[]" value=*id checked=checked/>{name.clone()}
-                                    </label>
-                                }
-                            }).collect_view()}
-                            {error_for("outlets")}
-                        </fieldset>
-                        <label>"Outlet that takes this channel's orders"
-                            <select name="order_outlet">
-                                {view.outlets.iter().map(|(id, name)| view! {
-                                    <option value=*id selected=order == id.to_string()>{name.clone()}</option>
-                                }).collect_view()}
-                            </select>
-                            <span class="muted">"Included in the channel's stock by default."</span>
-                            {error_for("order_outlet")}
-                        </label>
-                        <label>"Safety buffer (units held back per product)"
-                            <input type="text" inputmode="numeric" name="safety_buffer" value="0"/>
-                            {error_for("safety_buffer")}
-                        </label>
-                        <fieldset>
-                            <legend>"Order webhooks (optional)"</legend>
-                            <p class="muted">"With these, orders placed in Shopify reach Tillbridge within seconds; without them, orders are pulled on the channel's schedule and at sign-in."</p>
-                            {text("public_url", "Tillbridge's public address", "Where Shopify can reach this Tillbridge, e.g. https://tillbridge.my-shop.example", "url")}
-                            {text("client_secret", "App client secret", "Signs the webhooks; stored encrypted and never shown again", "password")}
-                        </fieldset>
-                        <details>
-                            <summary>"Advanced"</summary>
-                            {text("api_base_url", "Admin API address", "Leave empty for https://<shop domain>", "url")}
-                        </details>
-                        <button type="submit" class="primary" id="connect">"Connect"</button>
-                    </ActionForm>
-                }.into_any()
-            })}
-        </Suspense>
-    }
-}
 
 /// Force sync's preview (seed 000): what will be created and overwritten,
 /// the products found only in the channel and what to do with them, then

@@ -1,16 +1,22 @@
-//! One product: its fields, variants, stock per outlet, stock adjustments
-//! and what each channel shows.
+//! One product: its fields, variants, stock per outlet, stock adjustments,
+//! what each channel shows and whether it sells there, its edit form and
+//! its deletion.
+
+mod delete;
+mod edit;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::products::{
-    AdjustStock, BackOfficeFields, ChannelStockView, ProductView, SaveProduct, VariantView, get_product,
+    AdjustStock, ChannelStockView, DeleteProduct, ProductLookup, ProductView, SaveProduct, SetSellOnline, get_product,
 };
 use crate::components::auto_sync_toggle::AutoSyncToggle;
-use crate::components::notice::{NoticeFromUrl, ToastResult, field_error};
+use crate::components::notice::{NoticeFromUrl, ToastResult};
 use crate::components::toast::use_toasts;
+use delete::{DeleteConfirmation, DeletedProduct};
+use edit::EditProductForm;
 
 /// Movement reasons offered on the form (channel orders come from channels).
 const REASONS: [(&str, &str); 7] = [
@@ -26,7 +32,10 @@ const REASONS: [(&str, &str); 7] = [
 #[component]
 pub fn ProductPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let id = move || params.read().get("id").and_then(|id| id.parse::<i64>().ok());
+    // `?delete=1`: the "Delete product" button's confirmation.
+    let confirming = move || query.read().get("delete").is_some_and(|v| v == "1");
     let adjust = ServerAction::<AdjustStock>::new();
     // Re-read shortly after an adjustment too, to show the channels catching up.
     let refresh = RwSignal::new(0u32);
@@ -46,10 +55,14 @@ pub fn ProductPage() -> impl IntoView {
     let save = ServerAction::<SaveProduct>::new();
     let saved = ToastResult::new(save.value(), |d| d.message.clone());
     provide_context(save);
+    let sell = ServerAction::<SetSellOnline>::new();
+    let sold = ToastResult::new(sell.value(), |d| d.message.clone());
+    provide_context(sell);
+    provide_context(ServerAction::<DeleteProduct>::new());
     let notice = view! { <NoticeFromUrl/> };
     let product = Resource::new(
-        move || (id(), adjust.version().get(), refresh.get(), saved.get()),
-        |(id, _, _, _)| async move {
+        move || (id(), adjust.version().get(), refresh.get(), saved.get(), sold.get()),
+        |(id, ..)| async move {
             match id {
                 Some(id) => get_product(id).await.map(Some),
                 None => Ok(None),
@@ -61,7 +74,8 @@ pub fn ProductPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading product…"</p> }>
             {move || Suspend::new(async move {
                 match product.await {
-                    Ok(Some(p)) => view! { <ProductDetail product=p/> }.into_any(),
+                    Ok(Some(ProductLookup::Found(p))) => view! { <ProductDetail product=*p confirming=confirming()/> }.into_any(),
+                    Ok(Some(ProductLookup::Deleted { id, name })) => view! { <DeletedProduct id name/> }.into_any(),
                     Ok(None) => view! { <h1>"Product not found"</h1> }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
@@ -71,7 +85,7 @@ pub fn ProductPage() -> impl IntoView {
 }
 
 #[component]
-fn ProductDetail(product: ProductView) -> impl IntoView {
+fn ProductDetail(product: ProductView, confirming: bool) -> impl IntoView {
     let ProductView {
         id,
         name,
@@ -86,11 +100,19 @@ fn ProductDetail(product: ProductView) -> impl IntoView {
         private_fields,
         channels,
         edit,
+        images,
+        can_write,
         ..
     } = product;
+    // Where it is listed: the channels its deletion reaches.
+    let listed_in: Vec<String> = channels
+        .iter()
+        .filter(|c| c.rows.iter().any(|r| r.in_channel.is_some()))
+        .map(|c| c.name.clone())
+        .collect();
     let edit_form = view! {
         <EditProductForm id name=name.clone() description=description.clone() brand=brand.clone()
-            category=category.clone() active variants=variants.clone() fields=edit/>
+            category=category.clone() active variants=variants.clone() images=images.clone() fields=edit/>
     };
     let skus: Vec<String> = variants.iter().map(|v| v.sku.clone()).collect();
     let outlet_choices: Vec<(String, String)> = outlets.iter().map(|o| (o.code.clone(), o.name.clone())).collect();
@@ -103,9 +125,13 @@ fn ProductDetail(product: ProductView) -> impl IntoView {
             <div class="page-actions">
                 <a href=format!("/history?product={id}") id="product-history">"Sync History"</a>
                 <span class="label">"Auto Sync"</span>
-                <AutoSyncToggle product_id=id name=name initial=auto_sync/>
+                <AutoSyncToggle product_id=id name=name.clone() initial=auto_sync can_write/>
+                {can_write.then(|| view! {
+                    <a class="button danger" id="delete-product" href=format!("/products/{id}?delete=1")>"Delete product"</a>
+                })}
             </div>
         </div>
+        {(confirming && can_write).then(|| view! { <DeleteConfirmation id name=name.clone() listed_in/> })}
         <section class="card">
             <h2>"Details " <small class="muted">"(sync to channels)"</small></h2>
             <dl class="fields">
@@ -113,38 +139,47 @@ fn ProductDetail(product: ProductView) -> impl IntoView {
                 <dt>"Category"</dt><dd>{category}</dd>
                 <dt>"Description"</dt><dd>{description}</dd>
                 <dt>"Options"</dt><dd>{if option_names.is_empty() { "—".to_owned() } else { option_names.join(", ") }}</dd>
+                <dt>"Images"</dt>
+                <dd class="image-strip" id="product-images">
+                    {if images.is_empty() { Some("—") } else { None }}
+                    {images.into_iter().map(|i| view! {
+                        <img class="thumbnail" src=i.url.clone() alt=i.alt.clone() title=i.alt loading="lazy" width="36" height="36"/>
+                    }).collect_view()}
+                </dd>
             </dl>
         </section>
         <section class="card">
             <h2>"Variants and stock"</h2>
-            <table class="index-table" id="variants">
-                <thead>
-                    <tr>
-                        <th scope="col">"SKU"</th>
-                        {option_names.iter().map(|o| view! { <th scope="col">{o.clone()}</th> }).collect_view()}
-                        <th scope="col">"Barcode"</th>
-                        <th scope="col" class="num">"Price"</th>
-                        {outlets.iter().map(|o| view! { <th scope="col" class="num" data-outlet=o.code.clone()>{o.name.clone()}</th> }).collect_view()}
-                        <th scope="col" class="num">"Total"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {variants.into_iter().map(|v| view! {
+            <div class="table-scroll">
+                <table class="index-table" id="variants">
+                    <thead>
                         <tr>
-                            <td class="mono">{v.sku}</td>
-                            {v.options.into_iter().map(|o| view! { <td>{o}</td> }).collect_view()}
-                            <td class="mono">{v.barcode.unwrap_or_default()}</td>
-                            <td class="num">{v.price}</td>
-                            {v.stock.into_iter().map(|n| view! { <td class="num">{n}</td> }).collect_view()}
-                            <td class="num"><strong>{v.total}</strong></td>
+                            <th scope="col">"SKU"</th>
+                            {option_names.iter().map(|o| view! { <th scope="col">{o.clone()}</th> }).collect_view()}
+                            <th scope="col">"Barcode"</th>
+                            <th scope="col" class="num">"Price"</th>
+                            {outlets.iter().map(|o| view! { <th scope="col" class="num" data-outlet=o.code.clone()>{o.name.clone()}</th> }).collect_view()}
+                            <th scope="col" class="num">"Total"</th>
                         </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
+                    </thead>
+                    <tbody>
+                        {variants.into_iter().map(|v| view! {
+                            <tr>
+                                <td class="mono">{v.sku}</td>
+                                {v.options.into_iter().map(|o| view! { <td>{o}</td> }).collect_view()}
+                                <td class="mono">{v.barcode.unwrap_or_default()}</td>
+                                <td class="num">{v.price}</td>
+                                {v.stock.into_iter().map(|n| view! { <td class="num">{n}</td> }).collect_view()}
+                                <td class="num"><strong>{v.total}</strong></td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
         </section>
         {edit_form}
         <AdjustStockForm skus outlets=outlet_choices/>
-        <ChannelsStock channels/>
+        <ChannelsStock product_id=id channels can_write/>
         <section class="card">
             <h2>"Back office " <small class="muted">"(never synced to channels)"</small></h2>
             <dl class="fields">
@@ -190,107 +225,98 @@ fn AdjustStockForm(skus: Vec<String>, outlets: Vec<(String, String)>) -> impl In
     }
 }
 
+/// Per channel: the "sell online" switch, then what each variant may sell
+/// there and what the channel last showed.
 #[component]
-fn ChannelsStock(channels: Vec<ChannelStockView>) -> impl IntoView {
+fn ChannelsStock(product_id: i64, channels: Vec<ChannelStockView>, can_write: bool) -> impl IntoView {
     view! {
         <section class="card" id="channel-stock">
             <h2>"In channels"</h2>
             {if channels.is_empty() {
                 view! { <p class="muted">"No channels connected."</p> }.into_any()
             } else {
+                let switches = channels
+                    .iter()
+                    .map(|c| view! {
+                        <li data-channel-id=c.id>
+                            <SellOnlineSwitch product_id channel_id=c.id channel=c.name.clone() selling=c.selling can_write/>
+                            <span class="muted">{format!("Off: hidden from shoppers in {}, not just 0 in stock.", c.name)}</span>
+                        </li>
+                    })
+                    .collect_view();
                 view! {
-                    <table class="index-table">
-                        <thead><tr>
-                            <th scope="col">"Channel"</th><th scope="col">"SKU"</th>
-                            <th scope="col" class="num">"Syncable balance"</th><th scope="col" class="num">"In the channel"</th>
-                        </tr></thead>
-                        <tbody>
-                            {channels.into_iter().flat_map(|c| {
-                                let name = if c.selling { c.name.clone() } else { format!("{} (not sold online)", c.name) };
-                                c.rows.into_iter().map(move |r| {
-                                    let synced = r.in_channel == Some(r.balance);
-                                    let sku = r.sku.clone();
-                                    view! {
-                                        <tr data-channel=name.clone() data-sku=sku>
-                                            <td>{name.clone()}</td>
-                                            <td class="mono">{r.sku}</td>
-                                            <td class="num">
-                                                <details class="explain">
-                                                    <summary>{r.balance}</summary>
-                                                    <ul>{r.explanation.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
-                                                </details>
-                                            </td>
-                                            <td class="num" class:out-of-step=!synced>
-                                                {r.in_channel.map_or_else(|| "not listed".to_owned(), |q| q.to_string())}
-                                            </td>
-                                        </tr>
-                                    }
-                                }).collect::<Vec<_>>()
-                            }).collect_view()}
-                        </tbody>
-                    </table>
+                    <ul class="sell-online" id="sell-online">{switches}</ul>
+                    <div class="table-scroll">
+                        <table class="index-table">
+                            <thead><tr>
+                                <th scope="col">"Channel"</th><th scope="col">"SKU"</th>
+                                <th scope="col" class="num">"Syncable balance"</th><th scope="col" class="num">"In the channel"</th>
+                            </tr></thead>
+                            <tbody>
+                                {channels.into_iter().flat_map(|c| {
+                                    let name = if c.selling { c.name.clone() } else { format!("{} (not sold online)", c.name) };
+                                    c.rows.into_iter().map(move |r| {
+                                        let synced = r.in_channel == Some(r.balance);
+                                        let sku = r.sku.clone();
+                                        view! {
+                                            <tr data-channel=name.clone() data-sku=sku>
+                                                <td>{name.clone()}</td>
+                                                <td class="mono">{r.sku}</td>
+                                                <td class="num">
+                                                    <details class="explain">
+                                                        <summary>{r.balance}</summary>
+                                                        <ul>{r.explanation.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
+                                                    </details>
+                                                </td>
+                                                <td class="num" class:out-of-step=!synced>
+                                                    {r.in_channel.map_or_else(|| "not listed".to_owned(), |q| q.to_string())}
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect::<Vec<_>>()
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
                 }.into_any()
             }}
         </section>
     }
 }
 
-/// Every field of seed 004's mapping, in a plain form (works without JavaScript).
+/// "Selling in <channel>" / "Not sold in <channel>": a plain form
+/// underneath, so it works without JavaScript.
 #[component]
-fn EditProductForm(
-    id: i64,
-    name: String,
-    description: String,
-    brand: String,
-    category: String,
-    active: bool,
-    variants: Vec<VariantView>,
-    fields: BackOfficeFields,
+fn SellOnlineSwitch(
+    product_id: i64,
+    channel_id: i64,
+    channel: String,
+    selling: bool,
+    can_write: bool,
 ) -> impl IntoView {
-    let save = expect_context::<ServerAction<SaveProduct>>();
-    let refused = move || save.value().get().and_then(Result::err);
-    let text = move |label: &'static str, field: &'static str, value: String| {
-        view! { <label>{label}<input type="text" name=field value=value/>{field_error(refused, field)}</label> }
+    let sell = expect_context::<ServerAction<SetSellOnline>>();
+    let text = if selling {
+        format!("Selling in {channel}")
+    } else {
+        format!("Not sold in {channel}")
     };
     view! {
-        <details class="card" id="edit-product">
-            <summary><strong>"Edit product"</strong></summary>
-            <ActionForm action=save attr:class="edit-grid">
-                <input type="hidden" name="id" value=id/>
-                <h3>"Synced to channels"</h3>
-                {text("Name", "name", name)}
-                {text("Brand", "brand", brand)}
-                {text("Category", "category", category)}
-                <label class="wide">"Description"<textarea name="description" rows="3">{description}</textarea></label>
-                <label class="check-line"><input type="checkbox" name="active" checked=active/>"Active (available in channels)"</label>
-                <table class="index-table wide">
-                    <thead><tr><th scope="col">"SKU"</th><th scope="col">"Price"</th><th scope="col">"Barcode"</th><th scope="col">"Weight (g)"</th></tr></thead>
-                    <tbody>
-                        {variants.into_iter().enumerate().map(|(i, v)| view! {
-                            <tr>
-                                <td class="mono">{v.sku}<input type="hidden" name=format!("variants[{i}][id]") value=v.id/></td>
-                                <td><input type="text" name=format!("variants[{i}][price]") value=v.price_input size="8"/></td>
-                                <td><input type="text" name=format!("variants[{i}][barcode]") value=v.barcode.unwrap_or_default() size="14"/></td>
-                                <td><input type="text" name=format!("variants[{i}][weight]") value=v.weight_grams.map(|w| w.to_string()).unwrap_or_default() size="6"/></td>
-                            </tr>
-                        }).collect_view()}
-                    </tbody>
-                </table>
-                <div class="wide">
-                    {field_error(refused, "price")}
-                    {field_error(refused, "barcode")}
-                    {field_error(refused, "weight")}
-                </div>
-                <h3>"Back office (never synced)"</h3>
-                {text("Supplier", "supplier", fields.supplier)}
-                {text("Supplier code", "supplier_code", fields.supplier_code)}
-                {text("Supplier price", "supplier_price", fields.supplier_price)}
-                {text("Reorder point", "reorder_point", fields.reorder_point)}
-                {text("Reorder quantity", "reorder_quantity", fields.reorder_quantity)}
-                {text("Tax", "tax_class", fields.tax_class)}
-                {text("Tags", "tags", fields.tags)}
-                <div class="wide"><button type="submit" class="primary" disabled=move || save.pending().get()>"Save product"</button></div>
-            </ActionForm>
-        </details>
+        <ActionForm action=sell attr:class="toggle-form">
+            <input type="hidden" name="product_id" value=product_id/>
+            <input type="hidden" name="channel_id" value=channel_id/>
+            <input type="hidden" name="on" value=(!selling).to_string()/>
+            <button
+                type="submit"
+                class="switch"
+                role="switch"
+                id=format!("sell-online-{channel_id}")
+                aria-checked=selling.to_string()
+                aria-label=format!("Sell online in {channel}")
+                disabled=move || !can_write || sell.pending().get()
+            >
+                <span class="switch-knob"></span>
+                <span class="switch-text">{text}</span>
+            </button>
+        </ActionForm>
     }
 }

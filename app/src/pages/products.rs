@@ -192,7 +192,7 @@ fn ProductsTable(
                     <option value="deactivate">"Deactivate"</option>
                     {menu.iter().map(|c| view! {
                         <option value=format!("sell_online:{}:on", c.id)>{format!("Sell online in {}", c.name)}</option>
-                        <option value=format!("sell_online:{}:off", c.id)>{format!("Stop selling online in {}", c.name)}</option>
+                        <option value=format!("sell_online:{}:off", c.id)>{format!("Stop selling online in {} (hidden from shoppers there, not just 0 in stock)", c.name)}</option>
                     }).collect_view()}
                 </select>
             </label>
@@ -251,7 +251,7 @@ fn ProductsTable(
                                         </td>
                                     }.into_any()
                                 } else {
-                                    view! { <td class="num channel-cell"><span class="badge" title="Sell online is off for this channel">"Not sold"</span></td> }.into_any()
+                                    view! { <td class="num channel-cell"><span class="badge" title="Not sold online in this channel: hidden from shoppers there, not just 0 in stock">"Not sold"</span></td> }.into_any()
                                 }).collect_view()}
                                 <td>
                                     <span class=if row.active { "badge badge-on" } else { "badge" }>

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::domain::{ChannelId, Timestamp};
 use crate::storage::Storage;
-use crate::storage::sandbox::SandboxSet;
+use crate::storage::sandbox::{SandboxSet, SandboxWrite};
 
 pub struct SandboxConnector {
     storage: Storage,
@@ -22,8 +22,61 @@ impl SandboxConnector {
     }
 }
 
+impl SandboxConnector {
+    /// Writes the product's items as a shop would: titles, SKUs (the item
+    /// listed for a variant keeps its id when its SKU changes), new
+    /// variants added, removed ones gone, and every item shown or hidden
+    /// with the product's availability here (active and sold online).
+    async fn write_product(
+        &self,
+        product: &ProductToList,
+        product_ref: &str,
+        existing: &HashMap<String, String>,
+    ) -> Result<ProductWritten, ConnectorError> {
+        let items: Vec<SandboxWrite> = product
+            .variants
+            .iter()
+            .map(|v| SandboxWrite {
+                item_id: existing.get(&v.sku).cloned(),
+                sku: v.sku.clone(),
+                title: if v.option_values.is_empty() {
+                    product.name.clone()
+                } else {
+                    format!("{} ({})", product.name, v.option_values.join(" / "))
+                },
+                available: v.quantity,
+            })
+            .collect();
+        let ids = self
+            .storage
+            .sandbox_write_product(self.channel, product_ref, &items, product.active)
+            .await
+            .map_err(transient)?;
+        let items = product
+            .variants
+            .iter()
+            .zip(ids)
+            .map(|(v, id)| FoundItem {
+                sku: v.sku.clone(),
+                product_id: product_ref.to_owned(),
+                variant_id: id.clone(),
+                inventory_item_id: id,
+                quantity: Some(v.quantity),
+            })
+            .collect();
+        Ok(ProductWritten {
+            items,
+            failed_images: Vec::new(),
+        })
+    }
+}
+
 fn transient(e: crate::Error) -> ConnectorError {
-    ConnectorError::Transient(e.to_string())
+    // "database error" alone says too little in the Sync History: add its cause.
+    match std::error::Error::source(&e) {
+        Some(cause) => ConnectorError::Transient(format!("{e}: {cause}")),
+        None => ConnectorError::Transient(e.to_string()),
+    }
 }
 
 impl Connector for SandboxConnector {
@@ -42,7 +95,7 @@ impl Connector for SandboxConnector {
             .map(|i| {
                 let found = FoundItem {
                     sku: i.sku.clone(),
-                    product_id: format!("sandbox-product:{}", i.title),
+                    product_id: i.product_ref.unwrap_or_else(|| format!("sandbox-product:{}", i.title)),
                     variant_id: i.item_id.clone(),
                     inventory_item_id: i.item_id,
                     quantity: Some(i.available),
@@ -53,49 +106,18 @@ impl Connector for SandboxConnector {
     }
 
     async fn create_product(&self, product: &ProductToList) -> Result<ProductWritten, ConnectorError> {
-        let rows: Vec<(String, String, i64)> = product
-            .variants
-            .iter()
-            .map(|v| {
-                let title = if v.option_values.is_empty() {
-                    product.name.clone()
-                } else {
-                    format!("{} ({})", product.name, v.option_values.join(" / "))
-                };
-                (v.sku.clone(), title, v.quantity)
-            })
-            .collect();
-        let ids = self
-            .storage
-            .sandbox_create(self.channel, &rows)
-            .await
-            .map_err(transient)?;
-        let items = product
-            .variants
-            .iter()
-            .zip(ids)
-            .map(|(v, id)| FoundItem {
-                sku: v.sku.clone(),
-                product_id: format!("sandbox-product:{}", product.product_id),
-                variant_id: id.clone(),
-                inventory_item_id: id,
-                quantity: Some(v.quantity),
-            })
-            .collect();
-        Ok(ProductWritten {
-            items,
-            failed_images: Vec::new(),
-        })
+        let product_ref = format!("sandbox-product:{}", product.product_id);
+        self.write_product(product, &product_ref, &HashMap::new()).await
     }
 
     async fn update_product(
         &self,
         product: &ProductToList,
-        _external_product_id: &str,
-        _existing: &HashMap<String, String>,
+        external_product_id: &str,
+        existing: &HashMap<String, String>,
     ) -> Result<ProductWritten, ConnectorError> {
-        // Listing again updates titles and adds new variants; quantities stay.
-        self.create_product(product).await
+        // Listed items keep their quantities; a renamed SKU stays the same item.
+        self.write_product(product, external_product_id, existing).await
     }
 
     async fn set_quantities(

@@ -10,7 +10,7 @@ use super::Core;
 use crate::Result;
 use crate::bulk::{BulkAction, BulkOutcome, BulkTarget};
 use crate::domain::{Actor, Barcode, ChannelId, Currency, DomainError, Money, OutletCode, ProductId, Sku, VariantId};
-use crate::storage::{CatalogWrite, EventResult, NewEvent, SellOnlineChange, VariantWrite};
+use crate::storage::{CatalogWrite, EventResult, NewEvent, ProductImage, SellOnlineChange, VariantWrite};
 
 pub use products_api::{FieldProblem, ImageInput, Named, ProductInput, ProductWrite, VariantInput};
 
@@ -63,6 +63,7 @@ pub struct ProductOverview {
 
 #[derive(Debug, Clone)]
 pub struct ChannelStock {
+    pub id: ChannelId,
     pub name: String,
     pub kind: crate::domain::ChannelKind,
     pub selling: bool,
@@ -96,14 +97,33 @@ pub struct ProductEditForm {
     pub tags: String,
     /// Variants the form shows; others keep their values.
     pub variants: Vec<VariantEditForm>,
+    /// The variants ticked for removal are removed only with this ticked.
+    pub confirm_remove: bool,
+    /// The images in the form's rows; None leaves the product's images alone.
+    pub images: Option<Vec<ImageEditForm>>,
 }
 
 #[derive(Debug, Clone)]
 pub struct VariantEditForm {
     pub id: VariantId,
+    /// None when the form does not show it (the SKU stays); a new SKU
+    /// renames the variant, here and in the channels that list it.
+    pub sku: Option<String>,
     pub price: String,
     pub barcode: String,
     pub weight_grams: String,
+    /// Ticked for removal (with `ProductEditForm::confirm_remove`).
+    pub remove: bool,
+}
+
+/// One image row of the product form: an empty address is a row left
+/// blank; rows are saved in `position` order (empty ones last).
+#[derive(Debug, Clone, Default)]
+pub struct ImageEditForm {
+    pub url: String,
+    pub alt: String,
+    pub position: String,
+    pub remove: bool,
 }
 
 impl Catalog {
@@ -208,6 +228,7 @@ impl Catalog {
             }
             let selling = storage.not_sold_online(channel.id, &[product.id]).await?.is_empty();
             channels.push(ChannelStock {
+                id: channel.id,
                 kind: channel.kind,
                 name: channel.name,
                 selling,
@@ -304,9 +325,45 @@ impl Catalog {
             return Err(crate::Error::NotFound(format!("product {id}")));
         };
         let write = edit_to_write(&product, form)?;
+        self.check_new_skus(&product, &write).await?;
         let written = self.core.storage.write_catalog(&[write]).await?;
         self.core.queued(written.queued + written.catalog_queued);
         Ok(())
+    }
+
+    /// A renamed SKU must be free: not another product's, nor a deleted
+    /// product's (its history keeps it).
+    async fn check_new_skus(&self, product: &ProductDetail, write: &CatalogWrite) -> Result<()> {
+        let renamed: Vec<Sku> = write
+            .variants
+            .iter()
+            .filter(|v| !product.variants.iter().any(|p| p.sku == v.sku.as_str()))
+            .map(|v| v.sku.clone())
+            .collect();
+        if renamed.is_empty() {
+            return Ok(());
+        }
+        let storage = &self.core.storage;
+        let (taken, deleted) = tokio::try_join!(
+            storage.variant_ids_by_sku(&renamed),
+            storage.deleted_product_skus(&renamed)
+        )?;
+        if let Some(sku) = renamed.iter().find(|s| taken.contains_key(s.as_str())) {
+            return Err(DomainError::new("sku", format!("SKU {sku} belongs to another product")).into());
+        }
+        if let Some(sku) = renamed.iter().find(|s| deleted.contains(s.as_str())) {
+            return Err(DomainError::new(
+                "sku",
+                format!("SKU {sku} belonged to a deleted product and stays reserved for its history"),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// The name of a product that was deleted (its page says so), or None.
+    pub async fn deleted_product_name(&self, id: ProductId) -> Result<Option<String>> {
+        self.core.storage.deleted_product_name(id).await
     }
 }
 
@@ -333,9 +390,30 @@ fn edit_to_write(product: &ProductDetail, form: &ProductEditForm) -> Result<Cata
         .first()
         .and_then(|v| Currency::parse(&v.price_currency).ok())
         .map_or_else(|| Currency::parse(DEFAULT_CURRENCY), Ok)?;
+    let remove_variants: Vec<VariantId> = product
+        .variants
+        .iter()
+        .filter(|v| form.variants.iter().any(|f| f.id == v.id && f.remove))
+        .map(|v| v.id)
+        .collect();
+    if !remove_variants.is_empty() {
+        if remove_variants.len() == product.variants.len() {
+            return Err(DomainError::new(
+                "remove",
+                "a product keeps at least one variant; to remove them all, delete the product",
+            ));
+        }
+        if !form.confirm_remove {
+            return Err(DomainError::new(
+                "confirm_remove",
+                "tick the confirmation to remove the ticked variants: they are deleted here and from every channel that lists them",
+            ));
+        }
+    }
     let variants = product
         .variants
         .iter()
+        .filter(|v| !remove_variants.contains(&v.id))
         .map(|v| {
             let sku = Sku::parse(&v.sku)?;
             let current_price = Money::new(v.price_minor, currency);
@@ -351,6 +429,12 @@ fn edit_to_write(product: &ProductDetail, form: &ProductEditForm) -> Result<Cata
                     width_mm: v.width_mm,
                     height_mm: v.height_mm,
                 });
+            };
+            let sku = match typed.sku.as_deref() {
+                Some(raw) => {
+                    Sku::parse(raw).map_err(|e| DomainError::new("sku", format!("SKU of {}: {}", v.sku, e.message)))?
+                }
+                None => sku,
             };
             let price = Money::parse(&typed.price, currency)
                 .map_err(|e| DomainError::new("price", format!("price of {}: {}", v.sku, e.message)))?;
@@ -374,6 +458,23 @@ fn edit_to_write(product: &ProductDetail, form: &ProductEditForm) -> Result<Cata
             })
         })
         .collect::<Result<Vec<_>, DomainError>>()?;
+    // Two variants cannot share a SKU, nor take one a removed variant still holds.
+    let mut skus: Vec<&str> = variants.iter().map(|v| v.sku.as_str()).collect();
+    skus.extend(
+        product
+            .variants
+            .iter()
+            .filter(|v| remove_variants.contains(&v.id))
+            .map(|v| v.sku.as_str()),
+    );
+    skus.sort_unstable();
+    if let Some(pair) = skus.windows(2).find(|w| w[0] == w[1]) {
+        return Err(DomainError::new(
+            "sku",
+            format!("two variants cannot share the SKU {}", pair[0]),
+        ));
+    }
+    let images = form.images.as_deref().map(images_to_write).transpose()?;
     let supplier_price = match form.supplier_price.trim() {
         "" => None,
         raw => Some(
@@ -398,8 +499,114 @@ fn edit_to_write(product: &ProductDetail, form: &ProductEditForm) -> Result<Cata
         reorder_quantity: whole(&form.reorder_quantity, "reorder_quantity", "reorder quantity")?,
         tax_class: form.tax_class.trim().to_owned(),
         tags: form.tags.trim().to_owned(),
-        images: None,
-        remove_variants: Vec::new(),
+        images,
+        remove_variants,
         variants,
     })
+}
+
+/// The image rows as the product's images: blank and removed rows left
+/// out, the rest in their `position` order; only http(s) addresses.
+fn images_to_write(rows: &[ImageEditForm]) -> Result<Vec<ProductImage>, DomainError> {
+    let mut kept = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let url = row.url.trim();
+        if row.remove || url.is_empty() {
+            continue;
+        }
+        let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+        let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default());
+        if !host.is_some_and(|h| h.contains('.') || h.starts_with("localhost") || h.starts_with("127.0.0.1"))
+            || url.chars().any(char::is_whitespace)
+            || url.len() > 2048
+        {
+            return Err(DomainError::new(
+                "images",
+                format!(
+                    "image {}: {url:?} is not an address such as https://shop.example/tee.jpg",
+                    i + 1
+                ),
+            ));
+        }
+        let alt = row.alt.trim();
+        if alt.chars().count() > 512 {
+            return Err(DomainError::new(
+                "images",
+                format!("image {}: alt text is at most 512 characters", i + 1),
+            ));
+        }
+        let position = match row.position.trim() {
+            "" => i64::MAX,
+            raw => raw.parse::<i64>().map_err(|_| {
+                DomainError::new(
+                    "images",
+                    format!("image {}: position {raw:?} is not a whole number", i + 1),
+                )
+            })?,
+        };
+        kept.push((
+            position,
+            i,
+            ProductImage {
+                url: url.to_owned(),
+                alt: alt.to_owned(),
+            },
+        ));
+    }
+    kept.sort_by_key(|(position, i, _)| (*position, *i));
+    Ok(kept.into_iter().map(|(_, _, image)| image).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(url: &str, position: &str) -> ImageEditForm {
+        ImageEditForm {
+            url: url.into(),
+            alt: format!("alt of {url}"),
+            position: position.into(),
+            remove: false,
+        }
+    }
+
+    #[test]
+    fn image_rows_keep_http_addresses_in_their_positions_and_drop_blank_or_removed_rows() {
+        let mut removed = row("https://cdn.example/c.jpg", "1");
+        removed.remove = true;
+        let images = images_to_write(&[
+            row("https://cdn.example/a.jpg", "2"),
+            row("", ""),
+            removed,
+            row("http://cdn.example/b.jpg", "1"),
+            row("https://cdn.example/d.jpg", ""),
+        ])
+        .unwrap();
+        let urls: Vec<&str> = images.iter().map(|i| i.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            [
+                "http://cdn.example/b.jpg",
+                "https://cdn.example/a.jpg",
+                "https://cdn.example/d.jpg"
+            ]
+        );
+        assert_eq!(images[0].alt, "alt of http://cdn.example/b.jpg");
+    }
+
+    #[test]
+    fn an_image_address_that_is_not_http_is_refused_at_the_images_field() {
+        for bad in [
+            "ftp://cdn.example/a.jpg",
+            "cdn.example/a.jpg",
+            "https://",
+            "https://cdn example/a.jpg",
+        ] {
+            let e = images_to_write(&[row(bad, "")]).unwrap_err();
+            assert_eq!(e.field, "images", "{bad}");
+            assert!(e.message.starts_with("image 1:"), "{}", e.message);
+        }
+        let e = images_to_write(&[row("https://cdn.example/a.jpg", "first")]).unwrap_err();
+        assert!(e.message.contains("not a whole number"), "{}", e.message);
+    }
 }

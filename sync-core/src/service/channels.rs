@@ -1,5 +1,5 @@
-//! Channels: connecting them, their settings and health, and the syncs a
-//! person starts (buttons, the command line). Every sync a person starts
+//! Channels: connecting, disconnecting and re-keying them, their settings
+//! and health, and the syncs a person starts (buttons, the command line). Every sync a person starts
 //! goes through `sync_all`, seed 001's cycle: every channel's orders are
 //! pulled, then every channel is pushed to.
 
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::Core;
 use crate::Result;
 use crate::connect::{ConnectError, Connected, ShopifyConnection, VendureConnection};
-use crate::domain::{ChannelId, ChannelKind, Timestamp};
+use crate::domain::{Actor, ChannelId, ChannelKind, DomainError, Timestamp};
 use crate::sync::{ChannelProgress, CycleOutcome, ForceOptions, ForcePreview, RunningSyncs, SyncSummary};
 
 use crate::storage::Outlet;
@@ -187,6 +187,76 @@ impl Channels {
         Ok(connected)
     }
 
+    /// Disconnects a channel: its worker stops at once and nothing more is
+    /// pushed there; its credentials and queued pushes are dropped, its
+    /// products stay in the channel as they are, and its Sync History stays
+    /// (recording who disconnected it). Returns the channel's name.
+    pub async fn disconnect(&self, actor: &Actor, id: ChannelId) -> Result<String> {
+        if self.core.running.is_running(id) {
+            return Err(crate::Error::Conflict(
+                "a sync of this channel is running; disconnect it once the sync ends".into(),
+            ));
+        }
+        let Some(name) = self.core.storage.disconnect_channel(id, &actor.label()).await? else {
+            return Err(crate::Error::NotFound(format!("channel {}", id.get())));
+        };
+        self.core.waker.channels_changed();
+        let event = NewEvent {
+            product_id: None,
+            variant_id: None,
+            action: "disconnect channel".into(),
+            before: Some(name.clone()),
+            after: None,
+            result: EventResult::Succeeded,
+            error: Some(
+                "disconnected: nothing more is pushed there; its products stay in the channel as they are".into(),
+            ),
+            attempt: 1,
+        };
+        self.core
+            .storage
+            .record_events(None, Some(id), &actor.label(), &[event])
+            .await?;
+        Ok(name)
+    }
+
+    /// Replaces a Shopify token or a Vendure API key. The new one is checked
+    /// against the channel first (as Test connection does) and saved only
+    /// if it works there and still reaches the channel's location; a
+    /// refusal names the field `secret` and leaves the old one in place.
+    /// The channel's worker starts again with it.
+    pub async fn replace_credentials(
+        &self,
+        actor: &Actor,
+        id: ChannelId,
+        secret: &str,
+    ) -> Result<String, ConnectError> {
+        let Some(config) = self.core.storage.channel(id).await? else {
+            return Err(crate::Error::NotFound(format!("channel {}", id.get())).into());
+        };
+        let checked = check_credentials(&config, secret.trim()).await?;
+        let sealed = self.core.vault.seal(secret.trim())?;
+        if !self.core.storage.set_channel_credentials(id, &sealed).await? {
+            return Err(crate::Error::NotFound(format!("channel {}", id.get())).into());
+        }
+        self.core.waker.channels_changed();
+        let event = NewEvent {
+            product_id: None,
+            variant_id: None,
+            action: "replace credentials".into(),
+            before: None,
+            after: None,
+            result: EventResult::Succeeded,
+            error: Some(checked.clone()),
+            attempt: 1,
+        };
+        self.core
+            .storage
+            .record_events(None, Some(id), &actor.label(), &[event])
+            .await?;
+        Ok(checked)
+    }
+
     /// Asks the channel who it is with the stored credentials.
     pub async fn test(&self, id: ChannelId) -> Result<String, ConnectError> {
         crate::connect::test_connection(&self.core.storage, &self.core.vault, id).await
@@ -341,6 +411,73 @@ impl Channels {
         };
         self.core.waker.wake();
         Ok(out)
+    }
+}
+
+/// Tries `secret` on the channel without storing it: the channel must
+/// accept it and still show the location the channel stocks.
+async fn check_credentials(config: &ChannelConfig, secret: &str) -> Result<String, ConnectError> {
+    use crate::connector::shopify::ShopifySettings;
+    use crate::connector::{ShopifyConnector, VendureConnector, VendureSettings};
+    let settings_error = |e: serde_json::Error| DomainError::new("settings", e.to_string());
+    match config.kind {
+        ChannelKind::Sandbox => Err(DomainError::new(
+            "secret",
+            "the Sandbox store lives inside Tillbridge; it has no credentials",
+        )
+        .into()),
+        ChannelKind::Shopify => {
+            if secret.is_empty() {
+                return Err(DomainError::new("secret", "paste the new Admin API access token").into());
+            }
+            let settings: ShopifySettings = serde_json::from_str(&config.settings).map_err(settings_error)?;
+            let locations = ShopifyConnector::locations(&settings.api_base_url, &settings.api_version, secret)
+                .await
+                .map_err(|source| ConnectError::Unreachable {
+                    shop: settings.shop_domain.clone(),
+                    source,
+                })?;
+            if !locations.iter().any(|l| l.id == settings.location_id) {
+                return Err(DomainError::new(
+                    "secret",
+                    format!(
+                        "this token works, but it cannot see the location {:?} the channel stocks; the old token was kept",
+                        settings.location_name
+                    ),
+                )
+                .into());
+            }
+            Ok(format!(
+                "New token saved for {}: it works and stock goes to {:?}",
+                settings.shop_domain, settings.location_name
+            ))
+        }
+        ChannelKind::Vendure => {
+            if secret.is_empty() {
+                return Err(DomainError::new("secret", "paste the new Vendure API key").into());
+            }
+            let settings: VendureSettings = serde_json::from_str(&config.settings).map_err(settings_error)?;
+            let locations = VendureConnector::stock_locations(&settings.api_base_url, secret)
+                .await
+                .map_err(|source| ConnectError::Unreachable {
+                    shop: settings.api_base_url.clone(),
+                    source,
+                })?;
+            if !locations.iter().any(|l| l.id == settings.stock_location_id) {
+                return Err(DomainError::new(
+                    "secret",
+                    format!(
+                        "this API key works, but it cannot see the stock location {:?} the channel stocks; the old key was kept",
+                        settings.stock_location_name
+                    ),
+                )
+                .into());
+            }
+            Ok(format!(
+                "New API key saved for {}: it works and stock goes to {:?}",
+                settings.api_base_url, settings.stock_location_name
+            ))
+        }
     }
 }
 

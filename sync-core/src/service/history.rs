@@ -52,8 +52,9 @@ impl History {
     /// item events when `product` is given.
     pub async fn page(&self, filter: &RunFilter, product: Option<ProductId>) -> Result<HistoryPage> {
         let storage = &self.core.storage;
+        // Disconnected channels too: their runs stay in the history.
         let (channels, runs, chart) = tokio::try_join!(
-            storage.list_channels(),
+            storage.channel_names(),
             storage.list_runs(filter),
             storage.events_per_hour(filter.channel, Timestamp::hours_ago(24)),
         )?;
@@ -71,7 +72,7 @@ impl History {
             None => None,
         };
         Ok(HistoryPage {
-            channels: channels.into_iter().map(|c| (c.id, c.name)).collect(),
+            channels,
             runs,
             next_before,
             chart,
@@ -85,23 +86,18 @@ impl History {
         let Some(run) = storage.run(id).await? else {
             return Ok(None);
         };
-        let channels = storage
-            .list_channels()
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c.name))
-            .collect();
+        let channels = storage.channel_names().await?;
         Ok(Some((run, storage.events_of(Some(id), None, 1000).await?, channels)))
     }
 
     /// Open conflicts, each with its channel's name.
     pub async fn open_conflicts(&self) -> Result<Vec<(ConflictRow, String)>> {
-        let channels = self.core.storage.list_channels().await?;
+        let channels = self.core.storage.channel_names().await?;
         let name = |id: ChannelId| {
             channels
                 .iter()
-                .find(|c| c.id == id)
-                .map(|c| c.name.clone())
+                .find(|(c, _)| *c == id)
+                .map(|(_, name)| name.clone())
                 .unwrap_or_default()
         };
         Ok(self
@@ -131,7 +127,8 @@ impl History {
     /// The newest orders of every channel, with what each takes from stock.
     pub async fn recent_orders(&self, limit: i64) -> Result<Vec<OrderSummary>> {
         let storage = &self.core.storage;
-        let (outlets, channels) = tokio::try_join!(storage.list_outlets(), storage.list_channels())?;
+        let (outlets, channels, names) =
+            tokio::try_join!(storage.list_outlets(), storage.list_channels(), storage.channel_names())?;
         Ok(storage
             .recent_orders(None, limit)
             .await?
@@ -144,7 +141,12 @@ impl History {
                     .map_or_else(|| "the order outlet".to_owned(), |x| x.name.clone());
                 OrderSummary {
                     taken: lines.iter().map(|l| l.applied_quantity).sum(),
-                    channel: channel.map(|c| c.name.clone()).unwrap_or_default(),
+                    // A disconnected channel's orders still name it.
+                    channel: names
+                        .iter()
+                        .find(|(id, _)| *id == order.channel_id)
+                        .map(|(_, name)| name.clone())
+                        .unwrap_or_default(),
                     outlet,
                     order,
                     lines,

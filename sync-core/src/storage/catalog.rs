@@ -1012,6 +1012,19 @@ impl Storage {
     }
 }
 
+impl Storage {
+    /// The name of a product that was deleted, or None if `id` is live or
+    /// was never a product.
+    pub async fn deleted_product_name(&self, id: ProductId) -> Result<Option<String>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT name FROM products WHERE id = $1 AND deleted_at IS NOT NULL")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+        })?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

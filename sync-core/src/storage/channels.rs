@@ -88,10 +88,18 @@ impl Storage {
         Ok(on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT id, name, kind, order_outlet_id, safety_buffer, schedule_minutes, last_push_at, last_pull_at
-                 FROM channels ORDER BY name, id",
+                 FROM channels WHERE disconnected_at IS NULL ORDER BY name, id",
             )
             .fetch_all(pool)
             .await
+        })?)
+    }
+
+    /// Every channel's (id, name), the disconnected ones too: the Sync
+    /// History still names them.
+    pub async fn channel_names(&self) -> Result<Vec<(ChannelId, String)>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as("SELECT id, name FROM channels ORDER BY name, id").fetch_all(pool).await
         })?)
     }
 
@@ -117,6 +125,8 @@ pub struct ChannelConfig {
     pub order_outlet_id: Option<OutletId>,
 }
 
+const CONFIG_COLUMNS: &str = "id, name, kind, settings, credentials, order_outlet_id";
+
 impl ChannelConfig {
     pub fn settings_json(&self) -> serde_json::Value {
         serde_json::from_str(&self.settings).unwrap_or(serde_json::Value::Null)
@@ -124,21 +134,18 @@ impl ChannelConfig {
 }
 
 impl Storage {
+    /// A connected channel (a disconnected one is gone for everything but its history).
     pub async fn channel(&self, id: ChannelId) -> Result<Option<ChannelConfig>> {
+        let sql = format!("SELECT {CONFIG_COLUMNS} FROM channels WHERE id = $1 AND disconnected_at IS NULL");
         Ok(on_pool!(self, pool => {
-            sqlx::query_as("SELECT id, name, kind, settings, credentials, order_outlet_id FROM channels WHERE id = $1")
-                .bind(id)
-                .fetch_optional(pool)
-                .await
+            sqlx::query_as(&sql).bind(id).fetch_optional(pool).await
         })?)
     }
 
     pub async fn channel_by_name(&self, name: &str) -> Result<Option<ChannelConfig>> {
+        let sql = format!("SELECT {CONFIG_COLUMNS} FROM channels WHERE name = $1 AND disconnected_at IS NULL");
         Ok(on_pool!(self, pool => {
-            sqlx::query_as("SELECT id, name, kind, settings, credentials, order_outlet_id FROM channels WHERE name = $1")
-                .bind(name.trim())
-                .fetch_optional(pool)
-                .await
+            sqlx::query_as(&sql).bind(name.trim()).fetch_optional(pool).await
         })?)
     }
 
@@ -164,10 +171,74 @@ impl Storage {
         Ok(())
     }
 
+    /// Disconnects a channel in one transaction: it keeps its row, so its
+    /// history still names it (as "<name> (disconnected #<id>)", which
+    /// frees the name), but loses its credentials and webhook secret, its
+    /// queued pushes, its outlets (no stock change queues anything for it
+    /// again) and its open conflicts (resolved by `who`). Its products stay
+    /// in the channel as they are. None if there is no such connected
+    /// channel; otherwise the name it had.
+    pub async fn disconnect_channel(&self, channel: ChannelId, who: &str) -> Result<Option<String>> {
+        let now = Timestamp::now();
+        Ok(on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let name: Option<String> = sqlx::query_scalar(
+                "UPDATE channels SET disconnected_at = $2, credentials = NULL, webhook_secret = NULL,
+                     schedule_minutes = NULL, name = name || ' (disconnected #' || CAST(id AS TEXT) || ')'
+                 WHERE id = $1 AND disconnected_at IS NULL
+                 RETURNING name",
+            )
+            .bind(channel)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if name.is_some() {
+                for sql in [
+                    "DELETE FROM outbox WHERE channel_id = $1",
+                    "DELETE FROM catalog_outbox WHERE channel_id = $1",
+                    "DELETE FROM channel_outlets WHERE channel_id = $1",
+                ] {
+                    sqlx::query(sql).bind(channel).execute(&mut *tx).await?;
+                }
+                sqlx::query(
+                    "UPDATE conflicts SET status = 'resolved', resolution = 'channel disconnected', resolved_by = $2,
+                         resolved_at = $3
+                     WHERE channel_id = $1 AND status = 'open'",
+                )
+                .bind(channel)
+                .bind(who)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            // The name as it was, before " (disconnected #id)".
+            name.map(|n| n.rsplit_once(" (disconnected #").map_or(n.clone(), |(n, _)| n.to_owned()))
+        }))
+    }
+
+    /// Replaces a connected channel's sealed credentials; false if there is
+    /// no such connected channel.
+    pub async fn set_channel_credentials(&self, channel: ChannelId, sealed: &[u8]) -> Result<bool> {
+        let n = on_pool!(self, pool => {
+            sqlx::query("UPDATE channels SET credentials = $2 WHERE id = $1 AND disconnected_at IS NULL")
+                .bind(channel)
+                .bind(sealed)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(n > 0)
+    }
+
     /// Every channel with its schedule (minutes, None = off) and last sweep.
     pub async fn channel_schedules(&self) -> Result<Vec<(ChannelConfig, Option<i64>, Option<Timestamp>)>> {
         let rows: Vec<(ChannelId, Option<i64>, Option<Timestamp>)> = on_pool!(self, pool => {
-            sqlx::query_as("SELECT id, schedule_minutes, last_sweep_at FROM channels ORDER BY id").fetch_all(pool).await
+            sqlx::query_as(
+                "SELECT id, schedule_minutes, last_sweep_at FROM channels WHERE disconnected_at IS NULL ORDER BY id",
+            )
+            .fetch_all(pool)
+            .await
         })?;
         let configs = self.channel_configs().await?;
         Ok(configs
@@ -179,11 +250,11 @@ impl Storage {
             .collect())
     }
 
+    /// Every connected channel, for the workers and the schedule.
     pub async fn channel_configs(&self) -> Result<Vec<ChannelConfig>> {
+        let sql = format!("SELECT {CONFIG_COLUMNS} FROM channels WHERE disconnected_at IS NULL ORDER BY id");
         Ok(on_pool!(self, pool => {
-            sqlx::query_as("SELECT id, name, kind, settings, credentials, order_outlet_id FROM channels ORDER BY id")
-                .fetch_all(pool)
-                .await
+            sqlx::query_as(&sql).fetch_all(pool).await
         })?)
     }
 }
@@ -239,9 +310,10 @@ impl Storage {
         let r = settings.rules;
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            sqlx::query(
+            let updated = sqlx::query(
                 "UPDATE channels SET order_outlet_id = $2, safety_buffer = $3, publish_percent = $4, publish_max = $5,
-                     zero_at_or_below = $6, schedule_minutes = $7, channel_only_policy = $8 WHERE id = $1",
+                     zero_at_or_below = $6, schedule_minutes = $7, channel_only_policy = $8
+                 WHERE id = $1 AND disconnected_at IS NULL",
             )
             .bind(channel)
             .bind(settings.order_outlet)
@@ -252,7 +324,12 @@ impl Storage {
             .bind(settings.schedule_minutes)
             .bind(settings.channel_only.as_str())
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if updated == 0 {
+                // Disconnected meanwhile (or never there): it takes no outlets again.
+                return Err(crate::Error::NotFound(format!("channel {}", channel.get())));
+            }
             sqlx::query("DELETE FROM channel_outlets WHERE channel_id = $1").bind(channel).execute(&mut *tx).await?;
             for outlet in &outlets {
                 sqlx::query("INSERT INTO channel_outlets (channel_id, outlet_id) VALUES ($1, $2)")

@@ -1,6 +1,7 @@
 //! Runs one worker per channel inside `tillbridge serve`, wakes them when
-//! stock changes, and on shutdown lets each finish its batch and give back
-//! whatever it still holds.
+//! stock changes, stops a channel's worker when the channel is
+//! disconnected and restarts it when its credentials change, and on
+//! shutdown lets each finish its batch and give back whatever it still holds.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,15 +14,17 @@ use super::signals::{PullRequests, Waker};
 use super::worker::ChannelWorker;
 use crate::connector::AnyConnector;
 use crate::domain::ChannelId;
-use crate::storage::Storage;
+use crate::storage::{ChannelConfig, Storage};
 use crate::vault::Vault;
 
 /// How often idle workers look for work other processes may have queued.
 const POLL: Duration = Duration::from_millis(200);
 const CHANNEL_REFRESH: Duration = Duration::from_secs(2);
+/// How soon a worker stopped for new credentials is looked at again.
+const RESTART_CHECK: Duration = Duration::from_millis(100);
 
 pub struct SyncEngine {
-    notify: Arc<Notify>,
+    waker: Waker,
     stop: watch::Sender<bool>,
     supervisor: JoinHandle<()>,
 }
@@ -29,13 +32,12 @@ pub struct SyncEngine {
 impl SyncEngine {
     /// `pulls` is where a worker asks for a pull of its channel's orders
     /// when a push finds the channel's figure moved; `waker` is what the
-    /// services ring after queueing pushes.
+    /// services ring after queueing pushes or changing a channel.
     pub fn start(storage: Storage, vault: Vault, worker_id: String, pulls: PullRequests, waker: Waker) -> Self {
-        let notify = waker.0;
         let (stop, stopped) = watch::channel(false);
-        let supervisor = tokio::spawn(supervise(storage, vault, worker_id, pulls, notify.clone(), stopped));
+        let supervisor = tokio::spawn(supervise(storage, vault, worker_id, pulls, waker.clone(), stopped));
         Self {
-            notify,
+            waker,
             stop,
             supervisor,
         }
@@ -43,12 +45,12 @@ impl SyncEngine {
 
     /// Wakes idle workers: stock changed and the outbox has new rows.
     pub fn notify(&self) {
-        self.notify.notify_waiters();
+        self.waker.wake();
     }
 
     /// A handle that wakes the workers, for request handlers.
     pub fn waker(&self) -> Waker {
-        Waker(self.notify.clone())
+        self.waker.clone()
     }
 
     /// Stops every worker after its current batch and releases its claims.
@@ -58,28 +60,54 @@ impl SyncEngine {
     }
 }
 
+/// The worker driving one channel, with the configuration it was built
+/// from and its own stop (the engine's stop reaches it too).
+struct Running {
+    config: ChannelConfig,
+    stop: watch::Sender<bool>,
+    handle: JoinHandle<()>,
+}
+
 async fn supervise(
     storage: Storage,
     vault: Vault,
     worker_id: String,
     pulls: PullRequests,
-    notify: Arc<Notify>,
+    waker: Waker,
     mut stopped: watch::Receiver<bool>,
 ) {
-    let mut workers: HashMap<ChannelId, JoinHandle<()>> = HashMap::new();
+    let mut workers: HashMap<ChannelId, Running> = HashMap::new();
     loop {
         match storage.channel_configs().await {
             Ok(configs) => {
+                // A disconnected channel is no longer listed: its worker stops
+                // at once (its queued pushes went with it).
+                workers.retain(|id, running| {
+                    let listed = configs.iter().any(|c| c.id == *id);
+                    if !listed {
+                        running.handle.abort();
+                        tracing::info!(channel = %running.config.name, "channel disconnected; its worker stopped");
+                    }
+                    listed
+                });
                 for config in configs {
-                    if workers.get(&config.id).is_some_and(|h| !h.is_finished()) {
+                    if let Some(running) = workers.get(&config.id)
+                        && !running.handle.is_finished()
+                    {
+                        if running.config != config {
+                            // New credentials or settings: finish the batch, then
+                            // start again with them (on a later round).
+                            let _ = running.stop.send(true);
+                        }
                         continue;
                     }
                     match AnyConnector::for_channel(&storage, &vault, &config) {
                         Ok(connector) => {
                             let worker = ChannelWorker::new(storage.clone(), config.id, connector, worker_id.clone())
                                 .with_pull_requests(pulls.clone());
-                            let handle = tokio::spawn(drive(worker, notify.clone(), stopped.clone()));
-                            workers.insert(config.id, handle);
+                            let (stop, own) = watch::channel(false);
+                            let handle = tokio::spawn(drive(worker, waker.work.clone(), stopped.clone(), own));
+                            workers.insert(config.id, Running { config, stop, handle });
                         }
                         Err(e) => {
                             tracing::warn!(channel = %config.name, error = %e, "cannot drive this channel yet")
@@ -89,13 +117,17 @@ async fn supervise(
             }
             Err(e) => tracing::warn!(error = %e, "cannot read the channels"),
         }
+        // A worker told to stop for new credentials is restarted soon after.
+        let restarting = workers.values().any(|r| *r.stop.borrow());
+        let refresh = if restarting { RESTART_CHECK } else { CHANNEL_REFRESH };
         tokio::select! {
-            _ = tokio::time::sleep(CHANNEL_REFRESH) => {}
+            _ = tokio::time::sleep(refresh) => {}
+            _ = waker.channels.notified() => {}
             _ = stopped.changed() => break,
         }
     }
-    for (_, handle) in workers {
-        let _ = handle.await;
+    for (_, running) in workers {
+        let _ = running.handle.await;
     }
     match storage.release_outbox(&worker_id).await {
         Ok(0) => {}
@@ -106,9 +138,14 @@ async fn supervise(
     }
 }
 
-async fn drive(worker: ChannelWorker<AnyConnector>, notify: Arc<Notify>, mut stopped: watch::Receiver<bool>) {
+async fn drive(
+    worker: ChannelWorker<AnyConnector>,
+    notify: Arc<Notify>,
+    mut stopped: watch::Receiver<bool>,
+    mut own: watch::Receiver<bool>,
+) {
     loop {
-        if *stopped.borrow() {
+        if *stopped.borrow() || *own.borrow() {
             break;
         }
         // Register interest before claiming, so a change committed meanwhile still wakes us.
@@ -131,6 +168,7 @@ async fn drive(worker: ChannelWorker<AnyConnector>, notify: Arc<Notify>, mut sto
             _ = woken => {}
             _ = tokio::time::sleep(POLL) => {}
             _ = stopped.changed() => break,
+            _ = own.changed() => break,
         }
     }
 }

@@ -10,13 +10,24 @@ use tokio::sync::Notify;
 use crate::domain::ChannelId;
 use crate::storage::RunTrigger;
 
-/// Wakes idle workers after a change was committed.
+/// Wakes idle workers after a change was committed, and the engine after
+/// a channel was disconnected or given new credentials.
 #[derive(Clone, Default)]
-pub struct Waker(pub(super) Arc<Notify>);
+pub struct Waker {
+    pub(super) work: Arc<Notify>,
+    pub(super) channels: Arc<Notify>,
+}
 
 impl Waker {
     pub fn wake(&self) {
-        self.0.notify_waiters();
+        self.work.notify_waiters();
+    }
+
+    /// The channels changed: the engine reads them again now, stopping the
+    /// workers of channels disconnected and restarting those whose
+    /// credentials changed.
+    pub fn channels_changed(&self) {
+        self.channels.notify_one();
     }
 }
 

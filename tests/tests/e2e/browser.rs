@@ -1035,3 +1035,630 @@ async fn connecting_shopify_names_the_field_at_fault_and_the_orders_page_explain
     );
     server.stop().await;
 }
+
+// ---- Product deletion, sell online per channel, the product form's
+// ---- variants, and channel administration (issue 14, items 5, 6 and 8).
+
+const SANDBOX: sync_core::domain::ChannelId = sync_core::domain::ChannelId::new(1);
+
+type Flow<T> = Result<T, String>;
+
+fn failed(what: &'static str) -> impl Fn(fantoccini::error::CmdError) -> String {
+    move |err| format!("{what}: {err}")
+}
+
+async fn click(c: &Client, css: &str) -> Flow<()> {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .map_err(|e| format!("{css}: {e}"))?
+        .click()
+        .await
+        .map_err(|e| format!("click {css}: {e}"))
+}
+
+async fn text_of(c: &Client, css: &str) -> Flow<String> {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .map_err(|e| format!("{css}: {e}"))?
+        .text()
+        .await
+        .map_err(|e| format!("text of {css}: {e}"))
+}
+
+/// Waits until the browser is at `path` (the path of its URL).
+async fn wait_for_path(c: &Client, path: &str) -> Flow<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let url = c.current_url().await.map_err(failed("url"))?;
+        if url.path() == path {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("expected to land on {path}, still at {url}"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// At 1440 and 390 px wide: `selector` (or the box a wide table scrolls
+/// in) is shown inside the window's width and the page does not scroll
+/// sideways. Keeps a screenshot of each.
+async fn fits_both_widths(c: &Client, name: &str, selector: &str) -> Flow<()> {
+    for (width, height) in [(1440u32, 1000u32), (390, 844)] {
+        c.set_window_size(width, height).await.map_err(failed("window size"))?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let measured = c
+            .execute(
+                "const found = document.querySelector(arguments[0]);
+                 if (!found) { return null; }
+                 // A wide table scrolls inside its own box: that box must fit.
+                 const el = found.closest('.table-scroll') || found;
+                 el.scrollIntoView({ block: 'start' });
+                 const r = el.getBoundingClientRect();
+                 return [r.left, r.right, r.width, window.innerWidth, document.documentElement.scrollWidth];",
+                vec![serde_json::json!(selector)],
+            )
+            .await
+            .map_err(failed("measure"))?;
+        screenshot(c, &format!("{name}-{width}")).await?;
+        let figures: Vec<f64> = serde_json::from_value(measured.clone())
+            .map_err(|_| format!("{selector} is not on the page at {width} px ({measured})"))?;
+        let [left, right, shown, inner, scroll] = figures[..] else {
+            return Err(format!("unexpected measure {measured}"));
+        };
+        if shown <= 0.0 || left < -1.0 || right > inner + 1.0 || scroll > inner + 1.0 {
+            return Err(format!(
+                "at {width} px ({inner} inside) {selector} spans {left}..{right} and the page is {scroll} wide"
+            ));
+        }
+    }
+    c.set_window_size(1400, 1000).await.map_err(failed("window size"))?;
+    Ok(())
+}
+
+/// A product the demo syncs to the Sandbox store from the start, with at
+/// least `variants` variants, once every variant is listed there.
+async fn listed_product(db: &Database, variants: usize) -> sync_core::storage::ProductDetail {
+    let storage = db.storage().await;
+    let page = storage
+        .list_products(&sync_core::storage::ProductFilter {
+            auto_sync: Some(true),
+            limit: 200,
+            ..Default::default()
+        })
+        .await
+        .expect("products");
+    let product = page
+        .items
+        .into_iter()
+        .find(|p| p.variants.len() >= variants)
+        .expect("a demo product with enough variants syncs to the Sandbox store");
+    let skus: Vec<String> = product.variants.iter().map(|v| v.sku.clone()).collect();
+    tillbridge_tests::wait_until("the product listed in the Sandbox store", 30, || async {
+        storage
+            .sandbox_items_by_sku(SANDBOX, &skus)
+            .await
+            .expect("sandbox")
+            .len()
+            == skus.len()
+    })
+    .await;
+    storage.close().await;
+    product
+}
+
+async fn delete_flow(c: &Client, server: &TestServer, product: &sync_core::storage::ProductDetail) -> Flow<String> {
+    let page = format!("/products/{}", product.id);
+    sign_in_as(c, server, DEMO_EMAIL, DEMO_PASSWORD, &page).await?;
+    click(c, "#delete-product").await?;
+    let question = text_of(c, "#delete-confirmation h2").await?;
+    let what = text_of(c, "#delete-what").await?;
+    if question != format!("Delete {}?", product.name)
+        || !what.contains("deleted from every channel that lists it")
+        || !what.contains("Sandbox store")
+    {
+        return Err(format!("the confirmation reads {question:?} / {what:?}"));
+    }
+    fits_both_widths(c, "product-delete-confirmation", "#delete-confirmation").await?;
+    // Cancel leaves everything as it was.
+    click(c, "#delete-cancel").await?;
+    wait_for_hydration(c).await.map_err(failed("hydration"))?;
+    if c.find(Locator::Css("#delete-confirmation")).await.is_ok() {
+        return Err("Cancel left the confirmation open".into());
+    }
+    click(c, "#delete-product").await?;
+    click(c, "#delete-understood").await?;
+    click(c, "#delete-confirmed").await?;
+    wait_for_path(c, "/products").await?;
+    let toast = toast_text(c).await?;
+    if toast != format!("Deleted {}; the channels that list it delete it too", product.name) {
+        return Err(format!("unexpected toast {toast:?}"));
+    }
+    wait_for_hydration(c).await.map_err(failed("hydration"))?;
+    let rows = c
+        .find_all(Locator::Css(&format!(r#"tr[data-product-id="{}"]"#, product.id)))
+        .await
+        .map_err(failed("rows"))?;
+    if !rows.is_empty() {
+        return Err("the deleted product is still in the products table".into());
+    }
+    screenshot(c, "products-after-delete").await?;
+    c.goto(&server.url(&page))
+        .await
+        .map_err(failed("open the deleted product"))?;
+    let gone = text_of(c, "#product-deleted h1").await?;
+    let said = text_of(c, "#product-deleted").await?;
+    fits_both_widths(c, "product-deleted", "#product-deleted").await?;
+    if gone != "This product was deleted" || !said.contains(&product.name) {
+        return Err(format!("the deleted product's page reads {said:?}"));
+    }
+    Ok(toast)
+}
+
+#[tokio::test]
+async fn deleting_a_product_after_confirming_removes_it_here_and_from_the_sandbox_store() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let product = listed_product(&db, 1).await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (_driver, client) = start_browser(profile.path()).await;
+    let outcome = delete_flow(&client, &server, &product).await;
+    let _ = client.close().await;
+    let toast = outcome.unwrap_or_else(|e| panic!("browser test failed: {e}"));
+    let storage = db.storage().await;
+    let skus: Vec<String> = product.variants.iter().map(|v| v.sku.clone()).collect();
+    tillbridge_tests::wait_until("the Sandbox store no longer lists the product", 30, || async {
+        storage
+            .sandbox_items_by_sku(SANDBOX, &skus)
+            .await
+            .expect("sandbox")
+            .is_empty()
+    })
+    .await;
+    assert!(storage.get_product(product.id).await.expect("read").is_none());
+    // The page answers 410 Gone without JavaScript too.
+    let client = tillbridge_tests::browser_like_client();
+    tillbridge_tests::sign_in(&server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let response = client
+        .get(server.url(&format!("/products/{}", product.id)))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 410);
+    assert!(
+        response
+            .text()
+            .await
+            .expect("page")
+            .contains("This product was deleted")
+    );
+    eprintln!("delete: {toast:?}; the Sandbox store no longer lists {skus:?}");
+    server.stop().await;
+}
+
+/// The switch's state and text for the Sandbox store, once it reads `want`.
+async fn sell_switch_reads(c: &Client, want: &str) -> Flow<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = text_of(c, "#sell-online-1").await.unwrap_or_default();
+        if text == want {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("the switch reads {text:?}, expected {want:?}"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn sell_online_flow(
+    c: &Client,
+    server: &TestServer,
+    db: &Database,
+    product: &sync_core::storage::ProductDetail,
+) -> Flow<(String, String)> {
+    let storage = db.storage().await;
+    let skus: Vec<String> = product.variants.iter().map(|v| v.sku.clone()).collect();
+    let published = |want: bool| {
+        let (storage, skus) = (storage.clone(), skus.clone());
+        async move {
+            let items = storage.sandbox_items_by_sku(SANDBOX, &skus).await.expect("sandbox");
+            items.len() == skus.len() && items.iter().all(|i| i.published == want)
+        }
+    };
+    sign_in_as(
+        c,
+        server,
+        DEMO_EMAIL,
+        DEMO_PASSWORD,
+        &format!("/products/{}", product.id),
+    )
+    .await?;
+    let hint = text_of(c, r#"#sell-online li[data-channel-id="1"]"#).await?;
+    if !hint.contains("hidden from shoppers in Sandbox store, not just 0 in stock") {
+        return Err(format!("the channel section reads {hint:?}"));
+    }
+    sell_switch_reads(c, "Selling in Sandbox store").await?;
+    fits_both_widths(c, "product-sell-online", "#channel-stock").await?;
+    click(c, "#sell-online-1").await?;
+    let off = toast_text(c).await?;
+    sell_switch_reads(c, "Not sold in Sandbox store").await?;
+    let checked = c
+        .find(Locator::Css("#sell-online-1"))
+        .await
+        .map_err(failed("switch"))?
+        .attr("aria-checked")
+        .await
+        .map_err(failed("state"))?;
+    if checked.as_deref() != Some("false") {
+        return Err(format!("the switch is aria-checked={checked:?} when off"));
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !published(false).await {
+        if std::time::Instant::now() > deadline {
+            return Err("the Sandbox store still shows the product".into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    screenshot(c, "product-not-sold").await?;
+    click(c, "#sell-online-1").await?;
+    let on = toast_text_after(c, &off).await?;
+    sell_switch_reads(c, "Selling in Sandbox store").await?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !published(true).await {
+        if std::time::Instant::now() > deadline {
+            return Err("the Sandbox store never showed the product again".into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    storage.close().await;
+    Ok((off, on))
+}
+
+/// The newest toast, once it is another than `before`.
+async fn toast_text_after(c: &Client, before: &str) -> Flow<String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let toasts = c
+            .find_all(Locator::Css(".toasts .toast"))
+            .await
+            .map_err(failed("toasts"))?;
+        if let Some(last) = toasts.last() {
+            let text = last.text().await.unwrap_or_default();
+            if text != before && !text.is_empty() {
+                return Ok(text);
+            }
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("no new toast after {before:?}"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn selling_online_off_and_on_from_the_product_page_hides_and_shows_it_in_the_sandbox_store() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let product = listed_product(&db, 1).await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (_driver, client) = start_browser(profile.path()).await;
+    let outcome = sell_online_flow(&client, &server, &db, &product).await;
+    let _ = client.close().await;
+    let (off, on) = outcome.unwrap_or_else(|e| panic!("browser test failed: {e}"));
+    assert_eq!(
+        off,
+        format!(
+            "{} is no longer sold in Sandbox store: hidden from shoppers there, not just 0 in stock",
+            product.name
+        )
+    );
+    assert!(
+        on.starts_with(&format!("Selling {} in Sandbox store again", product.name)),
+        "{on}"
+    );
+    let storage = db.storage().await;
+    let ids: Vec<_> = product.variants.iter().map(|v| v.id).collect();
+    let balances = storage.balances(SANDBOX, &ids).await.expect("balances");
+    let skus: Vec<String> = product.variants.iter().map(|v| v.sku.clone()).collect();
+    tillbridge_tests::wait_until("the Sandbox store back to the balances", 30, || async {
+        let items = storage.sandbox_items_by_sku(SANDBOX, &skus).await.expect("sandbox");
+        product.variants.iter().all(|v| {
+            items
+                .iter()
+                .any(|i| i.sku == v.sku && Some(&i.available) == balances.get(&v.id))
+        })
+    })
+    .await;
+    server.stop().await;
+}
+
+async fn variants_flow(c: &Client, server: &TestServer, product: &sync_core::storage::ProductDetail) -> Flow<String> {
+    let (first, second) = (&product.variants[0], &product.variants[1]);
+    sign_in_as(
+        c,
+        server,
+        DEMO_EMAIL,
+        DEMO_PASSWORD,
+        &format!("/products/{}", product.id),
+    )
+    .await?;
+    click(c, "#edit-product summary").await?;
+    let sku_input = format!(r#"#edit-variants tr[data-sku="{}"] input[name$="[sku]"]"#, first.sku);
+    let field = c.find(Locator::Css(&sku_input)).await.map_err(failed("SKU field"))?;
+    field.clear().await.map_err(failed("clear"))?;
+    field.send_keys("NEW SKU").await.map_err(failed("type"))?;
+    click(c, "#save-product").await?;
+    let error = text_of(c, "#sku-error").await?;
+    if !error.contains(&format!("SKU of {}", first.sku)) || !error.contains("cannot contain") {
+        return Err(format!("the SKU's error reads {error:?}"));
+    }
+    fits_both_widths(c, "product-form-sku-error", "#sku-error").await?;
+    let renamed = format!("{}-R", first.sku);
+    let field = c.find(Locator::Css(&sku_input)).await.map_err(failed("SKU field"))?;
+    field.clear().await.map_err(failed("clear"))?;
+    field.send_keys(&renamed).await.map_err(failed("type"))?;
+    click(
+        c,
+        &format!(
+            r#"#edit-variants tr[data-sku="{}"] input[name$="[remove]"]"#,
+            second.sku
+        ),
+    )
+    .await?;
+    // Removing asks for the confirmation first.
+    click(c, "#save-product").await?;
+    let error = text_of(c, "#confirm_remove-error").await?;
+    if !error.contains("every channel that lists them") {
+        return Err(format!("the confirmation's error reads {error:?}"));
+    }
+    click(c, "#confirm-remove").await?;
+    click(c, "#save-product").await?;
+    let saved = toast_text_after(c, &error).await?;
+    if !saved.starts_with("Product saved") {
+        return Err(format!("unexpected toast {saved:?}"));
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let skus = text_of(c, "#variants tbody").await.unwrap_or_default();
+        if skus.contains(&renamed) && !skus.contains(&second.sku) {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("the variants read {skus:?}"));
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    fits_both_widths(c, "product-variants-saved", "#variants").await?;
+    Ok(saved)
+}
+
+#[tokio::test]
+async fn renaming_a_sku_and_removing_a_variant_on_the_product_form_reach_the_sandbox_store() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let product = listed_product(&db, 2).await;
+    let storage = db.storage().await;
+    let first_item = storage
+        .sandbox_items_by_sku(SANDBOX, std::slice::from_ref(&product.variants[0].sku))
+        .await
+        .expect("sandbox")
+        .remove(0);
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (_driver, client) = start_browser(profile.path()).await;
+    let outcome = variants_flow(&client, &server, &product).await;
+    let _ = client.close().await;
+    let saved = outcome.unwrap_or_else(|e| panic!("browser test failed: {e}"));
+    let renamed = format!("{}-R", product.variants[0].sku);
+    let after = storage
+        .get_product(product.id)
+        .await
+        .expect("read")
+        .expect("the product");
+    assert_eq!(after.variants.len(), product.variants.len() - 1);
+    assert_eq!(after.variants[0].id, product.variants[0].id, "renamed, not replaced");
+    assert_eq!(after.variants[0].sku, renamed);
+    // The Sandbox store renames the same item and drops the removed one.
+    tillbridge_tests::wait_until("the Sandbox store follows the form", 30, || async {
+        let items = storage.sandbox_items(SANDBOX).await.expect("sandbox");
+        items
+            .iter()
+            .any(|i| i.sku == renamed && i.item_id == first_item.item_id)
+            && !items
+                .iter()
+                .any(|i| i.sku == product.variants[0].sku || i.sku == product.variants[1].sku)
+    })
+    .await;
+    eprintln!("product form: {saved:?}; {} is now {renamed}", product.variants[0].sku);
+    server.stop().await;
+}
+
+async fn disconnect_flow(c: &Client, server: &TestServer, channel: sync_core::domain::ChannelId) -> Flow<String> {
+    sign_in_as(c, server, DEMO_EMAIL, DEMO_PASSWORD, &format!("/channels/{channel}")).await?;
+    click(c, "#disconnect-channel").await?;
+    let question = text_of(c, "#disconnect-confirmation h2").await?;
+    let what = text_of(c, "#disconnect-what").await?;
+    if question != "Disconnect Online store?" || !what.contains("products already in the channel stay") {
+        return Err(format!("the confirmation reads {question:?} / {what:?}"));
+    }
+    fits_both_widths(c, "channel-disconnect-confirmation", "#disconnect-confirmation").await?;
+    click(c, "#disconnect-understood").await?;
+    click(c, "#disconnect-confirmed").await?;
+    wait_for_path(c, "/channels").await?;
+    let toast = toast_text(c).await?;
+    wait_for_hydration(c).await.map_err(failed("hydration"))?;
+    let listed = text_of(c, "#channels").await?;
+    if listed.contains("Online store") {
+        return Err(format!("the channels still list it: {listed:?}"));
+    }
+    fits_both_widths(c, "channels-after-disconnect", "#channels").await?;
+    // The owner connects the next one from here.
+    click(c, "#connect-vendure").await?;
+    text_of(c, "#connect-vendure").await?;
+    fits_both_widths(c, "connect-vendure", "#connect-vendure").await?;
+    Ok(toast)
+}
+
+#[tokio::test]
+async fn disconnecting_a_channel_stops_its_pushes_at_once_and_keeps_its_history() {
+    use tillbridge_tests::shopify::{ShopConfig, ShopifyTestServer};
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let shop = ShopifyTestServer::start(ShopConfig::default()).await;
+    let location = shop.add_location("Shop location");
+    let channel = tillbridge_tests::connect_shopify(&db, &shop, "Online store", "Shop location").await;
+    let skus = tillbridge_tests::first_skus(&db, 3).await;
+    tillbridge_tests::auto_sync_on(&db, &skus).await;
+    tillbridge_tests::wait_until("the shop stocks the SKUs", 30, || async {
+        skus.iter().all(|s| shop.available(s, &location).is_some())
+    })
+    .await;
+    let storage = db.storage().await;
+    tillbridge_tests::wait_until("nothing left to push to the shop", 30, || async {
+        storage.pending_pushes(channel).await.expect("pending") == 0
+    })
+    .await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (_driver, client) = start_browser(profile.path()).await;
+    let outcome = disconnect_flow(&client, &server, channel).await;
+    let _ = client.close().await;
+    let toast = outcome.unwrap_or_else(|e| panic!("browser test failed: {e}"));
+    assert!(
+        toast.starts_with("Disconnected Online store: nothing more is pushed there"),
+        "{toast}"
+    );
+    let (sets, requests) = (shop.applied_sets().len(), shop.stats().requests);
+
+    // A stock change now reaches the Sandbox store but never the shop.
+    let token = tillbridge_tests::api_token(&db, "manager").await;
+    let body = serde_json::json!({ "movements": [
+        { "sku": skus[0], "outlet": "downtown", "delta": 7, "reason": "manual_adjustment" }
+    ]});
+    let response = tillbridge_tests::post_movements(&server, &token, body.to_string(), Some("after-disconnect"))
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let variant = storage
+        .variant_ids_by_sku(&[sync_core::domain::Sku::parse(&skus[0]).expect("sku")])
+        .await
+        .expect("variant")[&skus[0]];
+    tillbridge_tests::wait_until("the Sandbox store takes the change", 30, || async {
+        let want = storage.balances(SANDBOX, &[variant]).await.expect("balance")[&variant];
+        storage
+            .sandbox_items_by_sku(SANDBOX, std::slice::from_ref(&skus[0]))
+            .await
+            .expect("sandbox")
+            .first()
+            .is_some_and(|i| i.available == want)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(shop.applied_sets().len(), sets, "nothing more set in the shop");
+    assert_eq!(shop.stats().requests, requests, "the shop was not called again");
+    assert_eq!(
+        storage.pending_pushes(channel).await.expect("pending"),
+        0,
+        "nothing queued for it"
+    );
+    // Its history stays, with the disconnection in it; its name is free again.
+    let events = storage.recent_events(Some(channel), None, 1000).await.expect("events");
+    assert!(
+        events.iter().any(|e| e.action == "disconnect channel"),
+        "the disconnection is in the history"
+    );
+    assert!(
+        events.iter().any(|e| e.action != "disconnect channel"),
+        "the earlier pushes stay"
+    );
+    assert!(storage.channel_by_name("Online store").await.expect("read").is_none());
+    server.stop().await;
+}
+
+async fn manager_flow(c: &Client, server: &TestServer) -> Flow<()> {
+    sign_in_as(c, server, "mia@shop.example", "a long enough password", "/channels").await?;
+    text_of(c, "#channels").await?;
+    for owner_only in ["#connect-channel", "#connect-vendure"] {
+        if c.find(Locator::Css(owner_only)).await.is_ok() {
+            return Err(format!("a manager sees {owner_only} on the channels page"));
+        }
+    }
+    c.goto(&server.url("/channels/1?disconnect=1"))
+        .await
+        .map_err(failed("open channel"))?;
+    wait_for_hydration(c).await.map_err(failed("hydration"))?;
+    text_of(c, "#channel-settings").await?;
+    for owner_only in [
+        "#connection",
+        "#disconnect-channel",
+        "#replace-credentials",
+        "#test-connection",
+        "#disconnect-confirmation",
+    ] {
+        if c.find(Locator::Css(owner_only)).await.is_ok() {
+            return Err(format!("a manager sees {owner_only} on a channel's page"));
+        }
+    }
+    screenshot(c, "channel-manager").await?;
+    // Managers look after products: they may delete one.
+    c.goto(&server.url("/products/3"))
+        .await
+        .map_err(failed("open product"))?;
+    wait_for_hydration(c).await.map_err(failed("hydration"))?;
+    text_of(c, "#delete-product").await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_manager_sees_no_channel_administration_and_a_forged_post_is_refused() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let (ok, _, err) = cli(
+        &db,
+        &["user", "add", "--email", "mia@shop.example", "--role", "manager"],
+        "a long enough password\n",
+    )
+    .await;
+    assert!(ok, "{err}");
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (_driver, client) = start_browser(profile.path()).await;
+    let outcome = manager_flow(&client, &server).await;
+    let _ = client.close().await;
+    outcome.unwrap_or_else(|e| panic!("browser test failed: {e}"));
+    let manager = tillbridge_tests::browser_like_client();
+    tillbridge_tests::sign_in(&server, &manager, "mia@shop.example", "a long enough password").await;
+    for (endpoint, form) in [
+        ("disconnect_channel", vec![("id", "1"), ("confirm", "on")]),
+        ("replace_credentials", vec![("id", "1"), ("secret", "shpat_forged")]),
+        (
+            "connect_vendure",
+            vec![
+                ("name", "Sneaky"),
+                ("api_base_url", "http://127.0.0.1:9"),
+                ("api_key", "k"),
+                ("stock_location", "x"),
+                ("outlets[]", "1"),
+                ("order_outlet", "1"),
+            ],
+        ),
+    ] {
+        let response = tillbridge_tests::form_post(&manager, &server, endpoint)
+            .form(&form)
+            .send()
+            .await
+            .expect("sent");
+        let to = tillbridge_tests::location(&response);
+        assert!(
+            to.contains("notice_error=1") && tillbridge_tests::notice(&to).contains("Only an owner"),
+            "{endpoint}: {to}"
+        );
+    }
+    let storage = db.storage().await;
+    let channels = storage.list_channels().await.expect("channels");
+    assert_eq!(channels.len(), 1, "the Sandbox store is still connected, and only it");
+    assert_eq!(channels[0].name, "Sandbox store");
+    server.stop().await;
+}

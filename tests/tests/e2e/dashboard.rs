@@ -516,3 +516,226 @@ async fn a_conflict_over_a_sku_held_elsewhere_is_settled_by_linking_it() {
     assert!(channels.contains("p50 "), "the change-to-channel figures: {channels}");
     server.stop().await;
 }
+
+/// Posts the Connect Vendure form as a browser without JavaScript would.
+async fn post_connect_vendure(
+    client: &reqwest::Client,
+    server: &TestServer,
+    base: &str,
+    key: &str,
+    stock_location: &str,
+) -> String {
+    let response = tillbridge_tests::form_post(client, server, "connect_vendure")
+        .form(&[
+            ("name", "Vendure store"),
+            ("api_base_url", base),
+            ("api_key", key),
+            ("stock_location", stock_location),
+            ("outlets[]", "1"),
+            ("outlets[]", "3"),
+            ("order_outlet", "1"),
+            ("safety_buffer", "0"),
+            ("public_url", "https://tillbridge.shop.example"),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 303);
+    location(&response)
+}
+
+#[tokio::test]
+async fn an_owner_connects_vendure_by_form_and_a_refused_key_or_location_names_its_field() {
+    use tillbridge_tests::vendure::VendureServer;
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let vendure = VendureServer::start().await;
+    vendure.create_stock_location("Tillbridge online").await;
+    // Only what the test turns on goes to the store.
+    let (ok, _, err) = cli(&db, &["autosync", "off", "--all"], "").await;
+    assert!(ok, "{err}");
+    let client = browser_like_client();
+    sign_in(&server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let page = client
+        .get(server.url("/channels/new/vendure"))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains(r#"id="connect-vendure""#), "the owner sees the form");
+    let storage = db.storage().await;
+    let key = vendure.api_key().to_owned();
+    for (base, key, place, field, needle) in [
+        (
+            "not an address",
+            key.as_str(),
+            "Tillbridge online",
+            "api_base_url",
+            "not an address",
+        ),
+        (
+            "http://127.0.0.1:9",
+            key.as_str(),
+            "Tillbridge online",
+            "api_base_url",
+            "cannot reach",
+        ),
+        (
+            vendure.base.as_str(),
+            "wrong-key",
+            "Tillbridge online",
+            "api_key",
+            "cannot reach",
+        ),
+        (
+            vendure.base.as_str(),
+            "  ",
+            "Tillbridge online",
+            "api_key",
+            "paste the Vendure API key",
+        ),
+        (
+            vendure.base.as_str(),
+            key.as_str(),
+            "Basement",
+            "stock_location",
+            "no stock location named",
+        ),
+    ] {
+        let to = post_connect_vendure(&client, &server, base, key, place).await;
+        assert!(to.starts_with("/channels/new/vendure?error_field="), "{to}");
+        assert!(to.contains(&format!("error_field={field}")), "{field}: {to}");
+        assert!(notice(&to).contains(needle), "{needle:?} not in {:?}", notice(&to));
+        assert!(!to.contains("api_key="), "the key is never sent back: {to}");
+        assert!(to.contains("name=Vendure+store"), "what was typed is kept: {to}");
+        assert_eq!(
+            storage.list_channels().await.expect("channels").len(),
+            1,
+            "nothing saved"
+        );
+    }
+    let to = post_connect_vendure(&client, &server, &vendure.base, &key, "tillbridge online").await;
+    let channel = storage
+        .channel_by_name("Vendure store")
+        .await
+        .expect("read")
+        .expect("the channel was saved");
+    assert_eq!(to.split('?').next(), Some(format!("/channels/{}", channel.id).as_str()));
+    let said = notice(&to);
+    assert!(said.starts_with(&format!("Connected {}", vendure.base)), "{said}");
+    assert!(
+        said.contains(&format!(
+            "VENDURE_ORDER_WEBHOOK_URL=https://tillbridge.shop.example/webhooks/vendure/{}",
+            channel.id
+        )),
+        "{said}"
+    );
+    assert_eq!(channel.kind, sync_core::domain::ChannelKind::Vendure);
+    let sealed = channel.credentials.clone().expect("credentials");
+    assert!(
+        !String::from_utf8_lossy(&sealed).contains(&key),
+        "the key is stored encrypted"
+    );
+    let settings = storage.channel_settings(channel.id).await.expect("settings");
+    assert_eq!(settings.outlets.len(), 2);
+
+    // A refused key is not saved; the working one is, and the worker goes on with it.
+    let id = channel.id.to_string();
+    let replace = |secret: &'static str| {
+        tillbridge_tests::form_post(&client, &server, "replace_credentials")
+            .form(&[("id", id.as_str()), ("secret", secret)])
+            .send()
+    };
+    let refused = location(&replace("not-the-key").await.expect("sent"));
+    assert!(refused.contains("error_field=secret"), "{refused}");
+    assert!(notice(&refused).contains("cannot reach"), "{}", notice(&refused));
+    let kept = storage.channel(channel.id).await.expect("read").expect("channel");
+    assert_eq!(
+        kept.credentials.as_deref(),
+        Some(sealed.as_slice()),
+        "the old key stays"
+    );
+    let response = tillbridge_tests::form_post(&client, &server, "replace_credentials")
+        .form(&[("id", id.as_str()), ("secret", key.as_str())])
+        .send()
+        .await
+        .expect("sent");
+    let said = notice(&location(&response));
+    assert!(said.starts_with("New API key saved"), "{said}");
+    let replaced = storage.channel(channel.id).await.expect("read").expect("channel");
+    assert_ne!(replaced.credentials, kept.credentials, "sealed again");
+    let sku = tillbridge_tests::first_skus(&db, 1).await;
+    tillbridge_tests::auto_sync_on(&db, &sku).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while vendure.variants(&sku).await.is_empty() {
+        assert!(Instant::now() < deadline, "the product never reached Vendure");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn replacing_a_shopify_token_tries_it_first_and_keeps_the_old_one_when_refused() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let shop = ShopifyTestServer::start(ShopConfig::default()).await;
+    let location_gid = shop.add_location("Shop location");
+    let channel = connect_shopify(&db, &shop, "Online store", "Shop location").await;
+    let client = browser_like_client();
+    sign_in(&server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let storage = db.storage().await;
+    let before = storage.channel(channel).await.expect("read").expect("channel");
+    let page = client
+        .get(server.url(&format!("/channels/{channel}")))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("page");
+    assert!(page.contains("New Admin API access token"), "the owner sees the form");
+    let id = channel.to_string();
+    let replace = |secret: String| {
+        tillbridge_tests::form_post(&client, &server, "replace_credentials")
+            .form(&[("id", id.clone()), ("secret", secret)])
+            .send()
+    };
+    for (secret, needle) in [
+        ("shpat_wrong".to_owned(), "refused our credentials"),
+        ("   ".to_owned(), "paste the new Admin API access token"),
+    ] {
+        let to = location(&replace(secret).await.expect("sent"));
+        assert!(
+            to.starts_with(&format!("/channels/{channel}?error_field=secret")),
+            "{to}"
+        );
+        assert!(notice(&to).contains(needle), "{needle:?} not in {:?}", notice(&to));
+        let kept = storage.channel(channel).await.expect("read").expect("channel");
+        assert_eq!(kept.credentials, before.credentials, "the old token stays");
+    }
+    let to = location(&replace(shop.token().to_owned()).await.expect("sent"));
+    assert!(
+        notice(&to).starts_with("New token saved for tillbridge-test.myshopify.com"),
+        "{to}"
+    );
+    let after = storage.channel(channel).await.expect("read").expect("channel");
+    assert_ne!(after.credentials, before.credentials, "sealed again");
+    // The channel's worker starts again with the new token and pushes.
+    let skus = tillbridge_tests::first_skus(&db, 1).await;
+    tillbridge_tests::auto_sync_on(&db, &skus).await;
+    wait_until("the shop stocks the SKU", 30, || async {
+        shop.available(&skus[0], &location_gid).is_some()
+    })
+    .await;
+    let history = storage.recent_events(Some(channel), None, 100).await.expect("events");
+    assert!(history.iter().any(|e| e.action == "replace credentials"));
+    assert!(
+        !history
+            .iter()
+            .any(|e| e.error.as_deref().unwrap_or_default().contains(shop.token())),
+        "the token is never in the history"
+    );
+    server.stop().await;
+}

@@ -522,3 +522,260 @@ async fn a_sync_button_starts_one_run_and_a_second_click_says_it_is_running() {
     );
     server.stop().await;
 }
+
+/// The product form as the page posts it: every variant's row (with its
+/// SKU), `extra` fields on top.
+fn product_form(product: &sync_core::storage::ProductDetail, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut form: Vec<(String, String)> = vec![
+        ("id".into(), product.id.to_string()),
+        ("name".into(), product.name.clone()),
+        ("active".into(), "on".into()),
+        ("sku_shown".into(), "1".into()),
+    ];
+    for (i, v) in product.variants.iter().enumerate() {
+        form.extend([
+            (format!("variants[{i}][id]"), v.id.to_string()),
+            (format!("variants[{i}][sku]"), v.sku.clone()),
+            (
+                format!("variants[{i}][price]"),
+                format!("{}.{:02}", v.price_minor / 100, v.price_minor % 100),
+            ),
+            (format!("variants[{i}][barcode]"), v.barcode.clone().unwrap_or_default()),
+        ]);
+    }
+    for (k, v) in extra {
+        match form.iter_mut().find(|(key, _)| key == k) {
+            Some(field) => field.1 = (*v).to_owned(),
+            None => form.push(((*k).to_owned(), (*v).to_owned())),
+        }
+    }
+    form
+}
+
+#[tokio::test]
+async fn the_product_form_renames_skus_removes_variants_once_confirmed_and_orders_images() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let client = browser_like_client();
+    sign_in(&server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let storage = db.storage().await;
+    let page = storage
+        .list_products(&sync_core::storage::ProductFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("products");
+    let product = page
+        .items
+        .iter()
+        .find(|p| p.variants.len() >= 2)
+        .expect("a product with two variants")
+        .clone();
+    let other = page.items.iter().find(|p| p.id != product.id).expect("another product");
+    let post = |form: Vec<(String, String)>| {
+        let client = client.clone();
+        let request = tillbridge_tests::form_post(&client, &server, "save_product").form(&form);
+        async move { tillbridge_tests::location(&request.send().await.expect("sent")) }
+    };
+    let refused = |to: &str, field: &str, needle: &str| {
+        assert!(to.contains(&format!("error_field={field}")), "{field}: {to}");
+        assert!(
+            tillbridge_tests::notice(to).contains(needle),
+            "{needle:?} not in {:?}",
+            tillbridge_tests::notice(to)
+        );
+    };
+    let (v0, v1) = (&product.variants[0], &product.variants[1]);
+    let remove_second = "variants[1][remove]";
+    let remove_keys: Vec<String> = (0..product.variants.len())
+        .map(|i| format!("variants[{i}][remove]"))
+        .collect();
+    let remove_all: Vec<(&str, &str)> = remove_keys
+        .iter()
+        .map(|k| (k.as_str(), "on"))
+        .chain([("confirm_remove", "on")])
+        .collect();
+    for (extra, field, needle) in [
+        (vec![("variants[0][sku]", "two words")], "sku", "cannot contain"),
+        (vec![("variants[0][sku]", "")], "sku", "cannot be empty"),
+        (
+            vec![("variants[0][sku]", other.variants[0].sku.as_str())],
+            "sku",
+            "belongs to another product",
+        ),
+        (
+            vec![("variants[0][sku]", v1.sku.as_str())],
+            "sku",
+            "two variants cannot share",
+        ),
+        (
+            vec![(remove_second, "on")],
+            "confirm_remove",
+            "every channel that lists them",
+        ),
+        (remove_all, "remove", "keeps at least one variant"),
+        (
+            vec![
+                ("images[0][url]", "ftp://cdn.example/a.jpg"),
+                ("images[0][position]", "1"),
+            ],
+            "images",
+            "is not an address",
+        ),
+    ] {
+        let to = post(product_form(&product, &extra)).await;
+        refused(&to, field, needle);
+    }
+    let untouched = storage.get_product(product.id).await.expect("read").expect("product");
+    assert_eq!(untouched, product, "a refused form writes nothing");
+
+    let renamed = format!("{}-NEW", v0.sku);
+    let to = post(product_form(
+        &product,
+        &[
+            ("variants[0][sku]", renamed.as_str()),
+            (remove_second, "on"),
+            ("confirm_remove", "on"),
+            ("images[0][url]", "https://cdn.example/back.jpg"),
+            ("images[0][alt]", "Back"),
+            ("images[0][position]", "2"),
+            ("images[1][url]", "https://cdn.example/front.jpg"),
+            ("images[1][alt]", "Front"),
+            ("images[1][position]", "1"),
+            ("images[2][url]", ""),
+            ("images[2][position]", "3"),
+        ],
+    ))
+    .await;
+    assert!(tillbridge_tests::notice(&to).starts_with("Product saved"), "{to}");
+    let after = storage.get_product(product.id).await.expect("read").expect("product");
+    assert_eq!(after.variants[0].id, v0.id, "the same variant, renamed");
+    assert_eq!(after.variants[0].sku, renamed);
+    assert!(
+        !after.variants.iter().any(|v| v.id == v1.id),
+        "the second variant is gone"
+    );
+    assert_eq!(after.variants.len(), product.variants.len() - 1);
+    let images: Vec<(&str, &str)> = after.images.iter().map(|i| (i.url.as_str(), i.alt.as_str())).collect();
+    assert_eq!(
+        images,
+        [
+            ("https://cdn.example/front.jpg", "Front"),
+            ("https://cdn.example/back.jpg", "Back")
+        ]
+    );
+    // Remove one, keep the other: the images follow the rows.
+    let to = post(product_form(
+        &after,
+        &[
+            ("images[0][url]", "https://cdn.example/front.jpg"),
+            ("images[0][remove]", "on"),
+            ("images[1][url]", "https://cdn.example/back.jpg"),
+            ("images[1][alt]", "Back, again"),
+        ],
+    ))
+    .await;
+    assert!(tillbridge_tests::notice(&to).starts_with("Product saved"), "{to}");
+    let last = storage.get_product(product.id).await.expect("read").expect("product");
+    let images: Vec<(&str, &str)> = last.images.iter().map(|i| (i.url.as_str(), i.alt.as_str())).collect();
+    assert_eq!(images, [("https://cdn.example/back.jpg", "Back, again")]);
+    // The page shows the form's new fields.
+    let html = client
+        .get(server.url(&format!("/products/{}", product.id)))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("page");
+    assert!(html.contains(&format!(r#"value="{renamed}""#)), "the SKU is editable");
+    assert!(html.contains("https://cdn.example/back.jpg") && html.contains(r#"id="confirm-remove""#));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn deleting_a_product_needs_its_confirmation_and_a_viewer_cannot() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let (ok, _, err) = cli(
+        &db,
+        &["user", "add", "--email", "viewer@shop.test", "--role", "viewer"],
+        "viewer-password\n",
+    )
+    .await;
+    assert!(ok, "{err}");
+    let storage = db.storage().await;
+    let product = storage
+        .get_product(sync_core::domain::ProductId::new(2))
+        .await
+        .expect("read")
+        .expect("product 2");
+    let delete = |client: &reqwest::Client, confirm: Option<&'static str>| {
+        let mut form = vec![("id", "2")];
+        form.extend(confirm.map(|c| ("confirm", c)));
+        tillbridge_tests::form_post(client, &server, "delete_product")
+            .form(&form)
+            .send()
+    };
+    let viewer = browser_like_client();
+    sign_in(&server, &viewer, "viewer@shop.test", "viewer-password").await;
+    let page = viewer
+        .get(server.url("/products/2?delete=1"))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        !page.contains(r#"id="delete-product""#) && !page.contains(r#"id="delete-confirmation""#),
+        "a viewer is offered no deletion"
+    );
+    let to = tillbridge_tests::location(&delete(&viewer, Some("on")).await.expect("sent"));
+    assert!(
+        tillbridge_tests::notice(&to).contains("can view but not change"),
+        "{to}"
+    );
+
+    let owner = browser_like_client();
+    sign_in(&server, &owner, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let page = owner
+        .get(server.url("/products/2?delete=1"))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        page.contains(&format!("Delete {}?", product.name)),
+        "the confirmation names it"
+    );
+    let to = tillbridge_tests::location(&delete(&owner, None).await.expect("sent"));
+    assert!(
+        to.starts_with("/products/2?") && to.contains("delete=1") && to.contains("error_field=confirm"),
+        "{to}"
+    );
+    assert!(
+        storage.get_product(product.id).await.expect("read").is_some(),
+        "not deleted"
+    );
+
+    let to = tillbridge_tests::location(&delete(&owner, Some("on")).await.expect("sent"));
+    assert_eq!(to.split('?').next(), Some("/products"));
+    assert_eq!(
+        tillbridge_tests::notice(&to),
+        format!("Deleted {}; the channels that list it delete it too", product.name)
+    );
+    assert!(storage.get_product(product.id).await.expect("read").is_none());
+    let gone = owner.get(server.url("/products/2")).send().await.expect("sent");
+    assert_eq!(gone.status(), 410);
+    assert!(gone.text().await.expect("page").contains("This product was deleted"));
+    let missing = owner.get(server.url("/products/99999")).send().await.expect("sent");
+    assert_eq!(missing.status(), 404);
+    // Deleting it again finds nothing to delete.
+    let to = tillbridge_tests::location(&delete(&owner, Some("on")).await.expect("sent"));
+    assert!(to.contains("notice_error=1"), "{to}");
+    server.stop().await;
+}
