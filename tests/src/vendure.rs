@@ -7,7 +7,8 @@
 //! at (a Tillbridge started later, or nowhere while Tillbridge is down).
 //!
 //! The test side speaks Vendure's GraphQL itself (an Admin API client and
-//! a Shop API shopper), independently of the connector under test.
+//! a Shop API shopper), independently of the connector under test, and
+//! serves product images from a tiny web server of its own.
 
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
@@ -181,6 +182,15 @@ impl VendureServer {
     /// Installs the kit if needed, starts Vendure on a free port and makes
     /// an Admin API key for Tillbridge.
     pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// A store as Vendure ships, without the barcode and weight custom fields.
+    pub async fn start_plain() -> Self {
+        Self::start_with(&[("VENDURE_PLAIN_VARIANTS", "1")]).await
+    }
+
+    async fn start_with(env: &[(&str, &str)]) -> Self {
         let dir = tokio::task::spawn_blocking(install_kit).await.expect("install the kit");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the relay");
         let relay_addr = listener.local_addr().expect("relay address");
@@ -199,6 +209,7 @@ impl VendureServer {
             .env("VENDURE_LOG_LEVEL", "0")
             .env("VENDURE_DISABLE_TELEMETRY", "true")
             .env("VENDURE_ORDER_WEBHOOK_URL", format!("http://{relay_addr}/"))
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)
@@ -317,6 +328,37 @@ impl VendureServer {
             out.extend(data["productVariants"]["items"].as_array().cloned().unwrap_or_default());
         }
         out
+    }
+
+    /// A product with what seed 004 syncs to it: name, description,
+    /// enabled, facet values, images (assets in order, the featured one)
+    /// and variants with options, custom fields (when `custom_fields`) and
+    /// stock. Null when there is no such product.
+    pub async fn product(&self, id: &str, custom_fields: bool) -> Value {
+        let custom = if custom_fields {
+            "customFields { barcode weight }"
+        } else {
+            ""
+        };
+        let query = format!(
+            "query P($id: ID!) {{ product(id: $id) {{
+               id name slug description enabled
+               facetValues {{ id name facet {{ code }} }}
+               featuredAsset {{ id name width height }}
+               assets {{ id name width height mimeType fileSize }}
+               optionGroups {{ id name options {{ name }} }}
+               variants {{ id sku name price enabled {custom}
+                 options {{ name group {{ name }} }}
+                 stockLevels {{ stockLocationId stockOnHand stockAllocated }} }}
+             }} }}"
+        );
+        self.admin.call(&query, json!({ "id": id })).await["product"].clone()
+    }
+
+    /// How many assets the store holds in all.
+    pub async fn asset_count(&self) -> i64 {
+        let data = self.admin.call("query { assets { totalItems } }", json!({})).await;
+        data["assets"]["totalItems"].as_i64().unwrap_or(0)
     }
 
     /// What a shopper can buy of each SKU at `location`: on hand - allocated.
@@ -571,4 +613,95 @@ pub async fn connect_vendure(
         .id;
     storage.close().await;
     channel
+}
+
+/// What an `ImageServer` serves: path → (Content-Type, body).
+type Files = Arc<Mutex<std::collections::HashMap<String, (&'static str, Vec<u8>)>>>;
+
+/// A tiny web server of product images for a test: each path serves what
+/// was put there, anything else is 404. Stopped when dropped.
+pub struct ImageServer {
+    base: String,
+    files: Files,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for ImageServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl ImageServer {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the image server");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let files: Files = Arc::default();
+        let served = files.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let files = served.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+                        let found = files
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .get(req.uri().path())
+                            .cloned();
+                        async move {
+                            let response = match found {
+                                Some((content_type, bytes)) => Response::builder()
+                                    .header("content-type", content_type)
+                                    .body(Full::new(Bytes::from(bytes))),
+                                None => Response::builder()
+                                    .status(StatusCode::NOT_FOUND)
+                                    .body(Full::new(Bytes::from_static(b"not found"))),
+                            };
+                            Ok::<_, Infallible>(response.expect("a response"))
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Self { base, files, task }
+    }
+
+    /// Serves a GIF of `width` × `height` at `path`; returns its address.
+    pub fn gif(&self, path: &str, width: u16, height: u16) -> String {
+        self.put(path, "image/gif", gif(width, height))
+    }
+
+    /// Serves `bytes` as `content_type` at `path`; returns its address.
+    pub fn put(&self, path: &str, content_type: &'static str, bytes: Vec<u8>) -> String {
+        self.files
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(path.to_owned(), (content_type, bytes));
+        format!("{}{path}", self.base)
+    }
+
+    /// An address on this server that serves nothing (404).
+    pub fn missing(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+/// A valid one-pixel GIF whose header says `width` × `height`: what a
+/// store reads as the image's size, so a test can tell images apart.
+pub fn gif(width: u16, height: u16) -> Vec<u8> {
+    let mut out = b"GIF89a".to_vec();
+    out.extend_from_slice(&width.to_le_bytes());
+    out.extend_from_slice(&height.to_le_bytes());
+    // A global colour table of two colours, black and white.
+    out.extend_from_slice(&[0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff]);
+    // One 1×1 image: its descriptor, then LZW data for one pixel.
+    out.push(0x2c);
+    for n in [0u16, 0, 1, 1] {
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+    out.extend_from_slice(&[0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b]);
+    out
 }

@@ -1,10 +1,12 @@
 // Vendure configuration for the test store: loopback only, an in-memory
 // SQLite (sql.js, pure WASM: nothing to install or start), bearer and API-key
-// authentication, the dummy payment handler, and no plugin that would need a
-// native build or a download (asset server, email, admin UI).
+// authentication, the dummy payment handler, assets kept in memory, a barcode
+// and a weight on each variant (custom fields), and no plugin that would need
+// a native build or a download (asset server, email, admin UI).
 //
 // Environment: VENDURE_HOST, VENDURE_PORT, VENDURE_LOG_LEVEL (0 = errors only),
-// VENDURE_ORDER_WEBHOOK_URL (see order-webhook.js).
+// VENDURE_ORDER_WEBHOOK_URL (see order-webhook.js), VENDURE_PLAIN_VARIANTS=1
+// (no barcode or weight custom fields: a store as Vendure ships).
 'use strict';
 
 // Vendure 3 reports anonymous usage to its vendor unless told not to.
@@ -15,6 +17,7 @@ const {
     MultiChannelStockLocationStrategy,
     dummyPaymentHandler,
 } = require('@vendure/core');
+const { MemoryAssetStorage, SourceAsPreview } = require('./assets');
 const { OrderWebhook } = require('./order-webhook');
 
 // Vendure 3.7's stock location strategy gives every location
@@ -59,6 +62,24 @@ const config = {
         logging: false,
     },
     catalogOptions: { stockLocationStrategy: new ExactSplitAllocation() },
+    // Uploads (createAssets) are kept in memory; without a storage strategy
+    // Vendure refuses every upload.
+    assetOptions: {
+        assetStorageStrategy: new MemoryAssetStorage(),
+        assetPreviewStrategy: new SourceAsPreview(),
+    },
+    // Seed 004 syncs a barcode (UPC) and a weight per variant; Vendure has
+    // neither field, so the store declares them (the schema follows at
+    // start-up, `synchronize` being on). Grams, as Tillbridge keeps them.
+    customFields:
+        process.env.VENDURE_PLAIN_VARIANTS === '1'
+            ? {}
+            : {
+                  ProductVariant: [
+                      { name: 'barcode', type: 'string', label: [{ languageCode: 'en', value: 'Barcode (UPC/EAN)' }] },
+                      { name: 'weight', type: 'int', min: 0, label: [{ languageCode: 'en', value: 'Weight (g)' }] },
+                  ],
+              },
     paymentOptions: { paymentMethodHandlers: [dummyPaymentHandler] },
     logger: new DefaultLogger({ level: Number(process.env.VENDURE_LOG_LEVEL || 0) }),
     plugins: [OrderWebhook],

@@ -9,8 +9,20 @@
 //! Vendure turns an absolute stock write into a delta against a read made
 //! outside its lock, so writes to one variant are serialized here: a
 //! per-variant async mutex covers the read, the compare and the write.
+//!
+//! Products (`catalog`) carry every seed 004 field Vendure can hold: name,
+//! description, enabled, SKU, price and options as Vendure has them, brand
+//! and category as facet values (`facets`), barcode and weight as variant
+//! custom fields when the store declares them (`custom_fields`), and images
+//! as assets this connector downloads and uploads itself (`images`).
 
-use std::collections::{HashMap, HashSet};
+mod catalog;
+mod custom_fields;
+mod facets;
+mod images;
+mod options;
+
+use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
@@ -20,7 +32,7 @@ use serde_json::{Value, json};
 use super::http;
 use super::{
     ChannelItem, ChannelOrder, ChannelOrderLine, Connector, ConnectorError, FoundItem, KnownOrders, ProductToList,
-    ProductWritten, PulledOrders, QuantitySet, Retire, SetOutcome, VariantToList,
+    ProductWritten, PulledOrders, QuantitySet, Retire, SetOutcome,
 };
 use crate::domain::Timestamp;
 
@@ -76,6 +88,8 @@ pub struct VendureConnector {
     settings: VendureSettings,
     api_key: String,
     http: reqwest::Client,
+    /// Which variant custom fields the store has, asked once.
+    custom_fields: Mutex<Option<custom_fields::VariantFields>>,
 }
 
 impl std::fmt::Debug for VendureConnector {
@@ -111,6 +125,7 @@ impl VendureConnector {
             settings,
             api_key,
             http,
+            custom_fields: Mutex::new(None),
         }
     }
 
@@ -146,11 +161,44 @@ impl VendureConnector {
     /// One Admin API call. GraphQL errors: FORBIDDEN is a refused key,
     /// anything else is a refusal that retrying will not change.
     async fn graphql(&self, query: &str, variables: Value) -> Result<Value, ConnectorError> {
-        let response = self
+        let request = self
             .http
             .post(self.settings.endpoint())
+            .json(&json!({ "query": query, "variables": variables }));
+        self.send(request).await
+    }
+
+    /// Sends an Admin API request (JSON or a multipart upload) with our key
+    /// and reads its answer as `graphql` describes.
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, ConnectorError> {
+        let (status, answer) = self.answer(request).await?;
+        if let Some(errors) = answer["errors"].as_array().filter(|e| !e.is_empty()) {
+            let text = error_text(errors);
+            if errors.iter().any(|e| e["extensions"]["code"] == "FORBIDDEN") {
+                return Err(ConnectorError::Unauthorized(text));
+            }
+            if errors
+                .iter()
+                .any(|e| e["extensions"]["code"] == "INTERNAL_SERVER_ERROR")
+            {
+                return Err(ConnectorError::Transient(text));
+            }
+            return Err(ConnectorError::Permanent(text));
+        }
+        if !status.is_success() {
+            return Err(ConnectorError::Permanent(format!(
+                "HTTP {status}: {}",
+                http::excerpt(&answer.to_string())
+            )));
+        }
+        Ok(answer["data"].clone())
+    }
+
+    /// The whole JSON answer, GraphQL errors included; Err only for what
+    /// HTTP says (no answer, refused key, slow down, 5xx, not JSON).
+    async fn answer(&self, request: reqwest::RequestBuilder) -> Result<(reqwest::StatusCode, Value), ConnectorError> {
+        let response = request
             .header("vendure-api-key", &self.api_key)
-            .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
             .map_err(|e| ConnectorError::Transient(http::describe(&e)))?;
@@ -169,27 +217,7 @@ impl VendureConnector {
                 ConnectorError::Permanent(format!("HTTP {status}: {}", http::excerpt(&text)))
             }
         })?;
-        if let Some(errors) = answer["errors"].as_array().filter(|e| !e.is_empty()) {
-            let messages: Vec<&str> = errors.iter().filter_map(|e| e["message"].as_str()).collect();
-            let text = messages.join("; ");
-            if errors.iter().any(|e| e["extensions"]["code"] == "FORBIDDEN") {
-                return Err(ConnectorError::Unauthorized(text));
-            }
-            if errors
-                .iter()
-                .any(|e| e["extensions"]["code"] == "INTERNAL_SERVER_ERROR")
-            {
-                return Err(ConnectorError::Transient(text));
-            }
-            return Err(ConnectorError::Permanent(text));
-        }
-        if !status.is_success() {
-            return Err(ConnectorError::Permanent(format!(
-                "HTTP {status}: {}",
-                http::excerpt(&text)
-            )));
-        }
-        Ok(answer["data"].clone())
+        Ok((status, answer))
     }
 
     fn level_of(&self, variant: &Value) -> Option<Level> {
@@ -257,264 +285,6 @@ impl VendureConnector {
         })
     }
 
-    /// The product's option groups as `(name, id, options by name)`.
-    async fn option_groups(&self, product_id: &str) -> Result<Vec<OptionGroup>, ConnectorError> {
-        let data = self
-            .graphql(
-                "query ProductOptions($id: ID!) {
-                   product(id: $id) { id optionGroups { id code name options { id code name } } }
-                 }",
-                json!({ "id": product_id }),
-            )
-            .await?;
-        if data["product"].is_null() {
-            return Err(ConnectorError::Permanent(format!(
-                "product {product_id} is not in the Vendure store"
-            )));
-        }
-        Ok(data["product"]["optionGroups"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|g| {
-                Some(OptionGroup {
-                    id: id_of(&g["id"])?,
-                    name: g["name"].as_str().unwrap_or_default().to_owned(),
-                    options: g["options"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter_map(|o| {
-                            Some((
-                                o["name"].as_str().unwrap_or_default().to_owned(),
-                                o["code"].as_str().unwrap_or_default().to_owned(),
-                                id_of(&o["id"])?,
-                            ))
-                        })
-                        .collect(),
-                })
-            })
-            .collect())
-    }
-
-    /// Makes sure the product has an option group per option name and an
-    /// option per value its variants use; returns each variant's option ids.
-    async fn ensure_options(
-        &self,
-        product_id: &str,
-        names: &[String],
-        variants: &[VariantToList],
-        unique: &str,
-        existing_groups_empty: bool,
-    ) -> Result<HashMap<String, Vec<String>>, ConnectorError> {
-        let mut groups = if names.is_empty() || existing_groups_empty {
-            Vec::new()
-        } else {
-            self.option_groups(product_id).await?
-        };
-        let mut chosen: Vec<usize> = Vec::with_capacity(names.len());
-        for (i, name) in names.iter().enumerate() {
-            if let Some(pos) = groups.iter().position(|g| g.name.eq_ignore_ascii_case(name)) {
-                chosen.push(pos);
-                continue;
-            }
-            let mut values: Vec<&str> = Vec::new();
-            for v in variants {
-                if let Some(value) = v.option_values.get(i)
-                    && !values.contains(&value.as_str())
-                {
-                    values.push(value);
-                }
-            }
-            let codes = distinct_codes(&values);
-            let data = self
-                .graphql(
-                    "mutation CreateOptionGroup($input: CreateProductOptionGroupInput!) {
-                       createProductOptionGroup(input: $input) { id name options { id code name } }
-                     }",
-                    json!({ "input": {
-                        "code": format!("{}-{unique}", slug(name)),
-                        "translations": [{ "languageCode": LANGUAGE, "name": name }],
-                        "options": values.iter().zip(&codes).map(|(v, c)| json!({
-                            "code": c, "translations": [{ "languageCode": LANGUAGE, "name": v }]
-                        })).collect::<Vec<_>>(),
-                    }}),
-                )
-                .await?;
-            let group = &data["createProductOptionGroup"];
-            let group_id = id_of(&group["id"])
-                .ok_or_else(|| ConnectorError::Permanent(format!("option group {name:?} was not created")))?;
-            self.graphql(
-                "mutation AddOptionGroup($productId: ID!, $groupId: ID!) {
-                   addOptionGroupToProduct(productId: $productId, optionGroupId: $groupId) { id }
-                 }",
-                json!({ "productId": product_id, "groupId": group_id }),
-            )
-            .await?;
-            groups.push(OptionGroup {
-                id: group_id,
-                name: name.clone(),
-                options: group["options"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|o| {
-                        Some((
-                            o["name"].as_str().unwrap_or_default().to_owned(),
-                            o["code"].as_str().unwrap_or_default().to_owned(),
-                            id_of(&o["id"])?,
-                        ))
-                    })
-                    .collect(),
-            });
-            chosen.push(groups.len() - 1);
-        }
-        let mut out = HashMap::new();
-        for v in variants {
-            let mut ids = Vec::with_capacity(names.len());
-            for (i, &g) in chosen.iter().enumerate() {
-                let Some(value) = v.option_values.get(i) else { continue };
-                let group = &mut groups[g];
-                if let Some((_, _, id)) = group.options.iter().find(|(n, _, _)| n == value) {
-                    ids.push(id.clone());
-                    continue;
-                }
-                let taken: HashSet<&str> = group.options.iter().map(|(_, c, _)| c.as_str()).collect();
-                let mut code = slug(value);
-                let mut n = 2;
-                while taken.contains(code.as_str()) {
-                    code = format!("{}-{n}", slug(value));
-                    n += 1;
-                }
-                let data = self
-                    .graphql(
-                        "mutation CreateOption($input: CreateProductOptionInput!) {
-                           createProductOption(input: $input) { id code name }
-                         }",
-                        json!({ "input": {
-                            "productOptionGroupId": group.id,
-                            "code": code,
-                            "translations": [{ "languageCode": LANGUAGE, "name": value }],
-                        }}),
-                    )
-                    .await?;
-                let id = id_of(&data["createProductOption"]["id"])
-                    .ok_or_else(|| ConnectorError::Permanent(format!("option {value:?} was not created")))?;
-                group.options.push((value.clone(), code, id.clone()));
-                ids.push(id);
-            }
-            out.insert(v.sku.clone(), ids);
-        }
-        Ok(out)
-    }
-
-    /// Overwrites existing variants' synced fields and creates missing ones,
-    /// stocked with their quantity at our location.
-    async fn write_variants(
-        &self,
-        product: &ProductToList,
-        product_id: &str,
-        existing: &HashMap<String, String>,
-        unique: &str,
-        new_product: bool,
-    ) -> Result<Vec<FoundItem>, ConnectorError> {
-        let fresh: Vec<VariantToList> = product
-            .variants
-            .iter()
-            .filter(|v| !existing.contains_key(&v.sku))
-            .cloned()
-            .collect();
-        // A product of several variants but no options still needs an option
-        // per variant in Vendure: the SKU is the option then.
-        let (names, fresh) = if product.option_names.is_empty() && product.variants.len() > 1 {
-            let with_sku = fresh
-                .into_iter()
-                .map(|mut v| {
-                    v.option_values = vec![v.sku.clone()];
-                    v
-                })
-                .collect();
-            (vec!["Variant".to_owned()], with_sku)
-        } else {
-            (product.option_names.clone(), fresh)
-        };
-        let option_ids = if fresh.is_empty() {
-            HashMap::new()
-        } else {
-            self.ensure_options(product_id, &names, &fresh, unique, existing.is_empty() && new_product)
-                .await?
-        };
-        let updates: Vec<Value> = product
-            .variants
-            .iter()
-            .filter_map(|v| {
-                let id = existing.get(&v.sku)?;
-                Some(json!({
-                    "id": id,
-                    "sku": v.sku,
-                    "price": v.price.minor,
-                    "enabled": product.active,
-                    "translations": [{ "languageCode": LANGUAGE, "name": variant_name(product, v) }],
-                }))
-            })
-            .collect();
-        for chunk in updates.chunks(MAX_BATCH) {
-            self.graphql(
-                "mutation UpdateVariants($input: [UpdateProductVariantInput!]!) {
-                   updateProductVariants(input: $input) { id }
-                 }",
-                json!({ "input": chunk }),
-            )
-            .await?;
-        }
-        let creates: Vec<Value> = fresh
-            .iter()
-            .map(|v| {
-                json!({
-                    "productId": product_id,
-                    "sku": v.sku,
-                    "price": v.price.minor,
-                    "enabled": product.active,
-                    "optionIds": option_ids.get(&v.sku).cloned().unwrap_or_default(),
-                    "trackInventory": "TRUE",
-                    "translations": [{ "languageCode": LANGUAGE, "name": variant_name(product, v) }],
-                    "stockLevels": [{ "stockLocationId": self.settings.stock_location_id, "stockOnHand": v.quantity.max(0) }],
-                })
-            })
-            .collect();
-        let mut created = Vec::new();
-        for chunk in creates.chunks(CREATE_CHUNK) {
-            let data = self
-                .graphql(
-                    "mutation CreateVariants($input: [CreateProductVariantInput!]!) {
-                       createProductVariants(input: $input) {
-                         id sku product { id } stockLevels { stockLocationId stockOnHand stockAllocated }
-                       }
-                     }",
-                    json!({ "input": chunk }),
-                )
-                .await?;
-            created.extend(data["createProductVariants"].as_array().cloned().unwrap_or_default());
-        }
-        if new_product {
-            // Everything is new: what the create answered is the product
-            // (matched by SKU: the answer comes in no set order).
-            return Ok(created
-                .iter()
-                .filter_map(|v| self.found(v))
-                .filter(|f| product.variants.iter().any(|v| v.sku == f.sku))
-                .collect());
-        }
-        // Read back by SKU (results of the writes come in no set order).
-        let skus: Vec<String> = product.variants.iter().map(|v| v.sku.clone()).collect();
-        let found = self.variants_by_sku(&skus).await?;
-        Ok(found
-            .iter()
-            .filter_map(|v| self.found(v))
-            .filter(|f| f.product_id == product_id)
-            .collect())
-    }
-
     /// Reads, compares and writes one batch while holding its variants' locks.
     async fn set_locked(&self, sets: &[QuantitySet]) -> Result<Vec<SetOutcome>, ConnectorError> {
         let ids: Vec<String> = sets.iter().map(|s| s.inventory_item_id.clone()).collect();
@@ -575,12 +345,10 @@ impl VendureConnector {
     }
 }
 
-#[derive(Debug, Clone)]
-struct OptionGroup {
-    id: String,
-    name: String,
-    /// (name, code, id)
-    options: Vec<(String, String, String)>,
+/// GraphQL errors' messages, joined.
+fn error_text(errors: &[Value]) -> String {
+    let messages: Vec<&str> = errors.iter().filter_map(|e| e["message"].as_str()).collect();
+    messages.join("; ")
 }
 
 /// Vendure's ids are strings, though some answers carry numbers.
@@ -590,52 +358,6 @@ fn id_of(v: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
-}
-
-fn variant_name(product: &ProductToList, v: &VariantToList) -> String {
-    let values: Vec<&str> = v
-        .option_values
-        .iter()
-        .map(String::as_str)
-        .filter(|s| !s.is_empty())
-        .collect();
-    if values.is_empty() {
-        product.name.clone()
-    } else {
-        format!("{} {}", product.name, values.join(" / "))
-    }
-}
-
-/// A lower-case, dash-separated code or slug.
-fn slug(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    let out = out.trim_end_matches('-').to_owned();
-    if out.is_empty() { "x".to_owned() } else { out }
-}
-
-/// Codes for `values`, distinct even where two values slug alike.
-fn distinct_codes(values: &[&str]) -> Vec<String> {
-    let mut taken = HashSet::new();
-    values
-        .iter()
-        .map(|v| {
-            let base = slug(v);
-            let mut code = base.clone();
-            let mut n = 2;
-            while !taken.insert(code.clone()) {
-                code = format!("{base}-{n}");
-                n += 1;
-            }
-            code
-        })
-        .collect()
 }
 
 fn time(v: &Value) -> Option<Timestamp> {
@@ -692,30 +414,7 @@ impl Connector for VendureConnector {
     }
 
     async fn create_product(&self, product: &ProductToList) -> Result<ProductWritten, ConnectorError> {
-        let unique = format!("tb{}", product.product_id.get());
-        let data = self
-            .graphql(
-                "mutation CreateProduct($input: CreateProductInput!) { createProduct(input: $input) { id } }",
-                json!({ "input": {
-                    "enabled": product.active,
-                    "translations": [{
-                        "languageCode": LANGUAGE,
-                        "name": product.name,
-                        "slug": format!("{}-{unique}", slug(&product.name)),
-                        "description": product.description,
-                    }],
-                }}),
-            )
-            .await?;
-        let product_id = id_of(&data["createProduct"]["id"])
-            .ok_or_else(|| ConnectorError::Permanent(format!("product {:?} was not created", product.name)))?;
-        let items = self
-            .write_variants(product, &product_id, &HashMap::new(), &unique, true)
-            .await?;
-        Ok(ProductWritten {
-            items,
-            failed_images: Vec::new(),
-        })
+        self.create(product).await
     }
 
     async fn update_product(
@@ -724,27 +423,7 @@ impl Connector for VendureConnector {
         external_product_id: &str,
         existing: &HashMap<String, String>,
     ) -> Result<ProductWritten, ConnectorError> {
-        self.graphql(
-            "mutation UpdateProduct($input: UpdateProductInput!) { updateProduct(input: $input) { id } }",
-            json!({ "input": {
-                "id": external_product_id,
-                "enabled": product.active,
-                "translations": [{
-                    "languageCode": LANGUAGE,
-                    "name": product.name,
-                    "description": product.description,
-                }],
-            }}),
-        )
-        .await?;
-        let unique = format!("tb{}", product.product_id.get());
-        let items = self
-            .write_variants(product, external_product_id, existing, &unique, false)
-            .await?;
-        Ok(ProductWritten {
-            items,
-            failed_images: Vec::new(),
-        })
+        self.update(product, external_product_id, existing).await
     }
 
     async fn set_quantities(
@@ -914,13 +593,6 @@ impl Connector for VendureConnector {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn slugs_and_codes_are_plain_and_distinct() {
-        assert_eq!(slug("Alpine Canvas Sock, 3-Pack!"), "alpine-canvas-sock-3-pack");
-        assert_eq!(slug("ÉÉ"), "x");
-        assert_eq!(distinct_codes(&["S", "s", "M"]), vec!["s", "s-2", "m"]);
-    }
 
     #[test]
     fn saleable_is_on_hand_minus_allocated() {
