@@ -14,7 +14,7 @@ use super::signals::{PullRequests, Waker};
 use super::worker::ChannelWorker;
 use crate::connector::AnyConnector;
 use crate::domain::ChannelId;
-use crate::storage::{ChannelConfig, Storage};
+use crate::storage::{ChannelConfig, RunKind, RunTrigger, Storage};
 use crate::vault::Vault;
 
 /// How often idle workers look for work other processes may have queued.
@@ -141,9 +141,35 @@ async fn supervise(
 async fn drive(
     worker: ChannelWorker<AnyConnector>,
     notify: Arc<Notify>,
+    stopped: watch::Receiver<bool>,
+    own: watch::Receiver<bool>,
+) {
+    // Quantities and product fields run in loops of their own: a product
+    // write waiting for the channel to fetch its images never holds up a
+    // sale's figure.
+    let quantities = pace(&notify, stopped.clone(), own.clone(), worker.channel(), || async {
+        Ok(worker.run_once().await?.claimed)
+    });
+    let products = pace(&notify, stopped, own, worker.channel(), || async {
+        Ok(worker
+            .run_catalog(RunKind::Auto, RunTrigger::StockChange)
+            .await?
+            .claimed)
+    });
+    tokio::join!(quantities, products);
+}
+
+/// Runs `batch` while it finds work, then waits for a wake-up or the poll.
+async fn pace<F, Fut>(
+    notify: &Notify,
     mut stopped: watch::Receiver<bool>,
     mut own: watch::Receiver<bool>,
-) {
+    channel: ChannelId,
+    mut batch: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = crate::Result<usize>>,
+{
     loop {
         if *stopped.borrow() || *own.borrow() {
             break;
@@ -152,15 +178,11 @@ async fn drive(
         let woken = notify.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        // Quantities first (they sell), then product fields.
-        let work = async {
-            Ok::<_, crate::Error>(worker.run_once().await?.claimed + worker.run_catalog_once().await?.claimed)
-        };
-        match work.await {
+        match batch().await {
             Ok(claimed) if claimed > 0 => continue,
             Ok(_) => {}
             Err(e) => {
-                tracing::warn!(channel = %worker.channel(), error = %e, "sync batch failed; retrying shortly");
+                tracing::warn!(channel = %channel, error = %e, "sync batch failed; retrying shortly");
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }

@@ -105,7 +105,12 @@ pub async fn sync_channel(
             storage.enqueue_catalog(&listed, Some(config.id)).await?;
             storage.enqueue_channel(config.id).await?
         }
-        _ => storage.enqueue_unlinked(config.id).await?,
+        _ => {
+            // Fields that changed with no push queued (or one given up) go too.
+            let stale = super::products::stale_products(storage, config.id).await?;
+            storage.enqueue_catalog(&stale, Some(config.id)).await?;
+            storage.enqueue_unlinked(config.id).await?
+        }
     };
     let worker = ChannelWorker::new(storage.clone(), config.id, connector, worker_id.to_owned());
     if trigger == RunTrigger::Schedule {
@@ -117,7 +122,7 @@ pub async fn sync_channel(
     // listed product), then quantities.
     let (mut products_updated, mut products_failed) = (0, 0);
     loop {
-        let report = worker.run_catalog_once().await?;
+        let report = worker.run_catalog(kind, trigger).await?;
         if report.claimed == 0 {
             break;
         }

@@ -215,9 +215,9 @@ fn event(
 }
 
 impl<C: Connector> ChannelWorker<C> {
-    /// Claims and writes one batch of product pushes; `claimed == 0` means
-    /// there was nothing due.
-    pub async fn run_catalog_once(&self) -> Result<super::BatchReport> {
+    /// Claims and writes one batch of product pushes, recorded as a run of
+    /// `kind` started by `trigger`; `claimed == 0` means there was nothing due.
+    pub async fn run_catalog(&self, kind: RunKind, trigger: RunTrigger) -> Result<super::BatchReport> {
         let now = self.clock.now();
         let lease_until = Timestamp::from(now.as_datetime() + LEASE);
         let rows = self
@@ -227,10 +227,7 @@ impl<C: Connector> ChannelWorker<C> {
         if rows.is_empty() {
             return Ok(super::BatchReport::default());
         }
-        let run = self
-            .storage
-            .start_run(Some(self.channel), RunKind::Auto, RunTrigger::StockChange, ACTOR)
-            .await?;
+        let run = self.storage.start_run(Some(self.channel), kind, trigger, ACTOR).await?;
         let mut finished = Vec::with_capacity(rows.len());
         let mut events = Vec::new();
         for row in &rows {
@@ -468,6 +465,34 @@ impl<C: Connector> ChannelWorker<C> {
             conflicts,
         }
     }
+}
+
+/// Listed products of `channel` whose synced fields differ from what was
+/// last written there (by digest): a change that reached no queue, or a
+/// write that was given up. A standard sync writes them.
+pub(super) async fn stale_products(
+    storage: &crate::storage::Storage,
+    channel: crate::domain::ChannelId,
+) -> Result<Vec<ProductId>> {
+    let listed = storage.channel_products(channel).await?;
+    let ids: Vec<ProductId> = listed.iter().map(|cp| cp.product_id).collect();
+    let hidden: std::collections::HashSet<ProductId> =
+        storage.not_sold_online(channel, &ids).await?.into_iter().collect();
+    let mut stale = Vec::new();
+    for chunk in listed.chunks(500) {
+        let chunk_ids: Vec<ProductId> = chunk.iter().map(|cp| cp.product_id).collect();
+        let products = storage.products_by_ids(&chunk_ids).await?;
+        for cp in chunk {
+            let Some(product) = products.iter().find(|p| p.id == cp.product_id) else {
+                continue;
+            };
+            let hash = listing_hash(product, &HashMap::new(), !hidden.contains(&product.id));
+            if cp.content_hash.as_deref() != Some(hash.as_str()) {
+                stale.push(product.id);
+            }
+        }
+    }
+    Ok(stale)
 }
 
 /// The digest stored with a write: of the product as it was written, images
