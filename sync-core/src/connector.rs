@@ -71,6 +71,10 @@ pub struct ProductToList {
     /// (they did not change; sending them again would fetch them again).
     pub images: Option<Vec<ImageToList>>,
     pub variants: Vec<VariantToList>,
+    /// SKUs of variants removed in Tillbridge since its last write there:
+    /// the channel removes them. Other variants of the channel product that
+    /// Tillbridge does not hold (added in the channel) are kept.
+    pub removed_skus: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +90,8 @@ pub struct ProductWritten {
     pub items: Vec<FoundItem>,
     /// Images the channel could not fetch; the rest of the product went through.
     pub failed_images: Vec<FailedImage>,
+    /// What was left as it is in the channel, and why (for the history).
+    pub left: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,6 +138,7 @@ impl ProductToList {
                     })
                     .collect(),
             ),
+            removed_skus: Vec::new(),
             variants: product
                 .variants
                 .iter()

@@ -110,6 +110,7 @@ fn tee(active: bool, skus: &[&str]) -> ProductToList {
         active,
         option_names: vec!["Size".into()],
         images: None,
+        removed_skus: Vec::new(),
         variants: skus
             .iter()
             .enumerate()

@@ -67,6 +67,7 @@ impl SandboxConnector {
         Ok(ProductWritten {
             items,
             failed_images: Vec::new(),
+            left: None,
         })
     }
 }

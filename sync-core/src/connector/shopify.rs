@@ -28,6 +28,13 @@ const ORDER_WINDOW_DAYS: i64 = 60;
 pub const QUANTITIES_PER_SECOND: f64 = 100.0 / 10.0 * MAX_BATCH as f64;
 const ITEMS_PER_READ: usize = 100;
 const THROTTLE_RETRIES: usize = 8;
+/// A variant of a channel product that Tillbridge does not hold.
+struct ChannelVariant {
+    id: String,
+    sku: String,
+    options: Vec<(String, String)>,
+}
+
 /// How long a product write waits for Shopify to fetch its new images.
 const MEDIA_WAIT: Duration = Duration::from_secs(10);
 
@@ -262,6 +269,19 @@ impl ShopifyConnector {
         identifier: Option<&str>,
         existing: &HashMap<String, String>,
     ) -> Result<ProductWritten, ConnectorError> {
+        // The channel product's variants Tillbridge does not hold (added in
+        // the channel, or another product's) must survive `productSet`,
+        // whose variant list replaces the product's.
+        let (adopted, foreign) = match identifier {
+            Some(id) => self.channel_variants(id, product, existing).await?,
+            None => (HashMap::new(), Vec::new()),
+        };
+        let existing: HashMap<String, String> = existing
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .chain(adopted)
+            .collect();
+        let existing = &existing;
         let (option_names, default_option) = if product.option_names.is_empty() {
             (vec!["Title".to_owned()], true)
         } else {
@@ -301,8 +321,33 @@ impl ShopifyConnector {
                 variant
             })
             .collect();
+        let mut variants = variants;
+        if !foreign.is_empty() {
+            let fits = foreign.iter().all(|f| {
+                let names: Vec<&str> = f.options.iter().map(|(n, _)| n.as_str()).collect();
+                !default_option && names == option_names.iter().map(String::as_str).collect::<Vec<_>>()
+            });
+            if !fits {
+                return self
+                    .update_fields_only(product, identifier.unwrap_or_default(), &foreign)
+                    .await;
+            }
+            for f in &foreign {
+                for (i, (_, value)) in f.options.iter().enumerate() {
+                    if let Some(list) = option_values.get_mut(i)
+                        && !list.contains(value)
+                    {
+                        list.push(value.clone());
+                    }
+                }
+                variants.push(json!({
+                    "id": f.id,
+                    "optionValues": f.options.iter().map(|(o, v)| json!({"optionName": o, "name": v})).collect::<Vec<_>>(),
+                }));
+            }
+        }
         // Ask for exactly as many variants back as we send: Shopify charges the page size.
-        let first = product.variants.len().clamp(1, 250);
+        let first = variants.len().clamp(1, 250);
         let mut input = json!({
             "title": product.name,
             "descriptionHtml": product.description,
@@ -351,10 +396,12 @@ impl ShopifyConnector {
             Some(images) if !images.is_empty() => self.failed_media(&product_id, images).await?,
             _ => Vec::new(),
         };
+        let ours: Vec<&str> = product.variants.iter().map(|v| v.sku.as_str()).collect();
         let items = payload["product"]["variants"]["nodes"]
             .as_array()
             .into_iter()
             .flatten()
+            .filter(|n| n["sku"].as_str().is_some_and(|s| ours.contains(&s)))
             .filter_map(|n| {
                 let sku = n["sku"].as_str()?.to_owned();
                 let quantity = product.variants.iter().find(|v| v.sku == sku).map(|v| v.quantity);
@@ -367,7 +414,108 @@ impl ShopifyConnector {
                 })
             })
             .collect();
-        Ok(ProductWritten { items, failed_images })
+        Ok(ProductWritten {
+            items,
+            failed_images,
+            left: None,
+        })
+    }
+
+    /// The channel product's variants: ours not linked yet but found by SKU
+    /// (adopted, never duplicated), and those Tillbridge does not hold and
+    /// did not remove (kept as they are).
+    async fn channel_variants(
+        &self,
+        product_id: &str,
+        product: &ProductToList,
+        existing: &HashMap<String, String>,
+    ) -> Result<(HashMap<String, String>, Vec<ChannelVariant>), ConnectorError> {
+        let data = self
+            .graphql(
+                "query Variants($id: ID!) {
+                   product(id: $id) { variants(first: 250) { nodes { id sku selectedOptions { name value } } } }
+                 }",
+                json!({ "id": product_id }),
+                5.0,
+            )
+            .await?;
+        let linked: Vec<&String> = existing.values().collect();
+        let mut adopted = HashMap::new();
+        let mut foreign = Vec::new();
+        for node in data["product"]["variants"]["nodes"].as_array().into_iter().flatten() {
+            let Some(id) = node["id"].as_str() else { continue };
+            let sku = node["sku"].as_str().unwrap_or_default();
+            if linked.iter().any(|l| l.as_str() == id) || product.removed_skus.iter().any(|r| r == sku) {
+                continue;
+            }
+            if product
+                .variants
+                .iter()
+                .any(|v| v.sku == sku && !existing.contains_key(sku))
+            {
+                adopted.insert(sku.to_owned(), id.to_owned());
+                continue;
+            }
+            let options = node["selectedOptions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|o| Some((o["name"].as_str()?.to_owned(), o["value"].as_str()?.to_owned())))
+                .collect();
+            foreign.push(ChannelVariant {
+                id: id.to_owned(),
+                sku: sku.to_owned(),
+                options,
+            });
+        }
+        Ok((adopted, foreign))
+    }
+
+    /// The product's own fields only: its variants are shared with ones
+    /// Tillbridge does not hold, under other options, which a write of the
+    /// variant list would delete.
+    async fn update_fields_only(
+        &self,
+        product: &ProductToList,
+        product_id: &str,
+        foreign: &[ChannelVariant],
+    ) -> Result<ProductWritten, ConnectorError> {
+        let data = self
+            .graphql(
+                "mutation Fields($p: ProductUpdateInput!) {
+                   productUpdate(product: $p) { product { id } userErrors { field message } }
+                 }",
+                json!({ "p": {
+                    "id": product_id,
+                    "title": product.name,
+                    "descriptionHtml": product.description,
+                    "vendor": product.brand,
+                    "productType": product.category,
+                    "status": if product.active { "ACTIVE" } else { "DRAFT" },
+                }}),
+                10.0,
+            )
+            .await?;
+        if let Some(errors) = data["productUpdate"]["userErrors"].as_array().filter(|e| !e.is_empty()) {
+            let messages: Vec<&str> = errors.iter().filter_map(|e| e["message"].as_str()).collect();
+            return Err(ConnectorError::Permanent(format!(
+                "productUpdate refused {:?}: {}",
+                product.name,
+                messages.join("; ")
+            )));
+        }
+        let skus: Vec<&str> = foreign
+            .iter()
+            .map(|f| if f.sku.is_empty() { "no SKU" } else { f.sku.as_str() })
+            .collect();
+        Ok(ProductWritten {
+            items: Vec::new(),
+            failed_images: Vec::new(),
+            left: Some(format!(
+                "the channel product also holds variants Tillbridge does not ({}), under other options: its name, description, brand, category and status were written, its variants and images left as they are",
+                skus.join(", ")
+            )),
+        })
     }
 
     /// Shopify fetches images after `productSet` answers: watch the media

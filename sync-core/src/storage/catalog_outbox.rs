@@ -267,6 +267,22 @@ impl Storage {
         Ok(())
     }
 
+    /// How many of our (live) products have variants linked to the channel
+    /// product `external` in `channel`.
+    pub async fn products_sharing(&self, channel: ChannelId, external: &str) -> Result<i64> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT COUNT(DISTINCT v.product_id) FROM channel_listings l
+                 JOIN variants v ON v.id = l.variant_id JOIN products p ON p.id = v.product_id
+                 WHERE l.channel_id = $1 AND l.external_product_id = $2 AND p.deleted_at IS NULL",
+            )
+            .bind(channel)
+            .bind(external)
+            .fetch_one(pool)
+            .await
+        })?)
+    }
+
     /// Product pushes of `channel` waiting (pending or in flight).
     pub async fn pending_catalog_pushes(&self, channel: ChannelId) -> Result<i64> {
         Ok(on_pool!(self, pool => {

@@ -288,6 +288,25 @@ impl<C: Connector> ChannelWorker<C> {
         let Some(product) = self.storage.get_product(row.product_id).await? else {
             return Ok(Pushed::quiet(RowOutcome::Pushed));
         };
+        let sharing = self.storage.products_sharing(self.channel, &external).await?;
+        if sharing > 1 {
+            // Linked by SKU to one channel product that holds variants of
+            // several of ours: whose fields would win? None; a person decides.
+            let note = format!(
+                "the channel product {external} holds variants of {sharing} Tillbridge products: its fields are left as they are"
+            );
+            return Ok(Pushed {
+                outcome: RowOutcome::Pushed,
+                events: vec![event(
+                    product.id,
+                    "update product",
+                    Some(product.name.clone()),
+                    EventResult::Skipped,
+                    Some(note),
+                )],
+                conflicts: Vec::new(),
+            });
+        }
         let ids: Vec<VariantId> = product.variants.iter().map(|v| v.id).collect();
         let balances = self.storage.balances(self.channel, &ids).await?;
         let mut listing = ProductToList::from_detail(&product, &balances, target.sell_online);
@@ -296,6 +315,15 @@ impl<C: Connector> ChannelWorker<C> {
         // Images go only when they changed: the channel fetches every one sent.
         if before.as_ref().is_some_and(|b| b.images == written.images) {
             listing.images = None;
+        }
+        // Variants removed here since the last write are removed there.
+        if let Some(before) = &before {
+            listing.removed_skus = before
+                .variants
+                .iter()
+                .filter(|old| !written.variants.iter().any(|v| v.id == old.id))
+                .map(|old| old.sku.clone())
+                .collect();
         }
         let changes = match &before {
             Some(before) => before.changes_to(&written),
@@ -312,7 +340,11 @@ impl<C: Connector> ChannelWorker<C> {
             changes.join("; ")
         };
         match self.connector.update_product(&listing, &external, &existing).await {
-            Ok(ProductWritten { items, failed_images }) => {
+            Ok(ProductWritten {
+                items,
+                failed_images,
+                left,
+            }) => {
                 let new: Vec<_> = items
                     .iter()
                     .filter(|i| !existing.contains_key(&i.sku))
@@ -356,6 +388,9 @@ impl<C: Connector> ChannelWorker<C> {
                     EventResult::Failed
                 };
                 let mut note = note;
+                if let Some(left) = &left {
+                    note.push_str(&format!("; {left}"));
+                }
                 for f in &failed_images {
                     note.push_str(&format!("; image {} not fetched: {}", f.url, f.reason));
                 }

@@ -77,6 +77,7 @@ impl VendureConnector {
         Ok(ProductWritten {
             items,
             failed_images: uploaded.failed,
+            left: None,
         })
     }
 
@@ -122,7 +123,11 @@ impl VendureConnector {
         .await?;
         self.delete_assets(&replaced_assets).await;
         let items = self.write_variants(product, product_id, current, existing).await?;
-        Ok(ProductWritten { items, failed_images })
+        Ok(ProductWritten {
+            items,
+            failed_images,
+            left: None,
+        })
     }
 
     /// The product's variants, option groups, facet values and images in
@@ -177,8 +182,8 @@ impl VendureConnector {
         })
     }
 
-    /// Makes the product's variants in Vendure exactly `product.variants`:
-    /// deletes the others, arranges the options, overwrites the kept ones
+    /// Makes the product's variants in Vendure `product.variants`: deletes
+    /// the ones Tillbridge removed (others added in Vendure stay), arranges the options, overwrites the kept ones
     /// and creates the new ones; returns them as Vendure now has them.
     async fn write_variants(
         &self,
@@ -195,11 +200,12 @@ impl VendureConnector {
                 Target::New => None,
             })
             .collect();
+        // Only what Tillbridge removed: variants added in Vendure stay.
         let removed: Vec<&str> = current
             .variants
             .iter()
+            .filter(|v| !kept.contains(v.id.as_str()) && product.removed_skus.contains(&v.sku))
             .map(|v| v.id.as_str())
-            .filter(|id| !kept.contains(id))
             .collect();
         // First, so their options neither block a group's removal nor clash with a new variant's.
         if !removed.is_empty() {
@@ -415,6 +421,7 @@ mod tests {
             active: true,
             option_names: vec![],
             images: None,
+            removed_skus: Vec::new(),
             variants: skus
                 .iter()
                 .enumerate()
