@@ -167,6 +167,7 @@ async fn run(
     let mut held: HashMap<ChannelId, RunTrigger> = HashMap::new();
     let mut tasks: JoinSet<(ChannelId, bool)> = JoinSet::new();
     let mut task_channels: HashMap<tokio::task::Id, ChannelId> = HashMap::new();
+    let mut checks: std::collections::HashSet<ChannelId> = std::collections::HashSet::new();
     loop {
         let mut wanted = requests.take();
         for (id, trigger) in again.drain() {
@@ -184,6 +185,13 @@ async fn run(
         }
         match storage.channel_schedules().await {
             Ok(schedules) => {
+                // Channels swept before get the schedule's check of what
+                // drifted; a channel's first sweep is its first full pull.
+                checks = schedules
+                    .iter()
+                    .filter(|(_, _, last)| last.is_some())
+                    .map(|(c, _, _)| c.id)
+                    .collect();
                 for id in due(&schedules, Timestamp::now()) {
                     // The schedule's sweep (and the push after it) wins over
                     // an event's pull: it looks further back.
@@ -218,8 +226,15 @@ async fn run(
             // creation lease must never be taken by both.
             let worker = format!("{worker_id}/schedule");
             let (storage, vault, waker) = (storage.clone(), vault.clone(), waker.clone());
+            let check = trigger == RunTrigger::Schedule && checks.contains(&id);
             let task = tasks.spawn(async move {
                 let started = std::time::Instant::now();
+                if check {
+                    match super::sweep::check(&storage, &vault, &config, &worker).await {
+                        Ok(sweep) => tracing::info!(channel = %config.name, ?sweep, "scheduled check"),
+                        Err(e) => tracing::warn!(channel = %config.name, error = %e, "the scheduled check failed"),
+                    }
+                }
                 // A scheduled sync is a whole cycle: the standard push follows the pull.
                 let pulled = if trigger == RunTrigger::Schedule {
                     match sync_all(&storage, &vault, std::slice::from_ref(&config), trigger, &worker).await {

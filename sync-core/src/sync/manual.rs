@@ -113,11 +113,6 @@ pub async fn sync_channel(
         }
     };
     let worker = ChannelWorker::new(storage.clone(), config.id, connector, worker_id.to_owned());
-    if trigger == RunTrigger::Schedule {
-        // The safety net: what drifted in the channel is found and fixed.
-        let sweep = worker.sweep().await?;
-        tracing::info!(channel = %config.name, ?sweep, "scheduled check");
-    }
     // Product fields first (changes queued and, in a force sync, every
     // listed product), then quantities.
     let (mut products_updated, mut products_failed) = (0, 0);

@@ -8,9 +8,11 @@ use std::collections::HashMap;
 
 use super::worker::{ACTOR, ChannelWorker};
 use crate::Result;
-use crate::connector::Connector;
+use crate::connector::{AnyConnector, Connector};
 use crate::domain::VariantId;
+use crate::storage::{ChannelConfig, Storage};
 use crate::storage::{EventResult, NewEvent, RunKind, RunTrigger};
+use crate::vault::Vault;
 
 /// What a sweep found.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -21,6 +23,16 @@ pub struct Sweep {
     pub drifted: usize,
     /// Products queued to have their synced fields written again.
     pub products: u64,
+}
+
+/// The schedule's check of `config`, before its scheduled sync pulls and
+/// pushes what it queued.
+pub(super) async fn check(storage: &Storage, vault: &Vault, config: &ChannelConfig, worker_id: &str) -> Result<Sweep> {
+    let connector =
+        AnyConnector::for_channel(storage, vault, config).map_err(|e| crate::Error::Conflict(e.to_string()))?;
+    ChannelWorker::new(storage.clone(), config.id, connector, worker_id.to_owned())
+        .sweep()
+        .await
 }
 
 impl<C: Connector> ChannelWorker<C> {

@@ -593,7 +593,7 @@ async fn the_scheduled_sync_finds_and_fixes_what_drifted_in_the_channel() {
     // The schedule is due now.
     storage
         .execute_admin(&format!(
-            "UPDATE channels SET schedule_minutes = 1, last_sweep_at = NULL WHERE id = {}",
+            "UPDATE channels SET schedule_minutes = 1, last_sweep_at = '2020-01-01T00:00:00.000000Z' WHERE id = {}",
             listed.channel.get()
         ))
         .await
