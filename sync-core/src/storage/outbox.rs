@@ -421,6 +421,16 @@ impl Storage {
         })?)
     }
 
+    /// Rows of `channel` some worker is pushing right now.
+    pub async fn pushes_in_flight(&self, channel: ChannelId) -> Result<i64> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE channel_id = $1 AND state = 'in_flight'")
+                .bind(channel)
+                .fetch_one(pool)
+                .await
+        })?)
+    }
+
     /// When the next pending row of `channel` falls due, if any.
     pub async fn next_due(&self, channel: ChannelId) -> Result<Option<Timestamp>> {
         Ok(on_pool!(self, pool => {

@@ -141,20 +141,25 @@ pub async fn sync_channel(
     // orders, so this sync pulls them and pushes again (a few rounds at most;
     // what still waits is left to the order cycle).
     let mut pulls_left = 3;
-    let mut cooldowns_left = 5;
+    // At most about ten seconds of waiting for other workers.
+    let mut waits_left = 100;
     loop {
         let report = worker.run_once().await?;
         if report.claimed == 0 {
-            // Rows another worker pushed a moment ago wait out their short
-            // cooldown: a sync a person started waits with them, not past them.
-            if cooldowns_left > 0
-                && let Some(due) = storage.next_due(config.id).await?
-                && let Ok(wait) = (due.as_datetime() - Timestamp::now().as_datetime()).to_std()
-                && wait <= COOLDOWN_WAIT
-            {
-                cooldowns_left -= 1;
-                tokio::time::sleep(wait + Duration::from_millis(10)).await;
-                continue;
+            // Rows another worker is pushing, or pushed a moment ago (their
+            // short cooldown): a sync a person started waits for them, not past them.
+            if waits_left > 0 {
+                let soon = match storage.next_due(config.id).await? {
+                    Some(due) => (due.as_datetime() - Timestamp::now().as_datetime())
+                        .to_std()
+                        .is_ok_and(|wait| wait <= COOLDOWN_WAIT),
+                    None => false,
+                };
+                if soon || storage.pushes_in_flight(config.id).await? > 0 {
+                    waits_left -= 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
             }
             if pulls_left == 0 || storage.pushes_awaiting_pull(config.id).await? == 0 {
                 break;
