@@ -9,13 +9,12 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use super::backoff::{MAX_PUSH_ATTEMPTS, retry_delay};
-use super::worker::{ACTOR, ChannelWorker, LEASE, listing_for};
+use super::worker::{ACTOR, ChannelWorker, LEASE};
 use crate::Result;
 use crate::connector::{Connector, ConnectorError, ProductToList, ProductWritten, Retire};
 use crate::domain::{ProductId, Timestamp, VariantId};
 use crate::storage::{
-    CatalogTarget, ClaimedProduct, ConflictKind, EventResult, Figure, NewConflict, NewEvent, RowOutcome, RunKind,
-    RunTrigger,
+    CatalogTarget, ClaimedProduct, ConflictKind, EventResult, NewConflict, NewEvent, RowOutcome, RunKind, RunTrigger,
 };
 
 /// Products one claim takes: each is one call to the channel.
@@ -345,20 +344,14 @@ impl<C: Connector> ChannelWorker<C> {
                 failed_images,
                 left,
             }) => {
-                let new: Vec<_> = items
+                // Variants new to the channel product (added, or found there by
+                // SKU) are linked by the quantity pushes, which read their
+                // figure first: a figure never written blindly can't un-sell.
+                let added: Vec<VariantId> = items
                     .iter()
                     .filter(|i| !existing.contains_key(&i.sku))
-                    .filter_map(|i| {
-                        let v = listing.variants.iter().find(|v| v.sku == i.sku)?;
-                        // New variants are stocked with our figure.
-                        let mut found = i.clone();
-                        found.quantity = Some(v.quantity);
-                        Some(listing_for(v.variant_id, &found, Figure::Written))
-                    })
+                    .filter_map(|i| listing.variants.iter().find(|v| v.sku == i.sku).map(|v| v.variant_id))
                     .collect();
-                self.storage.save_listings(self.channel, &new).await?;
-                // Quantities of variants just added there follow at once.
-                let added: Vec<VariantId> = new.iter().map(|l| l.variant_id).collect();
                 if !added.is_empty() {
                     self.storage.enqueue_variants(self.channel, &added).await?;
                 }

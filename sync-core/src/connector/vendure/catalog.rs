@@ -27,7 +27,6 @@ struct Current {
 struct CurrentVariant {
     id: String,
     sku: String,
-    level: Option<Level>,
 }
 
 /// Where each of our variants goes in Vendure.
@@ -37,7 +36,6 @@ enum Target {
     Existing {
         id: String,
         adopted: bool,
-        level: Option<Level>,
     },
     New,
 }
@@ -162,7 +160,6 @@ impl VendureConnector {
                     Some(CurrentVariant {
                         id: id_of(&v["id"])?,
                         sku: v["sku"].as_str().unwrap_or_default().trim().to_owned(),
-                        level: self.level_of(v),
                     })
                 })
                 .collect(),
@@ -246,16 +243,13 @@ impl VendureConnector {
                 input["customFields"] = custom;
             }
             match &targets[&v.sku] {
-                Target::Existing { id, adopted, level } => {
-                    input["id"] = json!(id);
+                Target::Existing { id, adopted } => {
+                    // Found by SKU or not, its figure is left to the quantity
+                    // pushes, which compare before they write (no un-selling).
                     if *adopted {
-                        // Counted as new by the caller: stocked with our figure.
-                        let allocated = level.map_or(0, |l| l.allocated);
-                        input["stockLevels"] = json!([{
-                            "stockLocationId": self.settings.stock_location_id,
-                            "stockOnHand": v.quantity.max(0) + allocated,
-                        }]);
+                        tracing::debug!(sku = %v.sku, variant = %id, "a Vendure variant with this SKU is taken over");
                     }
+                    input["id"] = json!(id);
                     updates.push(input);
                 }
                 Target::New => {
@@ -338,7 +332,6 @@ fn targets(
                 Target::Existing {
                     id: c.id.clone(),
                     adopted: false,
-                    level: c.level,
                 },
             );
         }
@@ -356,7 +349,6 @@ fn targets(
                 Target::Existing {
                     id: c.id.clone(),
                     adopted: true,
-                    level: c.level,
                 }
             }
             None => Target::New,
@@ -442,7 +434,6 @@ mod tests {
         CurrentVariant {
             id: id.into(),
             sku: sku.into(),
-            level: None,
         }
     }
 
