@@ -141,8 +141,13 @@ pub async fn sync_channel(
     // orders, so this sync pulls them and pushes again (a few rounds at most;
     // what still waits is left to the order cycle).
     let mut pulls_left = 3;
-    // At most about ten seconds of waiting for other workers.
-    let mut waits_left = 100;
+    // At most about ten seconds of waiting for other workers, for a person
+    // who asked (the schedule does not hold its channel that long).
+    let mut waits_left = if matches!(trigger, RunTrigger::Button | RunTrigger::Cli) {
+        100
+    } else {
+        0
+    };
     loop {
         let report = worker.run_once().await?;
         if report.claimed == 0 {
