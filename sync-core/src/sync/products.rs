@@ -312,7 +312,10 @@ impl<C: Connector> ChannelWorker<C> {
         let written = Written::of(&listing);
         let before = Written::from_json(target.pushed_content.as_deref());
         // Images go only when they changed: the channel fetches every one sent.
-        if before.as_ref().is_some_and(|b| b.images == written.images) {
+        // An empty list only removes images Tillbridge sent before: a linked
+        // product's own images in the channel are left alone.
+        let sent_before = before.as_ref().is_some_and(|b| !b.images.is_empty());
+        if before.as_ref().is_some_and(|b| b.images == written.images) || (written.images.is_empty() && !sent_before) {
             listing.images = None;
         }
         // Variants removed here since the last write are removed there.
