@@ -43,7 +43,9 @@ impl Listed {
         let product = product_with_options(&db).await;
         if in_shop_first {
             let first = &product.variants[0].sku;
-            shop.add_product("A title typed in Shopify", &[(first.as_str(), 3)], &location);
+            let gid = shop.add_product("A title typed in Shopify", &[(first.as_str(), 3)], &location);
+            // The merchant's own photo there; Tillbridge has none for this product.
+            shop.add_product_image(&gid, "https://cdn.example/photo.png", "their photo");
         }
         let skus: Vec<String> = product.variants.iter().map(|v| v.sku.clone()).collect();
         auto_sync_on(&db, &skus).await;
@@ -386,6 +388,10 @@ async fn a_product_linked_by_sku_gets_tillbridges_fields() {
     listed
         .until("every variant is in the linked product", &first, |p| skus_of(p) == ours)
         .await;
+    // Tillbridge has no images for it: the channel's own stays.
+    let gid = listed.in_shop(&first)["id"].as_str().unwrap_or_default().to_owned();
+    let images: Vec<String> = listed.shop.product_images(&gid).iter().map(|i| i.alt.clone()).collect();
+    assert_eq!(images, ["their photo"], "a linked product's own images are left alone");
     listed.server.stop().await;
 }
 
