@@ -10,6 +10,7 @@ mod force;
 mod manual;
 mod orders;
 mod products;
+mod written;
 mod progress;
 mod signals;
 mod sweep;

@@ -590,6 +590,20 @@ impl Connector for VendureConnector {
     }
 }
 
+/// A lower-case, dash-separated code or slug.
+fn slug(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out = out.trim_end_matches('-').to_owned();
+    if out.is_empty() { "x".to_owned() } else { out }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -98,7 +98,7 @@ pub async fn settle_conflict(
                             product,
                             &first.product_id,
                             &listing.content_hash(),
-                            &crate::sync::products::Written::of(&listing).to_json(),
+                            &crate::sync::written::Written::of(&listing).to_json(),
                         )
                         .await?;
                 }

@@ -6,10 +6,9 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
-
 use super::backoff::{MAX_PUSH_ATTEMPTS, retry_delay};
 use super::worker::{ACTOR, ChannelWorker, LEASE};
+use super::written::Written;
 use crate::Result;
 use crate::connector::{Connector, ConnectorError, ProductToList, ProductWritten, Retire};
 use crate::domain::{ProductId, Timestamp, VariantId};
@@ -19,163 +18,6 @@ use crate::storage::{
 
 /// Products one claim takes: each is one call to the channel.
 const CATALOG_BATCH: i64 = 10;
-
-/// What a product push wrote, kept so the next one can say what changed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Written {
-    name: String,
-    description: String,
-    brand: String,
-    category: String,
-    active: bool,
-    options: Vec<String>,
-    images: Vec<(String, String)>,
-    variants: Vec<WrittenVariant>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct WrittenVariant {
-    id: i64,
-    sku: String,
-    barcode: Option<String>,
-    options: Vec<String>,
-    price: String,
-    weight_grams: Option<i64>,
-}
-
-impl Written {
-    pub(crate) fn of(product: &ProductToList) -> Self {
-        Written {
-            name: product.name.clone(),
-            description: product.description.clone(),
-            brand: product.brand.clone(),
-            category: product.category.clone(),
-            active: product.active,
-            options: product.option_names.clone(),
-            images: product
-                .images
-                .iter()
-                .flatten()
-                .map(|i| (i.url.clone(), i.alt.clone()))
-                .collect(),
-            variants: product
-                .variants
-                .iter()
-                .map(|v| WrittenVariant {
-                    id: v.variant_id.get(),
-                    sku: v.sku.clone(),
-                    barcode: v.barcode.clone(),
-                    options: v.option_values.clone(),
-                    price: v.price.to_string(),
-                    weight_grams: v.weight_grams,
-                })
-                .collect(),
-        }
-    }
-
-    pub(crate) fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
-
-    fn from_json(raw: Option<&str>) -> Option<Self> {
-        serde_json::from_str(raw?).ok()
-    }
-
-    /// What changed from `self` to `new`, as the Sync History tells it.
-    fn changes_to(&self, new: &Written) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut field = |name: &str, old: &str, new: &str| {
-            if old != new {
-                out.push(format!("{name}: {} → {}", quote(old), quote(new)));
-            }
-        };
-        field("name", &self.name, &new.name);
-        field("brand", &self.brand, &new.brand);
-        field("category", &self.category, &new.category);
-        if self.description != new.description {
-            out.push("description changed".into());
-        }
-        if self.active != new.active {
-            out.push(
-                if new.active {
-                    "made available"
-                } else {
-                    "made unavailable"
-                }
-                .into(),
-            );
-        }
-        if self.options != new.options {
-            out.push(format!(
-                "options: {} → {}",
-                self.options.join(" / "),
-                new.options.join(" / ")
-            ));
-        }
-        if self.images != new.images {
-            let old_urls: Vec<&str> = self.images.iter().map(|(u, _)| u.as_str()).collect();
-            let new_urls: Vec<&str> = new.images.iter().map(|(u, _)| u.as_str()).collect();
-            let added = new_urls.iter().filter(|u| !old_urls.contains(u)).count();
-            let removed = old_urls.iter().filter(|u| !new_urls.contains(u)).count();
-            let mut parts = Vec::new();
-            if added > 0 {
-                parts.push(format!("{added} added"));
-            }
-            if removed > 0 {
-                parts.push(format!("{removed} removed"));
-            }
-            if parts.is_empty() {
-                parts.push("reordered or retitled".into());
-            }
-            out.push(format!("images: {}", parts.join(", ")));
-        }
-        for v in &new.variants {
-            let Some(old) = self.variants.iter().find(|o| o.id == v.id) else {
-                out.push(format!("variant {} added", v.sku));
-                continue;
-            };
-            if old.sku != v.sku {
-                out.push(format!("SKU {} → {}", old.sku, v.sku));
-            }
-            let sku = &v.sku;
-            if old.price != v.price {
-                out.push(format!("price of {sku}: {} → {}", old.price, v.price));
-            }
-            if old.barcode != v.barcode {
-                out.push(format!(
-                    "barcode of {sku}: {} → {}",
-                    old.barcode.as_deref().unwrap_or("none"),
-                    v.barcode.as_deref().unwrap_or("none")
-                ));
-            }
-            if old.weight_grams != v.weight_grams {
-                let grams = |g: Option<i64>| g.map_or_else(|| "none".to_owned(), |g| format!("{g} g"));
-                out.push(format!(
-                    "weight of {sku}: {} → {}",
-                    grams(old.weight_grams),
-                    grams(v.weight_grams)
-                ));
-            }
-            if old.options != v.options {
-                out.push(format!(
-                    "options of {sku}: {} → {}",
-                    old.options.join(" / "),
-                    v.options.join(" / ")
-                ));
-            }
-        }
-        for old in &self.variants {
-            if !new.variants.iter().any(|v| v.id == old.id) {
-                out.push(format!("variant {} removed", old.sku));
-            }
-        }
-        out
-    }
-}
-
-fn quote(s: &str) -> String {
-    if s.is_empty() { "none".into() } else { format!("{s:?}") }
-}
 
 /// How one product push ended, with what the history and conflicts get.
 struct Pushed {
@@ -314,18 +156,13 @@ impl<C: Connector> ChannelWorker<C> {
         // Images go only when they changed: the channel fetches every one sent.
         // An empty list only removes images Tillbridge sent before: a linked
         // product's own images in the channel are left alone.
-        let sent_before = before.as_ref().is_some_and(|b| !b.images.is_empty());
-        if before.as_ref().is_some_and(|b| b.images == written.images) || (written.images.is_empty() && !sent_before) {
+        let sent_before = before.as_ref().is_some_and(Written::has_images);
+        if before.as_ref().is_some_and(|b| b.same_images(&written)) || (!written.has_images() && !sent_before) {
             listing.images = None;
         }
         // Variants removed here since the last write are removed there.
         if let Some(before) = &before {
-            listing.removed_skus = before
-                .variants
-                .iter()
-                .filter(|old| !written.variants.iter().any(|v| v.id == old.id))
-                .map(|old| old.sku.clone())
-                .collect();
+            listing.removed_skus = before.removed_skus(&written);
         }
         let changes = match &before {
             Some(before) => before.changes_to(&written),
@@ -418,7 +255,7 @@ impl<C: Connector> ChannelWorker<C> {
                 self.storage
                     .forget_channel_product(self.channel, target.product_id)
                     .await?;
-                let name = Written::from_json(target.pushed_content.as_deref()).map(|w| w.name);
+                let name = Written::from_json(target.pushed_content.as_deref()).map(|w| w.name().to_owned());
                 Ok(Pushed {
                     outcome: RowOutcome::Pushed,
                     events: vec![event(
@@ -530,68 +367,4 @@ pub(super) async fn stale_products(
 /// included (a write without them left the channel's, which equal ours).
 fn listing_hash(product: &crate::storage::ProductDetail, balances: &HashMap<VariantId, i64>, selling: bool) -> String {
     ProductToList::from_detail(product, balances, selling).content_hash()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn written() -> Written {
-        Written {
-            name: "Tee".into(),
-            description: "Soft".into(),
-            brand: "Acme".into(),
-            category: "Shirts".into(),
-            active: true,
-            options: vec!["Size".into()],
-            images: vec![("https://img.example/a.jpg".into(), String::new())],
-            variants: vec![WrittenVariant {
-                id: 1,
-                sku: "TEE-S".into(),
-                barcode: None,
-                options: vec!["S".into()],
-                price: "19.00 NZD".into(),
-                weight_grams: Some(200),
-            }],
-        }
-    }
-
-    #[test]
-    fn the_history_says_what_changed_field_by_field() {
-        let old = written();
-        let mut new = written();
-        assert!(old.changes_to(&new).is_empty());
-        new.name = "Tee 2".into();
-        new.active = false;
-        new.variants[0].sku = "TEE-SM".into();
-        new.variants[0].price = "21.00 NZD".into();
-        new.images.push(("https://img.example/b.jpg".into(), "back".into()));
-        new.variants.push(WrittenVariant {
-            id: 2,
-            sku: "TEE-M".into(),
-            ..WrittenVariant::default()
-        });
-        let changes = old.changes_to(&new);
-        assert_eq!(
-            changes,
-            [
-                "name: \"Tee\" → \"Tee 2\"",
-                "made unavailable",
-                "images: 1 added",
-                "SKU TEE-S → TEE-SM",
-                "price of TEE-SM: 19.00 NZD → 21.00 NZD",
-                "variant TEE-M added",
-            ]
-        );
-        let removed = new.changes_to(&old);
-        assert!(removed.contains(&"variant TEE-M removed".to_owned()), "{removed:?}");
-    }
-
-    #[test]
-    fn what_was_written_round_trips_through_its_json() {
-        let w = written();
-        assert_eq!(Written::from_json(Some(&w.to_json())), Some(w));
-        assert_eq!(Written::from_json(Some("not json")), None);
-        assert_eq!(Written::from_json(None), None);
-    }
 }

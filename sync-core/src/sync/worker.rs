@@ -450,7 +450,7 @@ impl<C: Connector> ChannelWorker<C> {
                 .end_product_creation(self.channel, product_id, external.as_deref())
                 .await?;
             if let Some(external) = &external {
-                let written = super::products::Written::of(&listing).to_json();
+                let written = super::written::Written::of(&listing).to_json();
                 self.storage
                     .record_catalog_pushed(self.channel, product_id, external, &listing.content_hash(), &written)
                     .await?;

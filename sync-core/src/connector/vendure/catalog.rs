@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::facets::other_facet_values;
 use super::options::{OptionGroup, wanted_options};
-use super::{CREATE_CHUNK, LANGUAGE, Level, MAX_BATCH, VendureConnector, id_of};
+use super::{CREATE_CHUNK, LANGUAGE, Level, MAX_BATCH, VendureConnector, id_of, slug};
 use crate::connector::{ConnectorError, FoundItem, ProductToList, ProductWritten, VariantToList};
 
 /// A product as Vendure has it before a write.
@@ -375,20 +375,6 @@ fn variant_name(product: &ProductToList, v: &VariantToList) -> String {
     } else {
         format!("{} {}", product.name, values.join(" / "))
     }
-}
-
-/// A lower-case, dash-separated code or slug.
-pub(super) fn slug(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    let out = out.trim_end_matches('-').to_owned();
-    if out.is_empty() { "x".to_owned() } else { out }
 }
 
 #[cfg(test)]

@@ -6,8 +6,7 @@
 
 use serde_json::{Value, json};
 
-use super::catalog::slug;
-use super::{LANGUAGE, VendureConnector, id_of};
+use super::{LANGUAGE, VendureConnector, id_of, slug};
 use crate::connector::ConnectorError;
 
 /// The facets this connector owns: (code, name shown in Vendure).

@@ -8,8 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
 
-use super::catalog::slug;
-use super::{LANGUAGE, VendureConnector, id_of};
+use super::{LANGUAGE, VendureConnector, id_of, slug};
 use crate::connector::{ConnectorError, ProductToList};
 
 /// The group a product of several variants but no options gets.
