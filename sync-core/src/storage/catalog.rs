@@ -748,7 +748,8 @@ impl Storage {
                 "SELECT c.id AS channel_id, v.id AS variant_id
                  FROM {changed} ch JOIN variants v ON v.product_id = ch.id CROSS JOIN channels c
                  LEFT JOIN channel_products cp ON cp.channel_id = c.id AND cp.product_id = ch.id
-                 WHERE $1 = TRUE AND (cp.sell_online IS NULL OR cp.sell_online = TRUE)"
+                 WHERE $1 = TRUE AND (cp.sell_online IS NULL OR cp.sell_online = TRUE)
+                 ORDER BY c.id, v.id"
             )
         };
         let (changed, queued) = match &self.pool {
@@ -768,12 +769,24 @@ impl Storage {
                      SELECT (SELECT COUNT(*) FROM changed), (SELECT COUNT(*) FROM queued)",
                     super::outbox::upsert_sql(&pushes("changed"), "$2")
                 );
-                let (changed, queued): (i64, i64) = sqlx::query_as(&sql)
-                    .bind(on)
-                    .bind(now)
-                    .bind(id_list(ids, '{', '}'))
-                    .fetch_one(pool)
-                    .await?;
+                // Rows are locked in (channel, variant) order, as the workers
+                // finish them; a deadlock with another process is tried again.
+                let mut tries = 0;
+                let (changed, queued): (i64, i64) = loop {
+                    let answer = sqlx::query_as(&sql)
+                        .bind(on)
+                        .bind(now)
+                        .bind(id_list(ids, '{', '}'))
+                        .fetch_one(pool)
+                        .await;
+                    match answer {
+                        Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("40P01") && tries < 3 => {
+                            tries += 1;
+                            tracing::info!(tries, "deadlock turning Auto Sync on; trying again");
+                        }
+                        other => break other?,
+                    }
+                };
                 (changed as u64, queued as u64)
             }
             // SQLite has no UPDATE in WITH: two statements in one transaction,

@@ -248,7 +248,10 @@ impl Storage {
                     .execute(&mut *tx)
                     .await?;
             }
-            for (row, outcome) in rows {
+            // In (channel, variant) order, the order enqueues lock rows in.
+            let mut ordered: Vec<&(ClaimedRow, RowOutcome)> = rows.iter().collect();
+            ordered.sort_by_key(|(r, _)| (r.channel_id, r.variant_id));
+            for (row, outcome) in ordered {
                 // Only a push starts a cooldown; failures keep their own schedule.
                 let (state_if_same, available_at, error, cooldown) = match outcome {
                     RowOutcome::Pushed => ("done", now, None, Some(cooldown_until)),
