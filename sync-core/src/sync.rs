@@ -10,11 +10,11 @@ mod force;
 mod manual;
 mod orders;
 mod products;
-mod written;
 mod progress;
 mod signals;
 mod sweep;
 mod worker;
+mod written;
 
 pub use backoff::{MAX_PUSH_ATTEMPTS, retry_delay};
 pub use clock::{Clock, ManualClock, SystemClock};
