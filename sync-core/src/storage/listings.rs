@@ -292,33 +292,6 @@ impl Storage {
             .await
         })?)
     }
-
-    /// Records that `product`'s content as hashed is now in `channel`.
-    pub async fn record_content_pushed(
-        &self,
-        channel: ChannelId,
-        product: ProductId,
-        external_id: &str,
-        hash: &str,
-    ) -> Result<()> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO channel_products (channel_id, product_id, external_product_id, content_hash, last_pushed_at)
-                 VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (channel_id, product_id) DO UPDATE SET external_product_id = excluded.external_product_id,
-                     content_hash = excluded.content_hash, last_pushed_at = excluded.last_pushed_at",
-            )
-            .bind(channel)
-            .bind(product)
-            .bind(external_id)
-            .bind(hash)
-            .bind(Timestamp::now())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
-        Ok(())
-    }
 }
 
 impl Storage {

@@ -152,6 +152,9 @@ impl<C: Connector> ChannelWorker<C> {
         let balances = self.storage.balances(self.channel, &ids).await?;
         let mut listing = ProductToList::from_detail(&product, &balances, target.sell_online);
         let written = Written::of(&listing);
+        // The digest of the product as it stands, images included: a write
+        // that leaves them out leaves the channel's, which equal ours.
+        let hash = listing.content_hash();
         let before = Written::from_json(target.pushed_content.as_deref());
         // Images go only when they changed: the channel fetches every one sent.
         // An empty list only removes images Tillbridge sent before: a linked
@@ -195,7 +198,6 @@ impl<C: Connector> ChannelWorker<C> {
                 if !added.is_empty() {
                     self.storage.enqueue_variants(self.channel, &added).await?;
                 }
-                let hash = listing_hash(&product, &balances, target.sell_online);
                 self.storage
                     .record_catalog_pushed(self.channel, product.id, &external, &hash, &written.to_json())
                     .await?;
@@ -354,17 +356,12 @@ pub(super) async fn stale_products(
             let Some(product) = products.iter().find(|p| p.id == cp.product_id) else {
                 continue;
             };
-            let hash = listing_hash(product, &HashMap::new(), !hidden.contains(&product.id));
+            let hash =
+                ProductToList::from_detail(product, &HashMap::new(), !hidden.contains(&product.id)).content_hash();
             if cp.content_hash.as_deref() != Some(hash.as_str()) {
                 stale.push(product.id);
             }
         }
     }
     Ok(stale)
-}
-
-/// The digest stored with a write: of the product as it was written, images
-/// included (a write without them left the channel's, which equal ours).
-fn listing_hash(product: &crate::storage::ProductDetail, balances: &HashMap<VariantId, i64>, selling: bool) -> String {
-    ProductToList::from_detail(product, balances, selling).content_hash()
 }
