@@ -335,15 +335,22 @@ async fn forged_webhooks_are_refused_and_recorded() {
 async fn sync_all_pulls_every_channel_before_it_pushes() {
     let s = setup().await;
     let storage = s.db.storage().await;
-    // Something for the push to do: a name edited since the last push.
+    let client = browser_like_client();
+    sign_in(&s.server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    tillbridge_tests::wait_for_startup_pulls(&s.db).await;
+    // The product push Auto Sync queued goes first: it would carry the edit
+    // below to the shop by itself, ahead of the sync under test.
+    wait_until("the queued product push sent", 30, || async {
+        storage.pending_catalog_pushes(s.channel).await.expect("pending") == 0
+    })
+    .await;
+    // Something for the push to do: a name edited behind the outbox's back,
+    // which only a sync's own push carries.
     storage
         .execute_admin("UPDATE products SET name = name || ' (new season)' WHERE id = 1")
         .await
         .expect("edited");
     let from = s.shop.stats().call_log.len();
-    let client = browser_like_client();
-    sign_in(&s.server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
-    tillbridge_tests::wait_for_startup_pulls(&s.db).await;
     let response = tillbridge_tests::form_post(&client, &s.server, "start_sync")
         .send()
         .await
