@@ -64,7 +64,11 @@ pub struct RunDetailView {
 }
 
 #[server(endpoint = "list_history", input = GetUrl)]
-pub async fn list_history(#[server(default)] query: HistoryQuery) -> Result<HistoryView, AppError> {
+pub async fn list_history(
+    // An Option: no filter is sent as no field (see list_products).
+    query: Option<HistoryQuery>,
+) -> Result<HistoryView, AppError> {
+    let query = query.unwrap_or_default();
     crate::api::ssr::require(sync_core::domain::Permission::Read).await?;
     let product = query.product.map(sync_core::domain::ProductId::new);
     let page = crate::api::ssr::services()?

@@ -182,12 +182,14 @@ pub struct AutoSyncChanged {
 /// the filters, and `after`, the keyset cursor from the previous page.
 #[server(endpoint = "list_products", input = GetUrl)]
 pub async fn list_products(
-    #[server(default)] query: ProductsQuery,
+    // An Option: an empty filter is sent as no field at all, which only an
+    // Option reads back (a client-side navigation to /products has none).
+    query: Option<ProductsQuery>,
     after: Option<i64>,
 ) -> Result<ProductsView, AppError> {
     use sync_core::domain::Permission;
     let user = crate::api::ssr::require(Permission::Read).await?;
-    let mut filter = query.to_filter()?;
+    let mut filter = query.unwrap_or_default().to_filter()?;
     filter.after = after.map(sync_core::domain::ProductId::new);
     filter.limit = PAGE_SIZE;
     let table = crate::api::ssr::services()?.catalog.products_table(&filter).await?;

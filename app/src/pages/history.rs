@@ -19,7 +19,7 @@ pub fn HistoryPage() -> impl IntoView {
         before: get("before").and_then(|b| b.parse().ok()),
         product: get("product").and_then(|p| p.parse().ok()),
     });
-    let history = Resource::new(move || query.get(), list_history);
+    let history = Resource::new(move || query.get(), |q| list_history(Some(q)));
     view! {
         <Title text="Sync History"/>
         <h1>"Sync History"</h1>

@@ -33,7 +33,7 @@ pub fn ProductsPage() -> impl IntoView {
     provide_context(bulk);
     let page = Resource::new(
         move || (query.get(), after(), applied.get()),
-        |(q, after, _)| list_products(q, after),
+        |(q, after, _)| list_products(Some(q), after),
     );
     view! {
         <Title text="Products"/>

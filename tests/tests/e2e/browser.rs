@@ -9,7 +9,7 @@ use tillbridge_tests::{DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, cli, fre
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-async fn start_browser(profile: &std::path::Path) -> (tokio::process::Child, Client) {
+pub(super) async fn start_browser(profile: &std::path::Path) -> (tokio::process::Child, Client) {
     for tool in [CHROMIUM, CHROMEDRIVER] {
         assert!(
             std::path::Path::new(tool).exists(),
@@ -59,7 +59,7 @@ async fn start_browser(profile: &std::path::Path) -> (tokio::process::Child, Cli
     (driver, client)
 }
 
-async fn wait_for_hydration(c: &Client) -> Result<(), fantoccini::error::CmdError> {
+pub(super) async fn wait_for_hydration(c: &Client) -> Result<(), fantoccini::error::CmdError> {
     c.wait()
         .at_most(Duration::from_secs(30))
         .for_element(Locator::Css(r#".frame[data-hydrated="true"]"#))
@@ -200,7 +200,7 @@ async fn signing_in_and_turning_auto_sync_on_survives_a_reload() {
 }
 
 /// The text of the confirmation toast, waiting for it to appear.
-async fn toast_text(c: &Client) -> Result<String, String> {
+pub(super) async fn toast_text(c: &Client) -> Result<String, String> {
     let toast = c
         .wait()
         .at_most(Duration::from_secs(10))
@@ -211,19 +211,25 @@ async fn toast_text(c: &Client) -> Result<String, String> {
 }
 
 /// Where browser tests keep their screenshots (target/screenshots).
-fn screenshot_dir() -> std::path::PathBuf {
+pub(super) fn screenshot_dir() -> std::path::PathBuf {
     let dir = tillbridge_tests::workspace_root().join("target/screenshots");
     let _ = std::fs::create_dir_all(&dir);
     dir
 }
 
-async fn screenshot(c: &Client, name: &str) -> Result<(), String> {
+pub(super) async fn screenshot(c: &Client, name: &str) -> Result<(), String> {
     let png = c.screenshot().await.map_err(|e| format!("screenshot: {e}"))?;
     let path = screenshot_dir().join(format!("{name}.png"));
     std::fs::write(&path, png).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-async fn sign_in_as(c: &Client, server: &TestServer, email: &str, password: &str, page: &str) -> Result<(), String> {
+pub(super) async fn sign_in_as(
+    c: &Client,
+    server: &TestServer,
+    email: &str,
+    password: &str,
+    page: &str,
+) -> Result<(), String> {
     let e = |what: &'static str| move |err: fantoccini::error::CmdError| format!("{what}: {err}");
     c.goto(&server.url(page)).await.map_err(e("open page"))?;
     c.find(Locator::Css("#email"))
@@ -1041,13 +1047,13 @@ async fn connecting_shopify_names_the_field_at_fault_and_the_orders_page_explain
 
 const SANDBOX: sync_core::domain::ChannelId = sync_core::domain::ChannelId::new(1);
 
-type Flow<T> = Result<T, String>;
+pub(super) type Flow<T> = Result<T, String>;
 
-fn failed(what: &'static str) -> impl Fn(fantoccini::error::CmdError) -> String {
+pub(super) fn failed(what: &'static str) -> impl Fn(fantoccini::error::CmdError) -> String {
     move |err| format!("{what}: {err}")
 }
 
-async fn click(c: &Client, css: &str) -> Flow<()> {
+pub(super) async fn click(c: &Client, css: &str) -> Flow<()> {
     c.wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::Css(css))
@@ -1058,7 +1064,7 @@ async fn click(c: &Client, css: &str) -> Flow<()> {
         .map_err(|e| format!("click {css}: {e}"))
 }
 
-async fn text_of(c: &Client, css: &str) -> Flow<String> {
+pub(super) async fn text_of(c: &Client, css: &str) -> Flow<String> {
     c.wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::Css(css))
@@ -1070,7 +1076,7 @@ async fn text_of(c: &Client, css: &str) -> Flow<String> {
 }
 
 /// Waits until the browser is at `path` (the path of its URL).
-async fn wait_for_path(c: &Client, path: &str) -> Flow<()> {
+pub(super) async fn wait_for_path(c: &Client, path: &str) -> Flow<()> {
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
         let url = c.current_url().await.map_err(failed("url"))?;
@@ -1087,7 +1093,7 @@ async fn wait_for_path(c: &Client, path: &str) -> Flow<()> {
 /// At 1440 and 390 px wide: `selector` (or the box a wide table scrolls
 /// in) is shown inside the window's width and the page does not scroll
 /// sideways. Keeps a screenshot of each.
-async fn fits_both_widths(c: &Client, name: &str, selector: &str) -> Flow<()> {
+pub(super) async fn fits_both_widths(c: &Client, name: &str, selector: &str) -> Flow<()> {
     for (width, height) in [(1440u32, 1000u32), (390, 844)] {
         c.set_window_size(width, height).await.map_err(failed("window size"))?;
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -1320,7 +1326,7 @@ async fn sell_online_flow(
 }
 
 /// The newest toast, once it is another than `before`.
-async fn toast_text_after(c: &Client, before: &str) -> Flow<String> {
+pub(super) async fn toast_text_after(c: &Client, before: &str) -> Flow<String> {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let toasts = c
