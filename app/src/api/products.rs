@@ -336,6 +336,7 @@ pub async fn create_product(
     #[server(default)] sku: String,
     #[server(default)] barcode: String,
     #[server(default)] price: String,
+    #[server(default)] currency: String,
     active: Option<String>,
     auto_sync: Option<String>,
 ) -> Result<(), AppError> {
@@ -353,6 +354,7 @@ pub async fn create_product(
         ("sku", sku.as_str()),
         ("barcode", barcode.as_str()),
         ("price", price.as_str()),
+        ("currency", currency.as_str()),
     ];
     submit("/products/new", &keep, async {
         require(Permission::WriteCatalog).await?;
@@ -367,6 +369,7 @@ pub async fn create_product(
                 sku: Some(sku.trim().to_owned()),
                 barcode: text(&barcode),
                 price: text(&price),
+                currency: text(&currency),
                 ..Default::default()
             }],
             ..Default::default()

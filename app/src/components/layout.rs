@@ -18,6 +18,7 @@ pub fn AdminLayout() -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let menu_open = RwSignal::new(false);
+    let main_ref = NodeRef::<leptos::html::Main>::new();
     // A link followed from the open menu closes it.
     let location = use_location();
     Effect::new(move |_| {
@@ -27,7 +28,13 @@ pub fn AdminLayout() -> impl IntoView {
     });
     view! {
         <div class="frame" class:menu-open=move || menu_open.get() data-hydrated=move || hydrated.get().to_string()>
-            <a class="skip-link" href="#main">"Skip to content"</a>
+            // The router would take "#main" for a navigation: the focus is moved here.
+            <a class="skip-link" href="#main" on:click=move |ev| {
+                ev.prevent_default();
+                if let Some(main) = main_ref.get() {
+                    let _ = main.focus();
+                }
+            }>"Skip to content"</a>
             <header class="topbar">
                 <a class="brand" href="/products">"Tillbridge"</a>
                 <button
@@ -72,7 +79,7 @@ pub fn AdminLayout() -> impl IntoView {
                 </div>
             </header>
             // The skip link's target; focusable so the next Tab starts inside.
-            <main class="content" id="main" tabindex="-1">
+            <main class="content" id="main" tabindex="-1" node_ref=main_ref>
                 <Outlet/>
             </main>
             <ToastRegion/>

@@ -18,11 +18,16 @@ pub fn NewProductPage() -> impl IntoView {
     // A refused plain post comes back with what was typed.
     let kept = move |key: &str| query.read_untracked().get(key).unwrap_or_default();
     let field = move |label: &'static str, name: &'static str, hint: &'static str, required: bool| {
+        // The store's currency unless the form came back with another.
+        let value = match kept(name) {
+            v if v.is_empty() && name == "currency" => "NZD".to_owned(),
+            v => v,
+        };
         view! {
             <label>
                 {label}
                 {(!hint.is_empty()).then(|| view! { <span class="muted">{hint}</span> })}
-                <input type="text" name=name id=format!("new-{name}") value=kept(name) required=required
+                <input type="text" name=name id=format!("new-{name}") value=value required=required
                     aria-describedby=format!("{name}-error")/>
                 {field_error(refused, name)}
             </label>
@@ -41,7 +46,10 @@ pub fn NewProductPage() -> impl IntoView {
             {field("Category", "category", "", false)}
             <h2>"First variant"</h2>
             {field("SKU", "sku", "Unique; channels match variants by it.", true)}
-            {field("Price", "price", "For example 29.90", false)}
+            <div class="two-fields">
+                {field("Price", "price", "For example 29.90", true)}
+                {field("Currency", "currency", "Three letters, e.g. NZD", true)}
+            </div>
             {field("Barcode", "barcode", "", false)}
             <label class="check-line"><input type="checkbox" name="active" checked=true/>"Active (available in channels)"</label>
             <label class="check-line"><input type="checkbox" name="auto_sync"/>"Turn on Auto Sync (list it in every channel)"</label>

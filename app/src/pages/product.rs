@@ -303,7 +303,7 @@ fn AdjustStockForm(product_id: i64, skus: Vec<String>, outlets: Vec<(String, Str
                 </label>
                 <label>"Quantity"
                     <input type="text" name="amount" inputmode="numeric" required size="6" aria-describedby="amount-error"
-                        prop:value=move || amount.get()
+                        value=amount.get_untracked() prop:value=move || amount.get()
                         on:input=move |ev| { amount.set(event_target_value(&ev)); typing.set(true); }/>
                     {field_error(refused, "amount")}
                 </label>
@@ -313,7 +313,7 @@ fn AdjustStockForm(product_id: i64, skus: Vec<String>, outlets: Vec<(String, Str
                     </select>
                 </label>
                 <label>"Note"
-                    <input type="text" name="note" size="18" prop:value=move || note.get()
+                    <input type="text" name="note" size="18" value=note.get_untracked() prop:value=move || note.get()
                         on:input=move |ev| { note.set(event_target_value(&ev)); typing.set(true); }/>
                 </label>
                 <label class="check-line"><input type="checkbox" name="below_zero" id="below-zero"/>"Allow below zero"</label>

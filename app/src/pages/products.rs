@@ -265,26 +265,28 @@ fn FilterBar(
         let url = format!("/products?{}", link_params(&q));
         navigate(url.trim_end_matches(['&', '?']), Default::default());
     };
-    let select =
-        move |name: &'static str, label: &'static str, current: Option<String>, options: Vec<(String, String)>| {
-            let current = current.unwrap_or_default();
-            let apply = apply.clone();
-            view! {
-                <label class="filter">
-                    <span class="visually-hidden">{label}</span>
-                    <select name=name aria-label=label on:change=move |ev| apply(name, event_target_value(&ev))>
-                        <option value="" selected=current.is_empty()>{label}": any"</option>
-                        {options
-                            .into_iter()
-                            .map(|(value, text)| {
-                                let selected = value == current;
-                                view! { <option value=value selected=selected>{text}</option> }
-                            })
-                            .collect_view()}
-                    </select>
-                </label>
-            }
-        };
+    let select = move |name: &'static str,
+                       label: &'static str,
+                       current: Option<String>,
+                       options: Vec<(String, String)>| {
+        let current = current.unwrap_or_default();
+        let apply = apply.clone();
+        view! {
+            <label class="filter">
+                <span class="visually-hidden">{label}</span>
+                <select name=name aria-label=label on:change=move |ev| apply(name, event_target_value(&ev))>
+                    <option value="" selected=current.is_empty()>{if name == "sort" { "Sort: name".to_owned() } else { format!("{label}: any") }}</option>
+                    {options
+                        .into_iter()
+                        .map(|(value, text)| {
+                            let selected = value == current;
+                            view! { <option value=value selected=selected>{text}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+        }
+    };
     let pairs = |items: &[(&str, &str)]| {
         items
             .iter()

@@ -1136,7 +1136,7 @@ pub(super) async fn fits_both_widths(c: &Client, name: &str, selector: &str) -> 
         };
         if shown <= 0.0 || left < -1.0 || right > inner + 1.0 || scroll > inner + 1.0 {
             return Err(format!(
-                "at {width} px ({inner} inside) {selector} spans {left}..{right} and the page is {scroll} wide"
+                "{name} at {width} px ({inner} inside): {selector} spans {left}..{right} and the page is {scroll} wide"
             ));
         }
     }
