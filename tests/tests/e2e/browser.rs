@@ -1027,6 +1027,11 @@ async fn connect_and_orders_flow(c: &Client, server: &TestServer) -> Result<Stri
     if !error.contains("not a shop domain") || kept != "Web store" {
         return Err(format!("error {error:?}, name kept as {kept:?}"));
     }
+    // Every field at fault at once: the token left empty is named too.
+    let token = text_of(c, "#token-error").await?;
+    if !token.contains("Paste the Admin API access token") {
+        return Err(format!("the empty token said {token:?}"));
+    }
     c.goto(&server.url("/orders")).await.map_err(e("orders"))?;
     let empty = c
         .wait()

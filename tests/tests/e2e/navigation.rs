@@ -476,3 +476,99 @@ async fn forms_posted_without_javascript_come_back_with_their_confirmation_or_ev
     storage.close().await;
     server.stop().await;
 }
+
+/// The channel settings form: every field at fault named at once, in the
+/// form's words (never an internal name), with what was typed kept.
+async fn settings_errors(c: &Client, server: &TestServer) -> Flow<()> {
+    sign_in_as(c, server, DEMO_EMAIL, DEMO_PASSWORD, "/products").await?;
+    nav_to(c, "/channels").await?;
+    landed(c, "Channels").await?;
+    click(c, "main a[href='/channels/1']").await?;
+    wait_text(c, "main h1", |t| t.contains("Sandbox")).await?;
+    let typed = [
+        ("safety_buffer", "-3"),
+        ("publish_percent", "140"),
+        ("schedule_minutes", "every hour"),
+    ];
+    for (name, value) in typed {
+        let field = c
+            .find(Locator::Css(&format!("#channel-settings input[name={name}]")))
+            .await
+            .map_err(failed("field"))?;
+        field.clear().await.map_err(failed("clear"))?;
+        field.send_keys(value).await.map_err(failed("type"))?;
+    }
+    click(c, "#channel-settings button[type=submit]").await?;
+    for (name, value) in typed {
+        let error = text_of(c, &format!("#{name}-error")).await?;
+        if error.contains('_') || error.is_empty() {
+            return Err(format!("{name}: {error:?} is not in plain words"));
+        }
+        let kept = c
+            .find(Locator::Css(&format!("#channel-settings input[name={name}]")))
+            .await
+            .map_err(failed("field"))?
+            .prop("value")
+            .await
+            .map_err(failed("value"))?
+            .unwrap_or_default();
+        if kept != value {
+            return Err(format!("{name} kept {kept:?}, typed {value:?}"));
+        }
+    }
+    super::browser::screenshot(c, "channel-settings-errors").await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_channel_settings_form_names_every_error_at_once_and_keeps_what_was_typed() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (_driver, c) = start_browser(profile.path()).await;
+    let outcome = settings_errors(&c, &server).await;
+    let _ = c.close().await;
+
+    // Without JavaScript, the same: back to the page with every error and
+    // every value typed, and nothing saved.
+    let client = browser_like_client();
+    sign_in(&server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let storage = db.storage().await;
+    let sandbox = sync_core::domain::ChannelId::new(1);
+    let before = storage.channel_settings(sandbox).await.expect("settings");
+    let response = form_post(&client, &server, "save_channel_settings")
+        .form(&[
+            ("id", "1"),
+            ("outlets[]", "1"),
+            ("safety_buffer", "9999999999"),
+            ("publish_percent", "-5"),
+            ("publish_max", "12 units"),
+            ("zero_at_or_below", ""),
+            ("schedule_minutes", "0"),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 303);
+    let to = response.headers()["location"].to_str().expect("location").to_owned();
+    let html = client
+        .get(server.url(&to))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    for field in ["safety_buffer", "publish_percent", "publish_max", "schedule_minutes"] {
+        assert!(html.contains(&format!(r#"id="{field}-error""#)), "{field} named: {to}");
+    }
+    for typed in ["9999999999", "-5", "12 units"] {
+        assert!(html.contains(&format!(r#"value="{typed}""#)), "{typed} kept");
+    }
+    let after = storage.channel_settings(sandbox).await.expect("settings");
+    assert_eq!(after.rules, before.rules, "nothing saved");
+    assert_eq!(after.schedule_minutes, before.schedule_minutes, "nothing saved");
+    storage.close().await;
+    server.stop().await;
+    outcome.expect("the settings form");
+}
