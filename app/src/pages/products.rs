@@ -42,9 +42,19 @@ pub fn ProductsPage() -> impl IntoView {
     let bulk = ServerAction::<BulkProducts>::new();
     let applied = ToastResult::new(bulk.value(), |d| d.message.clone());
     provide_context(bulk);
+    // The channels list what a bulk action queued within seconds: the table
+    // is read again a little later, so its "listed" dots follow.
+    let later = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if applied.get() > 0 {
+            for secs in [3, 10] {
+                set_timeout(move || later.update(|n| *n += 1), std::time::Duration::from_secs(secs));
+            }
+        }
+    });
     let page = Resource::new(
-        move || (query.get(), after(), applied.get()),
-        |(q, after, _)| list_products(Some(q), after),
+        move || (query.get(), after(), applied.get(), later.get()),
+        |(q, after, ..)| list_products(Some(q), after),
     );
     view! {
         <Title text="Products"/>

@@ -139,6 +139,31 @@ async fn click_through(c: &Client, server: &TestServer) -> Flow<()> {
     click(c, ".brand").await?;
     landed(c, "Products").await?;
     wait_text(c, "#products-range", |t| t == first).await?;
+
+    // A bulk action's products get their "listed" dot once the Sandbox
+    // store has them, without a reload.
+    let row = c
+        .find(Locator::Css(
+            "#products-table tbody tr:has(button[role=switch][aria-checked=false]):not(:has(.dot-on))",
+        ))
+        .await
+        .map_err(failed("a product not listed anywhere"))?;
+    let id = row
+        .attr("data-product-id")
+        .await
+        .map_err(failed("id"))?
+        .unwrap_or_default();
+    click(c, &format!("tr[data-product-id='{id}'] td.check input")).await?;
+    click(c, "#bulk-apply").await?;
+    wait_text(c, ".toasts .toast", |t| {
+        t.starts_with("Auto Sync turned on for 1 product")
+    })
+    .await?;
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(&format!("tr[data-product-id='{id}'] .dot-on")))
+        .await
+        .map_err(failed("the listed dot never followed"))?;
     Ok(())
 }
 
