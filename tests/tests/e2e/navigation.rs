@@ -597,3 +597,55 @@ async fn the_channel_settings_form_names_every_error_at_once_and_keeps_what_was_
     server.stop().await;
     outcome.expect("the settings form");
 }
+
+/// A product page left open follows what happens elsewhere (another tab,
+/// the till): a count recorded behind its back shows within seconds, in
+/// the variants table and in what the Sandbox store was sent.
+async fn live_product(c: &Client, server: &TestServer, db: &Database) -> Flow<()> {
+    sign_in_as(c, server, DEMO_EMAIL, DEMO_PASSWORD, "/products").await?;
+    click(c, "#products-table tbody tr td a").await?;
+    let name = wait_text(c, "main h1", |t| !t.is_empty() && t != "Products").await?;
+    let sku = text_of(c, "#variants tbody tr:first-child td.mono").await?;
+    let outlet = text_of(c, "#variants thead th[data-outlet]").await?;
+    let code = c
+        .find(Locator::Css("#variants thead th[data-outlet]"))
+        .await
+        .map_err(failed("outlet column"))?
+        .attr("data-outlet")
+        .await
+        .map_err(failed("outlet code"))?
+        .unwrap_or_default();
+    let storage = db.storage().await;
+    storage
+        .apply_movements(
+            &sync_core::domain::Actor::System,
+            &[sync_core::storage::MovementInput {
+                sku: sync_core::domain::Sku::parse(&sku).map_err(|e| e.message)?,
+                outlet: sync_core::domain::OutletCode::parse(&code).map_err(|e| e.message)?,
+                change: sync_core::domain::StockChange::count(4321).map_err(|e| e.message)?,
+                reason: sync_core::domain::MovementReason::ManualAdjustment,
+                reference: "counted in another tab".into(),
+                note: String::new(),
+            }],
+            None,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    storage.close().await;
+    wait_text(c, "#variants tbody tr:first-child", |t| t.contains("4321"))
+        .await
+        .map_err(|e| format!("{name}: {sku} at {outlet} never showed 4321 without a reload: {e}"))?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_open_product_page_follows_stock_recorded_elsewhere() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let profile = tempfile::tempdir().expect("profile dir");
+    let (_driver, c) = start_browser(profile.path()).await;
+    let outcome = live_product(&c, &server, &db).await;
+    let _ = c.close().await;
+    server.stop().await;
+    outcome.expect("the product page follows");
+}
