@@ -58,10 +58,15 @@ impl From<(sync_core::service::ConflictRow, String)> for ConflictView {
 pub async fn resolve_conflict(id: i64, action: String) -> Result<String, AppError> {
     use sync_core::domain::Permission;
     use sync_core::service::ConflictAction;
-    let user = crate::api::ssr::require(Permission::WriteCatalog).await?;
-    let action = ConflictAction::parse(&action).map_err(crate::api::ssr::invalid)?;
-    Ok(crate::api::ssr::services()?
-        .history
-        .settle(id, action, user.email.as_str())
-        .await?)
+    let result = async {
+        let user = crate::api::ssr::require(Permission::WriteCatalog).await?;
+        let action = ConflictAction::parse(&action).map_err(crate::api::ssr::invalid)?;
+        Ok(crate::api::ssr::services()?
+            .history
+            .settle(id, action, user.email.as_str())
+            .await?)
+    }
+    .await;
+    // Without JavaScript: back to the conflicts with what was done.
+    crate::api::ssr::answer("/conflicts", result, |done: &String| done.clone(), &[])
 }

@@ -178,6 +178,19 @@ pub struct AutoSyncChanged {
     pub queued: u64,
 }
 
+impl AutoSyncChanged {
+    /// "Auto Sync turned on for Hoodie · 3 quantities queued".
+    pub fn message(&self) -> String {
+        let state = if self.auto_sync { "on" } else { "off" };
+        let queued = match self.queued {
+            0 => String::new(),
+            1 => " · 1 quantity queued".to_owned(),
+            n => format!(" · {n} quantities queued"),
+        };
+        format!("Auto Sync turned {state} for {}{queued}", self.name)
+    }
+}
+
 /// One page of the products table: a search over name, SKU and barcode,
 /// the filters, and `after`, the keyset cursor from the previous page.
 #[server(endpoint = "list_products", input = GetUrl)]
@@ -270,7 +283,8 @@ pub async fn set_sell_online(product_id: i64, channel_id: i64, on: bool) -> Resu
 #[server(endpoint = "adjust_stock")]
 #[allow(clippy::too_many_arguments)]
 pub async fn adjust_stock(
-    product_id: i64,
+    /// The product page the form is on (where a plain post comes back to).
+    product_id: Option<i64>,
     sku: String,
     outlet: String,
     mode: String,
@@ -311,7 +325,7 @@ pub async fn adjust_stock(
     // Without JavaScript: back to the product with the confirmation, or the
     // refusal next to the quantity with what was typed (never a raw answer).
     answer(
-        &format!("/products/{product_id}"),
+        &product_id.map_or_else(|| "/products".to_owned(), |id| format!("/products/{id}")),
         result,
         |d| d.message.clone(),
         &[
@@ -393,21 +407,35 @@ pub async fn create_product(
 
 /// Turns Auto Sync on or off for one product; the state is saved at once.
 #[server(endpoint = "set_auto_sync")]
-pub async fn set_auto_sync(product_id: i64, enabled: bool) -> Result<AutoSyncChanged, AppError> {
+pub async fn set_auto_sync(
+    product_id: i64,
+    enabled: bool,
+    return_to: Option<String>,
+) -> Result<AutoSyncChanged, AppError> {
     use sync_core::domain::{Permission, ProductId};
-    crate::api::ssr::require(Permission::WriteCatalog).await?;
-    let catalog = crate::api::ssr::services()?.catalog;
-    let id = ProductId::new(product_id);
-    let change = catalog.set_auto_sync(&[id], enabled).await?;
-    let Some(product) = catalog.product(id).await? else {
-        return crate::api::ssr::fail(AppError::NotFound(format!("Product {product_id}")));
+    let result = async {
+        crate::api::ssr::require(Permission::WriteCatalog).await?;
+        let catalog = crate::api::ssr::services()?.catalog;
+        let id = ProductId::new(product_id);
+        let change = catalog.set_auto_sync(&[id], enabled).await?;
+        let Some(product) = catalog.product(id).await? else {
+            return crate::api::ssr::fail(AppError::NotFound(format!("Product {product_id}")));
+        };
+        Ok(AutoSyncChanged {
+            product_id,
+            name: product.name,
+            auto_sync: product.auto_sync,
+            queued: change.queued,
+        })
+    }
+    .await;
+    // Without JavaScript: back to the product with what was done (the
+    // switch's own words), never a raw answer.
+    let page = match return_to {
+        Some(to) => convert::products_page(Some(&to)),
+        None => format!("/products/{product_id}"),
     };
-    Ok(AutoSyncChanged {
-        product_id,
-        name: product.name,
-        auto_sync: product.auto_sync,
-        queued: change.queued,
-    })
+    crate::api::ssr::answer(&page, result, AutoSyncChanged::message, &[])
 }
 
 /// What a dashboard form did, in a sentence for the person who sent it.

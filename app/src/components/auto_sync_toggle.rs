@@ -2,6 +2,7 @@
 //! without JavaScript; with it, the switch flips in place and confirms.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
 use super::toast::use_toasts;
 use crate::api::products::SetAutoSync;
@@ -19,22 +20,23 @@ pub fn AutoSyncToggle(
     Effect::new(move |_| match action.value().get() {
         Some(Ok(changed)) => {
             on.set(changed.auto_sync);
-            let state = if changed.auto_sync { "on" } else { "off" };
-            let queued = match changed.queued {
-                0 => String::new(),
-                1 => " · 1 quantity queued".to_owned(),
-                n => format!(" · {n} quantities queued"),
-            };
-            toasts.show(format!("Auto Sync turned {state} for {}{queued}", changed.name), false);
+            toasts.show(changed.message(), false);
         }
-        Some(Err(e)) => toasts.show(e.to_string(), true),
+        Some(Err(e)) => toasts.show(e.message(), true),
         None => {}
     });
     let label = format!("Auto Sync for {name}");
+    // Without JavaScript the post comes back to the page it was made on.
+    let location = use_location();
+    let return_to = move || match location.search.get().trim_start_matches('?') {
+        "" => location.pathname.get(),
+        query => format!("{}?{query}", location.pathname.get()),
+    };
     view! {
         <ActionForm action=action attr:class="toggle-form">
             <input type="hidden" name="product_id" value=product_id/>
             <input type="hidden" name="enabled" value=move || (!on.get()).to_string()/>
+            <input type="hidden" name="return_to" value=return_to/>
             <button
                 type="submit"
                 class="switch"

@@ -649,3 +649,58 @@ async fn an_open_product_page_follows_stock_recorded_elsewhere() {
     server.stop().await;
     outcome.expect("the product page follows");
 }
+
+/// Without JavaScript, the Auto Sync switch and a conflict's buttons come
+/// back to their page with what they did, not a raw answer.
+#[tokio::test]
+async fn the_switch_and_the_conflict_buttons_work_without_javascript() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let client = browser_like_client();
+    sign_in(&server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let response = form_post(&client, &server, "set_auto_sync")
+        .form(&[
+            ("product_id", "2"),
+            ("enabled", "true"),
+            ("return_to", "/products?q=merino"),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 303);
+    let to = response.headers()["location"].to_str().expect("location").to_owned();
+    assert!(
+        to.starts_with("/products?q=merino&notice="),
+        "back to the list it was on: {to}"
+    );
+    let html = client
+        .get(server.url(&to))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("Auto Sync turned on for "), "the page says what happened");
+    // Somewhere else than our pages is never where a post goes back to.
+    let response = form_post(&client, &server, "set_auto_sync")
+        .form(&[
+            ("product_id", "2"),
+            ("enabled", "false"),
+            ("return_to", "//evil.example/"),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    let to = response.headers()["location"].to_str().expect("location").to_owned();
+    assert!(to.starts_with("/products?notice="), "{to}");
+    let response = form_post(&client, &server, "resolve_conflict")
+        .form(&[("id", "999999"), ("action", "ignore")])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 303);
+    let to = response.headers()["location"].to_str().expect("location").to_owned();
+    assert!(to.starts_with("/conflicts?") && to.contains("notice_error=1"), "{to}");
+    server.stop().await;
+}
