@@ -502,8 +502,20 @@ async fn adjust_flow(c: &Client, server: &TestServer) -> Result<String, String> 
         .await
         .map_err(e("click save"))?;
     let toast = toast_text(c).await?;
-    if !toast.ends_with("→ 250") {
-        return Err(format!("unexpected toast {toast:?}"));
+    if !toast.ends_with("→ 250") || !toast.contains(" at Downtown: ") {
+        return Err(format!("unexpected toast {toast:?} (the outlet by its name)"));
+    }
+    // Applied: the quantity is empty again for the next count.
+    let left = c
+        .find(Locator::Css("#adjust-stock input[name=amount]"))
+        .await
+        .map_err(e("amount"))?
+        .prop("value")
+        .await
+        .map_err(e("amount value"))?
+        .unwrap_or_default();
+    if !left.is_empty() {
+        return Err(format!("the quantity still reads {left:?} after applying"));
     }
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let mut next_reload = std::time::Instant::now() + Duration::from_secs(4);
