@@ -216,6 +216,13 @@ async fn every_width(c: &Client, server: &TestServer) -> Flow<Vec<String>> {
     click(c, "main a[href='/channels/1']").await?;
     wait_text(c, "main h1", |t| t.contains("Sandbox")).await?;
     fits_both_widths(c, &check("channel-settings"), "main h1").await?;
+    click(c, "#sync-force").await?;
+    wait_text(c, "main h1", |t| t.starts_with("Force sync")).await?;
+    fits_both_widths(c, &check("force-sync"), "main h1").await?;
+    nav_to(c, "/channels").await?;
+    click(c, "#connect-channel").await?;
+    landed(c, "Connect Shopify").await?;
+    fits_both_widths(c, &check("connect-shopify"), "#connect-shopify").await?;
     nav_to(c, "/history").await?;
     click(c, "#runs tbody a").await?;
     wait_text(c, "main h1", |t| t.starts_with("Run #")).await?;
