@@ -498,7 +498,7 @@ fn ProductsTable(
                                         on:change=move |ev| picked.set(event_target_checked(&ev))/>
                                 </td>
                                 <td class="thumb"><Thumbnail image=row.image.clone() name=row.name.clone()/></td>
-                                <td><a href=format!("/products/{}", row.id)>{row.name.clone()}</a></td>
+                                <td class="product-name"><a href=format!("/products/{}", row.id)>{row.name.clone()}</a></td>
                                 <td>{row.brand}</td>
                                 <td>{row.category}</td>
                                 <td class="mono skus">{skus}</td>
@@ -586,8 +586,9 @@ fn sku_summary(skus: &[String]) -> impl IntoView + use<> {
     let more = skus.len().saturating_sub(SKUS_SHOWN);
     let shown = skus.iter().take(SKUS_SHOWN).cloned().collect::<Vec<_>>();
     view! {
-        {shown.into_iter().map(|sku| view! { <span class="sku">{sku}</span> }).collect_view()}
-        {(more > 0).then(|| view! { <span class="sku muted">{format!("+{more} more")}</span> })}
+        // The separators are text between whole SKUs: a line breaks there only.
+        {shown.into_iter().enumerate().map(|(i, sku)| view! { {(i > 0).then_some(", ")}<span class="sku">{sku}</span> }).collect_view()}
+        {(more > 0).then(|| view! { " "<span class="sku muted">{format!("+{more} more")}</span> })}
     }
 }
 
