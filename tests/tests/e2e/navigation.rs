@@ -711,3 +711,34 @@ async fn the_switch_and_the_conflict_buttons_work_without_javascript() {
     assert!(to.starts_with("/conflicts?") && to.contains("notice_error=1"), "{to}");
     server.stop().await;
 }
+
+/// A shop that does not answer is said at the shop's address, not at the
+/// token (which was never tried).
+#[tokio::test]
+async fn connecting_a_shop_that_does_not_answer_names_its_address() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let client = browser_like_client();
+    sign_in(&server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    // A port nothing listens on.
+    let silent = format!("http://127.0.0.1:{}", tillbridge_tests::free_port());
+    let response = form_post(&client, &server, "connect_shopify")
+        .form(&[
+            ("name", "Web store"),
+            ("shop_domain", "tillbridge-test.myshopify.com"),
+            ("token", "shpat_0123456789abcdef"),
+            ("location", "Shop location"),
+            ("outlets[]", "1"),
+            ("order_outlet", "1"),
+            ("safety_buffer", "0"),
+            ("api_base_url", silent.as_str()),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 303);
+    let to = response.headers()["location"].to_str().expect("location").to_owned();
+    assert!(to.contains("error_field=shop_domain"), "{to}");
+    assert!(!to.contains("shpat_"), "the token is never sent back: {to}");
+    server.stop().await;
+}
