@@ -79,12 +79,14 @@ impl BalanceRules {
             label: "on hand at the channel's outlets".into(),
             after: on_hand,
         }];
-        let mut x = on_hand - committed;
+        // Saturating: rules stored before they were bounded, or a ledger at
+        // the ends of i64, must give a figure, never a panic.
+        let mut x = on_hand.saturating_sub(committed);
         steps.push(BalanceStep {
             label: format!("minus {committed} committed to orders"),
             after: x,
         });
-        x -= self.safety_buffer;
+        x = x.saturating_sub(self.safety_buffer);
         steps.push(BalanceStep {
             label: format!("minus safety buffer of {}", self.safety_buffer),
             after: x,
@@ -104,7 +106,7 @@ impl BalanceRules {
             });
         }
         if let Some(p) = self.publish_percent {
-            x = x * p / 100;
+            x = i64::try_from(i128::from(x) * i128::from(p.clamp(0, 100)) / 100).unwrap_or(i64::MAX);
             steps.push(BalanceStep {
                 label: format!("publish {p} %"),
                 after: x,
@@ -124,6 +126,31 @@ impl BalanceRules {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extreme_rules_and_figures_give_a_figure_not_a_panic() {
+        let rules = BalanceRules {
+            safety_buffer: i64::MAX,
+            publish_percent: Some(100),
+            publish_max: Some(i64::MAX),
+            zero_at_or_below: Some(i64::MAX),
+        };
+        assert_eq!(rules.apply(i64::MAX, i64::MIN), 0);
+        assert_eq!(rules.explain(i64::MIN, i64::MAX).last().map(|s| s.after), Some(0));
+        let generous = BalanceRules {
+            publish_percent: Some(100),
+            ..BalanceRules::default()
+        };
+        assert_eq!(generous.apply(i64::MAX, 0), i64::MAX);
+        let problems = rules.problems();
+        let fields: Vec<&str> = problems.iter().map(|p| p.field).collect();
+        assert_eq!(
+            fields,
+            ["safety_buffer", "publish_max", "zero_at_or_below"],
+            "{problems:?}"
+        );
+        assert!(problems[0].message.contains("at most 1,000,000,000"));
+    }
 
     #[test]
     fn the_plain_balance_is_on_hand_minus_committed_and_buffer_never_negative() {
