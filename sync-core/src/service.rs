@@ -30,8 +30,8 @@ pub use channels::{
 };
 pub use files::{AppliedUpload, FeedId, FeedRow, Files, ImportPage, NewFeed, NewUpload, Upload, too_large};
 pub use history::{
-    ConflictAction, ConflictRow, EventResult, EventRow, History, HistoryPage, HourCount, NewEvent, OrderLineRow,
-    OrderRow, OrderSummary, RunFilter, RunId, RunKind, RunRow, RunStatus, RunTrigger,
+    ChartFilter, ConflictAction, ConflictRow, EventResult, EventRow, History, HistoryPage, HourCount, NewEvent,
+    OrderLineRow, OrderRow, OrderSummary, RunCause, RunFilter, RunId, RunKind, RunRow, RunStatus, RunTrigger,
 };
 pub use history::{FeedLine, FeedOrder, MAX_ORDER_PAGE, OrderCursor, OrderFeedPage, OrderFeedQuery};
 pub use stock::{

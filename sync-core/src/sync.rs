@@ -11,6 +11,7 @@ mod manual;
 mod orders;
 mod products;
 mod progress;
+mod run;
 mod signals;
 mod sweep;
 mod worker;
@@ -25,6 +26,7 @@ pub use force::{ChannelOnlyProduct, ForceOptions, ForcePreview, force_sync, prev
 pub use manual::{RunningSyncs, SyncSummary, sync_channel};
 pub use orders::{PullSummary, pull_orders};
 pub use progress::{ChannelProgress, channel_progress};
+pub use run::OpenRun;
 pub use signals::{PullRequests, Waker};
 pub use sweep::Sweep;
 pub use worker::{BatchReport, ChannelWorker};

@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+use super::run::OpenRun;
 use super::signals::{PullRequests, Waker};
 use super::worker::ChannelWorker;
 use crate::connector::AnyConnector;
@@ -106,7 +107,8 @@ async fn supervise(
                             let worker = ChannelWorker::new(storage.clone(), config.id, connector, worker_id.clone())
                                 .with_pull_requests(pulls.clone());
                             let (stop, own) = watch::channel(false);
-                            let handle = tokio::spawn(drive(worker, waker.work.clone(), stopped.clone(), own));
+                            let handle =
+                                tokio::spawn(drive(worker, storage.clone(), waker.work.clone(), stopped.clone(), own));
                             workers.insert(config.id, Running { config, stop, handle });
                         }
                         Err(e) => {
@@ -140,23 +142,39 @@ async fn supervise(
 
 async fn drive(
     worker: ChannelWorker<AnyConnector>,
+    storage: Storage,
     notify: Arc<Notify>,
     stopped: watch::Receiver<bool>,
     own: watch::Receiver<bool>,
 ) {
     // Quantities and product fields run in loops of their own: a product
     // write waiting for the channel to fetch its images never holds up a
-    // sale's figure.
-    let quantities = pace(&notify, stopped.clone(), own.clone(), worker.channel(), || async {
-        Ok(worker.run_once().await?.claimed)
+    // sale's figure. Each loop records its batches into one run for as long
+    // as it keeps finding work: one bulk action is one run, whatever the
+    // number of batches it takes.
+    let channel = worker.channel();
+    let open = || OpenRun::new(storage.clone(), Some(channel), RunKind::Auto, RunTrigger::StockChange.into());
+    let (quantity_run, product_run) = (open(), open());
+    let quantities = pace(&notify, stopped.clone(), own.clone(), channel, || async {
+        let claimed = worker.run_once_in(&quantity_run).await?.claimed;
+        if claimed == 0 || quantity_run.is_old() {
+            quantity_run.close().await?;
+        }
+        Ok(claimed)
     });
-    let products = pace(&notify, stopped, own, worker.channel(), || async {
-        Ok(worker
-            .run_catalog(RunKind::Auto, RunTrigger::StockChange)
-            .await?
-            .claimed)
+    let products = pace(&notify, stopped, own, channel, || async {
+        let claimed = worker.run_catalog_in(&product_run).await?.claimed;
+        if claimed == 0 || product_run.is_old() {
+            product_run.close().await?;
+        }
+        Ok(claimed)
     });
     tokio::join!(quantities, products);
+    for run in [quantity_run, product_run] {
+        if let Err(e) = run.close().await {
+            tracing::warn!(channel = %channel, error = %e, "could not close a run on stopping");
+        }
+    }
 }
 
 /// Runs `batch` while it finds work, then waits for a wake-up or the poll.
