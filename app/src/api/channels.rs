@@ -159,7 +159,11 @@ impl ForcePreviewView {
 #[cfg(feature = "ssr")]
 fn seconds(d: std::time::Duration) -> String {
     let s = d.as_secs_f64();
-    if s < 10.0 { format!("{s:.1} s") } else { format!("{s:.0} s") }
+    if s < 10.0 {
+        format!("{s:.1} s")
+    } else {
+        format!("{s:.0} s")
+    }
 }
 
 #[server(endpoint = "get_channel_settings", input = GetUrl)]

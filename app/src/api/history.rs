@@ -163,6 +163,7 @@ pub async fn product_history(id: i64) -> Result<Vec<EventView>, AppError> {
     Ok(events.iter().map(event_view).collect())
 }
 
+#[cfg(feature = "ssr")]
 impl HistoryQuery {
     /// Hours the chart covers: the time filter's, or the last day.
     fn chart_hours(&self) -> i64 {
@@ -204,8 +205,7 @@ impl HistoryQuery {
             channel: self.channel.map(ChannelId::new),
             kind: self.kind.clone().filter(|s| !s.is_empty()),
             status: self.status.clone().filter(|s| !s.is_empty()),
-            // From the start of the first bucket, so it counts whole.
-            since: Timestamp::hours_ago(hours - 1),
+            since: Timestamp::hours_ago(hours),
             daily: hours > 48,
         }
     }

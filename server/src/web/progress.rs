@@ -21,11 +21,7 @@ pub struct Follow {
     run: Option<i64>,
 }
 
-pub async fn events(
-    State(services): State<Services>,
-    Path(id): Path<i64>,
-    Query(follow): Query<Follow>,
-) -> Response {
+pub async fn events(State(services): State<Services>, Path(id): Path<i64>, Query(follow): Query<Follow>) -> Response {
     let channel = ChannelId::new(id);
     let run = follow.run.map(sync_core::service::RunId::new);
     match services.channels.get(channel).await {

@@ -377,7 +377,12 @@ impl Channels {
         let mut runs = Vec::new();
         if let SyncRequest::Force(_) = request {
             for config in &free {
-                let run = OpenRun::new(self.core.storage.clone(), Some(config.id), RunKind::Force, cause.clone());
+                let run = OpenRun::new(
+                    self.core.storage.clone(),
+                    Some(config.id),
+                    RunKind::Force,
+                    cause.clone(),
+                );
                 match run.id().await {
                     Ok(id) => started.runs.push(id),
                     Err(e) => {
@@ -395,8 +400,7 @@ impl Channels {
             match request {
                 SyncRequest::Force(options) => {
                     for (config, run) in free.iter().zip(&runs) {
-                        match crate::sync::force_sync(&core.storage, &core.vault, config, options, run, &worker).await
-                        {
+                        match crate::sync::force_sync(&core.storage, &core.vault, config, options, run, &worker).await {
                             Ok(summary) => tracing::info!(log = %summary.log(), "force sync finished"),
                             Err(e) => tracing::warn!(channel = %config.name, error = %e, "force sync failed"),
                         }

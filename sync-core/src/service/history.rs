@@ -223,7 +223,10 @@ mod tests {
         let chart = every_bucket(counts, &filter);
         assert_eq!(chart.len(), 4, "three hours ago to this hour: {chart:?}");
         let last = chart.last().expect("this hour");
-        assert_eq!((last.hour.as_str(), last.succeeded, last.failed), (this_hour.as_str(), 5, 1));
+        assert_eq!(
+            (last.hour.as_str(), last.succeeded, last.failed),
+            (this_hour.as_str(), 5, 1)
+        );
         assert!(chart[..3].iter().all(|h| h.succeeded == 0 && h.failed == 0));
     }
 }

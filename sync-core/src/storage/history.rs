@@ -279,7 +279,8 @@ const RUN_COLUMNS: &str = "id, channel_id, kind, trigger, actor_label, status, s
     items_succeeded, items_failed, items_skipped, quantities_total, quantities_done, products_total, products_done, log";
 
 /// An `EventRow` query over `sync_events e` with the names it concerns.
-const EVENT_SELECT: &str = "SELECT e.id, e.run_id, e.channel_id, e.product_id, e.variant_id, v.sku, p.name AS product_name,
+const EVENT_SELECT: &str =
+    "SELECT e.id, e.run_id, e.channel_id, e.product_id, e.variant_id, v.sku, p.name AS product_name,
         c.name AS channel_name, e.actor_label, e.action, e.before_value, e.after_value, e.result, e.error, e.attempt,
         e.created_at
     FROM sync_events e
@@ -464,7 +465,9 @@ impl Storage {
     }
 
     pub async fn recent_runs(&self, channel: Option<ChannelId>, limit: i64) -> Result<Vec<RunRow>> {
-        let sql = format!("SELECT {RUN_COLUMNS} FROM sync_runs WHERE ($1 IS NULL OR channel_id = $1) ORDER BY id DESC LIMIT $2");
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM sync_runs WHERE ($1 IS NULL OR channel_id = $1) ORDER BY id DESC LIMIT $2"
+        );
         Ok(on_pool!(self, pool => {
             sqlx::query_as(&sql)
                 .bind(channel)
@@ -738,7 +741,10 @@ impl Storage {
                 "AND ($3 IS NULL OR r.kind = $3) AND ($4 IS NULL OR r.status = $4)",
             )
         } else {
-            ("", "AND ($3 IS NULL OR $3 IS NOT NULL) AND ($4 IS NULL OR $4 IS NOT NULL)")
+            (
+                "",
+                "AND ($3 IS NULL OR $3 IS NOT NULL) AND ($4 IS NULL OR $4 IS NOT NULL)",
+            )
         };
         let sql = format!(
             "SELECT {hour} AS hour,

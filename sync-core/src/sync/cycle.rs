@@ -12,8 +12,8 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::manual::{RunningSyncs, SyncSummary, sync_channel};
-use super::run::OpenRun;
 use super::orders::{PullSummary, is_event, pull_orders};
+use super::run::OpenRun;
 use super::signals::{PullRequests, Waker};
 use crate::Result;
 use crate::domain::{ChannelId, Timestamp};
@@ -249,7 +249,15 @@ async fn run(
                 }
                 // A scheduled sync is a whole cycle: the standard push follows the pull.
                 let pulled = if trigger == RunTrigger::Schedule {
-                    match sync_all(&storage, &vault, std::slice::from_ref(&config), &trigger.into(), &worker).await {
+                    match sync_all(
+                        &storage,
+                        &vault,
+                        std::slice::from_ref(&config),
+                        &trigger.into(),
+                        &worker,
+                    )
+                    .await
+                    {
                         Ok(mut done) => done
                             .pop()
                             .and_then(|o| o.pulled)

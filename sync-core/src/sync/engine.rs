@@ -153,7 +153,14 @@ async fn drive(
     // as it keeps finding work: one bulk action is one run, whatever the
     // number of batches it takes.
     let channel = worker.channel();
-    let open = || OpenRun::new(storage.clone(), Some(channel), RunKind::Auto, RunTrigger::StockChange.into());
+    let open = || {
+        OpenRun::new(
+            storage.clone(),
+            Some(channel),
+            RunKind::Auto,
+            RunTrigger::StockChange.into(),
+        )
+    };
     let (quantity_run, product_run) = (open(), open());
     let quantities = pace(&notify, stopped.clone(), own.clone(), channel, || async {
         let claimed = worker.run_once_in(&quantity_run).await?.claimed;

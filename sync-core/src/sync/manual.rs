@@ -119,7 +119,9 @@ pub async fn sync_channel(
     if person || kind == RunKind::Force {
         // What the run sets out to do, for its live progress.
         let quantities = storage.pending_pushes(config.id).await?;
-        storage.expect_in_run(run.id().await?, quantities, products as i64).await?;
+        storage
+            .expect_in_run(run.id().await?, quantities, products as i64)
+            .await?;
     }
     let worker = ChannelWorker::new(storage.clone(), config.id, connector, worker_id.to_owned());
     // Product fields first (changes queued and, in a force sync, every

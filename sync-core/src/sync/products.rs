@@ -13,9 +13,7 @@ use super::written::Written;
 use crate::Result;
 use crate::connector::{Connector, ConnectorError, ProductToList, ProductWritten, Retire};
 use crate::domain::{ProductId, Timestamp, VariantId};
-use crate::storage::{
-    CatalogTarget, ClaimedProduct, ConflictKind, EventResult, NewConflict, NewEvent, RowOutcome,
-};
+use crate::storage::{CatalogTarget, ClaimedProduct, ConflictKind, EventResult, NewConflict, NewEvent, RowOutcome};
 
 /// Products one claim takes: each is one call to the channel.
 const CATALOG_BATCH: i64 = 10;

@@ -82,7 +82,9 @@ impl OpenRun {
     /// only in the channel) in the run, with their counts.
     pub async fn record_events(&self, events: &[NewEvent]) -> Result<()> {
         let id = self.id().await?;
-        self.storage.record_events(Some(id), self.channel, &self.cause.who, events).await?;
+        self.storage
+            .record_events(Some(id), self.channel, &self.cause.who, events)
+            .await?;
         self.storage.add_to_run(id, RunDelta::of_events(events)).await
     }
 
@@ -104,7 +106,9 @@ impl OpenRun {
     /// Records a batch's item events in the run and adds its counts.
     pub(crate) async fn record(&self, events: &[NewEvent], report: &BatchReport, part: Part) -> Result<()> {
         let id = self.id().await?;
-        self.storage.record_events(Some(id), self.channel, &self.cause.who, events).await?;
+        self.storage
+            .record_events(Some(id), self.channel, &self.cause.who, events)
+            .await?;
         let mut delta = RunDelta::of_events(events);
         {
             let mut t = self.tally();

@@ -43,7 +43,12 @@ impl<C: Connector> ChannelWorker<C> {
     pub async fn sweep(&self) -> Result<Sweep> {
         let run = self
             .storage
-            .start_run(Some(self.channel), RunKind::Standard, RunTrigger::Schedule, RunTrigger::Schedule.who())
+            .start_run(
+                Some(self.channel),
+                RunKind::Standard,
+                RunTrigger::Schedule,
+                RunTrigger::Schedule.who(),
+            )
             .await?;
         let listings = self.storage.listings(self.channel).await?;
         let by_item: HashMap<String, (VariantId, Option<i64>)> = listings

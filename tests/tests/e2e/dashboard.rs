@@ -513,7 +513,10 @@ async fn a_conflict_over_a_sku_held_elsewhere_is_settled_by_linking_it() {
         .text()
         .await
         .expect("body");
-    assert!(channels.contains("median "), "the change-to-channel figures: {channels}");
+    assert!(
+        channels.contains("median "),
+        "the change-to-channel figures: {channels}"
+    );
     server.stop().await;
 }
 
