@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::worker::BatchReport;
 use crate::Result;
 use crate::domain::ChannelId;
-use crate::storage::{NewEvent, RunCause, RunDelta, RunId, RunKind, RunTrigger, Storage};
+use crate::storage::{EventResult, NewEvent, RunCause, RunDelta, RunId, RunKind, RunTrigger, Storage};
 
 /// The longest a worker's run stays open while work keeps coming: a busy
 /// shop's stream of sales is a run every few minutes, not one forever.
@@ -42,6 +42,8 @@ struct Tally {
     failed: usize,
     retrying: usize,
     awaiting_pull: usize,
+    /// Products a quantity push created in the channel first.
+    created: usize,
     products_written: usize,
     products_failed: usize,
 }
@@ -120,6 +122,10 @@ impl OpenRun {
                     t.failed += report.failed;
                     t.retrying += report.retrying;
                     t.awaiting_pull += report.awaiting_pull;
+                    t.created += events
+                        .iter()
+                        .filter(|e| e.action == "create product" && e.result == EventResult::Succeeded)
+                        .count();
                     delta.quantities_done = (report.pushed + report.unchanged + report.failed) as i64;
                 }
                 Part::Products => {
@@ -157,6 +163,9 @@ impl Tally {
     /// "40 quantities pushed, 3 already up to date, … in 2 batches".
     fn log(&self) -> String {
         let mut parts = Vec::new();
+        if self.created > 0 {
+            parts.push(format!("{} products created in the channel", self.created));
+        }
         if self.pushed + self.unchanged + self.failed + self.retrying + self.awaiting_pull > 0 {
             parts.push(format!(
                 "{} quantities pushed, {} already up to date, {} failed, {} to retry",
@@ -204,5 +213,15 @@ mod tests {
             ..Tally::default()
         };
         assert_eq!(products.log(), "3 products written, 0 failed in 1 batch");
+        let created = Tally {
+            batches: 2,
+            created: 2,
+            unchanged: 5,
+            ..Tally::default()
+        };
+        assert_eq!(
+            created.log(),
+            "2 products created in the channel, 0 quantities pushed, 5 already up to date, 0 failed, 0 to retry in 2 batches"
+        );
     }
 }
