@@ -90,6 +90,10 @@ pub(crate) struct Core {
     pub(crate) pulls: PullRequests,
     /// Button- and CLI-started syncs running in this process.
     pub(crate) running: Arc<RunningSyncs>,
+    /// Channels whose pushes a sync a person started is doing itself: the
+    /// engine's worker leaves them alone meanwhile, so that sync's run
+    /// holds every push and its progress counts them all.
+    pub(crate) held: Arc<RunningSyncs>,
 }
 
 impl Core {
@@ -121,6 +125,7 @@ impl Services {
             waker: Waker::default(),
             pulls: PullRequests::default(),
             running: Arc::new(RunningSyncs::default()),
+            held: Arc::new(RunningSyncs::default()),
         };
         Self {
             catalog: Catalog::new(core.clone()),
@@ -168,6 +173,7 @@ impl Runtime {
             worker_id.to_owned(),
             core.pulls.clone(),
             core.waker.clone(),
+            core.held.clone(),
         );
         let cycle = OrderCycle::start(
             core.storage.clone(),

@@ -394,9 +394,14 @@ impl Channels {
             }
         }
         let core = self.core.clone();
+        // The engine's workers leave these channels to this sync until it ends.
+        free.iter().for_each(|c| {
+            core.held.start(c.id);
+        });
         tokio::spawn(async move {
             let worker = format!("{}:{}", cause.trigger.as_str(), std::process::id());
             let _free = Finish(running, free.iter().map(|c| c.id).collect());
+            let _held = Finish(core.held.clone(), free.iter().map(|c| c.id).collect());
             match request {
                 SyncRequest::Force(options) => {
                     for (config, run) in free.iter().zip(&runs) {

@@ -44,6 +44,8 @@ pub struct SyncSummary {
     pub products_updated: usize,
     pub queued: u64,
     pub pushed: usize,
+    /// Quantities the channel showed already: not pushed, not failed.
+    pub unchanged: usize,
     pub failed: usize,
     pub retrying: usize,
     pub batches: usize,
@@ -62,12 +64,13 @@ impl SyncSummary {
     /// The run's log, as printed after a sync (seed 000's "sync log").
     pub fn log(&self) -> String {
         let mut log = format!(
-            "{} sync of {:?}: {} products updated, {} quantities queued, {} pushed, {} failed, {} left to retry, in {} batches, {:.1} s",
+            "{} sync of {:?}: {} products updated, {} quantities queued, {} pushed, {} already up to date, {} failed, {} left to retry, in {} batches, {:.1} s",
             self.kind.as_str(),
             self.channel,
             self.products_updated,
             self.queued,
             self.pushed,
+            self.unchanged,
             self.failed,
             self.retrying,
             self.batches,
@@ -141,6 +144,7 @@ pub async fn sync_channel(
         products_updated,
         queued,
         pushed: 0,
+        unchanged: 0,
         failed: products_failed,
         retrying: 0,
         batches: 0,
@@ -189,6 +193,7 @@ pub async fn sync_channel(
         }
         summary.batches += 1;
         summary.pushed += report.pushed;
+        summary.unchanged += report.unchanged;
         summary.failed += report.failed;
         summary.retrying = report.retrying;
     }
