@@ -103,6 +103,53 @@ impl Core {
             self.waker.wake();
         }
     }
+
+    /// Pushes what a person's action queued now, in the background, as one
+    /// run per channel naming `cause` (a bulk action of a thousand
+    /// quantities is one run of its person, not batches of "Auto Sync").
+    /// A channel already syncing is left to that sync.
+    pub(crate) fn push_for(&self, cause: crate::storage::RunCause) {
+        let configs = {
+            let core = self.clone();
+            async move { core.storage.channel_configs().await }
+        };
+        let core = self.clone();
+        tokio::spawn(async move {
+            let configs = match configs.await {
+                Ok(configs) => configs,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the channels to push an action's changes");
+                    core.waker.wake();
+                    return;
+                }
+            };
+            let worker = format!("{}:{}", cause.trigger.as_str(), std::process::id());
+            for config in configs {
+                if !core.running.start(config.id) {
+                    continue;
+                }
+                core.held.start(config.id);
+                let run = crate::sync::OpenRun::new(
+                    core.storage.clone(),
+                    Some(config.id),
+                    crate::storage::RunKind::Auto,
+                    cause.clone(),
+                );
+                let pushed = crate::sync::push_queued(&core.storage, &core.vault, &config, &run, &worker).await;
+                let closed = match &pushed {
+                    Ok(()) => run.close().await,
+                    Err(e) => run.close_with(&format!("the pushes stopped: {e}")).await,
+                };
+                core.held.finish(config.id);
+                core.running.finish(config.id);
+                if let Err(e) = pushed.and(closed) {
+                    tracing::warn!(channel = %config.name, error = %e, "an action's pushes failed; the engine takes them over");
+                }
+            }
+            // Whatever is left (retries) is the engine's.
+            core.waker.wake();
+        });
+    }
 }
 
 /// The services, built once at start-up and cloned into every handler.

@@ -23,7 +23,7 @@ pub use conflicts::settle_conflict;
 pub use cycle::{CycleOutcome, OrderCycle, sync_all};
 pub use engine::SyncEngine;
 pub use force::{ChannelOnlyProduct, ForceOptions, ForcePreview, force_sync, preview_force};
-pub use manual::{RunningSyncs, SyncSummary, sync_channel};
+pub use manual::{RunningSyncs, SyncSummary, push_queued, sync_channel};
 pub use orders::{PullSummary, pull_orders};
 pub use progress::{ChannelProgress, channel_progress};
 pub use run::OpenRun;

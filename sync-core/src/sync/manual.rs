@@ -210,6 +210,36 @@ pub async fn sync_channel(
     Ok(summary)
 }
 
+/// The most batches `push_queued` runs: what is left is the engine's.
+const MOST_BATCHES: usize = 2_000;
+
+/// Pushes what is queued for `config` now (product writes, then
+/// quantities), every batch recorded in `run`: a bulk action's pushes as
+/// one run of the person who asked. What is left to retry later is the
+/// engine's.
+pub async fn push_queued(
+    storage: &Storage,
+    vault: &Vault,
+    config: &ChannelConfig,
+    run: &OpenRun,
+    worker_id: &str,
+) -> Result<()> {
+    let connector =
+        AnyConnector::for_channel(storage, vault, config).map_err(|e| crate::Error::Conflict(e.to_string()))?;
+    let worker = ChannelWorker::new(storage.clone(), config.id, connector, worker_id.to_owned());
+    for _ in 0..MOST_BATCHES {
+        if worker.run_catalog_in(run).await?.claimed == 0 {
+            break;
+        }
+    }
+    for _ in 0..MOST_BATCHES {
+        if worker.run_once_in(run).await?.claimed == 0 {
+            break;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

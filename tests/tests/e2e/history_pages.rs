@@ -288,28 +288,27 @@ async fn the_sync_history_names_who_clicked_lists_items_by_sku_and_pages_through
 }
 
 #[tokio::test]
-async fn a_bulk_action_is_one_run_with_its_batches_inside_and_its_counts_agree_with_its_rows() {
-    use sync_core::bulk::{BulkAction, BulkTarget};
-    use sync_core::domain::Actor;
-    use sync_core::storage::ProductFilter;
+async fn a_bulk_action_is_one_run_of_its_person_with_its_batches_inside_and_its_counts_agree_with_its_rows() {
     let db = Database::sqlite();
     let server = TestServer::start_with_demo(&db).await;
     settled(&db).await;
     let storage = db.storage().await;
     let before = storage.recent_runs(None, 1).await.expect("runs").first().map(|r| r.id);
-    // Auto Sync on for every product: more quantities than one batch (250) holds.
-    let outcome = storage
-        .bulk_products(
-            &Actor::System,
-            BulkAction::AutoSyncOn,
-            BulkTarget::AllMatching(ProductFilter {
-                limit: 100_000,
-                ..Default::default()
-            }),
-        )
+    // Auto Sync on for every product, from the Products page's bulk menu:
+    // more quantities than one batch (250) holds.
+    let client = tillbridge_tests::browser_like_client();
+    tillbridge_tests::sign_in(&server, &client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let response = tillbridge_tests::form_post(&client, &server, "bulk_products")
+        .form(&[
+            ("action", "auto_sync_on"),
+            ("all_matching", "true"),
+            ("return_to", "/products"),
+        ])
+        .send()
         .await
-        .expect("bulk");
-    assert!(outcome.queued > 250, "more than a batch queued: {outcome:?}");
+        .expect("sent");
+    let message = tillbridge_tests::notice(&tillbridge_tests::location(&response));
+    assert!(message.starts_with("Auto Sync turned on for 500 products"), "{message}");
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let runs = loop {
         let runs: Vec<_> = storage
@@ -331,7 +330,8 @@ async fn a_bulk_action_is_one_run_with_its_batches_inside_and_its_counts_agree_w
     };
     assert_eq!(runs.len(), 1, "one action, one run: {runs:#?}");
     let run = &runs[0];
-    assert_eq!(run.actor_label, "Auto Sync");
+    assert_eq!(run.actor_label, DEMO_EMAIL, "the run names who clicked");
+    assert_eq!(run.trigger, RunTrigger::Button);
     assert!(run.log.contains("batches"), "its batches are inside: {}", run.log);
     let events: Vec<_> = storage
         .recent_events(Some(SANDBOX), None, 100_000)
