@@ -107,7 +107,8 @@ impl Core {
     /// Pushes what a person's action queued now, in the background, as one
     /// run per channel naming `cause` (a bulk action of a thousand
     /// quantities is one run of its person, not batches of "Auto Sync").
-    /// A channel already syncing is left to that sync.
+    /// A channel a sync is pushing to already is left to that sync; the
+    /// buttons stay free (the outbox's claims keep two pushers apart).
     pub(crate) fn push_for(&self, cause: crate::storage::RunCause) {
         let configs = {
             let core = self.clone();
@@ -125,10 +126,10 @@ impl Core {
             };
             let worker = format!("{}:{}", cause.trigger.as_str(), std::process::id());
             for config in configs {
-                if !core.running.start(config.id) {
+                // A sync already pushing to the channel takes these too.
+                if !core.held.start(config.id) {
                     continue;
                 }
-                core.held.start(config.id);
                 let run = crate::sync::OpenRun::new(
                     core.storage.clone(),
                     Some(config.id),
@@ -141,7 +142,6 @@ impl Core {
                     Err(e) => run.close_with(&format!("the pushes stopped: {e}")).await,
                 };
                 core.held.finish(config.id);
-                core.running.finish(config.id);
                 if let Err(e) = pushed.and(closed) {
                     tracing::warn!(channel = %config.name, error = %e, "an action's pushes failed; the engine takes them over");
                 }

@@ -778,22 +778,20 @@ mod form {
     pub fn sync_started(one: bool, request: SyncRequest, started: &SyncStarted) -> Result<String, AppError> {
         if one {
             return match (started.started.first(), started.busy.first()) {
-                (Some(name), _) => Ok(format!(
-                    "{} sync of {name} started; follow it in the Sync History",
-                    match request {
-                        SyncRequest::Standard => "standard",
-                        SyncRequest::Force(_) => "force",
-                    }
-                )),
+                (Some(name), _) => Ok(match request {
+                    SyncRequest::Standard => format!("Standard sync of {name} started; follow it in the Sync History"),
+                    SyncRequest::Force(_) => format!("Force sync of {name} started; its progress shows below"),
+                }),
                 (None, Some(name)) => Err(AppError::Conflict(format!(
                     "A sync of {name} is already running; it was not started twice"
                 ))),
                 (None, None) => Err(AppError::NotFound("Channel".into())),
             };
         }
+        let n = started.started.len();
         let mut message = format!(
-            "Sync All started for {} channels; follow it in the Sync History",
-            started.started.len()
+            "Sync All started for {n} {}; follow it in the Sync History",
+            if n == 1 { "channel" } else { "channels" }
         );
         if !started.busy.is_empty() {
             message.push_str(&format!(" ({} already running)", started.busy.join(", ")));

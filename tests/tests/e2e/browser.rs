@@ -912,7 +912,7 @@ async fn force_sync_flow(c: &Client, server: &TestServer, db: &Database) -> Resu
         .await
         .map_err(e("click run"))?;
     let toast = toast_text(c).await?;
-    if !toast.starts_with("force sync of Sandbox store started") {
+    if !toast.starts_with("Force sync of Sandbox store started") {
         return Err(format!("unexpected toast {toast:?}"));
     }
     // The page follows the run its button started: `?run=` names it.

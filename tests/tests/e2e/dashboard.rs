@@ -338,7 +338,7 @@ async fn force_sync_previews_channel_only_products_then_deletes_them_when_asked(
         .send()
         .await
         .expect("sent");
-    assert!(notice(&location(&started)).starts_with("force sync of Sandbox store started"));
+    assert!(notice(&location(&started)).starts_with("Force sync of Sandbox store started"));
     wait_until("the channel-only items deleted", 60, || async {
         let items = storage.sandbox_items(SANDBOX).await.expect("items");
         !items
