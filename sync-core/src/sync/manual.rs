@@ -64,8 +64,8 @@ impl SyncSummary {
     /// The run's log, as printed after a sync (seed 000's "sync log").
     pub fn log(&self) -> String {
         let mut log = format!(
-            "{} sync of {:?}: {} products updated, {} quantities queued, {} pushed, {} already up to date, {} failed, {} left to retry, in {} batches, {:.1} s",
-            self.kind.as_str(),
+            "{} of {:?}: {} products updated, {} quantities queued, {} pushed, {} already up to date, {} failed, {} left to retry, in {} batches, {:.1} s",
+            self.kind.label(),
             self.channel,
             self.products_updated,
             self.queued,
