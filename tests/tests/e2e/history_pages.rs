@@ -128,6 +128,7 @@ async fn history_flow(c: &Client, server: &TestServer) -> Flow<String> {
     if axis.iter().all(|t| !t.contains(":00")) || !axis.iter().any(|t| t == "0") {
         return Err(format!("the chart's axes say {axis:?}"));
     }
+    fits_both_widths(c, "history-chart", "#history-chart").await?;
     fits_both_widths(c, "history", "#runs").await?;
 
     // Filter: Standard syncs only; open the button's run.
