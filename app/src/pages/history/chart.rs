@@ -56,13 +56,16 @@ pub fn HistoryChart(bars: Vec<ChartBar>, caption: String) -> impl IntoView {
     view! {
         <figure class="card chart" id="history-chart">
             <figcaption class="muted">{caption}</figcaption>
-            <svg viewBox=format!("0 0 {width} {height}") role="img" aria-label="Items pushed and failed over time"
-                preserveAspectRatio="xMinYMin meet" style=format!("max-width: {width}px")>
+            // Drawn at its own size, so its figures stay readable; on a
+            // narrow screen it scrolls inside its card.
+            <div class="chart-scroll">
+            <svg width=width height=height viewBox=format!("0 0 {width} {height}") role="img" aria-label="Items pushed and failed over time">
                 {ticks}
                 <line x1=LEFT y1=TOP x2=LEFT y2=TOP + PLOT_HEIGHT class="axis"/>
                 <line x1=LEFT y1=TOP + PLOT_HEIGHT x2=width - 8.0 y2=TOP + PLOT_HEIGHT class="axis"/>
                 {columns}
             </svg>
+            </div>
             <ul class="legend" id="chart-legend">
                 <li><span class="swatch bar-ok"></span>{format!("Pushed ({pushed})")}</li>
                 <li><span class="swatch bar-bad"></span>{format!("Failed ({failed})")}</li>
