@@ -16,6 +16,9 @@ pub enum AppError {
     /// A value that fails a rule: which field, and why.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// Several fields refused at once: (field, why), in the form's order.
+    #[error("{}", fields_message(.0))]
+    Fields(Vec<(String, String)>),
     #[error("{0}")]
     Conflict(String),
     #[error("Something went wrong on our side (reference {0}). Please try again.")]
@@ -33,12 +36,29 @@ impl AppError {
         }
     }
 
-    /// The form field at fault, if a field is.
+    /// The form field at fault, if a field is (the first, of several).
     pub fn field(&self) -> &str {
         match self {
             AppError::Invalid { field, .. } => field,
+            AppError::Fields(fields) => fields.first().map_or("", |(f, _)| f),
             _ => "",
         }
+    }
+
+    /// Why `field` was refused, if it was.
+    pub fn message_for(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::Invalid { field: f, message } => (f == field).then(|| message.clone()),
+            AppError::Fields(fields) => fields.iter().find(|(f, _)| f == field).map(|(_, m)| m.clone()),
+            _ => None,
+        }
+    }
+}
+
+fn fields_message(fields: &[(String, String)]) -> String {
+    match fields.len() {
+        1 => fields[0].1.clone(),
+        n => format!("{n} fields need correcting: see the messages next to them."),
     }
 }
 
@@ -62,7 +82,7 @@ mod ssr {
                 AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
                 AppError::Forbidden(_) => StatusCode::FORBIDDEN,
                 AppError::NotFound(_) => StatusCode::NOT_FOUND,
-                AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                AppError::Invalid { .. } | AppError::Fields(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 AppError::Conflict(_) => StatusCode::CONFLICT,
                 AppError::Internal(_) | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
             }

@@ -16,7 +16,7 @@ use components::toast::provide_toasts;
 use pages::ImportPage;
 use pages::{
     ChannelSettingsPage, ChannelsPage, ComingSoonPage, ConflictsPage, ConnectChannelPage, ConnectVendurePage,
-    ForceSyncPage, HistoryPage, NotFoundPage, OrdersPage, ProductPage, ProductsPage, RunPage,
+    ForceSyncPage, HistoryPage, NewProductPage, NotFoundPage, OrdersPage, ProductPage, ProductsPage, RunPage,
 };
 
 pub use error::AppError;
@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=AdminLayout>
                     <Route path=path!("") view=ProductsPage ssr=SsrMode::Async/>
                     <Route path=path!("products") view=ProductsPage ssr=SsrMode::Async/>
+                    <Route path=path!("products/new") view=NewProductPage ssr=SsrMode::Async/>
                     <Route path=path!("products/:id") view=ProductPage ssr=SsrMode::Async/>
                     <Route path=path!("channels") view=ChannelsPage ssr=SsrMode::Async/>
                     <Route path=path!("channels/new") view=ConnectChannelPage ssr=SsrMode::Async/>

@@ -123,7 +123,14 @@ impl Storage {
         let noun = if ids.len() == 1 { "product" } else { "products" };
         let mut message = format!("{} for {} {noun}", action.describe(&channel_name), ids.len());
         if queued > 0 {
-            message.push_str(&format!("; {queued} quantities queued"));
+            let to = if channel_name.is_empty() {
+                let names: Vec<String> = self.channel_configs().await?.into_iter().map(|c| c.name).collect();
+                names.join(" and ")
+            } else {
+                channel_name.clone()
+            };
+            let units = if queued == 1 { "quantity" } else { "quantities" };
+            message.push_str(&format!(" · {queued} {units} queued for {to}"));
         }
         let event = NewEvent {
             product_id: None,

@@ -8,7 +8,7 @@ mod stock;
 mod text;
 mod timestamp;
 
-pub use balance::{BalanceRules, BalanceStep};
+pub use balance::{BalanceRules, BalanceStep, RULE_LIMIT};
 pub use ids::{ApiTokenId, ChannelId, MovementId, OutletId, ProductId, UserId, VariantId};
 pub use money::{Currency, Money};
 pub use role::{Actor, Permission, Role};

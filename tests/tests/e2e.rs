@@ -11,6 +11,7 @@ mod e2e {
     mod import;
     mod layout;
     mod movements;
+    mod navigation;
     mod orders;
     mod pages;
     mod products_api;

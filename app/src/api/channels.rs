@@ -304,7 +304,19 @@ pub async fn save_channel_settings(
         zero_at_or_below,
         schedule_minutes,
     ];
-    submit(&page, &[], async {
+    // A refused plain post comes back with what was typed.
+    let typed: Vec<(&str, String)> = [
+        "safety_buffer",
+        "publish_percent",
+        "publish_max",
+        "zero_at_or_below",
+        "schedule_minutes",
+    ]
+    .into_iter()
+    .zip(numbers.iter().cloned())
+    .collect();
+    let keep: Vec<(&str, &str)> = typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    submit(&page, &keep, async {
         require(sync_core::domain::Permission::WriteCatalog).await?;
         let channels = services()?.channels;
         let channel = sync_core::domain::ChannelId::new(id);
@@ -354,7 +366,7 @@ pub async fn connect_shopify(
         &typed.kept().iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>(),
         async {
             require(sync_core::domain::Permission::Administer).await?;
-            let connection = typed.connection(client_secret)?;
+            let connection = typed.connection(&token, client_secret)?;
             let connected = services()?.channels.connect_shopify(&connection, &token).await;
             form::connected(connected)
         },
@@ -390,7 +402,7 @@ pub async fn connect_vendure(
         &typed.kept().iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>(),
         async {
             require(sync_core::domain::Permission::Administer).await?;
-            let connection = typed.connection()?;
+            let connection = typed.connection(&api_key)?;
             let connected = services()?.channels.connect_vendure(&connection, &api_key).await;
             form::vendure_connected(connected, &typed.public_url)
         },
@@ -499,17 +511,8 @@ mod form {
     };
     use sync_core::sync::ForceOptions;
 
-    fn number(raw: &str, field: &'static str, label: &str) -> Result<Option<i64>, AppError> {
-        match raw.trim() {
-            "" => Ok(None),
-            v => v
-                .parse()
-                .map(Some)
-                .map_err(|_| invalid(DomainError::new(field, format!("{label}: {v:?} is not a whole number")))),
-        }
-    }
-
     /// The settings form over the current settings.
+    /// Every field at fault, in plain words, at once.
     pub fn settings(
         current: ChannelSettings,
         outlets: Vec<i64>,
@@ -517,31 +520,77 @@ mod form {
         channel_only: Option<String>,
         [buffer, percent, max, zero, every]: &[String; 5],
     ) -> Result<ChannelSettings, AppError> {
+        let mut problems: Vec<(String, String)> = Vec::new();
+        let mut read = |raw: &str, field: &'static str, label: &str| match raw.trim() {
+            "" => None,
+            v => match v.replace([',', '_', ' '], "").parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    problems.push((field.to_owned(), format!("{label}: “{v}” is not a whole number")));
+                    None
+                }
+            },
+        };
+        let rules = BalanceRules {
+            safety_buffer: read(buffer, "safety_buffer", "Safety buffer").unwrap_or(0),
+            publish_percent: read(percent, "publish_percent", "Share to publish"),
+            publish_max: read(max, "publish_max", "Publish at most"),
+            zero_at_or_below: read(zero, "zero_at_or_below", "Publish 0 at or below"),
+        };
+        let schedule_minutes = read(every, "schedule_minutes", "Sync every");
+        for p in rules.problems() {
+            problems.push((p.field.to_owned(), sentence(&p.message)));
+        }
+        match schedule_minutes {
+            Some(m) if m < 1 => problems.push((
+                "schedule_minutes".into(),
+                "Sync every: at least 1 minute, or empty for off".into(),
+            )),
+            Some(m) if m > 60 * 24 * 7 => problems.push((
+                "schedule_minutes".into(),
+                "Sync every: at most a week (10080 minutes)".into(),
+            )),
+            _ => {}
+        }
         let order_outlet = match order_outlet.as_deref().map(str::trim) {
             None | Some("") => current.order_outlet,
-            Some(v) => Some(v.parse::<OutletId>().map_err(|_| {
-                invalid(DomainError::new(
-                    "order_outlet",
-                    "order outlet: choose one of the outlets",
-                ))
-            })?),
+            Some(v) => match v.parse::<OutletId>() {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    problems.push(("order_outlet".into(), "Choose one of the outlets".into()));
+                    current.order_outlet
+                }
+            },
         };
         let channel_only = match channel_only.as_deref().map(str::trim) {
             None | Some("") => current.channel_only,
-            Some(v) => ChannelOnlyPolicy::parse(v).map_err(invalid)?,
+            Some(v) => match ChannelOnlyPolicy::parse(v) {
+                Ok(policy) => policy,
+                Err(e) => {
+                    problems.push(("channel_only".into(), sentence(&e.message)));
+                    current.channel_only
+                }
+            },
         };
+        if !problems.is_empty() {
+            return crate::api::ssr::fail(AppError::Fields(problems));
+        }
         Ok(ChannelSettings {
             outlets: outlets.into_iter().map(OutletId::new).collect(),
             order_outlet,
             channel_only,
-            rules: BalanceRules {
-                safety_buffer: number(buffer, "safety_buffer", "safety buffer")?.unwrap_or(0),
-                publish_percent: number(percent, "publish_percent", "publish percent")?,
-                publish_max: number(max, "publish_max", "publish max")?,
-                zero_at_or_below: number(zero, "zero_at_or_below", "zero at or below")?,
-            },
-            schedule_minutes: number(every, "schedule_minutes", "schedule minutes")?,
+            rules,
+            schedule_minutes,
         })
+    }
+
+    /// A rule's message as a sentence: "A share is 0 to 100 %, not 140".
+    fn sentence(message: &str) -> String {
+        let mut chars = message.chars();
+        chars
+            .next()
+            .map(|c| c.to_uppercase().chain(chars).collect())
+            .unwrap_or_default()
     }
 
     pub fn settings_saved(saved: SettingsSaved) -> String {
@@ -575,19 +624,44 @@ mod form {
                 ("api_base_url", self.api_base_url.clone()),
                 ("location", self.location.clone()),
                 ("order_outlet", self.order_outlet.clone()),
+                ("safety_buffer", self.safety_buffer.clone()),
                 ("public_url", self.public_url.clone()),
             ];
             keep.extend(self.outlets.iter().map(|o| ("outlets", o.to_string())));
             keep
         }
 
-        pub fn connection(&self, client_secret: String) -> Result<ShopifyConnection, AppError> {
-            let order_outlet = self.order_outlet.trim().parse::<OutletId>().map_err(|_| {
-                invalid(DomainError::new(
-                    "order_outlet",
-                    "order outlet: choose the outlet that takes this channel's orders",
-                ))
-            })?;
+        /// The connection, once every field is there: each one missing or
+        /// wrong is named at once, before the shop is asked anything.
+        pub fn connection(&self, token: &str, client_secret: String) -> Result<ShopifyConnection, AppError> {
+            let mut problems = Problems::default();
+            problems.required("name", &self.name, "Give the channel a name, e.g. “Web store”");
+            if self.shop_domain.trim().is_empty() {
+                problems.add("shop_domain", "Enter the shop's address, e.g. my-shop.myshopify.com");
+            } else if let Err(e) = sync_core::connect::shop_domain(&self.shop_domain) {
+                problems.add("shop_domain", e.message);
+            }
+            problems.required(
+                "token",
+                token,
+                "Paste the Admin API access token (it starts with shpat_)",
+            );
+            problems.required(
+                "location",
+                &self.location,
+                "Enter the Shopify location that holds the stock, e.g. “Shop location”",
+            );
+            let (order_outlet, safety_buffer) =
+                problems.outlets_and_buffer(&self.outlets, &self.order_outlet, &self.safety_buffer);
+            let public_url = self.public_url.trim();
+            problems.web_address("public_url", public_url);
+            if !public_url.is_empty() && client_secret.trim().is_empty() {
+                problems.add(
+                    "client_secret",
+                    "Paste the app's client secret: Shopify signs its webhooks with it",
+                );
+            }
+            problems.done()?;
             Ok(ShopifyConnection {
                 name: self.name.trim().to_owned(),
                 shop_domain: self.shop_domain.trim().to_owned(),
@@ -596,10 +670,10 @@ mod form {
                 outlets: self.outlets.iter().copied().map(OutletId::new).collect(),
                 order_outlet,
                 rules: BalanceRules {
-                    safety_buffer: number(&self.safety_buffer, "safety_buffer", "safety buffer")?.unwrap_or(0),
+                    safety_buffer,
                     ..BalanceRules::default()
                 },
-                webhooks: match self.public_url.trim() {
+                webhooks: match public_url {
                     "" => None,
                     url => Some(WebhookSetup {
                         public_url: url.to_owned(),
@@ -607,6 +681,65 @@ mod form {
                     }),
                 },
             })
+        }
+    }
+
+    /// A connect form's refusals, gathered to be shown all at once.
+    #[derive(Default)]
+    struct Problems(Vec<(String, String)>);
+
+    impl Problems {
+        fn add(&mut self, field: &str, message: impl Into<String>) {
+            self.0.push((field.to_owned(), message.into()));
+        }
+
+        fn required(&mut self, field: &str, value: &str, message: &str) {
+            if value.trim().is_empty() {
+                self.add(field, message);
+            }
+        }
+
+        fn web_address(&mut self, field: &str, url: &str) {
+            let web = url.starts_with("https://") || url.starts_with("http://");
+            if !url.is_empty() && !web {
+                self.add(
+                    field,
+                    format!("“{url}” is not an address such as https://tillbridge.my-shop.example"),
+                );
+            }
+        }
+
+        /// The outlets ticked, the order outlet chosen and the safety buffer.
+        fn outlets_and_buffer(&mut self, outlets: &[i64], order_outlet: &str, buffer: &str) -> (OutletId, i64) {
+            if outlets.is_empty() {
+                self.add("outlets", "Tick at least one outlet whose stock this channel sells");
+            }
+            let order_outlet = order_outlet.trim().parse::<OutletId>().unwrap_or_else(|_| {
+                self.add("order_outlet", "Choose the outlet that takes this channel's orders");
+                OutletId::new(0)
+            });
+            let buffer = match buffer.trim() {
+                "" => 0,
+                v => match v.parse::<i64>() {
+                    Ok(n) if (0..=sync_core::domain::RULE_LIMIT).contains(&n) => n,
+                    Ok(_) => {
+                        self.add("safety_buffer", "A safety buffer is 0 to 1,000,000,000 units");
+                        0
+                    }
+                    Err(_) => {
+                        self.add("safety_buffer", format!("Safety buffer: “{v}” is not a whole number"));
+                        0
+                    }
+                },
+            };
+            (order_outlet, buffer)
+        }
+
+        fn done(self) -> Result<(), AppError> {
+            if self.0.is_empty() {
+                return Ok(());
+            }
+            crate::api::ssr::fail(AppError::Fields(self.0))
         }
     }
 
@@ -668,27 +801,33 @@ mod form {
                 ("api_base_url", self.api_base_url.clone()),
                 ("stock_location", self.stock_location.clone()),
                 ("order_outlet", self.order_outlet.clone()),
+                ("safety_buffer", self.safety_buffer.clone()),
                 ("public_url", self.public_url.clone()),
             ];
             keep.extend(self.outlets.iter().map(|o| ("outlets", o.to_string())));
             keep
         }
 
-        pub fn connection(&self) -> Result<VendureConnection, AppError> {
-            let order_outlet = self.order_outlet.trim().parse::<OutletId>().map_err(|_| {
-                invalid(DomainError::new(
-                    "order_outlet",
-                    "order outlet: choose the outlet that takes this channel's orders",
-                ))
-            })?;
-            let public_url = self.public_url.trim();
-            let web = public_url.starts_with("https://") || public_url.starts_with("http://");
-            if !public_url.is_empty() && !web {
-                return Err(invalid(DomainError::new(
-                    "public_url",
-                    format!("{public_url:?} is not an address such as https://tillbridge.my-shop.example"),
-                )));
-            }
+        /// The connection, once every field is there (all named at once).
+        pub fn connection(&self, api_key: &str) -> Result<VendureConnection, AppError> {
+            let mut problems = Problems::default();
+            problems.required("name", &self.name, "Give the channel a name, e.g. “Vendure store”");
+            problems.required(
+                "api_base_url",
+                &self.api_base_url,
+                "Enter the store's Admin API address, e.g. https://shop.example/admin-api",
+            );
+            problems.web_address("api_base_url", self.api_base_url.trim());
+            problems.required("api_key", api_key, "Paste the API key of a Vendure administrator");
+            problems.required(
+                "stock_location",
+                &self.stock_location,
+                "Enter the Vendure stock location that holds the stock",
+            );
+            let (order_outlet, safety_buffer) =
+                problems.outlets_and_buffer(&self.outlets, &self.order_outlet, &self.safety_buffer);
+            problems.web_address("public_url", self.public_url.trim());
+            problems.done()?;
             Ok(VendureConnection {
                 name: self.name.trim().to_owned(),
                 api_base_url: self.api_base_url.trim().to_owned(),
@@ -696,7 +835,7 @@ mod form {
                 outlets: self.outlets.iter().copied().map(OutletId::new).collect(),
                 order_outlet,
                 rules: BalanceRules {
-                    safety_buffer: number(&self.safety_buffer, "safety_buffer", "safety buffer")?.unwrap_or(0),
+                    safety_buffer,
                     ..BalanceRules::default()
                 },
             })
@@ -736,10 +875,18 @@ mod form {
             ConnectError::Invalid(e) => invalid(e),
             ConnectError::Storage(sync_core::Error::Invalid(e)) => invalid(e),
             ConnectError::Storage(sync_core::Error::Conflict(message)) => at("name", message),
+            // Not answering at all: the address is at fault, not the secret.
             e @ ConnectError::Unreachable {
                 source: sync_core::connector::ConnectorError::Transient(_),
                 ..
-            } if secret_field == "api_key" => at("api_base_url", e.to_string()),
+            } => at(
+                if secret_field == "api_key" {
+                    "api_base_url"
+                } else {
+                    "shop_domain"
+                },
+                e.to_string(),
+            ),
             e @ ConnectError::Unreachable { .. } => at(secret_field, e.to_string()),
             ConnectError::Storage(e) => AppError::from(e),
             other => {

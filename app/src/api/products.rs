@@ -266,23 +266,129 @@ pub async fn set_sell_online(product_id: i64, channel_id: i64, on: bool) -> Resu
 }
 
 /// Records a stock movement from the product page's "Adjust stock" form.
+/// Taking an outlet below zero needs `below_zero` ticked: the form asks.
 #[server(endpoint = "adjust_stock")]
+#[allow(clippy::too_many_arguments)]
 pub async fn adjust_stock(
+    product_id: i64,
     sku: String,
     outlet: String,
     mode: String,
     amount: String,
     reason: String,
-    note: String,
+    #[server(default)] note: String,
+    below_zero: Option<String>,
 ) -> Result<StockAdjusted, AppError> {
-    use crate::api::ssr::{actor, require, services};
-    let user = require(sync_core::domain::Permission::WriteCatalog).await?;
-    let input = convert::movement(&sku, &outlet, &mode, &amount, &reason, note)?;
-    let batch = services()?
-        .stock
-        .record(&actor(&user), std::slice::from_ref(&input), None)
-        .await?;
-    Ok(convert::adjusted(&input, &batch))
+    use crate::api::ssr::{actor, answer, require, services};
+    let result = async {
+        let user = require(sync_core::domain::Permission::WriteCatalog).await?;
+        let input = convert::movement(&sku, &outlet, &mode, &amount, &reason, note.clone())?;
+        let stock = services()?.stock;
+        let here = stock.of_sku(&input.sku).await?.and_then(|s| {
+            s.variant
+                .stock
+                .into_iter()
+                .find(|o| o.outlet_code == input.outlet.as_str())
+        });
+        let outlet_name = here
+            .as_ref()
+            .map_or_else(|| input.outlet.to_string(), |o| o.outlet_name.clone());
+        let after = input.change.apply(here.as_ref().map_or(0, |o| o.on_hand));
+        let allowed = matches!(below_zero.as_deref(), Some("on" | "true" | "1" | "yes"));
+        if after < 0 && !allowed {
+            return crate::api::ssr::fail(AppError::Invalid {
+                field: "amount".into(),
+                message: format!(
+                    "This takes {} at {outlet_name} to {after}, below zero. Tick “Allow below zero” to save it anyway.",
+                    input.sku
+                ),
+            });
+        }
+        let batch = stock.record(&actor(&user), std::slice::from_ref(&input), None).await?;
+        Ok(convert::adjusted(&input, &outlet_name, &batch))
+    }
+    .await;
+    // Without JavaScript: back to the product with the confirmation, or the
+    // refusal next to the quantity with what was typed (never a raw answer).
+    answer(
+        &format!("/products/{product_id}"),
+        result,
+        |d| d.message.clone(),
+        &[
+            ("sku", &sku),
+            ("outlet", &outlet),
+            ("mode", &mode),
+            ("amount", &amount),
+            ("note", &note),
+        ],
+    )
+}
+
+/// The "Create product" form: a product with its first variant, checked
+/// by the catalog's rules (every refusal at once, next to its field).
+#[server(endpoint = "create_product")]
+#[allow(clippy::too_many_arguments)]
+pub async fn create_product(
+    #[server(default)] name: String,
+    #[server(default)] description: String,
+    #[server(default)] brand: String,
+    #[server(default)] category: String,
+    #[server(default)] sku: String,
+    #[server(default)] barcode: String,
+    #[server(default)] price: String,
+    #[server(default)] currency: String,
+    active: Option<String>,
+    auto_sync: Option<String>,
+) -> Result<(), AppError> {
+    use crate::api::ssr::{Next, require, services, submit};
+    use sync_core::domain::Permission;
+    use sync_core::service::{ProductInput, ProductWrite, VariantInput};
+    let ticked = |v: &Option<String>| v.as_deref().is_some_and(|v| matches!(v, "on" | "true" | "1"));
+    let (active, auto_sync) = (ticked(&active), ticked(&auto_sync));
+    let text = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+    let keep = [
+        ("name", name.as_str()),
+        ("description", description.as_str()),
+        ("brand", brand.as_str()),
+        ("category", category.as_str()),
+        ("sku", sku.as_str()),
+        ("barcode", barcode.as_str()),
+        ("price", price.as_str()),
+        ("currency", currency.as_str()),
+    ];
+    submit("/products/new", &keep, async {
+        require(Permission::WriteCatalog).await?;
+        let input = ProductInput {
+            name: Some(name.trim().to_owned()),
+            description: text(&description),
+            brand: text(&brand),
+            category: text(&category),
+            active: Some(active),
+            auto_sync: Some(auto_sync),
+            variants: vec![VariantInput {
+                sku: Some(sku.trim().to_owned()),
+                barcode: text(&barcode),
+                price: text(&price),
+                currency: text(&currency),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        match services()?.catalog.create_product(&input, None).await? {
+            ProductWrite::Saved { product, .. } => Ok(Next::to(
+                format!("/products/{}", product.id),
+                format!("Created {}", product.name),
+            )),
+            ProductWrite::Refused(problems) => {
+                let fields = problems
+                    .into_iter()
+                    .map(|p| (convert::form_field(&p.path), p.message))
+                    .collect();
+                crate::api::ssr::fail(AppError::Fields(fields))
+            }
+        }
+    })
+    .await
 }
 
 /// Turns Auto Sync on or off for one product; the state is saved at once.
@@ -480,6 +586,15 @@ mod convert {
         }
     }
 
+    /// The create form's field for a catalog rule's path: the one variant's
+    /// `variants[0].sku` is the form's `sku`.
+    pub fn form_field(path: &str) -> String {
+        path.rsplit_once('.')
+            .filter(|(head, _)| head.starts_with("variants["))
+            .map_or(path, |(_, field)| field)
+            .to_owned()
+    }
+
     /// A confirmation box the form must have ticked, or a refusal at it.
     pub fn confirmed(value: Option<&str>, field: &str, message: &str) -> Result<(), AppError> {
         match value {
@@ -528,6 +643,7 @@ mod convert {
     /// What an adjustment did, in a sentence.
     pub fn adjusted(
         input: &sync_core::service::MovementInput,
+        outlet_name: &str,
         batch: &sync_core::service::MovementBatch,
     ) -> StockAdjusted {
         let record = batch.records.first();
@@ -535,7 +651,7 @@ mod convert {
             message: format!(
                 "Stock of {} at {}: {} → {}",
                 input.sku,
-                input.outlet,
+                outlet_name,
                 record.map_or(0, |r| r.on_hand_before),
                 record.map_or(0, |r| r.on_hand_after)
             ),
@@ -559,11 +675,12 @@ mod convert {
                 message: format!("{:?} is not a whole number", amount.trim()),
             });
         };
+        // Whichever rule refuses it, the quantity field is at fault.
         let change = match mode {
             "count" => StockChange::count(amount),
             _ => StockChange::delta(amount),
         }
-        .map_err(invalid)?;
+        .map_err(|e| invalid(sync_core::domain::DomainError { field: "amount", ..e }))?;
         Ok(sync_core::service::MovementInput {
             sku: Sku::parse(sku).map_err(invalid)?,
             outlet: OutletCode::parse(outlet).map_err(invalid)?,

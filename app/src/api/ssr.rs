@@ -110,6 +110,14 @@ pub fn answer<T>(
     if plain_form_post() {
         let url = match &result {
             Ok(done) => notice_url(page, &confirm(done), None, &[]),
+            Err(AppError::Fields(fields)) => {
+                let each: Vec<(String, &str)> =
+                    fields.iter().map(|(f, m)| (format!("error.{f}"), m.as_str())).collect();
+                let mut keep = keep.to_vec();
+                keep.extend(each.iter().map(|(k, m)| (k.as_str(), *m)));
+                let e = &result.as_ref().err().map(AppError::message).unwrap_or_default();
+                notice_url(page, e, fields.first().map(|(f, _)| f.as_str()), &keep)
+            }
             Err(e) => notice_url(page, &e.message(), Some(e.field()), keep),
         };
         see_other(&url);
@@ -172,7 +180,8 @@ pub fn notice_url(page: &str, message: &str, error_field: Option<&str>, keep: &[
     let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
         .unwrap_or_default()
         .into_iter()
-        .filter(|(k, _)| !k.starts_with("notice") && k != "error_field")
+        .filter(|(k, _)| !k.starts_with("notice") && !k.starts_with("error."))
+        .filter(|(k, _)| k != "error_field")
         .collect();
     if let Some(field) = error_field.filter(|f| !f.is_empty()) {
         pairs.insert(0, ("error_field".into(), field.to_owned()));

@@ -22,8 +22,8 @@ pub fn AutoSyncToggle(
             let state = if changed.auto_sync { "on" } else { "off" };
             let queued = match changed.queued {
                 0 => String::new(),
-                1 => "; 1 quantity queued".to_owned(),
-                n => format!("; {n} quantities queued"),
+                1 => " · 1 quantity queued".to_owned(),
+                n => format!(" · {n} quantities queued"),
             };
             toasts.show(format!("Auto Sync turned {state} for {}{queued}", changed.name), false);
         }
@@ -42,7 +42,15 @@ pub fn AutoSyncToggle(
                 aria-checked=move || on.get().to_string()
                 aria-label=label
                 data-product=product_id
-                disabled=move || !can_write || action.pending().get()
+                // Not disabled while saving: a disabled button drops the
+                // keyboard focus. A second press meanwhile does nothing.
+                disabled=!can_write
+                aria-busy=move || action.pending().get().to_string()
+                on:click=move |ev| {
+                    if action.pending().get_untracked() {
+                        ev.prevent_default();
+                    }
+                }
             >
                 <span class="switch-knob"></span>
                 <span class="switch-text">{move || if on.get() { "On" } else { "Off" }}</span>

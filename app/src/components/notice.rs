@@ -6,16 +6,33 @@ use leptos_router::hooks::use_query_map;
 
 use super::toast::use_toasts;
 
+/// Without JavaScript (and until the page has it) the notice is a banner
+/// on the page; once the page runs, a toast, as every other confirmation.
 #[component]
 pub fn NoticeFromUrl() -> impl IntoView {
     let params = use_query_map();
     let toasts = use_toasts();
+    let hydrated = RwSignal::new(false);
     Effect::new(move |_| {
+        hydrated.set(true);
         let params = params.read();
         if let Some(notice) = params.get("notice").filter(|n| !n.is_empty()) {
             toasts.show(notice, params.get("notice_error").is_some());
         }
     });
+    move || {
+        if hydrated.get() {
+            return None;
+        }
+        let params = params.read();
+        let notice = params.get("notice").filter(|n| !n.is_empty())?;
+        let error = params.get("notice_error").is_some();
+        Some(view! {
+            <p class=if error { "notice-banner notice-error" } else { "notice-banner" } id="notice" role=if error { "alert" } else { "status" }>
+                {notice}
+            </p>
+        })
+    }
 }
 
 /// Shows what a form's server action answered as a toast (its refusal in
@@ -72,10 +89,14 @@ pub fn field_error(
     let params = use_query_map();
     move || {
         let message = match refused() {
-            Some(e) => (e.field() == field).then(|| e.message()),
+            Some(e) => e.message_for(field),
             None => {
                 let params = params.read();
-                (params.get("error_field").as_deref() == Some(field)).then(|| params.get("notice").unwrap_or_default())
+                // Several refusals come back as `error.<field>=why` each.
+                params.get(&format!("error.{field}")).or_else(|| {
+                    (params.get("error_field").as_deref() == Some(field))
+                        .then(|| params.get("notice").unwrap_or_default())
+                })
             }
         };
         message.map(|m| view! { <span class="field-error" role="alert" id=format!("{field}-error")>{m}</span> })

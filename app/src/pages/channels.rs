@@ -107,6 +107,13 @@ pub fn ChannelSettingsPage() -> impl IntoView {
 
 #[component]
 fn SettingsForm(settings: ChannelSettingsView, confirming: bool, follow: Option<i64>) -> impl IntoView {
+    // A refused plain post comes back with what was typed: shown again.
+    let query = use_query_map();
+    let refused_post = query.read_untracked().get("notice_error").is_some();
+    let typed = move |field: &str, saved: String| match query.read_untracked().get(field) {
+        Some(v) if refused_post => v,
+        _ => saved,
+    };
     let number = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
     let order_unticked = settings.outlets.iter().any(|o| o.is_order_outlet && !o.checked);
     let order_choices: Vec<(i64, String, bool)> = settings
@@ -171,15 +178,15 @@ fn SettingsForm(settings: ChannelSettingsView, confirming: bool, follow: Option<
                 {field_error(refused, "outlets")}
             </fieldset>
             <label>"Safety buffer (units held back per product)"
-                <input type="text" inputmode="numeric" name="safety_buffer" value=settings.safety_buffer.to_string() disabled=disabled/>{field_error(refused, "safety_buffer")}</label>
+                <input type="text" inputmode="numeric" name="safety_buffer" value=typed("safety_buffer", settings.safety_buffer.to_string()) disabled=disabled aria-describedby="safety_buffer-error"/>{field_error(refused, "safety_buffer")}</label>
             <label>"Publish this share (%), empty for all"
-                <input type="text" inputmode="numeric" name="publish_percent" value=number(settings.publish_percent) disabled=disabled/>{field_error(refused, "publish_percent")}</label>
+                <input type="text" inputmode="numeric" name="publish_percent" value=typed("publish_percent", number(settings.publish_percent)) disabled=disabled aria-describedby="publish_percent-error"/>{field_error(refused, "publish_percent")}</label>
             <label>"Publish at most, empty for no cap"
-                <input type="text" inputmode="numeric" name="publish_max" value=number(settings.publish_max) disabled=disabled/>{field_error(refused, "publish_max")}</label>
+                <input type="text" inputmode="numeric" name="publish_max" value=typed("publish_max", number(settings.publish_max)) disabled=disabled aria-describedby="publish_max-error"/>{field_error(refused, "publish_max")}</label>
             <label>"Publish 0 at or below, empty for never"
-                <input type="text" inputmode="numeric" name="zero_at_or_below" value=number(settings.zero_at_or_below) disabled=disabled/>{field_error(refused, "zero_at_or_below")}</label>
+                <input type="text" inputmode="numeric" name="zero_at_or_below" value=typed("zero_at_or_below", number(settings.zero_at_or_below)) disabled=disabled aria-describedby="zero_at_or_below-error"/>{field_error(refused, "zero_at_or_below")}</label>
             <label>"Sync every (minutes), empty for off"
-                <input type="text" inputmode="numeric" name="schedule_minutes" value=number(settings.schedule_minutes) disabled=disabled/>{field_error(refused, "schedule_minutes")}</label>
+                <input type="text" inputmode="numeric" name="schedule_minutes" value=typed("schedule_minutes", number(settings.schedule_minutes)) disabled=disabled aria-describedby="schedule_minutes-error"/>{field_error(refused, "schedule_minutes")}</label>
             <label>"Outlet that takes this channel's orders"
                 <select name="order_outlet" disabled=disabled>
                     {order_choices.into_iter().map(|(id, name, selected)| view! { <option value=id selected=selected>{name}</option> }).collect_view()}

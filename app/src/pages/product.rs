@@ -14,10 +14,19 @@ use crate::api::products::{
     AdjustStock, ChannelStockView, DeleteProduct, ProductLookup, ProductView, SaveProduct, SetSellOnline, get_product,
 };
 use crate::components::auto_sync_toggle::AutoSyncToggle;
-use crate::components::notice::{NoticeFromUrl, ToastResult};
+use crate::components::notice::{NoticeFromUrl, ToastResult, field_error};
 use crate::components::toast::use_toasts;
 use delete::{DeleteConfirmation, DeletedProduct};
 use edit::EditProductForm;
+
+/// How often an open product page reads its figures again.
+#[cfg(feature = "hydrate")]
+const LIVE_EVERY_SECS: u64 = 5;
+
+/// Set while someone types in one of the page's forms: a live refresh
+/// would otherwise put back what the server has over what they typed.
+#[derive(Clone, Copy)]
+struct Typing(RwSignal<bool>);
 
 /// Movement reasons offered on the form (channel orders come from channels).
 const REASONS: [(&str, &str); 7] = [
@@ -49,11 +58,49 @@ pub fn ProductPage() -> impl IntoView {
                 std::time::Duration::from_millis(800),
             );
         }
-        Some(Err(e)) => toasts.show(e.to_string(), true),
+        // Said next to the quantity, where it can be put right.
+        Some(Err(e)) if e.field() == "amount" => {}
+        Some(Err(e)) => toasts.show(e.message(), true),
         None => {}
     });
+    // What other tabs and the channels changed: read again every few
+    // seconds while the page is open, unless a form is being filled in.
+    let typing = RwSignal::new(false);
+    provide_context(Typing(typing));
+    // The page as last shown: a read that finds the same redraws nothing.
+    let shown = StoredValue::new(None::<ProductLookup>);
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = set_interval_with_handle(
+            move || {
+                let Some(id) = params.read_untracked().get("id").and_then(|id| id.parse::<i64>().ok()) else {
+                    return;
+                };
+                if typing.get_untracked() || adjust.pending().get_untracked() {
+                    return;
+                }
+                leptos::task::spawn_local(async move {
+                    if let Ok(now) = get_product(id).await
+                        && shown.with_value(|s| s.as_ref() != Some(&now))
+                        && !typing.get_untracked()
+                    {
+                        refresh.update(|n| *n += 1);
+                    }
+                });
+            },
+            std::time::Duration::from_secs(LIVE_EVERY_SECS),
+        );
+        if let Ok(handle) = handle {
+            on_cleanup(move || handle.clear());
+        }
+    }
     provide_context(adjust);
     let save = ServerAction::<SaveProduct>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            typing.set(false);
+        }
+    });
     let saved = ToastResult::new(save.value(), |d| d.message.clone());
     provide_context(save);
     let sell = ServerAction::<SetSellOnline>::new();
@@ -70,18 +117,37 @@ pub fn ProductPage() -> impl IntoView {
             }
         },
     );
+    // A field or a fold taken in hand stops the live refresh until saved.
+    let taken_in_hand = move |ev: leptos::ev::FocusEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            let tag = event_target::<leptos::web_sys::Element>(&ev).tag_name();
+            if matches!(tag.as_str(), "INPUT" | "SELECT" | "TEXTAREA" | "SUMMARY") {
+                typing.set(true);
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
     view! {
         {notice}
-        <Suspense fallback=|| view! { <p class="muted">"Loading product…"</p> }>
+        <div class="product-page" on:focusin=taken_in_hand>
+        // A Transition keeps the page shown while it is read again.
+        <Transition fallback=|| view! { <p class="muted">"Loading product…"</p> }>
             {move || Suspend::new(async move {
-                match product.await {
+                let product = product.await;
+                if let Ok(Some(p)) = &product {
+                    shown.set_value(Some(p.clone()));
+                }
+                match product {
                     Ok(Some(ProductLookup::Found(p))) => view! { <ProductDetail product=*p confirming=confirming()/> }.into_any(),
                     Ok(Some(ProductLookup::Deleted { id, name })) => view! { <DeletedProduct id name/> }.into_any(),
                     Ok(None) => view! { <h1>"Product not found"</h1> }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
+        </div>
     }
 }
 
@@ -179,7 +245,7 @@ fn ProductDetail(product: ProductView, confirming: bool) -> impl IntoView {
             </div>
         </section>
         {edit_form}
-        <AdjustStockForm skus outlets=outlet_choices/>
+        <AdjustStockForm product_id=id skus outlets=outlet_choices/>
         <ChannelsStock product_id=id channels can_write/>
         <history::ProductSyncHistory product_id=id/>
         <section class="card">
@@ -194,33 +260,65 @@ fn ProductDetail(product: ProductView, confirming: bool) -> impl IntoView {
 }
 
 #[component]
-fn AdjustStockForm(skus: Vec<String>, outlets: Vec<(String, String)>) -> impl IntoView {
+fn AdjustStockForm(product_id: i64, skus: Vec<String>, outlets: Vec<(String, String)>) -> impl IntoView {
     let action = expect_context::<ServerAction<AdjustStock>>();
+    let Typing(typing) = expect_context::<Typing>();
+    let query = use_query_map();
+    // What a refused plain post carried back, so nothing typed is lost.
+    let kept = move |key: &str| query.read_untracked().get(key).unwrap_or_default();
+    let (kept_sku, kept_outlet, kept_mode) = (kept("sku"), kept("outlet"), kept("mode"));
+    let amount = RwSignal::new(kept("amount"));
+    let note = RwSignal::new(kept("note"));
+    let refused = move || action.value().get().and_then(Result::err);
+    // Applied: the form is empty again for the next count.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            amount.set(String::new());
+            note.set(String::new());
+            typing.set(false);
+        }
+    });
     view! {
         <section class="card">
             <h2>"Adjust stock"</h2>
             <ActionForm action=action attr:class="inline-form" attr:id="adjust-stock">
+                <input type="hidden" name="product_id" value=product_id/>
                 <label>"SKU"
-                    <select name="sku">{skus.into_iter().map(|s| view! { <option value=s.clone()>{s.clone()}</option> }).collect_view()}</select>
+                    <select name="sku">{skus.into_iter().map(|s| {
+                        let selected = s == kept_sku;
+                        view! { <option value=s.clone() selected=selected>{s.clone()}</option> }
+                    }).collect_view()}</select>
                 </label>
                 <label>"Outlet"
                     <select name="outlet">
-                        {outlets.into_iter().map(|(code, name)| view! { <option value=code>{name}</option> }).collect_view()}
+                        {outlets.into_iter().map(|(code, name)| {
+                            let selected = code == kept_outlet;
+                            view! { <option value=code selected=selected>{name}</option> }
+                        }).collect_view()}
                     </select>
                 </label>
                 <label>"Change"
                     <select name="mode">
                         <option value="delta">"Add or remove (±)"</option>
-                        <option value="count">"Set count to"</option>
+                        <option value="count" selected=kept_mode == "count">"Set count to"</option>
                     </select>
                 </label>
-                <label>"Quantity" <input type="text" name="amount" inputmode="numeric" required size="6"/></label>
+                <label>"Quantity"
+                    <input type="text" name="amount" inputmode="numeric" required size="6" aria-describedby="amount-error"
+                        value=amount.get_untracked() prop:value=move || amount.get()
+                        on:input=move |ev| { amount.set(event_target_value(&ev)); typing.set(true); }/>
+                    {field_error(refused, "amount")}
+                </label>
                 <label>"Reason"
                     <select name="reason">
                         {REASONS.iter().map(|(value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
                     </select>
                 </label>
-                <label>"Note" <input type="text" name="note" size="18"/></label>
+                <label>"Note"
+                    <input type="text" name="note" size="18" value=note.get_untracked() prop:value=move || note.get()
+                        on:input=move |ev| { note.set(event_target_value(&ev)); typing.set(true); }/>
+                </label>
+                <label class="check-line"><input type="checkbox" name="below_zero" id="below-zero"/>"Allow below zero"</label>
                 <button type="submit" class="primary" disabled=move || action.pending().get()>"Save"</button>
             </ActionForm>
         </section>

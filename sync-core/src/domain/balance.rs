@@ -27,26 +27,46 @@ pub struct BalanceStep {
     pub after: i64,
 }
 
+/// The largest buffer, cap or threshold a channel takes: far above any
+/// stock, far below where the arithmetic could overflow.
+pub const RULE_LIMIT: i64 = 1_000_000_000;
+
+/// A figure of the rules outside 0..=RULE_LIMIT, said in words.
+fn bounded(field: &'static str, what: &str, value: Option<i64>) -> Option<DomainError> {
+    match value? {
+        v if v < 0 => Some(DomainError::new(field, format!("{what} cannot be negative"))),
+        v if v > RULE_LIMIT => Some(DomainError::new(
+            field,
+            format!("{what} can be at most 1,000,000,000, not {v}"),
+        )),
+        _ => None,
+    }
+}
+
 impl BalanceRules {
+    /// The first rule broken, if any.
     pub fn validate(&self) -> Result<(), DomainError> {
-        if self.safety_buffer < 0 {
-            return Err(DomainError::new("safety_buffer", "a safety buffer cannot be negative"));
+        match self.problems().into_iter().next() {
+            Some(problem) => Err(problem),
+            None => Ok(()),
         }
-        if let Some(p) = self.publish_percent
-            && !(0..=100).contains(&p)
-        {
-            return Err(DomainError::new(
-                "publish_percent",
-                format!("a share is 0 to 100 %, not {p}"),
-            ));
-        }
-        if self.publish_max.is_some_and(|m| m < 0) {
-            return Err(DomainError::new("publish_max", "a maximum cannot be negative"));
-        }
-        if self.zero_at_or_below.is_some_and(|t| t < 0) {
-            return Err(DomainError::new("zero_at_or_below", "a threshold cannot be negative"));
-        }
-        Ok(())
+    }
+
+    /// Every rule broken, in the order the settings form shows them.
+    pub fn problems(&self) -> Vec<DomainError> {
+        let share = self
+            .publish_percent
+            .filter(|p| !(0..=100).contains(p))
+            .map(|p| DomainError::new("publish_percent", format!("a share is 0 to 100 %, not {p}")));
+        [
+            bounded("safety_buffer", "a safety buffer", Some(self.safety_buffer)),
+            share,
+            bounded("publish_max", "a maximum", self.publish_max),
+            bounded("zero_at_or_below", "a threshold", self.zero_at_or_below),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     pub fn apply(&self, on_hand: i64, committed: i64) -> i64 {

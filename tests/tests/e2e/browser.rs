@@ -148,7 +148,7 @@ async fn turn_auto_sync_on_and_reload(c: &Client, server: &TestServer) -> Result
     let toast = toast_text(c).await?;
     // Turning it on queues one push per variant for the Sandbox store.
     let queued = toast
-        .strip_prefix(&format!("Auto Sync turned on for {product}; "))
+        .strip_prefix(&format!("Auto Sync turned on for {product} · "))
         .unwrap_or_default();
     if !(queued.ends_with("quantities queued") || queued == "1 quantity queued") {
         return Err(format!("unexpected toast {toast:?}"));
@@ -303,8 +303,8 @@ async fn bulk_flows(c: &Client, server: &TestServer, db: &Database) -> Result<St
         .text()
         .await
         .map_err(e("toast"))?;
-    // "…; N quantities queued": the outbox was filled in the same transaction.
-    if !toast.starts_with("Auto Sync turned on for 50 products;") || !toast.ends_with("quantities queued") {
+    // "… · N quantities queued for Sandbox": the outbox was filled in the same transaction.
+    if !toast.starts_with("Auto Sync turned on for 50 products · ") || !toast.contains("quantities queued for ") {
         return Err(format!("unexpected toast {toast:?}"));
     }
     screenshot(c, "products-bulk-toast").await?;
@@ -347,6 +347,24 @@ async fn bulk_flows(c: &Client, server: &TestServer, db: &Database) -> Result<St
         .click()
         .await
         .map_err(e("click apply"))?;
+    // Over 50 products: it asks first, naming the action and the count.
+    let question = text_of(c, "#bulk-confirm-question").await?;
+    screenshot(c, "products-bulk-confirm").await?;
+    let expected = format!(
+        "Turn off Auto Sync for {} products?",
+        label
+            .trim_start_matches("Select all ")
+            .split(' ')
+            .next()
+            .unwrap_or_default()
+    );
+    if question != expected {
+        return Err(format!("the confirmation asked {question:?}, expected {expected:?}"));
+    }
+    if switches_on(c).await? == 0 {
+        return Err("the switches turned off before the confirmation was answered".into());
+    }
+    click(c, "#bulk-confirm-yes").await?;
     let toast = toast_text(c).await?;
     let hoodies = storage
         .count_products(&sync_core::storage::ProductFilter {
@@ -1069,6 +1087,11 @@ async fn connect_and_orders_flow(c: &Client, server: &TestServer) -> Result<Stri
     if !error.contains("not a shop domain") || kept != "Web store" {
         return Err(format!("error {error:?}, name kept as {kept:?}"));
     }
+    // Every field at fault at once: the token left empty is named too.
+    let token = text_of(c, "#token-error").await?;
+    if !token.contains("Paste the Admin API access token") {
+        return Err(format!("the empty token said {token:?}"));
+    }
     c.goto(&server.url("/orders")).await.map_err(e("orders"))?;
     let empty = c
         .wait()
@@ -1178,7 +1201,7 @@ pub(super) async fn fits_both_widths(c: &Client, name: &str, selector: &str) -> 
         };
         if shown <= 0.0 || left < -1.0 || right > inner + 1.0 || scroll > inner + 1.0 {
             return Err(format!(
-                "at {width} px ({inner} inside) {selector} spans {left}..{right} and the page is {scroll} wide"
+                "{name} at {width} px ({inner} inside): {selector} spans {left}..{right} and the page is {scroll} wide"
             ));
         }
     }

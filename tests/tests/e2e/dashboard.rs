@@ -82,7 +82,7 @@ async fn selling_online_off_in_a_channel_shows_zero_there_and_on_again_restores_
         .await
         .expect("page");
     assert!(filtered.contains(&product.name), "the channel filter finds it");
-    assert!(filtered.contains("1 products"), "and only it");
+    assert!(filtered.contains("Showing 1–1 of 1 product<"), "and only it");
 
     let on = bulk("sell_online:1:on").await.expect("sent");
     assert!(notice(&location(&on)).starts_with("Selling online in Sandbox store for 1 product"));
@@ -159,7 +159,7 @@ async fn an_owner_connects_shopify_from_the_dashboard_and_bad_input_names_its_fi
             "  ".to_owned(),
             "Shop location",
             "token",
-            "paste the Admin API access token",
+            "Paste the Admin API access token",
         ),
         (
             "tillbridge-test.myshopify.com",
@@ -174,7 +174,10 @@ async fn an_owner_connects_shopify_from_the_dashboard_and_bad_input_names_its_fi
         assert!(to.starts_with("/channels/new?error_field="), "{to}");
         assert!(to.contains(&format!("error_field={field}")), "{field}: {to}");
         assert!(notice(&to).contains(needle), "{needle:?} not in {:?}", notice(&to));
-        assert!(!to.contains("token="), "the token is never sent back: {to}");
+        assert!(
+            !to.contains("&token=") && !to.contains("?token="),
+            "the token is never sent back: {to}"
+        );
         assert_eq!(
             storage.list_channels().await.expect("channels").len(),
             1,
@@ -597,7 +600,7 @@ async fn an_owner_connects_vendure_by_form_and_a_refused_key_or_location_names_i
             "  ",
             "Tillbridge online",
             "api_key",
-            "paste the Vendure API key",
+            "Paste the API key of a Vendure administrator",
         ),
         (
             vendure.base.as_str(),
@@ -611,7 +614,10 @@ async fn an_owner_connects_vendure_by_form_and_a_refused_key_or_location_names_i
         assert!(to.starts_with("/channels/new/vendure?error_field="), "{to}");
         assert!(to.contains(&format!("error_field={field}")), "{field}: {to}");
         assert!(notice(&to).contains(needle), "{needle:?} not in {:?}", notice(&to));
-        assert!(!to.contains("api_key="), "the key is never sent back: {to}");
+        assert!(
+            !to.contains("&api_key=") && !to.contains("?api_key="),
+            "the key is never sent back: {to}"
+        );
         assert!(to.contains("name=Vendure+store"), "what was typed is kept: {to}");
         assert_eq!(
             storage.list_channels().await.expect("channels").len(),

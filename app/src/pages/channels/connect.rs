@@ -120,13 +120,17 @@ fn text(
     hint: &'static str,
     kind: &'static str,
 ) -> impl IntoView {
-    let invalid = typed("error_field") == name;
-    let value = if kind == "password" { String::new() } else { typed(name) };
+    let invalid = typed("error_field") == name || !typed(&format!("error.{name}")).is_empty();
+    let secret = kind == "password";
+    let value = if secret { String::new() } else { typed(name) };
+    // A refused form keeps everything typed but its secrets, and says so.
+    let retype = secret && !typed("notice_error").is_empty();
     view! {
         <label>{label}
             <input type=kind name=name value=value autocomplete="off" aria-invalid=invalid.to_string()
                 aria-describedby=format!("{name}-error")/>
             <span class="muted">{hint}</span>
+            {retype.then(|| view! { <span class="muted secret-again">"Secrets are not kept after a refusal: paste it again."</span> })}
             {field_error(refused, name)}
         </label>
     }
@@ -167,7 +171,8 @@ fn OutletFields(
             {field_error(refused, "order_outlet")}
         </label>
         <label>"Safety buffer (units held back per product)"
-            <input type="text" inputmode="numeric" name="safety_buffer" value="0"/>
+            <input type="text" inputmode="numeric" name="safety_buffer" aria-describedby="safety_buffer-error"
+                value=Some(typed("safety_buffer")).filter(|v| !v.is_empty()).unwrap_or_else(|| "0".into())/>
             {field_error(refused, "safety_buffer")}
         </label>
     }
