@@ -139,7 +139,7 @@ impl Core {
                 let pushed = crate::sync::push_queued(&core.storage, &core.vault, &config, &run, &worker).await;
                 let closed = match &pushed {
                     Ok(()) => run.close().await,
-                    Err(e) => run.close_with(&format!("the pushes stopped: {e}")).await,
+                    Err(e) => run.fail_with(&format!("The pushes stopped: {e}")).await,
                 };
                 core.held.finish(config.id);
                 if let Err(e) = pushed.and(closed) {

@@ -939,6 +939,10 @@ async fn a_run_adds_up_its_batches_and_its_events_name_their_sku_and_channel(s: 
         .expect("chart");
     assert_eq!(days.len(), 1);
     assert_eq!(days[0].hour.len(), 10, "YYYY-MM-DD: {}", days[0].hour);
+    // A sync that stopped short says so, whatever its batches did.
+    s.fail_run(run, "stopped").await.expect("failed");
+    let failed = s.run(run).await.expect("read").expect("run");
+    assert_eq!((failed.status, failed.log.as_str()), (RunStatus::Failed, "stopped"));
 }
 
 async fn a_retried_conflict_queues_its_push_again_and_leaves_the_list(s: &Storage) {

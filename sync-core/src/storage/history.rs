@@ -514,6 +514,21 @@ impl Storage {
         Ok(())
     }
 
+    /// Closes a run that stopped short (its sync failed), whatever its
+    /// batches did before.
+    pub async fn fail_run(&self, run: RunId, log: &str) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE sync_runs SET status = 'failed', finished_at = $2, log = $3 WHERE id = $1")
+                .bind(run)
+                .bind(Timestamp::now())
+                .bind(log)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
     /// Closes a run whose batches added their counts (`add_to_run`); its
     /// status follows from them.
     pub async fn close_run(&self, run: RunId, log: &str) -> Result<()> {

@@ -101,7 +101,7 @@ pub async fn sync_all(
                 pushed
             }
             Err(e) => {
-                run.close_with(&format!("the sync stopped: {e}")).await?;
+                run.fail_with(&format!("The sync stopped: {e}")).await?;
                 return Err(e);
             }
         };

@@ -122,21 +122,25 @@ pub async fn force_sync(
     worker_id: &str,
 ) -> Result<SyncSummary> {
     let outcome = force_in(storage, vault, config, options, run, worker_id).await;
-    let log = match &outcome {
-        Ok((summary, retire)) => match retire {
-            Some(retire) => {
-                // Said once, in the choice's own word ("deleted").
-                let shown = SyncSummary {
-                    retired: 0,
-                    ..summary.clone()
-                };
-                format!("{}; {retire}", shown.log())
-            }
-            None => summary.log(),
-        },
-        Err(e) => format!("the force sync stopped: {e}"),
-    };
-    run.close_with(&log).await?;
+    match &outcome {
+        Ok((summary, retire)) => {
+            let log = match retire {
+                Some(retire) => {
+                    // Said once, in the choice's own word ("deleted").
+                    let shown = SyncSummary {
+                        retired: 0,
+                        ..summary.clone()
+                    };
+                    format!("{}; {retire}", shown.log())
+                }
+                None => summary.log(),
+            };
+            run.close_with(&log).await?;
+        }
+        Err(e) => {
+            run.fail_with(&format!("The force sync stopped: {e}")).await?;
+        }
+    }
     outcome.map(|(summary, _)| summary)
 }
 

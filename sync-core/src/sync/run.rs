@@ -150,6 +150,14 @@ impl OpenRun {
         self.close_with(&log).await
     }
 
+    /// Closes the run as failed (its sync stopped short), if it was started.
+    pub async fn fail_with(&self, log: &str) -> Result<Option<RunId>> {
+        let tally = std::mem::take(&mut *self.tally());
+        let Some(id) = tally.id else { return Ok(None) };
+        self.storage.fail_run(id, log).await?;
+        Ok(Some(id))
+    }
+
     /// Closes the run, if it was started, with `log`.
     pub async fn close_with(&self, log: &str) -> Result<Option<RunId>> {
         let tally = std::mem::take(&mut *self.tally());
