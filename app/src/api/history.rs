@@ -346,3 +346,40 @@ fn capitalised(text: &str) -> String {
         None => String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn older_runs_keep_the_filters_and_an_unfiltered_page_is_plain() {
+        let q = HistoryQuery {
+            kind: Some("pull_orders".into()),
+            hours: Some(24),
+            ..HistoryQuery::default()
+        };
+        assert!(q.is_filtered());
+        assert_eq!(q.url(Some(40)), "/history?kind=pull_orders&hours=24&before=40");
+        assert_eq!(HistoryQuery::default().url(None), "/history");
+        assert!(!HistoryQuery::default().is_filtered());
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn chart_buckets_read_as_hours_or_days() {
+        assert_eq!(bucket_label("2026-12-07T09"), "09:00");
+        assert_eq!(bucket_label("2026-12-07"), "7 Dec");
+        assert_eq!(
+            HistoryQuery::default().chart_caption(),
+            "Items pushed and failed per hour, last 24 hours (UTC)"
+        );
+        let week = HistoryQuery {
+            hours: Some(168),
+            ..HistoryQuery::default()
+        };
+        assert_eq!(
+            week.chart_caption(),
+            "Items pushed and failed per day, last 7 days (UTC)"
+        );
+    }
+}
