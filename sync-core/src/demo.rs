@@ -715,8 +715,8 @@ async fn load_history(
                     index * slot_micros + dice.below((slot_micros / 2).max(1) as u64) as i64,
                 );
             let (kind, trigger, actor) = match dice.below(100) {
-                0..=89 => ("auto", "stock_change", "Tillbridge"),
-                90..=95 => ("standard", "schedule", "Tillbridge"),
+                0..=89 => ("auto", "stock_change", "Auto Sync"),
+                90..=95 => ("standard", "schedule", "schedule"),
                 96..=98 => ("force", "button", DEMO_EMAIL),
                 _ => ("sync_all", "button", DEMO_EMAIL),
             };

@@ -30,8 +30,8 @@ pub use channels::{
 };
 pub use files::{AppliedUpload, FeedId, FeedRow, Files, ImportPage, NewFeed, NewUpload, Upload, too_large};
 pub use history::{
-    ConflictAction, ConflictRow, EventResult, EventRow, History, HistoryPage, HourCount, NewEvent, OrderLineRow,
-    OrderRow, OrderSummary, RunFilter, RunId, RunKind, RunRow, RunStatus, RunTrigger,
+    ChartFilter, ConflictAction, ConflictRow, EventResult, EventRow, History, HistoryPage, HourCount, NewEvent,
+    OrderLineRow, OrderRow, OrderSummary, RunCause, RunFilter, RunId, RunKind, RunRow, RunStatus, RunTrigger,
 };
 pub use history::{FeedLine, FeedOrder, MAX_ORDER_PAGE, OrderCursor, OrderFeedPage, OrderFeedQuery};
 pub use stock::{
@@ -90,6 +90,10 @@ pub(crate) struct Core {
     pub(crate) pulls: PullRequests,
     /// Button- and CLI-started syncs running in this process.
     pub(crate) running: Arc<RunningSyncs>,
+    /// Channels whose pushes a sync a person started is doing itself: the
+    /// engine's worker leaves them alone meanwhile, so that sync's run
+    /// holds every push and its progress counts them all.
+    pub(crate) held: Arc<RunningSyncs>,
 }
 
 impl Core {
@@ -98,6 +102,53 @@ impl Core {
         if queued > 0 {
             self.waker.wake();
         }
+    }
+
+    /// Pushes what a person's action queued now, in the background, as one
+    /// run per channel naming `cause` (a bulk action of a thousand
+    /// quantities is one run of its person, not batches of "Auto Sync").
+    /// A channel a sync is pushing to already is left to that sync; the
+    /// buttons stay free (the outbox's claims keep two pushers apart).
+    pub(crate) fn push_for(&self, cause: crate::storage::RunCause) {
+        let configs = {
+            let core = self.clone();
+            async move { core.storage.channel_configs().await }
+        };
+        let core = self.clone();
+        tokio::spawn(async move {
+            let configs = match configs.await {
+                Ok(configs) => configs,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the channels to push an action's changes");
+                    core.waker.wake();
+                    return;
+                }
+            };
+            let worker = format!("{}:{}", cause.trigger.as_str(), std::process::id());
+            for config in configs {
+                // A sync already pushing to the channel takes these too.
+                if !core.held.start(config.id) {
+                    continue;
+                }
+                let run = crate::sync::OpenRun::new(
+                    core.storage.clone(),
+                    Some(config.id),
+                    crate::storage::RunKind::Auto,
+                    cause.clone(),
+                );
+                let pushed = crate::sync::push_queued(&core.storage, &core.vault, &config, &run, &worker).await;
+                let closed = match &pushed {
+                    Ok(()) => run.close().await,
+                    Err(e) => run.fail_with(&format!("The pushes stopped: {e}")).await,
+                };
+                core.held.finish(config.id);
+                if let Err(e) = pushed.and(closed) {
+                    tracing::warn!(channel = %config.name, error = %e, "an action's pushes failed; the engine takes them over");
+                }
+            }
+            // Whatever is left (retries) is the engine's.
+            core.waker.wake();
+        });
     }
 }
 
@@ -121,6 +172,7 @@ impl Services {
             waker: Waker::default(),
             pulls: PullRequests::default(),
             running: Arc::new(RunningSyncs::default()),
+            held: Arc::new(RunningSyncs::default()),
         };
         Self {
             catalog: Catalog::new(core.clone()),
@@ -168,6 +220,7 @@ impl Runtime {
             worker_id.to_owned(),
             core.pulls.clone(),
             core.waker.clone(),
+            core.held.clone(),
         );
         let cycle = OrderCycle::start(
             core.storage.clone(),

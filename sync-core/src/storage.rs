@@ -32,8 +32,8 @@ pub use catalog_outbox::{CatalogTarget, ClaimedProduct};
 pub use channels::{ChannelConfig, ChannelSettings, ChannelSummary, NewChannel};
 pub use feeds::{FeedId, FeedRow, NewFeed};
 pub use history::{
-    ConflictAction, ConflictKind, ConflictRow, EventResult, EventRow, HourCount, NewConflict, NewEvent, RunFilter,
-    RunId, RunKind, RunRow, RunStatus, RunTrigger,
+    ChartFilter, ConflictAction, ConflictKind, ConflictRow, EventResult, EventRow, HourCount, NewConflict, NewEvent,
+    RunCause, RunDelta, RunFilter, RunId, RunKind, RunRow, RunStatus, RunTrigger,
 };
 pub(crate) use import::replayed_products;
 pub use import::{

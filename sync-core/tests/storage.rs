@@ -50,6 +50,7 @@ contract!(
     concurrent_batches_on_the_same_skus_lose_no_update,
     filters_count_and_select_the_same_products,
     history_lists_runs_newest_first_and_counts_events_per_hour,
+    a_run_adds_up_its_batches_and_its_events_name_their_sku_and_channel,
     a_retried_conflict_queues_its_push_again_and_leaves_the_list,
     every_sort_pages_through_each_product_once_in_order,
     catalog_changes_queue_one_product_push_per_listed_channel_in_the_same_transaction,
@@ -852,6 +853,96 @@ async fn history_lists_runs_newest_first_and_counts_events_per_hour(s: &Storage)
     assert_eq!(hours.len(), 1);
     assert_eq!((hours[0].succeeded, hours[0].failed), (3, 3));
     assert_eq!(hours[0].hour.len(), 13, "YYYY-MM-DDTHH: {}", hours[0].hour);
+}
+
+async fn a_run_adds_up_its_batches_and_its_events_name_their_sku_and_channel(s: &Storage) {
+    use sync_core::storage::{ChartFilter, EventResult, NewEvent, RunDelta, RunKind, RunStatus, RunTrigger};
+    let (channel, v, _) = channel_fixture(s).await;
+    let run = s
+        .start_run(Some(channel), RunKind::Force, RunTrigger::Button, "owner@example.test")
+        .await
+        .expect("run");
+    s.expect_in_run(run, 3, 1).await.expect("expected");
+    let event = |result| NewEvent {
+        product_id: None,
+        variant_id: Some(v[0]),
+        action: "quantity".into(),
+        before: Some("4".into()),
+        after: Some("4".into()),
+        result,
+        error: None,
+        attempt: 1,
+    };
+    // Two batches, as a sync a person started records them.
+    for batch in [
+        vec![event(EventResult::Succeeded), event(EventResult::Skipped)],
+        vec![event(EventResult::Failed)],
+    ] {
+        s.record_events(Some(run), Some(channel), "owner@example.test", &batch)
+            .await
+            .expect("events");
+        let mut delta = RunDelta::of_events(&batch);
+        delta.quantities_done = batch.len() as i64;
+        s.add_to_run(run, delta).await.expect("added");
+    }
+    let going = s.run(run).await.expect("read").expect("run");
+    assert_eq!(going.status, RunStatus::Running);
+    assert_eq!(
+        (going.quantities_done, going.quantities_total, going.products_total),
+        (3, 3, 1)
+    );
+    s.close_run(run, "done").await.expect("closed");
+    let done = s.run(run).await.expect("read").expect("run");
+    assert_eq!(
+        (
+            done.items_succeeded,
+            done.items_skipped,
+            done.items_failed,
+            done.items_total
+        ),
+        (1, 1, 1, 3)
+    );
+    assert_eq!(done.status, RunStatus::PartiallyFailed);
+    assert_eq!(done.actor_label, "owner@example.test");
+    let events = s.events_of(Some(run), None, 10).await.expect("events");
+    assert_eq!(events.len(), 3);
+    let sku = s.push_targets(channel, &[v[0]]).await.expect("targets")[&v[0]]
+        .sku
+        .clone();
+    assert!(
+        events.iter().all(|e| e.sku.as_deref() == Some(sku.as_str())
+            && e.channel_name.is_some()
+            && e.actor_label == "owner@example.test"),
+        "{events:?}"
+    );
+    // The chart counts the events of the runs the filters list.
+    let chart = |kind: &str| ChartFilter {
+        channel: Some(channel),
+        kind: Some(kind.into()),
+        status: None,
+        since: later(-3600),
+        daily: false,
+    };
+    let force = s.events_over_time(&chart("force")).await.expect("chart");
+    assert_eq!(
+        force.iter().map(|h| (h.succeeded, h.failed)).collect::<Vec<_>>(),
+        vec![(1, 1)]
+    );
+    assert!(s.events_over_time(&chart("auto")).await.expect("chart").is_empty());
+    let days = s
+        .events_over_time(&ChartFilter {
+            daily: true,
+            kind: None,
+            ..chart("force")
+        })
+        .await
+        .expect("chart");
+    assert_eq!(days.len(), 1);
+    assert_eq!(days[0].hour.len(), 10, "YYYY-MM-DD: {}", days[0].hour);
+    // A sync that stopped short says so, whatever its batches did.
+    s.fail_run(run, "stopped").await.expect("failed");
+    let failed = s.run(run).await.expect("read").expect("run");
+    assert_eq!((failed.status, failed.log.as_str()), (RunStatus::Failed, "stopped"));
 }
 
 async fn a_retried_conflict_queues_its_push_again_and_leaves_the_list(s: &Storage) {

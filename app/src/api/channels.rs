@@ -16,7 +16,8 @@ pub struct ChannelRow {
     pub pending: i64,
     pub last_push: String,
     pub failures_24h: i64,
-    /// p50/p99 from a stock change to the channel's acknowledgement, last hour.
+    /// Median and slowest time from a stock change to the channel's
+    /// acknowledgement, last hour.
     pub latency: String,
 }
 
@@ -83,7 +84,12 @@ impl From<sync_core::service::ChannelHealth> for ChannelRow {
                 .map_or_else(|| "never".to_owned(), |t| t.to_string()),
             failures_24h: h.failures_24h,
             latency: match h.latency {
-                Some(l) => format!("p50 {} · p99 {} ({} pushes)", millis(l.p50), millis(l.p99), l.pushes),
+                Some(l) => format!(
+                    "median {} · slowest {} ({} pushes)",
+                    seconds(l.p50),
+                    seconds(l.slowest),
+                    l.pushes
+                ),
                 None => "no pushes in the last hour".to_owned(),
             },
             name: h.channel.name,
@@ -149,12 +155,14 @@ impl ForcePreviewView {
     }
 }
 
+/// "0.3 s", "1.4 s", "12 s": plain seconds.
 #[cfg(feature = "ssr")]
-fn millis(d: std::time::Duration) -> String {
-    if d.as_millis() < 10_000 {
-        format!("{} ms", d.as_millis())
+fn seconds(d: std::time::Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 10.0 {
+        format!("{s:.1} s")
     } else {
-        format!("{:.0} s", d.as_secs_f64())
+        format!("{s:.0} s")
     }
 }
 
@@ -179,9 +187,17 @@ impl From<sync_core::sync::ChannelProgress> for ProgressView {
             running: p.running,
             last_push: p.last_push_at.map_or_else(|| "never".to_owned(), |t| t.to_string()),
             eta_seconds: p.eta_seconds,
-            latest_run: p
-                .latest_run
-                .map(|r| (r.id.get(), r.status.as_str().replace('_', " "), r.log)),
+            run: p.latest_run.map(|r| RunProgress {
+                id: r.id.get(),
+                kind: r.kind.label().to_owned(),
+                running: r.status == sync_core::service::RunStatus::Running,
+                status: r.status.label().to_owned(),
+                quantities_done: r.quantities_done,
+                quantities_total: r.quantities_total,
+                products_done: r.products_done,
+                products_total: r.products_total,
+                log: r.log,
+            }),
         }
     }
 }
@@ -194,10 +210,29 @@ pub struct ProgressView {
     /// A button- or CLI-started sync is running for the channel.
     pub running: bool,
     pub last_push: String,
-    /// Seconds left at the channel's rate limit, while pushes are pending.
+    /// Seconds left at the channel's rate limit: of the followed run while
+    /// it goes on, else of the pushes pending.
     pub eta_seconds: Option<f64>,
-    /// The latest run: its id, status and log.
-    pub latest_run: Option<(i64, String, String)>,
+    /// The run the page follows (`?run=`), or the channel's latest.
+    pub run: Option<RunProgress>,
+}
+
+/// A run as the live progress shows it: how far it got, and its log once
+/// it ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunProgress {
+    pub id: i64,
+    /// Its kind in words ("Force sync").
+    pub kind: String,
+    pub running: bool,
+    /// Its status in words.
+    pub status: String,
+    pub quantities_done: i64,
+    /// 0 when not known ahead (a run of the engine's).
+    pub quantities_total: i64,
+    pub products_done: i64,
+    pub products_total: i64,
+    pub log: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -444,14 +479,19 @@ pub async fn start_sync(
     channel_only: Option<String>,
     clear: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::api::ssr::{Next, require, services, submit};
+    use crate::api::ssr::{Next, actor, require, services, submit};
     let page = channel.map_or_else(|| "/channels".to_owned(), |id| format!("/channels/{id}"));
     submit(&page, &[], async {
-        require(sync_core::domain::Permission::WriteCatalog).await?;
+        let user = require(sync_core::domain::Permission::WriteCatalog).await?;
         let request = form::sync_request(kind.as_deref(), channel_only.as_deref(), clear.as_deref())?;
-        let started = form::start(&services()?.channels, channel, request).await?;
+        let started = form::start(&services()?.channels, channel, request, &actor(&user)).await?;
+        // A force sync's page follows the run it started to its end.
+        let next = match started.runs.first() {
+            Some(run) => format!("{page}?run={run}"),
+            None => page.clone(),
+        };
         Ok(Next::to(
-            &page,
+            next,
             form::sync_started(channel.is_some(), request, &started)?,
         ))
     })
@@ -466,7 +506,9 @@ mod form {
     use crate::api::ssr::invalid;
     use sync_core::connect::{ConnectError, Connected, ShopifyConnection, VendureConnection, WebhookSetup};
     use sync_core::domain::{BalanceRules, ChannelId, ChannelOnlyPolicy, DomainError, OutletId};
-    use sync_core::service::{ChannelSettings, Channels, RunTrigger, SettingsSaved, SyncRequest, SyncStarted};
+    use sync_core::service::{
+        ChannelSettings, Channels, RunCause, RunTrigger, SettingsSaved, SyncRequest, SyncStarted,
+    };
     use sync_core::sync::ForceOptions;
 
     /// The settings form over the current settings.
@@ -726,6 +768,7 @@ mod form {
         channels: &Channels,
         channel: Option<i64>,
         request: SyncRequest,
+        actor: &sync_core::domain::Actor,
     ) -> Result<SyncStarted, AppError> {
         let configs = match channel {
             Some(id) => match channels.get(ChannelId::new(id)).await? {
@@ -734,7 +777,9 @@ mod form {
             },
             None => channels.configs().await?,
         };
-        Ok(channels.start(configs, request, RunTrigger::Button))
+        Ok(channels
+            .start(configs, request, RunCause::by(RunTrigger::Button, actor))
+            .await?)
     }
 
     /// The Connect Vendure form as typed, but the API key.
@@ -880,22 +925,20 @@ mod form {
     pub fn sync_started(one: bool, request: SyncRequest, started: &SyncStarted) -> Result<String, AppError> {
         if one {
             return match (started.started.first(), started.busy.first()) {
-                (Some(name), _) => Ok(format!(
-                    "{} sync of {name} started; follow it in the Sync History",
-                    match request {
-                        SyncRequest::Standard => "standard",
-                        SyncRequest::Force(_) => "force",
-                    }
-                )),
+                (Some(name), _) => Ok(match request {
+                    SyncRequest::Standard => format!("Standard sync of {name} started; follow it in the Sync History"),
+                    SyncRequest::Force(_) => format!("Force sync of {name} started; its progress shows below"),
+                }),
                 (None, Some(name)) => Err(AppError::Conflict(format!(
                     "A sync of {name} is already running; it was not started twice"
                 ))),
                 (None, None) => Err(AppError::NotFound("Channel".into())),
             };
         }
+        let n = started.started.len();
         let mut message = format!(
-            "Sync All started for {} channels; follow it in the Sync History",
-            started.started.len()
+            "Sync All started for {n} {}; follow it in the Sync History",
+            if n == 1 { "channel" } else { "channels" }
         );
         if !started.busy.is_empty() {
             message.push_str(&format!(" ({} already running)", started.busy.join(", ")));

@@ -1,4 +1,5 @@
-//! The Sync History: runs, their item events, and a chart of pushes.
+//! The Sync History: runs, their item events, a chart of pushes, and a
+//! product's own history.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::GetUrl;
@@ -8,6 +9,29 @@ use crate::AppError;
 
 /// Runs per page of the Sync History.
 pub const RUNS_PER_PAGE: i64 = 50;
+
+/// Events in a product page's own Sync History.
+pub const PRODUCT_EVENTS: i64 = 10;
+
+/// The Kind filter's choices: (value, words).
+pub const KINDS: &[(&str, &str)] = &[
+    ("auto", "Auto"),
+    ("standard", "Standard sync"),
+    ("force", "Force sync"),
+    ("sync_all", "Sync all"),
+    ("pull_orders", "Order pull"),
+    ("import", "Import"),
+    ("feed", "Feed"),
+];
+
+/// The Status filter's choices: (value, words).
+pub const STATUSES: &[(&str, &str)] = &[
+    ("succeeded", "Succeeded"),
+    ("partially_failed", "Partly failed"),
+    ("failed", "Failed"),
+    ("interrupted", "Interrupted"),
+    ("running", "Running"),
+];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryQuery {
@@ -21,29 +45,78 @@ pub struct HistoryQuery {
     pub product: Option<i64>,
 }
 
+impl HistoryQuery {
+    /// Whether any filter narrows the runs.
+    pub fn is_filtered(&self) -> bool {
+        self.channel.is_some() || self.status.is_some() || self.kind.is_some() || self.hours.is_some()
+    }
+
+    /// The page's address with these filters and `before`.
+    pub fn url(&self, before: Option<i64>) -> String {
+        let mut parts = Vec::new();
+        let pairs = [
+            ("channel", self.channel.map(|c| c.to_string())),
+            ("status", self.status.clone()),
+            ("kind", self.kind.clone()),
+            ("hours", self.hours.map(|h| h.to_string())),
+            ("before", before.map(|b| b.to_string())),
+        ];
+        for (k, v) in pairs {
+            if let Some(v) = v {
+                parts.push(format!("{k}={v}"));
+            }
+        }
+        if parts.is_empty() {
+            "/history".into()
+        } else {
+            format!("/history?{}", parts.join("&"))
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunView {
     pub id: i64,
     pub channel: String,
+    /// The kind in words ("Order pull").
     pub kind: String,
     pub trigger: String,
     pub who: String,
+    /// The status as stored (`partially_failed`), for styles and tests.
+    pub status_key: String,
+    /// The status in words ("Partly failed").
     pub status: String,
     pub started_at: String,
     pub finished_at: String,
     pub succeeded: i64,
     pub failed: i64,
+    pub skipped: i64,
     pub log: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventView {
     pub at: String,
+    /// The SKU, or the product's name for a product's own fields.
+    pub item: String,
+    pub product_id: Option<i64>,
+    pub channel: String,
     pub action: String,
     pub change: String,
     pub result: String,
+    pub result_key: String,
     pub error: String,
     pub attempt: i64,
+    pub who: String,
+    pub run_id: Option<i64>,
+}
+
+/// One bar of the chart: its label ("14:00" or "7 Dec"), pushes and failures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChartBar {
+    pub label: String,
+    pub pushed: i64,
+    pub failed: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,9 +124,10 @@ pub struct HistoryView {
     pub runs: Vec<RunView>,
     pub next_before: Option<i64>,
     pub channels: Vec<(i64, String)>,
-    /// (hour, pushed, failed) over the last 24 hours.
-    pub chart: Vec<(String, i64, i64)>,
-    /// A product's events, when the history is of one product.
+    pub chart: Vec<ChartBar>,
+    /// What the chart shows, e.g. "Pushed and failed items per hour, last 24 hours".
+    pub chart_caption: String,
+    /// A product's name and events, when the history is of one product.
     pub product_events: Option<(String, Vec<EventView>)>,
 }
 
@@ -73,9 +147,39 @@ pub async fn list_history(
     let product = query.product.map(sync_core::domain::ProductId::new);
     let page = crate::api::ssr::services()?
         .history
-        .page(&query.filter(), product)
+        .page(&query.filter(), &query.chart(), product)
         .await?;
-    Ok(HistoryView::from(page))
+    Ok(HistoryView::from((page, query.chart_caption())))
+}
+
+/// A product's latest item events across channels, for its page.
+#[server(endpoint = "product_history", input = GetUrl)]
+pub async fn product_history(id: i64) -> Result<Vec<EventView>, AppError> {
+    crate::api::ssr::require(sync_core::domain::Permission::Read).await?;
+    let events = crate::api::ssr::services()?
+        .history
+        .product_events(sync_core::domain::ProductId::new(id), PRODUCT_EVENTS)
+        .await?;
+    Ok(events.iter().map(event_view).collect())
+}
+
+#[cfg(feature = "ssr")]
+impl HistoryQuery {
+    /// Hours the chart covers: the time filter's, or the last day.
+    fn chart_hours(&self) -> i64 {
+        self.hours.unwrap_or(24).clamp(1, 24 * 366)
+    }
+
+    fn chart_caption(&self) -> String {
+        let hours = self.chart_hours();
+        let range = match hours {
+            1 => "last hour".to_owned(),
+            h if h <= 48 => format!("last {h} hours"),
+            h => format!("last {} days", h / 24),
+        };
+        let per = if hours > 48 { "day" } else { "hour" };
+        format!("Items pushed and failed per {per}, {range} (UTC)")
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -92,11 +196,24 @@ impl HistoryQuery {
             limit: RUNS_PER_PAGE,
         }
     }
+
+    /// The chart's events: those of the runs the filters list.
+    fn chart(&self) -> sync_core::service::ChartFilter {
+        use sync_core::domain::{ChannelId, Timestamp};
+        let hours = self.chart_hours();
+        sync_core::service::ChartFilter {
+            channel: self.channel.map(ChannelId::new),
+            kind: self.kind.clone().filter(|s| !s.is_empty()),
+            status: self.status.clone().filter(|s| !s.is_empty()),
+            since: Timestamp::hours_ago(hours),
+            daily: hours > 48,
+        }
+    }
 }
 
 #[cfg(feature = "ssr")]
-impl From<sync_core::service::HistoryPage> for HistoryView {
-    fn from(page: sync_core::service::HistoryPage) -> Self {
+impl From<(sync_core::service::HistoryPage, String)> for HistoryView {
+    fn from((page, chart_caption): (sync_core::service::HistoryPage, String)) -> Self {
         let names: std::collections::HashMap<_, _> = page.channels.iter().cloned().collect();
         HistoryView {
             runs: page.runs.iter().map(|r| run_view(r, &names)).collect(),
@@ -109,12 +226,36 @@ impl From<sync_core::service::HistoryPage> for HistoryView {
             chart: page
                 .chart
                 .into_iter()
-                .map(|h| (h.hour, h.succeeded, h.failed))
+                .map(|h| ChartBar {
+                    label: bucket_label(&h.hour),
+                    pushed: h.succeeded,
+                    failed: h.failed,
+                })
                 .collect(),
+            chart_caption,
             product_events: page
                 .product
                 .map(|(name, events)| (name, events.iter().map(event_view).collect())),
         }
+    }
+}
+
+/// "2026-12-07T14" → "14:00"; "2026-12-07" → "7 Dec".
+#[cfg(feature = "ssr")]
+fn bucket_label(bucket: &str) -> String {
+    if let Some((_, hour)) = bucket.split_once('T') {
+        return format!("{hour}:00");
+    }
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mut parts = bucket.split('-').skip(1);
+    match (
+        parts.next().and_then(|m| m.parse::<usize>().ok()),
+        parts.next().and_then(|d| d.parse::<u32>().ok()),
+    ) {
+        (Some(m @ 1..=12), Some(d)) => format!("{d} {}", MONTHS[m - 1]),
+        _ => bucket.to_owned(),
     }
 }
 
@@ -149,14 +290,16 @@ fn run_view(
                 sync_core::service::RunKind::Feed => "Inventory feed".into(),
                 _ => "All channels".into(),
             }),
-        kind: r.kind.to_string(),
-        trigger: r.trigger.as_str().replace('_', " "),
+        kind: r.kind.label().to_owned(),
+        trigger: r.trigger.label().to_owned(),
         who: r.actor_label.clone(),
-        status: r.status.as_str().replace('_', " "),
+        status_key: r.status.as_str().to_owned(),
+        status: r.status.label().to_owned(),
         started_at: r.started_at.to_string(),
         finished_at: r.finished_at.map(|t| t.to_string()).unwrap_or_default(),
         succeeded: r.items_succeeded,
         failed: r.items_failed,
+        skipped: r.items_skipped,
         log: r.log.clone(),
     }
 }
@@ -166,15 +309,77 @@ fn event_view(e: &sync_core::service::EventRow) -> EventView {
     let change = match (&e.before_value, &e.after_value) {
         (Some(b), Some(a)) => format!("{b} → {a}"),
         (None, Some(a)) => a.clone(),
-        (Some(b), None) => format!("{b} → ?"),
+        (Some(b), None) => b.clone(),
         (None, None) => String::new(),
+    };
+    let result = match e.result {
+        sync_core::service::EventResult::Succeeded => "Succeeded",
+        sync_core::service::EventResult::Failed => "Failed",
+        sync_core::service::EventResult::Skipped => "Skipped",
     };
     EventView {
         at: e.created_at.to_string(),
-        action: e.action.clone(),
+        item: e
+            .sku
+            .clone()
+            .or_else(|| e.product_name.clone())
+            .unwrap_or_else(|| "—".into()),
+        product_id: e.product_id.map(|p| p.get()),
+        channel: e.channel_name.clone().unwrap_or_else(|| "All channels".into()),
+        action: capitalised(&e.action),
         change,
-        result: e.result.to_string(),
+        result: result.into(),
+        result_key: e.result.as_str().into(),
         error: e.error.clone().unwrap_or_default(),
         attempt: e.attempt,
+        who: e.actor_label.clone(),
+        run_id: e.run_id.map(|r| r.get()),
+    }
+}
+
+/// "quantity" → "Quantity".
+#[cfg(feature = "ssr")]
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn older_runs_keep_the_filters_and_an_unfiltered_page_is_plain() {
+        let q = HistoryQuery {
+            kind: Some("pull_orders".into()),
+            hours: Some(24),
+            ..HistoryQuery::default()
+        };
+        assert!(q.is_filtered());
+        assert_eq!(q.url(Some(40)), "/history?kind=pull_orders&hours=24&before=40");
+        assert_eq!(HistoryQuery::default().url(None), "/history");
+        assert!(!HistoryQuery::default().is_filtered());
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn chart_buckets_read_as_hours_or_days() {
+        assert_eq!(bucket_label("2026-12-07T09"), "09:00");
+        assert_eq!(bucket_label("2026-12-07"), "7 Dec");
+        assert_eq!(
+            HistoryQuery::default().chart_caption(),
+            "Items pushed and failed per hour, last 24 hours (UTC)"
+        );
+        let week = HistoryQuery {
+            hours: Some(168),
+            ..HistoryQuery::default()
+        };
+        assert_eq!(
+            week.chart_caption(),
+            "Items pushed and failed per day, last 7 days (UTC)"
+        );
     }
 }

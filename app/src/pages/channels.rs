@@ -89,13 +89,15 @@ pub fn ChannelSettingsPage() -> impl IntoView {
     // `?disconnect=1`: the "Disconnect channel…" button's confirmation.
     let query = use_query_map();
     let confirming = move || query.read().get("disconnect").is_some_and(|v| v == "1");
+    // `?run=`: the run this page's button started, followed to its end.
+    let follow = move || query.read().get("run").and_then(|r| r.parse::<i64>().ok());
     let settings = Resource::new(id, get_channel_settings);
     view! {
         <NoticeFromUrl/>
         <Suspense fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
             {move || Suspend::new(async move {
                 match settings.await {
-                    Ok(s) => view! { <SettingsForm settings=s confirming=confirming()/> }.into_any(),
+                    Ok(s) => view! { <SettingsForm settings=s confirming=confirming() follow=follow()/> }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
@@ -104,7 +106,7 @@ pub fn ChannelSettingsPage() -> impl IntoView {
 }
 
 #[component]
-fn SettingsForm(settings: ChannelSettingsView, confirming: bool) -> impl IntoView {
+fn SettingsForm(settings: ChannelSettingsView, confirming: bool, follow: Option<i64>) -> impl IntoView {
     // A refused plain post comes back with what was typed: shown again.
     let query = use_query_map();
     let refused_post = query.read_untracked().get("notice_error").is_some();
@@ -157,7 +159,7 @@ fn SettingsForm(settings: ChannelSettingsView, confirming: bool) -> impl IntoVie
         {(confirming && settings.can_administer).then(|| view! {
             <DisconnectConfirmation id=settings.id name=settings.name.clone()/>
         })}
-        <LiveStatus id=settings.id initial=settings.progress.clone()/>
+        <LiveStatus id=settings.id follow initial=settings.progress.clone()/>
         <ActionForm action=save attr:class="card stack" attr:id="channel-settings">
             <input type="hidden" name="id" value=settings.id/>
             <fieldset>
@@ -205,44 +207,94 @@ fn SettingsForm(settings: ChannelSettingsView, confirming: bool) -> impl IntoVie
     }
 }
 
-/// The channel's live progress from its server-sent events: pending
-/// pushes as a bar with an ETA from the channel's rate limit, and the
-/// latest run's log once it ends. Without JavaScript the page shows the
-/// figures as they were when it loaded.
+/// The channel's live progress from its server-sent events. Following a
+/// run (`follow`, the one this page's button started): how many of its
+/// quantities and products are done, an ETA from the channel's rate limit,
+/// and that run's log once it ends. Otherwise: pending pushes as a bar and
+/// the latest run. Without JavaScript the page shows the figures as they
+/// were when it loaded.
 #[component]
-fn LiveStatus(id: i64, initial: ProgressView) -> impl IntoView {
+fn LiveStatus(id: i64, follow: Option<i64>, initial: ProgressView) -> impl IntoView {
+    // Until the stream speaks, a followed run is only known by its id.
+    let initial = ProgressView {
+        run: initial.run.filter(|r| follow.is_none_or(|f| f == r.id)),
+        ..initial
+    };
     let status = RwSignal::new(initial);
     // The most pending seen since the queue was last empty: the bar's 100 %.
     let high = RwSignal::new(0i64);
-    Effect::new(move |_| listen(id, status, high));
+    Effect::new(move |_| listen(id, follow, status, high));
     view! {
         <section class="card" id="live-status" aria-live="polite">
             {move || {
                 let p = status.get();
-                let top = high.get().max(p.pending).max(1);
-                let done = 100 - p.pending * 100 / top;
+                let followed = p.run.clone().filter(|r| follow == Some(r.id));
+                let eta = p.eta_seconds.map(|s| format!(" · about {} left", seconds(s))).unwrap_or_default();
+                let line = match &followed {
+                    Some(r) if r.running => view! {
+                        <div class="status-line" id="run-progress">
+                            <span>{format!("{} running · ", r.kind)}</span>
+                            <span id="quantities-done">{of(r.quantities_done, r.quantities_total, "quantity", "quantities")}</span>
+                            <span>{format!(" · {}", of(r.products_done, r.products_total, "product", "products"))}</span>
+                            <span class="muted" id="eta">{eta}</span>
+                        </div>
+                    }.into_any(),
+                    Some(r) => view! {
+                        <div class="status-line" id="run-progress">
+                            <span>{format!("{} {} · ", r.kind, r.status.to_lowercase())}</span>
+                            <span id="quantities-done">{of(r.quantities_done, r.quantities_total, "quantity", "quantities")}</span>
+                            <span>{format!(" · {}", of(r.products_done, r.products_total, "product", "products"))}</span>
+                        </div>
+                    }.into_any(),
+                    None => view! {
+                        <div class="status-line">
+                            <span>{if p.running { "Sync running · " } else { "" }}</span>
+                            <span id="pending-pushes">{format!("{} pushes pending", p.pending)}</span>
+                            <span class="muted">{format!(" · last push {}", p.last_push)}</span>
+                            <span class="muted" id="eta">{eta}</span>
+                        </div>
+                    }.into_any(),
+                };
+                // The bar: the followed run's share done, else the queue drained.
+                let done = match &followed {
+                    Some(r) if r.running => {
+                        let total = r.quantities_total + r.products_total;
+                        (total > 0).then(|| ((r.quantities_done + r.products_done) * 100 / total).clamp(0, 100))
+                    }
+                    Some(_) => None,
+                    None => (p.pending > 0 || p.running).then(|| {
+                        let top = high.get().max(p.pending).max(1);
+                        100 - p.pending * 100 / top
+                    }),
+                };
+                let title = if followed.is_some() { "This sync's run" } else { "Latest run" };
                 view! {
-                    <div class="status-line">
-                        <span>{if p.running { "Sync running · " } else { "" }}</span>
-                        <span id="pending-pushes">{format!("{} pushes pending", p.pending)}</span>
-                        <span class="muted">{format!(" · last push {}", p.last_push)}</span>
-                        <span class="muted" id="eta">{p.eta_seconds.map(|s| format!(" · about {} left", seconds(s))).unwrap_or_default()}</span>
-                    </div>
-                    {(p.pending > 0 || p.running).then(|| view! {
-                        <div class="progress" role="progressbar" aria-label="Pushes done" aria-valuemin="0" aria-valuemax="100" aria-valuenow=done>
+                    {line}
+                    {done.map(|done| view! {
+                        <div class="progress" role="progressbar" aria-label="Share of the sync done" aria-valuemin="0" aria-valuemax="100" aria-valuenow=done>
                             <div class="progress-fill" style=format!("width: {done}%")></div>
                         </div>
                     })}
-                    {p.latest_run.map(|(run, state, log)| view! {
-                        <p class="muted run-log" id="latest-run">
-                            <a href=format!("/history/runs/{run}")>{format!("Latest run #{run}")}</a>
-                            {format!(" · {state}")}
-                            {(!log.is_empty()).then(|| format!(" · {log}"))}
+                    {p.run.map(|r| view! {
+                        <p class="muted run-log" id="latest-run" data-run=r.id data-running=r.running.to_string()>
+                            <a href=format!("/history/runs/{}", r.id)>{format!("{title} #{}", r.id)}</a>
+                            {format!(" · {}", r.status)}
+                            {(!r.log.is_empty()).then(|| format!(" · {}", r.log))}
                         </p>
                     })}
                 }
             }}
         </section>
+    }
+}
+
+/// "12 of 40 quantities", or "12 quantities" when the total is not known.
+fn of(done: i64, total: i64, one: &str, many: &str) -> String {
+    let noun = |n: i64| if n == 1 { one } else { many };
+    if total > 0 {
+        format!("{done} of {total} {}", noun(total))
+    } else {
+        format!("{done} {}", noun(done))
     }
 }
 
@@ -254,12 +306,16 @@ fn seconds(s: f64) -> String {
     }
 }
 
-/// Follows `/channels/{id}/events` in the browser.
+/// Follows `/channels/{id}/events` (with the followed run) in the browser.
 #[cfg(feature = "hydrate")]
-fn listen(id: i64, status: RwSignal<ProgressView>, high: RwSignal<i64>) {
+fn listen(id: i64, follow: Option<i64>, status: RwSignal<ProgressView>, high: RwSignal<i64>) {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
-    let Ok(source) = web_sys::EventSource::new(&format!("/channels/{id}/events")) else {
+    let url = match follow {
+        Some(run) => format!("/channels/{id}/events?run={run}"),
+        None => format!("/channels/{id}/events"),
+    };
+    let Ok(source) = web_sys::EventSource::new(&url) else {
         return;
     };
     let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
@@ -277,7 +333,7 @@ fn listen(id: i64, status: RwSignal<ProgressView>, high: RwSignal<i64>) {
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn listen(_id: i64, _status: RwSignal<ProgressView>, _high: RwSignal<i64>) {}
+fn listen(_id: i64, _follow: Option<i64>, _status: RwSignal<ProgressView>, _high: RwSignal<i64>) {}
 
 /// Force sync's preview (seed 000): what will be created and overwritten,
 /// the products found only in the channel and what to do with them, then
@@ -319,7 +375,10 @@ pub fn ForceSyncPage() -> impl IntoView {
                             <li><strong>{p.quantities}</strong>{if p.quantities == 1 { " quantity" } else { " quantities" }}" set to the syncable balance"</li>
                             <li><strong>{only}</strong>{products(only)}" found only in the channel"</li>
                         </ul>
-                        <p class="hint">"Before a force sync, export your catalog as a backup."</p>
+                        <p class="hint">
+                            "Before a force sync, keep a backup of your catalog: "
+                            <a href="/export/catalog.csv" download="" rel="external" id="catalog-backup">"Download the catalog (CSV)"</a>
+                        </p>
                     </section>
                     {(only > 0).then(|| view! {
                         <section class="card">
@@ -352,7 +411,10 @@ pub fn ForceSyncPage() -> impl IntoView {
                             <input type="checkbox" name="clear" value="1" checked=clear id="clear-first"/>
                             "Clear all data and sync: forget which channel items our products are, then link them again by SKU"
                         </label>
-                        <button type="submit" class="primary" id="run-force" disabled=!p.can_write>"Run force sync"</button>
+                        <div class="form-actions">
+                            <button type="submit" class="primary" id="run-force" disabled=!p.can_write>"Run force sync"</button>
+                            <a href=format!("/channels/{}", p.id) id="cancel-force">"Cancel"</a>
+                        </div>
                     </ActionForm>
                 }.into_any()
             })}

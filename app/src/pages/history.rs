@@ -1,11 +1,17 @@
 //! Sync History: a chart of pushes and failures, the runs with filters, and
 //! a run's log with its item events.
 
+mod chart;
+mod events;
+
+pub use events::EventsTable;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::history::{HistoryQuery, RunView, get_run, list_history};
+use crate::api::history::{HistoryQuery, KINDS, RunView, STATUSES, get_run, list_history};
+use chart::HistoryChart;
 
 #[component]
 pub fn HistoryPage() -> impl IntoView {
@@ -28,27 +34,28 @@ pub fn HistoryPage() -> impl IntoView {
                 let q = query.get_untracked();
                 match history.await {
                     Ok(h) => {
-                        let next = h.next_before.map(|b| {
-                            let mut url = format!("/history?before={b}");
-                            for (k, v) in [("channel", q.channel.map(|c| c.to_string())), ("status", q.status.clone()), ("kind", q.kind.clone()), ("hours", q.hours.map(|h| h.to_string()))] {
-                                if let Some(v) = v {
-                                    url.push_str(&format!("&{k}={v}"));
-                                }
-                            }
-                            url
-                        });
                         if let Some((name, events)) = h.product_events {
+                            let back = q.product.map(|id| format!("/products/{id}")).unwrap_or_default();
                             return view! {
-                                <h2>{format!("Sync History of {name}")}</h2>
-                                <EventsTable events/>
+                                <p class="crumbs"><a href="/history">"Sync History"</a>" / "</p>
+                                <h2 id="product-history-title">{format!("Sync History of {name}")}</h2>
+                                <p><a href=back id="back-to-product">"Back to the product"</a></p>
+                                <EventsTable events empty="No sync events for this product yet: none of its quantities or fields has been pushed to a channel."/>
                             }
                             .into_any();
                         }
+                        let older = h.next_before.map(|b| q.url(Some(b)));
+                        let filtered = q.is_filtered();
+                        let empty = h.runs.is_empty();
                         view! {
-                            <HistoryChart points=h.chart/>
-                            <HistoryFilters query=q channels=h.channels/>
-                            <RunsTable runs=h.runs/>
-                            <nav class="pager">{next.map(|href| view! { <a href=href rel="next">"Older runs →"</a> })}</nav>
+                            <HistoryFilters query=q.clone() channels=h.channels/>
+                            <HistoryChart bars=h.chart caption=h.chart_caption/>
+                            {if empty {
+                                view! { <EmptyRuns filtered/> }.into_any()
+                            } else {
+                                view! { <RunsTable runs=h.runs/> }.into_any()
+                            }}
+                            <nav class="pager">{older.map(|href| view! { <a href=href rel="next" id="older-runs">"Older runs →"</a> })}</nav>
                         }
                         .into_any()
                     }
@@ -60,24 +67,45 @@ pub fn HistoryPage() -> impl IntoView {
 }
 
 #[component]
+fn EmptyRuns(filtered: bool) -> impl IntoView {
+    if filtered {
+        view! {
+            <p class="card empty" id="no-runs">
+                "No runs match these filters. "
+                <a href="/history" id="clear-filters">"Clear filters"</a>
+            </p>
+        }
+        .into_any()
+    } else {
+        view! {
+            <p class="card empty" id="no-runs">
+                "No syncs yet. Turn Auto Sync on for a product, or run a sync from "
+                <a href="/channels">"Channels"</a>"."
+            </p>
+        }
+        .into_any()
+    }
+}
+
+#[component]
 fn HistoryFilters(query: HistoryQuery, channels: Vec<(i64, String)>) -> impl IntoView {
     let current = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
     view! {
         <form class="search" method="get" action="/history" id="history-filters">
             <select name="channel" aria-label="Channel">
-                <option value="">"Channel: any"</option>
+                <option value="">"Any channel"</option>
                 {channels.into_iter().map(|(id, name)| view! { <option value=id selected=query.channel == Some(id)>{name}</option> }).collect_view()}
             </select>
             <select name="status" aria-label="Status">
-                <option value="">"Status: any"</option>
-                {["succeeded", "partially_failed", "failed", "interrupted", "running"].into_iter().map(|s| {
-                    view! { <option value=s selected=current(&query.status, s)>{s.replace('_', " ")}</option> }
+                <option value="">"Any status"</option>
+                {STATUSES.iter().map(|(value, words)| {
+                    view! { <option value=*value selected=current(&query.status, value)>{*words}</option> }
                 }).collect_view()}
             </select>
             <select name="kind" aria-label="Kind">
-                <option value="">"Kind: any"</option>
-                {["auto", "standard", "force", "sync_all", "feed"].into_iter().map(|k| {
-                    view! { <option value=k selected=current(&query.kind, k)>{k.replace('_', " ")}</option> }
+                <option value="">"Any kind"</option>
+                {KINDS.iter().map(|(value, words)| {
+                    view! { <option value=*value selected=current(&query.kind, value)>{*words}</option> }
                 }).collect_view()}
             </select>
             <select name="hours" aria-label="Time range">
@@ -94,58 +122,38 @@ fn HistoryFilters(query: HistoryQuery, channels: Vec<(i64, String)>) -> impl Int
 #[component]
 fn RunsTable(runs: Vec<RunView>) -> impl IntoView {
     view! {
+        <div class="table-scroll">
         <table class="index-table" id="runs">
             <thead><tr>
                 <th scope="col">"Run"</th><th scope="col">"Channel"</th><th scope="col">"Kind"</th><th scope="col">"Trigger"</th>
                 <th scope="col">"Who"</th><th scope="col">"Started"</th><th scope="col">"Status"</th>
-                <th scope="col" class="num">"Pushed"</th><th scope="col" class="num">"Failed"</th>
+                <th scope="col" class="num">"Pushed"</th><th scope="col" class="num" title="Found already up to date in the channel">"Up to date"</th>
+                <th scope="col" class="num">"Failed"</th>
             </tr></thead>
             <tbody>
                 {runs.into_iter().map(|r| {
-                    let badge = if r.failed > 0 { "badge badge-bad" } else { "badge badge-on" };
-                    let status = r.status.clone();
+                    let badge = status_badge(&r.status_key);
                     view! {
-                    <tr data-run=r.id data-status=status>
+                    <tr data-run=r.id data-status=r.status_key.clone()>
                         <td><a href=format!("/history/runs/{}", r.id)>{format!("#{}", r.id)}</a></td>
-                        <td>{r.channel}</td><td>{r.kind}</td><td>{r.trigger}</td><td>{r.who}</td>
+                        <td>{r.channel}</td><td class="kind">{r.kind}</td><td>{r.trigger}</td><td class="who">{r.who}</td>
                         <td>{r.started_at}</td>
                         <td><span class=badge>{r.status}</span></td>
-                        <td class="num">{r.succeeded}</td><td class="num">{r.failed}</td>
+                        <td class="num">{r.succeeded}</td><td class="num">{r.skipped}</td><td class="num">{r.failed}</td>
                     </tr>
                 }}).collect_view()}
             </tbody>
         </table>
+        </div>
     }
 }
 
-/// Pushes (green) and failures (red) per hour, as server-rendered SVG.
-#[component]
-fn HistoryChart(points: Vec<(String, i64, i64)>) -> impl IntoView {
-    let max = points.iter().map(|(_, ok, bad)| ok + bad).max().unwrap_or(0).max(1) as f64;
-    let width = 24.0_f64;
-    let bars = points
-        .iter()
-        .enumerate()
-        .map(|(i, (hour, ok, bad))| {
-            let x = i as f64 * width;
-            let h_ok = 80.0 * *ok as f64 / max;
-            let h_bad = 80.0 * *bad as f64 / max;
-            let label = format!("{hour}:00 UTC — {ok} pushed, {bad} failed");
-            view! {
-                <g>
-                    <title>{label}</title>
-                    <rect x=x y=100.0 - h_ok width=width - 4.0 height=h_ok class="bar-ok"/>
-                    <rect x=x y=100.0 - h_ok - h_bad width=width - 4.0 height=h_bad class="bar-bad"/>
-                </g>
-            }
-        })
-        .collect_view();
-    let total_width = (points.len().max(1) as f64 * width).to_string();
-    view! {
-        <figure class="card chart">
-            <figcaption class="muted">"Pushes and failures per hour, last 24 hours"</figcaption>
-            <svg width=total_width.clone() height="100" viewBox=format!("0 0 {total_width} 100") role="img" aria-label="Pushes and failures per hour">{bars}</svg>
-        </figure>
+/// The badge of a run's status (as stored).
+fn status_badge(status: &str) -> &'static str {
+    match status {
+        "succeeded" => "badge badge-on",
+        "running" => "badge",
+        _ => "badge badge-bad",
     }
 }
 
@@ -164,38 +172,36 @@ pub fn RunPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading run…"</p> }>
             {move || Suspend::new(async move {
                 match run.await {
-                    Ok(d) => view! {
-                        <Title text=format!("Run #{}", d.run.id)/>
-                        <p class="crumbs"><a href="/history">"Sync History"</a>" / "</p>
-                        <h1>{format!("Run #{} · {} · {}", d.run.id, d.run.channel, d.run.kind)}</h1>
-                        <section class="card" id="run-log">
-                            <h2>"Log"</h2>
-                            <p>{format!("{} by {}, started {}, finished {}: {}", d.run.trigger, d.run.who, d.run.started_at, d.run.finished_at, d.run.status)}</p>
-                            <pre class="log">{d.run.log}</pre>
-                        </section>
-                        <EventsTable events=d.events/>
+                    Ok(d) => {
+                        let r = d.run;
+                        let finished = if r.finished_at.is_empty() { "not finished yet".to_owned() } else { format!("finished {}", r.finished_at) };
+                        view! {
+                            <Title text=format!("Run #{}", r.id)/>
+                            <p class="crumbs"><a href="/history" id="crumb-history">"Sync History"</a>" / "</p>
+                            <h1>{format!("Run #{} · {} · {}", r.id, r.channel, r.kind)}</h1>
+                            <section class="card" id="run-log">
+                                <h2>"Log"</h2>
+                                <p id="run-summary">
+                                    <span class=status_badge(&r.status_key)>{r.status.clone()}</span>
+                                    {format!(" {} · by ", r.trigger)}<strong id="run-who">{r.who.clone()}</strong>
+                                    {format!(" · started {} · {finished}", r.started_at)}
+                                </p>
+                                <ul class="figures" id="run-counts">
+                                    <li><strong>{r.succeeded}</strong>" pushed"</li>
+                                    <li><strong>{r.skipped}</strong>" already up to date"</li>
+                                    <li><strong>{r.failed}</strong>" failed"</li>
+                                </ul>
+                                <pre class="log">{r.log}</pre>
+                            </section>
+                            <EventsTable events=d.events empty="This run recorded no item events."/>
+                        }.into_any()
+                    }
+                    Err(e) => view! {
+                        <p class="crumbs"><a href="/history" id="crumb-history">"Sync History"</a>" / "</p>
+                        <p class="error" role="alert">{e.to_string()}</p>
                     }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
         </Suspense>
-    }
-}
-
-#[component]
-fn EventsTable(events: Vec<crate::api::history::EventView>) -> impl IntoView {
-    view! {
-        <table class="index-table" id="events">
-            <thead><tr>
-                <th scope="col">"Time"</th><th scope="col">"What"</th><th scope="col">"Change"</th>
-                <th scope="col">"Result"</th><th scope="col" class="num">"Attempt"</th><th scope="col">"Error"</th>
-            </tr></thead>
-            <tbody>
-                {events.into_iter().map(|e| view! {
-                    <tr><td>{e.at}</td><td>{e.action}</td><td>{e.change}</td><td>{e.result}</td>
-                    <td class="num">{e.attempt}</td><td class="error-text">{e.error}</td></tr>
-                }).collect_view()}
-            </tbody>
-        </table>
     }
 }

@@ -4,6 +4,7 @@
 
 mod delete;
 mod edit;
+mod history;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -246,6 +247,7 @@ fn ProductDetail(product: ProductView, confirming: bool) -> impl IntoView {
         {edit_form}
         <AdjustStockForm product_id=id skus outlets=outlet_choices/>
         <ChannelsStock product_id=id channels can_write/>
+        <history::ProductSyncHistory product_id=id/>
         <section class="card">
             <h2>"Back office " <small class="muted">"(never synced to channels)"</small></h2>
             <dl class="fields">

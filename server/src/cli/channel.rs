@@ -381,7 +381,11 @@ pub async fn sync(global: &GlobalArgs, args: SyncArgs) -> anyhow::Result<()> {
         SyncRequest::Standard
     };
     let mut ok = true;
-    for outcome in services.channels.run(&channels, request, RunTrigger::Cli).await? {
+    for outcome in services
+        .channels
+        .run(&channels, request, RunTrigger::Cli.into())
+        .await?
+    {
         if outcome.pulled.is_some() {
             println!("{}", outcome.pull_log());
         }

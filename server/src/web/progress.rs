@@ -1,20 +1,29 @@
 //! A channel's live progress as server-sent events: pending pushes, whether
-//! a sync is running, an ETA from the channel's rate limit, and the latest
-//! run's log once it ends. One message a second while the page is open.
+//! a sync is running, an ETA from the channel's rate limit, and the run the
+//! page follows (`?run=`, the one its button started; else the latest),
+//! with how far it got and its log once it ends. One message a second while
+//! the page is open.
 
 use std::convert::Infallible;
 use std::time::Duration;
 
 use app::api::channels::ProgressView;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use sync_core::Services;
 use sync_core::domain::ChannelId;
 
-pub async fn events(State(services): State<Services>, Path(id): Path<i64>) -> Response {
+/// `?run=`: the run to follow.
+#[derive(Debug, serde::Deserialize)]
+pub struct Follow {
+    run: Option<i64>,
+}
+
+pub async fn events(State(services): State<Services>, Path(id): Path<i64>, Query(follow): Query<Follow>) -> Response {
     let channel = ChannelId::new(id);
+    let run = follow.run.map(sync_core::service::RunId::new);
     match services.channels.get(channel).await {
         Ok(Some(_)) => {}
         Ok(None) => return (StatusCode::NOT_FOUND, format!("There is no channel {id}.")).into_response(),
@@ -27,7 +36,7 @@ pub async fn events(State(services): State<Services>, Path(id): Path<i64>) -> Re
         if !first {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
-        let event = match services.channels.progress(channel).await {
+        let event = match services.channels.progress_of(channel, run).await {
             Ok(progress) => Event::default()
                 .json_data(ProgressView::from(progress))
                 .unwrap_or_else(|_| Event::default().comment("unencodable")),

@@ -151,7 +151,7 @@ pub async fn run_feed(
     actor: &Actor,
     limits: &FeedLimits,
 ) -> Result<FeedRun> {
-    let label = actor.label();
+    let label = crate::storage::RunCause::by(trigger, actor).who;
     let run = storage.start_run(None, RunKind::Feed, trigger, &label).await?;
     let outcome = match fetch_feed(&feed.url, limits).await {
         Err(reason) => Err(reason),

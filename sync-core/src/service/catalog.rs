@@ -264,7 +264,14 @@ impl Catalog {
     /// Applies a bulk action and records who did it in the Sync History.
     pub async fn bulk(&self, actor: &Actor, action: BulkAction, target: BulkTarget) -> Result<BulkOutcome> {
         let outcome = self.core.storage.bulk_products(actor, action, target).await?;
-        self.core.queued(outcome.queued + outcome.catalog_queued);
+        if outcome.queued + outcome.catalog_queued > 0 {
+            // One run per channel, naming the person (or token) who asked.
+            let trigger = match actor {
+                Actor::Api { .. } => crate::storage::RunTrigger::Api,
+                _ => crate::storage::RunTrigger::Button,
+            };
+            self.core.push_for(crate::storage::RunCause::by(trigger, actor));
+        }
         Ok(outcome)
     }
 

@@ -13,7 +13,8 @@ use crate::sync::{ChannelProgress, CycleOutcome, ForceOptions, ForcePreview, Run
 
 use crate::storage::Outlet;
 pub use crate::storage::{ChannelConfig, ChannelSettings, ChannelSummary, NewChannel, PushLatency};
-use crate::storage::{EventResult, NewEvent, RunTrigger};
+use crate::storage::{EventResult, NewEvent, RunCause, RunKind, RunTrigger};
+use crate::sync::OpenRun;
 
 #[derive(Clone)]
 pub struct Channels {
@@ -86,6 +87,9 @@ pub enum WebhookVerdict {
 pub struct SyncStarted {
     pub started: Vec<String>,
     pub busy: Vec<String>,
+    /// The runs of the force syncs started, in the order of `started`,
+    /// so the page that started one follows that run.
+    pub runs: Vec<crate::storage::RunId>,
 }
 
 impl Channels {
@@ -264,7 +268,13 @@ impl Channels {
 
     /// What the channel is doing now, for its live progress.
     pub async fn progress(&self, id: ChannelId) -> Result<ChannelProgress> {
-        crate::sync::channel_progress(&self.core.storage, &self.core.running, id).await
+        crate::sync::channel_progress(&self.core.storage, &self.core.running, id, None).await
+    }
+
+    /// What the channel is doing now, following `run` (the one a page's
+    /// button started) to its end rather than the channel's latest run.
+    pub async fn progress_of(&self, id: ChannelId, run: Option<crate::storage::RunId>) -> Result<ChannelProgress> {
+        crate::sync::channel_progress(&self.core.storage, &self.core.running, id, run).await
     }
 
     /// What a force sync of the channel would change, read from the channel now.
@@ -345,34 +355,64 @@ impl Channels {
     }
 
     /// Starts a sync of each channel in the background, one per channel at
-    /// a time: a channel already syncing is named in `busy` instead.
-    pub fn start(&self, configs: Vec<ChannelConfig>, request: SyncRequest, trigger: RunTrigger) -> SyncStarted {
+    /// a time: a channel already syncing is named in `busy` instead. Its
+    /// runs name `cause`'s person. A force sync's run is in the history
+    /// before this returns.
+    pub async fn start(
+        &self,
+        configs: Vec<ChannelConfig>,
+        request: SyncRequest,
+        cause: RunCause,
+    ) -> Result<SyncStarted> {
         let running = self.core.running.clone();
         let (free, busy): (Vec<_>, Vec<_>) = configs.into_iter().partition(|c| running.start(c.id));
-        let started = SyncStarted {
+        let mut started = SyncStarted {
             started: free.iter().map(|c| c.name.clone()).collect(),
             busy: busy.into_iter().map(|c| c.name).collect(),
+            runs: Vec::new(),
         };
         if free.is_empty() {
-            return started;
+            return Ok(started);
+        }
+        let mut runs = Vec::new();
+        if let SyncRequest::Force(_) = request {
+            for config in &free {
+                let run = OpenRun::new(
+                    self.core.storage.clone(),
+                    Some(config.id),
+                    RunKind::Force,
+                    cause.clone(),
+                );
+                match run.id().await {
+                    Ok(id) => started.runs.push(id),
+                    Err(e) => {
+                        free.iter().for_each(|c| running.finish(c.id));
+                        return Err(e);
+                    }
+                }
+                runs.push(run);
+            }
         }
         let core = self.core.clone();
+        // The engine's workers leave these channels to this sync until it ends.
+        free.iter().for_each(|c| {
+            core.held.start(c.id);
+        });
         tokio::spawn(async move {
-            let worker = format!("{}:{}", trigger.as_str(), std::process::id());
+            let worker = format!("{}:{}", cause.trigger.as_str(), std::process::id());
             let _free = Finish(running, free.iter().map(|c| c.id).collect());
+            let _held = Finish(core.held.clone(), free.iter().map(|c| c.id).collect());
             match request {
                 SyncRequest::Force(options) => {
-                    for config in &free {
-                        match crate::sync::force_sync(&core.storage, &core.vault, config, options, trigger, &worker)
-                            .await
-                        {
+                    for (config, run) in free.iter().zip(&runs) {
+                        match crate::sync::force_sync(&core.storage, &core.vault, config, options, run, &worker).await {
                             Ok(summary) => tracing::info!(log = %summary.log(), "force sync finished"),
                             Err(e) => tracing::warn!(channel = %config.name, error = %e, "force sync failed"),
                         }
                     }
                 }
                 SyncRequest::Standard => {
-                    match crate::sync::sync_all(&core.storage, &core.vault, &free, trigger, &worker).await {
+                    match crate::sync::sync_all(&core.storage, &core.vault, &free, &cause, &worker).await {
                         Ok(done) => {
                             for outcome in done {
                                 tracing::info!(pulled = %outcome.pull_log(), pushed = %outcome.pushed.log(), "sync finished");
@@ -384,7 +424,7 @@ impl Channels {
             }
             core.waker.wake();
         });
-        started
+        Ok(started)
     }
 
     /// Runs syncs to completion (the command line): force syncs one by one,
@@ -393,17 +433,18 @@ impl Channels {
         &self,
         configs: &[ChannelConfig],
         request: SyncRequest,
-        trigger: RunTrigger,
+        cause: RunCause,
     ) -> Result<Vec<CycleOutcome>> {
-        let worker = format!("{}:{}", trigger.as_str(), std::process::id());
+        let worker = format!("{}:{}", cause.trigger.as_str(), std::process::id());
         let (storage, vault) = (&self.core.storage, &self.core.vault);
         let out = match request {
-            SyncRequest::Standard => crate::sync::sync_all(storage, vault, configs, trigger, &worker).await?,
+            SyncRequest::Standard => crate::sync::sync_all(storage, vault, configs, &cause, &worker).await?,
             SyncRequest::Force(options) => {
                 let mut out = Vec::with_capacity(configs.len());
                 for config in configs {
+                    let run = OpenRun::new(storage.clone(), Some(config.id), RunKind::Force, cause.clone());
                     let pushed: SyncSummary =
-                        crate::sync::force_sync(storage, vault, config, options, trigger, &worker).await?;
+                        crate::sync::force_sync(storage, vault, config, options, &run, &worker).await?;
                     out.push(CycleOutcome { pulled: None, pushed });
                 }
                 out

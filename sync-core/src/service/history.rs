@@ -7,8 +7,8 @@ use crate::Result;
 use crate::domain::{ChannelId, ProductId, Timestamp};
 
 pub use crate::storage::{
-    ConflictAction, ConflictRow, EventResult, EventRow, HourCount, NewEvent, OrderLineRow, OrderRow, RunFilter, RunId,
-    RunKind, RunRow, RunStatus, RunTrigger,
+    ChartFilter, ConflictAction, ConflictRow, EventResult, EventRow, HourCount, NewEvent, OrderLineRow, OrderRow,
+    RunCause, RunFilter, RunId, RunKind, RunRow, RunStatus, RunTrigger,
 };
 pub use order_feed::{FeedLine, FeedOrder, MAX_ORDER_PAGE, OrderCursor, OrderFeedPage, OrderFeedQuery};
 
@@ -48,16 +48,22 @@ impl History {
         Self { core }
     }
 
-    /// A page of runs (`filter`), the last day's chart, and one product's
-    /// item events when `product` is given.
-    pub async fn page(&self, filter: &RunFilter, product: Option<ProductId>) -> Result<HistoryPage> {
+    /// A page of runs (`filter`), the chart of the events `chart` counts,
+    /// and one product's item events when `product` is given.
+    pub async fn page(
+        &self,
+        filter: &RunFilter,
+        chart_filter: &ChartFilter,
+        product: Option<ProductId>,
+    ) -> Result<HistoryPage> {
         let storage = &self.core.storage;
         // Disconnected channels too: their runs stay in the history.
         let (channels, runs, chart) = tokio::try_join!(
             storage.channel_names(),
             storage.list_runs(filter),
-            storage.events_per_hour(filter.channel, Timestamp::hours_ago(24)),
+            storage.events_over_time(chart_filter),
         )?;
+        let chart = every_bucket(chart, chart_filter);
         let next_before = (runs.len() as i64 == filter.limit)
             .then(|| runs.last().map(|r| r.id))
             .flatten();
@@ -78,6 +84,11 @@ impl History {
             chart,
             product,
         })
+    }
+
+    /// A product's latest item events across channels, newest first.
+    pub async fn product_events(&self, product: ProductId, limit: i64) -> Result<Vec<EventRow>> {
+        self.core.storage.events_of(None, Some(product), limit).await
     }
 
     /// One run with its item events and every channel's (id, name), or None.
@@ -153,5 +164,69 @@ impl History {
                 }
             })
             .collect())
+    }
+}
+
+/// The chart's counts with every hour (or day) since the filter's start,
+/// empty ones as zeros, so its axis reads as time.
+fn every_bucket(counts: Vec<HourCount>, f: &ChartFilter) -> Vec<HourCount> {
+    let (step, format) = if f.daily {
+        (chrono::TimeDelta::days(1), "%Y-%m-%d")
+    } else {
+        (chrono::TimeDelta::hours(1), "%Y-%m-%dT%H")
+    };
+    let end = Timestamp::now().as_datetime();
+    let mut buckets: Vec<String> = Vec::new();
+    let mut at = f.since.as_datetime();
+    // At most a month of hours or a couple of years of days.
+    while at <= end && buckets.len() < 800 {
+        buckets.push(at.format(format).to_string());
+        at += step;
+    }
+    let now = end.format(format).to_string();
+    if buckets.last() != Some(&now) {
+        buckets.push(now);
+    }
+    buckets
+        .into_iter()
+        .map(|hour| {
+            let found = counts.iter().find(|c| c.hour == hour);
+            HourCount {
+                succeeded: found.map_or(0, |c| c.succeeded),
+                failed: found.map_or(0, |c| c.failed),
+                hour,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chart_has_every_hour_of_its_range_with_the_counts_found() {
+        let since = Timestamp::hours_ago(3);
+        let this_hour = Timestamp::now().as_datetime().format("%Y-%m-%dT%H").to_string();
+        let counts = vec![HourCount {
+            hour: this_hour.clone(),
+            succeeded: 5,
+            failed: 1,
+        }];
+        let filter = ChartFilter {
+            channel: None,
+            kind: None,
+            status: None,
+            since,
+            daily: false,
+        };
+        let chart = every_bucket(counts, &filter);
+        assert_eq!(chart.len(), 4, "three hours ago to this hour: {chart:?}");
+        let last = chart.last().expect("this hour");
+        assert_eq!(
+            (last.hour.as_str(), last.succeeded, last.failed),
+            (this_hour.as_str(), 5, 1)
+        );
+        assert!(chart[..3].iter().all(|h| h.succeeded == 0 && h.failed == 0));
     }
 }

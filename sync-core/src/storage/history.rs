@@ -99,6 +99,80 @@ named!(RunTrigger, "trigger" {
     Startup => "startup",
 });
 
+impl RunKind {
+    /// The kind in words, for pages and filters.
+    pub fn label(self) -> &'static str {
+        match self {
+            RunKind::Auto => "Auto",
+            RunKind::Standard => "Standard sync",
+            RunKind::Force => "Force sync",
+            RunKind::SyncAll => "Sync all",
+            RunKind::PullOrders => "Order pull",
+            RunKind::Import => "Import",
+            RunKind::Feed => "Feed",
+        }
+    }
+}
+
+impl RunTrigger {
+    /// The trigger in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            RunTrigger::StockChange => "Stock change",
+            RunTrigger::Schedule => "Schedule",
+            RunTrigger::Button => "Button",
+            RunTrigger::Cli => "Command line",
+            RunTrigger::Api => "API",
+            RunTrigger::Webhook => "Webhook",
+            RunTrigger::SignIn => "Sign-in",
+            RunTrigger::Startup => "Start-up",
+        }
+    }
+
+    /// Who a run this trigger started names when no person or token
+    /// started it: "schedule", "webhook", "start-up", …
+    pub fn who(self) -> &'static str {
+        match self {
+            RunTrigger::StockChange => "Auto Sync",
+            RunTrigger::Schedule => "schedule",
+            RunTrigger::Button => "a person",
+            RunTrigger::Cli => "command line",
+            RunTrigger::Api => "API",
+            RunTrigger::Webhook => "webhook",
+            RunTrigger::SignIn => "sign-in",
+            RunTrigger::Startup => "start-up",
+        }
+    }
+}
+
+/// Why a run started and who the Sync History names for it: the person or
+/// API token that asked, or the trigger itself ("schedule", "webhook").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunCause {
+    pub trigger: RunTrigger,
+    pub who: String,
+}
+
+impl RunCause {
+    /// Started by `actor` (a person's email, an API token's name).
+    pub fn by(trigger: RunTrigger, actor: &crate::domain::Actor) -> Self {
+        let who = match actor {
+            crate::domain::Actor::System => trigger.who().to_owned(),
+            other => other.label(),
+        };
+        Self { trigger, who }
+    }
+}
+
+impl From<RunTrigger> for RunCause {
+    fn from(trigger: RunTrigger) -> Self {
+        Self {
+            trigger,
+            who: trigger.who().to_owned(),
+        }
+    }
+}
+
 named!(
     /// How a run ended, or that it has not.
     RunStatus, "status" {
@@ -109,6 +183,19 @@ named!(
     /// Cut short by a stop.
     Interrupted => "interrupted",
 });
+
+impl RunStatus {
+    /// The status in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            RunStatus::Running => "Running",
+            RunStatus::Succeeded => "Succeeded",
+            RunStatus::PartiallyFailed => "Partly failed",
+            RunStatus::Failed => "Failed",
+            RunStatus::Interrupted => "Interrupted",
+        }
+    }
+}
 
 named!(EventResult, "result" {
     Succeeded => "succeeded",
@@ -137,12 +224,19 @@ pub struct NewEvent {
     pub attempt: i64,
 }
 
+/// An item event with what it concerns by name: the SKU, the product and
+/// the channel (None when gone, or when the event is of no such thing).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct EventRow {
     pub id: i64,
     pub run_id: Option<RunId>,
     pub channel_id: Option<ChannelId>,
+    pub product_id: Option<ProductId>,
     pub variant_id: Option<VariantId>,
+    pub sku: Option<String>,
+    pub product_name: Option<String>,
+    pub channel_name: Option<String>,
+    pub actor_label: String,
     pub action: String,
     pub before_value: Option<String>,
     pub after_value: Option<String>,
@@ -169,7 +263,53 @@ pub struct RunRow {
     pub items_total: i64,
     pub items_succeeded: i64,
     pub items_failed: i64,
+    /// Items found already up to date: neither pushed nor failed.
+    pub items_skipped: i64,
+    /// Quantities and products the run set out to push (0: not known
+    /// ahead), and how many it has done so far.
+    pub quantities_total: i64,
+    pub quantities_done: i64,
+    pub products_total: i64,
+    pub products_done: i64,
     pub log: String,
+}
+
+/// The columns of a `RunRow`.
+const RUN_COLUMNS: &str = "id, channel_id, kind, trigger, actor_label, status, started_at, finished_at, items_total,
+    items_succeeded, items_failed, items_skipped, quantities_total, quantities_done, products_total, products_done, log";
+
+/// An `EventRow` query over `sync_events e` with the names it concerns.
+const EVENT_SELECT: &str =
+    "SELECT e.id, e.run_id, e.channel_id, e.product_id, e.variant_id, v.sku, p.name AS product_name,
+        c.name AS channel_name, e.actor_label, e.action, e.before_value, e.after_value, e.result, e.error, e.attempt,
+        e.created_at
+    FROM sync_events e
+    LEFT JOIN variants v ON v.id = e.variant_id
+    LEFT JOIN products p ON p.id = e.product_id
+    LEFT JOIN channels c ON c.id = e.channel_id";
+
+/// What one batch adds to the run it is recorded in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunDelta {
+    pub succeeded: i64,
+    pub failed: i64,
+    pub skipped: i64,
+    pub quantities_done: i64,
+    pub products_done: i64,
+}
+
+impl RunDelta {
+    /// The counts of `events`, as the run's page lists them.
+    pub fn of_events(events: &[NewEvent]) -> Self {
+        let count = |r: EventResult| events.iter().filter(|e| e.result == r).count() as i64;
+        Self {
+            succeeded: count(EventResult::Succeeded),
+            failed: count(EventResult::Failed),
+            skipped: count(EventResult::Skipped),
+            quantities_done: 0,
+            products_done: 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -310,33 +450,104 @@ impl Storage {
         result: Option<EventResult>,
         limit: i64,
     ) -> Result<Vec<EventRow>> {
+        let sql = format!(
+            "{EVENT_SELECT} WHERE ($1 IS NULL OR e.channel_id = $1) AND ($2 IS NULL OR e.result = $2)
+             ORDER BY e.id DESC LIMIT $3"
+        );
         Ok(on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT id, run_id, channel_id, variant_id, action, before_value, after_value, result, error, attempt, created_at
-                 FROM sync_events
-                 WHERE ($1 IS NULL OR channel_id = $1) AND ($2 IS NULL OR result = $2)
-                 ORDER BY id DESC LIMIT $3",
-            )
-            .bind(channel)
-            .bind(result.map(EventResult::as_str))
-            .bind(limit)
-            .fetch_all(pool)
-            .await
+            sqlx::query_as(&sql)
+                .bind(channel)
+                .bind(result.map(EventResult::as_str))
+                .bind(limit)
+                .fetch_all(pool)
+                .await
         })?)
     }
 
     pub async fn recent_runs(&self, channel: Option<ChannelId>, limit: i64) -> Result<Vec<RunRow>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM sync_runs WHERE ($1 IS NULL OR channel_id = $1) ORDER BY id DESC LIMIT $2"
+        );
         Ok(on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT id, channel_id, kind, trigger, actor_label, status, started_at, finished_at, items_total,
-                        items_succeeded, items_failed, log
-                 FROM sync_runs WHERE ($1 IS NULL OR channel_id = $1) ORDER BY id DESC LIMIT $2",
-            )
-            .bind(channel)
-            .bind(limit)
-            .fetch_all(pool)
-            .await
+            sqlx::query_as(&sql)
+                .bind(channel)
+                .bind(limit)
+                .fetch_all(pool)
+                .await
         })?)
+    }
+
+    /// Adds a batch's counts to a run that is still going on.
+    pub async fn add_to_run(&self, run: RunId, d: RunDelta) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE sync_runs SET items_succeeded = items_succeeded + $2, items_failed = items_failed + $3,
+                     items_skipped = items_skipped + $4, items_total = items_total + $2 + $3 + $4,
+                     quantities_done = quantities_done + $5, products_done = products_done + $6
+                 WHERE id = $1",
+            )
+            .bind(run)
+            .bind(d.succeeded)
+            .bind(d.failed)
+            .bind(d.skipped)
+            .bind(d.quantities_done)
+            .bind(d.products_done)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Says how many quantities and products a run sets out to push, for
+    /// its live progress ("12 of 40 quantities").
+    pub async fn expect_in_run(&self, run: RunId, quantities: i64, products: i64) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE sync_runs SET quantities_total = $2, products_total = $3 WHERE id = $1")
+                .bind(run)
+                .bind(quantities)
+                .bind(products)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Closes a run that stopped short (its sync failed), whatever its
+    /// batches did before.
+    pub async fn fail_run(&self, run: RunId, log: &str) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("UPDATE sync_runs SET status = 'failed', finished_at = $2, log = $3 WHERE id = $1")
+                .bind(run)
+                .bind(Timestamp::now())
+                .bind(log)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Closes a run whose batches added their counts (`add_to_run`); its
+    /// status follows from them.
+    pub async fn close_run(&self, run: RunId, log: &str) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE sync_runs SET finished_at = $2, log = $3,
+                     status = CASE WHEN items_failed = 0 THEN 'succeeded'
+                                   WHEN items_succeeded = 0 THEN 'failed'
+                                   ELSE 'partially_failed' END
+                 WHERE id = $1",
+            )
+            .bind(run)
+            .bind(Timestamp::now())
+            .bind(log)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
     }
 
     /// Opens a conflict, or refreshes the open one for the same item and kind.
@@ -464,75 +675,122 @@ pub struct HourCount {
 
 impl Storage {
     pub async fn list_runs(&self, f: &RunFilter) -> Result<Vec<RunRow>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM sync_runs
+             WHERE ($1 IS NULL OR channel_id = $1) AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR kind = $3)
+               AND ($4 IS NULL OR started_at >= $4) AND ($5 IS NULL OR id < $5)
+             ORDER BY id DESC LIMIT $6"
+        );
         Ok(on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT id, channel_id, kind, trigger, actor_label, status, started_at, finished_at, items_total,
-                        items_succeeded, items_failed, log
-                 FROM sync_runs
-                 WHERE ($1 IS NULL OR channel_id = $1) AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR kind = $3)
-                   AND ($4 IS NULL OR started_at >= $4) AND ($5 IS NULL OR id < $5)
-                 ORDER BY id DESC LIMIT $6",
-            )
-            .bind(f.channel)
-            .bind(&f.status)
-            .bind(&f.kind)
-            .bind(f.since)
-            .bind(f.before)
-            .bind(f.limit.clamp(1, 500))
-            .fetch_all(pool)
-            .await
+            sqlx::query_as(&sql)
+                .bind(f.channel)
+                .bind(&f.status)
+                .bind(&f.kind)
+                .bind(f.since)
+                .bind(f.before)
+                .bind(f.limit.clamp(1, 500))
+                .fetch_all(pool)
+                .await
         })?)
     }
 
     pub async fn run(&self, id: RunId) -> Result<Option<RunRow>> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM sync_runs WHERE id = $1");
         Ok(on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT id, channel_id, kind, trigger, actor_label, status, started_at, finished_at, items_total,
-                        items_succeeded, items_failed, log
-                 FROM sync_runs WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_optional(pool)
-            .await
+            sqlx::query_as(&sql)
+                .bind(id)
+                .fetch_optional(pool)
+                .await
         })?)
     }
 
     /// A run's item events, or a product's across runs, newest first.
     pub async fn events_of(&self, run: Option<RunId>, product: Option<ProductId>, limit: i64) -> Result<Vec<EventRow>> {
+        let sql = format!(
+            "{EVENT_SELECT} WHERE ($1 IS NULL OR e.run_id = $1) AND ($2 IS NULL OR e.product_id = $2)
+             ORDER BY e.id DESC LIMIT $3"
+        );
         Ok(on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT id, run_id, channel_id, variant_id, action, before_value, after_value, result, error, attempt, created_at
-                 FROM sync_events WHERE ($1 IS NULL OR run_id = $1) AND ($2 IS NULL OR product_id = $2)
-                 ORDER BY id DESC LIMIT $3",
-            )
-            .bind(run)
-            .bind(product)
-            .bind(limit.clamp(1, 1000))
-            .fetch_all(pool)
-            .await
+            sqlx::query_as(&sql)
+                .bind(run)
+                .bind(product)
+                .bind(limit.clamp(1, 1000))
+                .fetch_all(pool)
+                .await
         })?)
     }
 
     /// Item events per hour since `since`, for the chart.
     pub async fn events_per_hour(&self, channel: Option<ChannelId>, since: Timestamp) -> Result<Vec<HourCount>> {
-        // (the hour each event falls in, that hour as text); PostgreSQL groups
-        // on the cheap truncated time and formats only the 24 hours it keeps.
-        let (bucket, hour) = match self.engine() {
-            super::Engine::Sqlite => ("substr(created_at, 1, 13)", "substr(created_at, 1, 13)"),
-            super::Engine::Postgres => (
-                "date_trunc('hour', created_at AT TIME ZONE 'UTC')",
-                "to_char(date_trunc('hour', created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24')",
+        self.events_over_time(&ChartFilter {
+            channel,
+            kind: None,
+            status: None,
+            since,
+            daily: false,
+        })
+        .await
+    }
+
+    /// Item events per hour (or per day) as `f` asks, for the chart: the
+    /// events of the runs the Sync History's filters list.
+    pub async fn events_over_time(&self, f: &ChartFilter) -> Result<Vec<HourCount>> {
+        // (the bucket each event falls in, that bucket as text); PostgreSQL
+        // groups on the cheap truncated time and formats only the buckets it keeps.
+        let (bucket, hour) = match (self.engine(), f.daily) {
+            (super::Engine::Sqlite, false) => ("substr(e.created_at, 1, 13)", "substr(e.created_at, 1, 13)"),
+            (super::Engine::Sqlite, true) => ("substr(e.created_at, 1, 10)", "substr(e.created_at, 1, 10)"),
+            (super::Engine::Postgres, false) => (
+                "date_trunc('hour', e.created_at AT TIME ZONE 'UTC')",
+                "to_char(date_trunc('hour', e.created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24')",
             ),
+            (super::Engine::Postgres, true) => (
+                "date_trunc('day', e.created_at AT TIME ZONE 'UTC')",
+                "to_char(date_trunc('day', e.created_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')",
+            ),
+        };
+        // The runs' filters need the runs; without them the events alone answer.
+        let (join, runs) = if f.kind.is_some() || f.status.is_some() {
+            (
+                "JOIN sync_runs r ON r.id = e.run_id",
+                "AND ($3 IS NULL OR r.kind = $3) AND ($4 IS NULL OR r.status = $4)",
+            )
+        } else {
+            (
+                "",
+                "AND ($3 IS NULL OR $3 IS NOT NULL) AND ($4 IS NULL OR $4 IS NOT NULL)",
+            )
         };
         let sql = format!(
             "SELECT {hour} AS hour,
-                    CAST(SUM(CASE WHEN result = 'succeeded' THEN 1 ELSE 0 END) AS BIGINT) AS succeeded,
-                    CAST(SUM(CASE WHEN result = 'failed' THEN 1 ELSE 0 END) AS BIGINT) AS failed
-             FROM sync_events WHERE created_at >= $1 AND ($2 IS NULL OR channel_id = $2)
+                    CAST(SUM(CASE WHEN e.result = 'succeeded' THEN 1 ELSE 0 END) AS BIGINT) AS succeeded,
+                    CAST(SUM(CASE WHEN e.result = 'failed' THEN 1 ELSE 0 END) AS BIGINT) AS failed
+             FROM sync_events e {join}
+             WHERE e.created_at >= $1 AND ($2 IS NULL OR e.channel_id = $2) {runs}
              GROUP BY {bucket} ORDER BY 1"
         );
-        Ok(on_pool!(self, pool => sqlx::query_as(&sql).bind(since).bind(channel).fetch_all(pool).await)?)
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as(&sql)
+                .bind(f.since)
+                .bind(f.channel)
+                .bind(&f.kind)
+                .bind(&f.status)
+                .fetch_all(pool)
+                .await
+        })?)
     }
+}
+
+/// Which item events the history chart counts.
+#[derive(Debug, Clone)]
+pub struct ChartFilter {
+    pub channel: Option<ChannelId>,
+    /// Only events of runs of this kind, or with this status.
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub since: Timestamp,
+    /// Per day instead of per hour.
+    pub daily: bool,
 }
 
 /// What a person decided about a conflict.

@@ -450,6 +450,8 @@ impl Storage {
 pub struct PushLatency {
     pub p50: std::time::Duration,
     pub p99: std::time::Duration,
+    /// The slowest push.
+    pub slowest: std::time::Duration,
     pub pushes: usize,
 }
 
@@ -483,6 +485,7 @@ impl Storage {
         Ok(Some(PushLatency {
             p50: at(0.50),
             p99: at(0.99),
+            slowest: at(1.0),
             pushes: waits.len(),
         }))
     }

@@ -13,10 +13,11 @@ use tokio::task::JoinSet;
 
 use super::manual::{RunningSyncs, SyncSummary, sync_channel};
 use super::orders::{PullSummary, is_event, pull_orders};
+use super::run::OpenRun;
 use super::signals::{PullRequests, Waker};
 use crate::Result;
 use crate::domain::{ChannelId, Timestamp};
-use crate::storage::{ChannelConfig, RunKind, RunTrigger, Storage};
+use crate::storage::{ChannelConfig, RunCause, RunKind, RunTrigger, Storage};
 use crate::vault::Vault;
 
 /// How often the cycle looks for channels whose schedule is due.
@@ -77,12 +78,12 @@ pub async fn sync_all(
     storage: &Storage,
     vault: &Vault,
     configs: &[ChannelConfig],
-    trigger: RunTrigger,
+    cause: &RunCause,
     worker_id: &str,
 ) -> Result<Vec<CycleOutcome>> {
     let mut pulls = Vec::with_capacity(configs.len());
     for config in configs {
-        pulls.push(match pull_orders(storage, vault, config, trigger).await {
+        pulls.push(match pull_orders(storage, vault, config, cause).await {
             Ok(p) => Ok(p),
             Err(e) => {
                 tracing::warn!(channel = %config.name, error = %e, "pulling orders failed; pushing anyway");
@@ -92,7 +93,18 @@ pub async fn sync_all(
     }
     let mut out = Vec::with_capacity(configs.len());
     for (config, pulled) in configs.iter().zip(pulls) {
-        let pushed = sync_channel(storage, vault, config, RunKind::Standard, trigger, worker_id).await?;
+        // The push is one run, its product writes and every batch inside.
+        let run = OpenRun::new(storage.clone(), Some(config.id), RunKind::Standard, cause.clone());
+        let pushed = match sync_channel(storage, vault, config, &run, worker_id).await {
+            Ok(pushed) => {
+                run.close_with(&pushed.log()).await?;
+                pushed
+            }
+            Err(e) => {
+                run.fail_with(&format!("The sync stopped: {e}")).await?;
+                return Err(e);
+            }
+        };
         out.push(CycleOutcome {
             pulled: Some(pulled),
             pushed,
@@ -237,7 +249,15 @@ async fn run(
                 }
                 // A scheduled sync is a whole cycle: the standard push follows the pull.
                 let pulled = if trigger == RunTrigger::Schedule {
-                    match sync_all(&storage, &vault, std::slice::from_ref(&config), trigger, &worker).await {
+                    match sync_all(
+                        &storage,
+                        &vault,
+                        std::slice::from_ref(&config),
+                        &trigger.into(),
+                        &worker,
+                    )
+                    .await
+                    {
                         Ok(mut done) => done
                             .pop()
                             .and_then(|o| o.pulled)
@@ -245,7 +265,7 @@ async fn run(
                         Err(e) => Err(format!("the scheduled sync failed: {e}")),
                     }
                 } else {
-                    pull_orders(&storage, &vault, &config, trigger)
+                    pull_orders(&storage, &vault, &config, &trigger.into())
                         .await
                         .map_err(|e| e.to_string())
                 };

@@ -10,6 +10,8 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+use super::manual::RunningSyncs;
+use super::run::OpenRun;
 use super::signals::{PullRequests, Waker};
 use super::worker::ChannelWorker;
 use crate::connector::AnyConnector;
@@ -32,10 +34,27 @@ pub struct SyncEngine {
 impl SyncEngine {
     /// `pulls` is where a worker asks for a pull of its channel's orders
     /// when a push finds the channel's figure moved; `waker` is what the
-    /// services ring after queueing pushes or changing a channel.
-    pub fn start(storage: Storage, vault: Vault, worker_id: String, pulls: PullRequests, waker: Waker) -> Self {
+    /// services ring after queueing pushes or changing a channel; `held`,
+    /// the channels a sync a person started is pushing to itself (their
+    /// workers wait until it ends).
+    pub fn start(
+        storage: Storage,
+        vault: Vault,
+        worker_id: String,
+        pulls: PullRequests,
+        waker: Waker,
+        held: Arc<RunningSyncs>,
+    ) -> Self {
         let (stop, stopped) = watch::channel(false);
-        let supervisor = tokio::spawn(supervise(storage, vault, worker_id, pulls, waker.clone(), stopped));
+        let supervisor = tokio::spawn(supervise(
+            storage,
+            vault,
+            worker_id,
+            pulls,
+            waker.clone(),
+            held,
+            stopped,
+        ));
         Self {
             waker,
             stop,
@@ -74,6 +93,7 @@ async fn supervise(
     worker_id: String,
     pulls: PullRequests,
     waker: Waker,
+    held: Arc<RunningSyncs>,
     mut stopped: watch::Receiver<bool>,
 ) {
     let mut workers: HashMap<ChannelId, Running> = HashMap::new();
@@ -106,7 +126,14 @@ async fn supervise(
                             let worker = ChannelWorker::new(storage.clone(), config.id, connector, worker_id.clone())
                                 .with_pull_requests(pulls.clone());
                             let (stop, own) = watch::channel(false);
-                            let handle = tokio::spawn(drive(worker, waker.work.clone(), stopped.clone(), own));
+                            let handle = tokio::spawn(drive(
+                                worker,
+                                storage.clone(),
+                                held.clone(),
+                                waker.work.clone(),
+                                stopped.clone(),
+                                own,
+                            ));
                             workers.insert(config.id, Running { config, stop, handle });
                         }
                         Err(e) => {
@@ -140,23 +167,57 @@ async fn supervise(
 
 async fn drive(
     worker: ChannelWorker<AnyConnector>,
+    storage: Storage,
+    held: Arc<RunningSyncs>,
     notify: Arc<Notify>,
     stopped: watch::Receiver<bool>,
     own: watch::Receiver<bool>,
 ) {
     // Quantities and product fields run in loops of their own: a product
     // write waiting for the channel to fetch its images never holds up a
-    // sale's figure.
-    let quantities = pace(&notify, stopped.clone(), own.clone(), worker.channel(), || async {
-        Ok(worker.run_once().await?.claimed)
+    // sale's figure. Each loop records its batches into one run for as long
+    // as it keeps finding work: one bulk action is one run, whatever the
+    // number of batches it takes.
+    let channel = worker.channel();
+    let open = || {
+        OpenRun::new(
+            storage.clone(),
+            Some(channel),
+            RunKind::Auto,
+            RunTrigger::StockChange.into(),
+        )
+    };
+    let (quantity_run, product_run) = (open(), open());
+    // While a sync a person started pushes to the channel itself, it does
+    // the work (its run holds it all) and these loops wait.
+    let quantities = pace(&notify, stopped.clone(), own.clone(), channel, || async {
+        if held.is_running(channel) {
+            quantity_run.close().await?;
+            return Ok(0);
+        }
+        let claimed = worker.run_once_in(&quantity_run).await?.claimed;
+        if claimed == 0 || quantity_run.is_old() {
+            quantity_run.close().await?;
+        }
+        Ok(claimed)
     });
-    let products = pace(&notify, stopped, own, worker.channel(), || async {
-        Ok(worker
-            .run_catalog(RunKind::Auto, RunTrigger::StockChange)
-            .await?
-            .claimed)
+    let products = pace(&notify, stopped, own, channel, || async {
+        if held.is_running(channel) {
+            product_run.close().await?;
+            return Ok(0);
+        }
+        let claimed = worker.run_catalog_in(&product_run).await?.claimed;
+        if claimed == 0 || product_run.is_old() {
+            product_run.close().await?;
+        }
+        Ok(claimed)
     });
     tokio::join!(quantities, products);
+    for run in [quantity_run, product_run] {
+        if let Err(e) = run.close().await {
+            tracing::warn!(channel = %channel, error = %e, "could not close a run on stopping");
+        }
+    }
 }
 
 /// Runs `batch` while it finds work, then waits for a wake-up or the poll.

@@ -5,9 +5,10 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::manual::{SyncSummary, sync_channel};
+use super::run::OpenRun;
 use crate::connector::{AnyConnector, Connector, Retire};
 use crate::domain::ChannelOnlyPolicy;
-use crate::storage::{ChannelConfig, EventResult, NewEvent, RunKind, RunTrigger, Storage};
+use crate::storage::{ChannelConfig, EventResult, NewEvent, Storage};
 use crate::vault::Vault;
 use crate::{Error, Result};
 
@@ -110,30 +111,61 @@ pub struct ForceOptions {
     pub clear_first: bool,
 }
 
-/// Runs a force sync, then applies the choice for channel-only products.
+/// Runs a force sync, then applies the choice for channel-only products,
+/// all recorded in `run` (a force run; closed here with the sync's log).
 pub async fn force_sync(
     storage: &Storage,
     vault: &Vault,
     config: &ChannelConfig,
     options: ForceOptions,
-    trigger: RunTrigger,
+    run: &OpenRun,
     worker_id: &str,
 ) -> Result<SyncSummary> {
+    let outcome = force_in(storage, vault, config, options, run, worker_id).await;
+    match &outcome {
+        Ok((summary, retire)) => {
+            let log = match retire {
+                Some(retire) => {
+                    // Said once, in the choice's own word ("deleted").
+                    let shown = SyncSummary {
+                        retired: 0,
+                        ..summary.clone()
+                    };
+                    format!("{}; {retire}", shown.log())
+                }
+                None => summary.log(),
+            };
+            run.close_with(&log).await?;
+        }
+        Err(e) => {
+            run.fail_with(&format!("The force sync stopped: {e}")).await?;
+        }
+    }
+    outcome.map(|(summary, _)| summary)
+}
+
+/// The force sync itself, with what became of the products only in the
+/// channel when they were unpublished or deleted.
+async fn force_in(
+    storage: &Storage,
+    vault: &Vault,
+    config: &ChannelConfig,
+    options: ForceOptions,
+    run: &OpenRun,
+    worker_id: &str,
+) -> Result<(SyncSummary, Option<String>)> {
     if options.clear_first {
         let cleared = storage.clear_channel_mapping(config.id).await?;
         tracing::info!(channel = %config.name, cleared, "channel mapping cleared before a force sync");
     }
-    let mut summary = sync_channel(storage, vault, config, RunKind::Force, trigger, worker_id).await?;
+    let mut summary = sync_channel(storage, vault, config, run, worker_id).await?;
     let how = match options.channel_only {
-        ChannelOnlyPolicy::Keep => return Ok(summary),
+        ChannelOnlyPolicy::Keep => return Ok((summary, None)),
         ChannelOnlyPolicy::Unpublish => Retire::Unpublish,
         ChannelOnlyPolicy::Delete => Retire::Delete,
     };
     let preview = preview_force(storage, vault, config).await?;
     let connector = connector_for(storage, vault, config)?;
-    let run = storage
-        .start_run(Some(config.id), RunKind::Force, trigger, "Tillbridge")
-        .await?;
     let action = format!("{} product only in the channel", options.channel_only.as_str());
     let mut events = Vec::with_capacity(preview.channel_only.len());
     let (mut done, mut failed) = (0i64, 0i64);
@@ -159,14 +191,11 @@ pub async fn force_sync(
             attempt: 1,
         });
     }
-    storage
-        .record_events(Some(run), Some(config.id), "Tillbridge", &events)
-        .await?;
-    let log = format!(
+    run.record_events(&events).await?;
+    let retired = format!(
         "{done} products only in the channel {}, {failed} failed",
         fate(options.channel_only)
     );
-    storage.finish_run(run, done, failed, &log).await?;
     summary.failed += failed as usize;
     summary.retired = done as usize;
     summary.errors.extend(
@@ -174,5 +203,5 @@ pub async fn force_sync(
             .into_iter()
             .filter_map(|e| e.error.map(|err| format!("{action}: {err}"))),
     );
-    Ok(summary)
+    Ok((summary, Some(retired)))
 }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use std::collections::HashSet;
 use std::sync::Mutex;
 
+use super::run::OpenRun;
 use super::worker::ChannelWorker;
 use crate::Result;
 use crate::connector::AnyConnector;
@@ -43,6 +44,8 @@ pub struct SyncSummary {
     pub products_updated: usize,
     pub queued: u64,
     pub pushed: usize,
+    /// Quantities the channel showed already: not pushed, not failed.
+    pub unchanged: usize,
     pub failed: usize,
     pub retrying: usize,
     pub batches: usize,
@@ -61,12 +64,13 @@ impl SyncSummary {
     /// The run's log, as printed after a sync (seed 000's "sync log").
     pub fn log(&self) -> String {
         let mut log = format!(
-            "{} sync of {:?}: {} products updated, {} quantities queued, {} pushed, {} failed, {} left to retry, in {} batches, {:.1} s",
-            self.kind.as_str(),
+            "{} of {:?}: {} products updated, {} quantities queued, {} pushed, {} already up to date, {} failed, {} left to retry, in {} batches, {:.1} s",
+            self.kind.label(),
             self.channel,
             self.products_updated,
             self.queued,
             self.pushed,
+            self.unchanged,
             self.failed,
             self.retrying,
             self.batches,
@@ -85,39 +89,49 @@ impl SyncSummary {
 
 /// Runs a `Standard` (products changed since their last push, new products
 /// and pending quantities) or `Force` (every product and every Auto Sync
-/// quantity) sync of one channel to completion.
+/// quantity) sync of one channel to completion, every batch recorded in
+/// `run` (of that kind; the caller closes it). A sync a person started is in
+/// the history even when it finds nothing to do.
 pub async fn sync_channel(
     storage: &Storage,
     vault: &Vault,
     config: &ChannelConfig,
-    kind: RunKind,
-    trigger: RunTrigger,
+    run: &OpenRun,
     worker_id: &str,
 ) -> Result<SyncSummary> {
+    let (kind, trigger) = (run.kind(), run.trigger());
     let started = Instant::now();
     let since = Timestamp::now();
     let connector =
         AnyConnector::for_channel(storage, vault, config).map_err(|e| crate::Error::Conflict(e.to_string()))?;
-    let queued = match kind {
+    let (queued, products) = match kind {
         RunKind::Force => {
             // Every listed product's fields are written again, as the force preview says.
             let listed = storage.listed_products(config.id).await?;
             storage.enqueue_catalog(&listed, Some(config.id)).await?;
-            storage.enqueue_channel(config.id).await?
+            (storage.enqueue_channel(config.id).await?, listed.len())
         }
         _ => {
             // Fields that changed with no push queued (or one given up) go too.
             let stale = super::products::stale_products(storage, config.id).await?;
             storage.enqueue_catalog(&stale, Some(config.id)).await?;
-            storage.enqueue_unlinked(config.id).await?
+            (storage.enqueue_unlinked(config.id).await?, stale.len())
         }
     };
+    let person = matches!(trigger, RunTrigger::Button | RunTrigger::Cli | RunTrigger::Api);
+    if person || kind == RunKind::Force {
+        // What the run sets out to do, for its live progress.
+        let quantities = storage.pending_pushes(config.id).await?;
+        storage
+            .expect_in_run(run.id().await?, quantities, products as i64)
+            .await?;
+    }
     let worker = ChannelWorker::new(storage.clone(), config.id, connector, worker_id.to_owned());
     // Product fields first (changes queued and, in a force sync, every
     // listed product), then quantities.
     let (mut products_updated, mut products_failed) = (0, 0);
     loop {
-        let report = worker.run_catalog(kind, trigger).await?;
+        let report = worker.run_catalog_in(run).await?;
         if report.claimed == 0 {
             break;
         }
@@ -130,6 +144,7 @@ pub async fn sync_channel(
         products_updated,
         queued,
         pushed: 0,
+        unchanged: 0,
         failed: products_failed,
         retrying: 0,
         batches: 0,
@@ -149,7 +164,7 @@ pub async fn sync_channel(
         0
     };
     loop {
-        let report = worker.run_once().await?;
+        let report = worker.run_once_in(run).await?;
         if report.claimed == 0 {
             // Rows another worker is pushing, or pushed a moment ago (their
             // short cooldown): a sync a person started waits for them, not past them.
@@ -170,7 +185,7 @@ pub async fn sync_channel(
                 break;
             }
             pulls_left -= 1;
-            if let Err(e) = super::orders::pull_orders(storage, vault, config, trigger).await {
+            if let Err(e) = super::orders::pull_orders(storage, vault, config, run.cause()).await {
                 tracing::warn!(channel = %config.name, error = %e, "pulling orders before pushing again failed");
                 break;
             }
@@ -178,6 +193,7 @@ pub async fn sync_channel(
         }
         summary.batches += 1;
         summary.pushed += report.pushed;
+        summary.unchanged += report.unchanged;
         summary.failed += report.failed;
         summary.retrying = report.retrying;
     }
@@ -192,6 +208,36 @@ pub async fn sync_channel(
         .collect();
     summary.elapsed = started.elapsed();
     Ok(summary)
+}
+
+/// The most batches `push_queued` runs: what is left is the engine's.
+const MOST_BATCHES: usize = 2_000;
+
+/// Pushes what is queued for `config` now (product writes, then
+/// quantities), every batch recorded in `run`: a bulk action's pushes as
+/// one run of the person who asked. What is left to retry later is the
+/// engine's.
+pub async fn push_queued(
+    storage: &Storage,
+    vault: &Vault,
+    config: &ChannelConfig,
+    run: &OpenRun,
+    worker_id: &str,
+) -> Result<()> {
+    let connector =
+        AnyConnector::for_channel(storage, vault, config).map_err(|e| crate::Error::Conflict(e.to_string()))?;
+    let worker = ChannelWorker::new(storage.clone(), config.id, connector, worker_id.to_owned());
+    for _ in 0..MOST_BATCHES {
+        if worker.run_catalog_in(run).await?.claimed == 0 {
+            break;
+        }
+    }
+    for _ in 0..MOST_BATCHES {
+        if worker.run_once_in(run).await?.claimed == 0 {
+            break;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::domain::{
 };
 use crate::storage::{
     ChannelConfig, ConflictKind, EventResult, IdempotencyKey, MovementInput, NewConflict, NewEvent, NewProduct,
-    NewVariant, OrderLineToSave, OrderToSave, RunKind, RunTrigger, Storage,
+    NewVariant, OrderLineToSave, OrderToSave, RunCause, RunKind, RunTrigger, Storage,
 };
 use crate::vault::Vault;
 use crate::{Error, Result};
@@ -90,15 +90,16 @@ pub async fn pull_orders(
     storage: &Storage,
     vault: &Vault,
     config: &ChannelConfig,
-    trigger: RunTrigger,
+    cause: &RunCause,
 ) -> Result<PullSummary> {
     let connector = AnyConnector::for_channel(storage, vault, config).map_err(|e| Error::Conflict(e.to_string()))?;
     // Pushes waiting for this pull wait for one that started after their
     // figure was read: this one, if it succeeds.
     let started = Timestamp::now();
     let run = storage
-        .start_run(Some(config.id), RunKind::PullOrders, trigger, "Tillbridge")
+        .start_run(Some(config.id), RunKind::PullOrders, cause.trigger, &cause.who)
         .await?;
+    let trigger = cause.trigger;
     // Without an outlet to take them from, orders cannot be applied: say so
     // before spending the channel's rate limit on reading them.
     let outlet = match order_outlet(storage, config).await {
@@ -193,7 +194,7 @@ pub async fn pull_orders(
         });
     }
     storage
-        .record_events(Some(run), Some(config.id), "Tillbridge", &events)
+        .record_events(Some(run), Some(config.id), &cause.who, &events)
         .await?;
     storage.advance_orders_checkpoint(config.id, newest).await?;
     storage.orders_pulled(config.id, started).await?;

@@ -7,14 +7,13 @@
 use std::collections::HashMap;
 
 use super::backoff::{MAX_PUSH_ATTEMPTS, retry_delay};
-use super::worker::{ACTOR, ChannelWorker, LEASE};
+use super::run::{OpenRun, Part};
+use super::worker::{ChannelWorker, LEASE};
 use super::written::Written;
 use crate::Result;
 use crate::connector::{Connector, ConnectorError, ProductToList, ProductWritten, Retire};
 use crate::domain::{ProductId, Timestamp, VariantId};
-use crate::storage::{
-    CatalogTarget, ClaimedProduct, ConflictKind, EventResult, NewConflict, NewEvent, RowOutcome, RunKind, RunTrigger,
-};
+use crate::storage::{CatalogTarget, ClaimedProduct, ConflictKind, EventResult, NewConflict, NewEvent, RowOutcome};
 
 /// Products one claim takes: each is one call to the channel.
 const CATALOG_BATCH: i64 = 10;
@@ -56,9 +55,9 @@ fn event(
 }
 
 impl<C: Connector> ChannelWorker<C> {
-    /// Claims and writes one batch of product pushes, recorded as a run of
-    /// `kind` started by `trigger`; `claimed == 0` means there was nothing due.
-    pub async fn run_catalog(&self, kind: RunKind, trigger: RunTrigger) -> Result<super::BatchReport> {
+    /// Claims and writes one batch of product pushes, recorded in `run`;
+    /// `claimed == 0` means there was nothing due.
+    pub async fn run_catalog_in(&self, run: &OpenRun) -> Result<super::BatchReport> {
         let now = self.clock.now();
         let lease_until = Timestamp::from(now.as_datetime() + LEASE);
         let rows = self
@@ -68,7 +67,7 @@ impl<C: Connector> ChannelWorker<C> {
         if rows.is_empty() {
             return Ok(super::BatchReport::default());
         }
-        let run = self.storage.start_run(Some(self.channel), kind, trigger, ACTOR).await?;
+        run.id().await?;
         let mut finished = Vec::with_capacity(rows.len());
         let mut events = Vec::new();
         for row in &rows {
@@ -82,9 +81,6 @@ impl<C: Connector> ChannelWorker<C> {
             }
             finished.push((*row, pushed.outcome));
         }
-        self.storage
-            .record_events(Some(run), Some(self.channel), ACTOR, &events)
-            .await?;
         let count = |f: fn(&RowOutcome) -> bool| finished.iter().filter(|(_, o)| f(o)).count();
         let report = super::BatchReport {
             claimed: rows.len(),
@@ -92,20 +88,10 @@ impl<C: Connector> ChannelWorker<C> {
             failed: count(|o| matches!(o, RowOutcome::Dead { .. })),
             retrying: count(|o| matches!(o, RowOutcome::RetryAt { .. } | RowOutcome::Later { .. })),
             awaiting_pull: 0,
+            unchanged: 0,
         };
         self.storage.finish_catalog(&self.worker_id, &finished, now).await?;
-        let log = format!(
-            "{} products written, {} failed, {} to retry",
-            report.pushed, report.failed, report.retrying
-        );
-        self.storage
-            .finish_run(
-                run,
-                report.pushed as i64,
-                (report.failed + report.retrying) as i64,
-                &log,
-            )
-            .await?;
+        run.record(&events, &report, Part::Products).await?;
         Ok(report)
     }
 

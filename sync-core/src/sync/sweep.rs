@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::worker::{ACTOR, ChannelWorker};
+use super::worker::ChannelWorker;
 use crate::Result;
 use crate::connector::{AnyConnector, Connector};
 use crate::domain::VariantId;
@@ -43,7 +43,12 @@ impl<C: Connector> ChannelWorker<C> {
     pub async fn sweep(&self) -> Result<Sweep> {
         let run = self
             .storage
-            .start_run(Some(self.channel), RunKind::Standard, RunTrigger::Schedule, ACTOR)
+            .start_run(
+                Some(self.channel),
+                RunKind::Standard,
+                RunTrigger::Schedule,
+                RunTrigger::Schedule.who(),
+            )
             .await?;
         let listings = self.storage.listings(self.channel).await?;
         let by_item: HashMap<String, (VariantId, Option<i64>)> = listings
@@ -100,7 +105,7 @@ impl<C: Connector> ChannelWorker<C> {
         let listed = self.storage.listed_products(self.channel).await?;
         sweep.products = self.storage.enqueue_catalog(&listed, Some(self.channel)).await?;
         self.storage
-            .record_events(Some(run), Some(self.channel), ACTOR, &events)
+            .record_events(Some(run), Some(self.channel), RunTrigger::Schedule.who(), &events)
             .await?;
         let mut log = format!(
             "scheduled check: {} quantities read, {} not as last seen (queued to be fixed), {} products' fields queued to be written again",

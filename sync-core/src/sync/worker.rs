@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 
 use super::backoff::{MAX_PUSH_ATTEMPTS, retry_delay};
 use super::clock::{Clock, SystemClock};
+use super::run::{OpenRun, Part};
 use super::signals::PullRequests;
 use crate::Result;
 use crate::connector::{Connector, ConnectorError, FoundItem, ProductToList, QuantitySet, SetOutcome};
@@ -27,7 +28,6 @@ const STALE_ROUNDS: usize = 3;
 /// it back: a channel may list an order a few seconds after the sale moved
 /// its figure, and until then the pulls go on.
 const SETTLE: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
-pub(super) const ACTOR: &str = "Tillbridge";
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BatchReport {
@@ -37,6 +37,8 @@ pub struct BatchReport {
     pub retrying: usize,
     /// Not pushed until the channel's orders are pulled (no un-selling).
     pub awaiting_pull: usize,
+    /// Not pushed: the channel showed the figure already.
+    pub unchanged: usize,
 }
 
 pub struct ChannelWorker<C> {
@@ -61,6 +63,8 @@ struct Batch {
     events: Vec<NewEvent>,
     pushed: Vec<PushedQuantity>,
     conflicts: Vec<NewConflict>,
+    /// Rows whose figure the channel showed already (done, not pushed).
+    unchanged: HashSet<VariantId>,
 }
 
 impl Batch {
@@ -196,8 +200,23 @@ impl<C: Connector> ChannelWorker<C> {
         self.channel
     }
 
-    /// Claims and pushes one batch; `claimed == 0` means there was nothing due.
+    /// Claims and pushes one batch, recorded as a run of its own;
+    /// `claimed == 0` means there was nothing due.
     pub async fn run_once(&self) -> Result<BatchReport> {
+        let run = OpenRun::new(
+            self.storage.clone(),
+            Some(self.channel),
+            RunKind::Auto,
+            RunTrigger::StockChange.into(),
+        );
+        let report = self.run_once_in(&run).await?;
+        run.close().await?;
+        Ok(report)
+    }
+
+    /// Claims and pushes one batch, recorded in `run` (started on the
+    /// first batch that finds work); `claimed == 0` means there was nothing due.
+    pub async fn run_once_in(&self, run: &OpenRun) -> Result<BatchReport> {
         let now = self.clock.now();
         let lease_until = Timestamp::from(now.as_datetime() + LEASE);
         let rows = self
@@ -213,11 +232,8 @@ impl<C: Connector> ChannelWorker<C> {
         if rows.is_empty() {
             return Ok(BatchReport::default());
         }
-        let run = self
-            .storage
-            .start_run(Some(self.channel), RunKind::Auto, RunTrigger::StockChange, ACTOR)
-            .await?;
-        let reference = format!("gid://tillbridge/SyncRun/{run}");
+        let run_id = run.id().await?;
+        let reference = format!("gid://tillbridge/SyncRun/{run_id}");
         let ids: Vec<VariantId> = rows.iter().map(|r| r.variant_id).collect();
         let mut targets = self.storage.push_targets(self.channel, &ids).await?;
         let mut batch = Batch {
@@ -227,6 +243,7 @@ impl<C: Connector> ChannelWorker<C> {
             events: Vec::new(),
             pushed: Vec::new(),
             conflicts: Vec::new(),
+            unchanged: HashSet::new(),
         };
         for row in &rows {
             if !targets.contains_key(&row.variant_id) {
@@ -247,9 +264,6 @@ impl<C: Connector> ChannelWorker<C> {
         for c in &batch.conflicts {
             self.storage.open_conflict(self.channel, c).await?;
         }
-        self.storage
-            .record_events(Some(run), Some(self.channel), ACTOR, &batch.events)
-            .await?;
         let finished: Vec<(ClaimedRow, RowOutcome)> = rows
             .iter()
             .map(|r| {
@@ -260,9 +274,14 @@ impl<C: Connector> ChannelWorker<C> {
                 (*r, outcome)
             })
             .collect();
+        let unchanged = finished
+            .iter()
+            .filter(|(r, o)| *o == RowOutcome::Pushed && batch.unchanged.contains(&r.variant_id))
+            .count();
         let report = BatchReport {
             claimed: rows.len(),
-            pushed: finished.iter().filter(|(_, o)| *o == RowOutcome::Pushed).count(),
+            unchanged,
+            pushed: finished.iter().filter(|(_, o)| *o == RowOutcome::Pushed).count() - unchanged,
             failed: finished
                 .iter()
                 .filter(|(_, o)| matches!(o, RowOutcome::Dead { .. }))
@@ -280,22 +299,11 @@ impl<C: Connector> ChannelWorker<C> {
         if still_ours < finished.len() as u64 {
             tracing::warn!(channel = %self.channel, lost = finished.len() as u64 - still_ours, "lost the lease on some pushes");
         }
-        let mut log = format!(
-            "{} quantities pushed, {} failed, {} to retry",
-            report.pushed, report.failed, report.retrying
-        );
-        if report.awaiting_pull > 0 {
-            log.push_str(&format!(
-                ", {} waiting for the channel's orders to be pulled",
-                report.awaiting_pull
-            ));
-        }
         tracing::debug!(channel = %self.channel, ?report, "pushed a batch");
         if report.awaiting_pull > 0 {
             tracing::info!(channel = %self.channel, pushes = report.awaiting_pull, "figures moved in the channel: pushes wait for its orders");
         }
-        let failed = (report.failed + report.retrying) as i64;
-        self.storage.finish_run(run, report.pushed as i64, failed, &log).await?;
+        run.record(&batch.events, &report, Part::Quantities).await?;
         Ok(report)
     }
 
@@ -564,7 +572,15 @@ impl<C: Connector> ChannelWorker<C> {
                 match decide(&t.listing, q, pulled_through) {
                     Decision::Skip => {
                         // Recorded as skipped, so a run's log and its items agree.
-                        batch.event(t, "quantity", Some(q), Some(q), EventResult::Skipped, None);
+                        batch.event(
+                            t,
+                            "quantity",
+                            Some(q),
+                            Some(q),
+                            EventResult::Skipped,
+                            Some("already up to date in the channel".into()),
+                        );
+                        batch.unchanged.insert(v);
                         batch.outcomes.insert(v, RowOutcome::Pushed);
                     }
                     Decision::AwaitPull => {
@@ -660,10 +676,19 @@ impl<C: Connector> ChannelWorker<C> {
                         // attempt landed, or a sale we pulled and applied
                         // before this push moved it there. Nothing to raise,
                         // so nothing to pull for.
+                        batch.event(
+                            t,
+                            "quantity",
+                            Some(set.quantity),
+                            Some(set.quantity),
+                            EventResult::Skipped,
+                            Some("the channel showed this figure already".into()),
+                        );
                         batch.pushed.push(PushedQuantity {
                             variant_id: *v,
                             quantity: set.quantity,
                         });
+                        batch.unchanged.insert(*v);
                         batch.outcomes.insert(*v, RowOutcome::Pushed);
                     }
                     SetOutcome::Stale { current: None } => {

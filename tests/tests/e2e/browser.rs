@@ -900,7 +900,7 @@ async fn force_sync_flow(c: &Client, server: &TestServer, db: &Database) -> Resu
         .map_err(e("open force"))?;
     let only = c
         .wait()
-        .at_most(Duration::from_secs(15))
+        .at_most(Duration::from_secs(30))
         .for_element(Locator::Css("#channel-only"))
         .await
         .map_err(e("channel-only table"))?
@@ -910,7 +910,25 @@ async fn force_sync_flow(c: &Client, server: &TestServer, db: &Database) -> Resu
     if !only.contains("Gift card 50") {
         return Err(format!("the preview lists {only:?}"));
     }
-    screenshot(c, "force-preview").await?;
+    // A way back, and a backup first.
+    let attr = |css: &'static str| {
+        let c = c.clone();
+        async move {
+            c.find(Locator::Css(css))
+                .await
+                .map_err(|err| format!("{css}: {err}"))?
+                .attr("href")
+                .await
+                .map_err(|err| format!("{css} href: {err}"))
+        }
+    };
+    if attr("#cancel-force").await?.as_deref() != Some("/channels/1") {
+        return Err("the preview's Cancel does not lead back to the channel".into());
+    }
+    if attr("#catalog-backup").await?.as_deref() != Some("/export/catalog.csv") {
+        return Err("the preview offers no catalog backup".into());
+    }
+    fits_both_widths(c, "force-preview", "#force-preview").await?;
     c.find(Locator::Css(r#"#force-form input[value="delete"]"#))
         .await
         .map_err(e("delete choice"))?
@@ -924,43 +942,85 @@ async fn force_sync_flow(c: &Client, server: &TestServer, db: &Database) -> Resu
         .await
         .map_err(e("click run"))?;
     let toast = toast_text(c).await?;
-    if !toast.starts_with("force sync of Sandbox store started") {
+    if !toast.starts_with("Force sync of Sandbox store started") {
         return Err(format!("unexpected toast {toast:?}"));
     }
+    // The page follows the run its button started: `?run=` names it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let run = loop {
+        let url = c.current_url().await.map_err(e("url"))?;
+        if let Some((_, run)) = url.query_pairs().find(|(k, _)| k == "run") {
+            break run.into_owned();
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("the page does not follow the force run: {url}"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     wait_for_hydration(c)
         .await
         .map_err(e("hydration after the run started"))?;
-    let latest = |c: &Client| {
+    let followed = |c: &Client| {
         let c = c.clone();
         async move {
             match c.find(Locator::Css("#latest-run")).await {
-                Ok(el) => el.text().await.unwrap_or_default(),
-                Err(_) => String::new(),
+                Ok(el) => (
+                    el.attr("data-run").await.ok().flatten().unwrap_or_default(),
+                    el.text().await.unwrap_or_default(),
+                ),
+                Err(_) => (String::new(), String::new()),
             }
         }
     };
-    let deadline = std::time::Instant::now() + Duration::from_secs(40);
-    while !latest(c).await.contains("only in the channel deleted") {
+    // However busy the machine, and whatever other runs start meanwhile,
+    // the page ends on this run's log.
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let (id, text) = followed(c).await;
+        if id == run && text.contains("only in the channel deleted") {
+            break;
+        }
         if std::time::Instant::now() > deadline {
-            return Err(format!("the force run's log never showed: {:?}", latest(c).await));
+            return Err(format!("the force run #{run}'s log never showed: #{id} {text:?}"));
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    let before = latest(c).await;
-    // A sync started elsewhere shows up on the open page through its events.
+    // Its figures: how many of its quantities and products it did.
+    let progress = c
+        .find(Locator::Css("#run-progress"))
+        .await
+        .map_err(e("run progress"))?
+        .text()
+        .await
+        .map_err(e("progress text"))?;
+    let figures_ok = progress.starts_with("Force sync ")
+        && !progress.contains("running")
+        && progress.contains(" of ")
+        && progress.contains("quantities")
+        && progress.contains("products");
+    // "563 of 563 quantities": done, of what the run set out to do.
+    let quantities: Vec<i64> = progress
+        .split(" · ")
+        .find(|part| part.ends_with("quantities"))
+        .map(|part| part.split(' ').filter_map(|w| w.parse().ok()).collect())
+        .unwrap_or_default();
+    let counted = matches!(quantities[..], [done, total] if done > 0 && done <= total);
+    if !figures_ok || !counted {
+        return Err(format!("the run's progress says {progress:?}"));
+    }
+    fits_both_widths(c, "force-run", "#live-status").await?;
+    // A sync started elsewhere does not take the page over.
     let (ok, _, err) = cli(db, &["sync", "--channel", "Sandbox store"], "").await;
     if !ok {
         return Err(err);
     }
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    while latest(c).await == before {
-        if std::time::Instant::now() > deadline {
-            return Err(format!("the live status stayed at {before:?}"));
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (id, text) = followed(c).await;
+    if id != run {
+        return Err(format!("the page left run #{run} for #{id}: {text:?}"));
     }
     screenshot(c, "channel-live").await?;
-    Ok(format!("{toast:?}; {before:?} then {:?}", latest(c).await))
+    Ok(format!("{toast:?}; run #{run}: {progress:?}; {text:?}"))
 }
 
 #[tokio::test]

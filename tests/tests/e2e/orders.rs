@@ -410,7 +410,7 @@ async fn sync_new_data_pulls_an_order_nobody_announced() {
             .await
             .expect("sent");
         let notice = tillbridge_tests::notice(&tillbridge_tests::location(&pressed));
-        if notice.starts_with("standard sync of Shopify started") {
+        if notice.starts_with("Standard sync of Shopify started") {
             break;
         }
         assert!(

@@ -488,7 +488,7 @@ async fn a_sync_button_starts_one_run_and_a_second_click_says_it_is_running() {
     assert_eq!(
         notices
             .iter()
-            .filter(|n| n.contains("force+sync+of+Sandbox+store+started"))
+            .filter(|n| n.contains("Force+sync+of+Sandbox+store+started"))
             .count(),
         1,
         "{notices:?}"
@@ -507,7 +507,7 @@ async fn a_sync_button_starts_one_run_and_a_second_click_says_it_is_running() {
             .expect("sent");
         let location = all.headers()["location"].to_str().unwrap_or_default().to_owned();
         if !location.contains("already+running") {
-            assert!(location.contains("Sync+All+started+for+1+channels"), "{location}");
+            assert!(location.contains("Sync+All+started+for+1+channel%3B"), "{location}");
             break;
         }
         assert!(std::time::Instant::now() < deadline, "the button's sync never finished");

@@ -199,7 +199,7 @@ async fn clear_all_data_and_force_sync_pull_the_shops_orders_before_raising_anyt
         .await
         .expect("sent");
     let notice = tillbridge_tests::notice(&tillbridge_tests::location(&started));
-    assert!(notice.starts_with("force sync of Shopify started"), "{notice}");
+    assert!(notice.starts_with("Force sync of Shopify started"), "{notice}");
     // Nothing else pulls: the force sync does, before it pushes.
     exact(&r, &tally, Duration::from_secs(30)).await;
     let events = history(&r).await;
