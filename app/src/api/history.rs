@@ -51,7 +51,8 @@ pub struct HistoryView {
     pub runs: Vec<RunView>,
     pub next_before: Option<i64>,
     pub channels: Vec<(i64, String)>,
-    /// (hour, pushed, failed) over the last 24 hours.
+    /// (hour, pushed, failed) over the last 24 hours; the hour's local
+    /// start, e.g. "15:00 CET".
     pub chart: Vec<(String, i64, i64)>,
     /// A product's events, when the history is of one product.
     pub product_events: Option<(String, Vec<EventView>)>,
@@ -71,11 +72,9 @@ pub async fn list_history(
     let query = query.unwrap_or_default();
     crate::api::ssr::require(sync_core::domain::Permission::Read).await?;
     let product = query.product.map(sync_core::domain::ProductId::new);
-    let page = crate::api::ssr::services()?
-        .history
-        .page(&query.filter(), product)
-        .await?;
-    Ok(HistoryView::from(page))
+    let services = crate::api::ssr::services()?;
+    let page = services.history.page(&query.filter(), product).await?;
+    Ok(HistoryView::new(page, services.store.zone().await?))
 }
 
 #[cfg(feature = "ssr")]
@@ -95,11 +94,12 @@ impl HistoryQuery {
 }
 
 #[cfg(feature = "ssr")]
-impl From<sync_core::service::HistoryPage> for HistoryView {
-    fn from(page: sync_core::service::HistoryPage) -> Self {
+impl HistoryView {
+    /// The page, its times in the store's time zone.
+    fn new(page: sync_core::service::HistoryPage, zone: sync_core::domain::StoreZone) -> Self {
         let names: std::collections::HashMap<_, _> = page.channels.iter().cloned().collect();
         HistoryView {
-            runs: page.runs.iter().map(|r| run_view(r, &names)).collect(),
+            runs: page.runs.iter().map(|r| run_view(r, &names, zone)).collect(),
             next_before: page.next_before.map(|r| r.get()),
             channels: page
                 .channels
@@ -109,11 +109,11 @@ impl From<sync_core::service::HistoryPage> for HistoryView {
             chart: page
                 .chart
                 .into_iter()
-                .map(|h| (h.hour, h.succeeded, h.failed))
+                .map(|h| (zone.show_hour(&h.hour), h.succeeded, h.failed))
                 .collect(),
             product_events: page
                 .product
-                .map(|(name, events)| (name, events.iter().map(event_view).collect())),
+                .map(|(name, events)| (name, events.iter().map(|e| event_view(e, zone)).collect())),
         }
     }
 }
@@ -121,14 +121,12 @@ impl From<sync_core::service::HistoryPage> for HistoryView {
 #[server(endpoint = "get_run", input = GetUrl)]
 pub async fn get_run(id: i64) -> Result<RunDetailView, AppError> {
     crate::api::ssr::require(sync_core::domain::Permission::Read).await?;
-    match crate::api::ssr::services()?
-        .history
-        .run_page(sync_core::service::RunId::new(id))
-        .await?
-    {
+    let services = crate::api::ssr::services()?;
+    let zone = services.store.zone().await?;
+    match services.history.run_page(sync_core::service::RunId::new(id)).await? {
         Some((run, events, channels)) => Ok(RunDetailView {
-            run: run_view(&run, &channels.into_iter().collect()),
-            events: events.iter().map(event_view).collect(),
+            run: run_view(&run, &channels.into_iter().collect(), zone),
+            events: events.iter().map(|e| event_view(e, zone)).collect(),
         }),
         None => crate::api::ssr::fail(AppError::NotFound(format!("Run {id}"))),
     }
@@ -138,6 +136,7 @@ pub async fn get_run(id: i64) -> Result<RunDetailView, AppError> {
 fn run_view(
     r: &sync_core::service::RunRow,
     names: &std::collections::HashMap<sync_core::domain::ChannelId, String>,
+    zone: sync_core::domain::StoreZone,
 ) -> RunView {
     RunView {
         id: r.id.get(),
@@ -153,8 +152,8 @@ fn run_view(
         trigger: r.trigger.as_str().replace('_', " "),
         who: r.actor_label.clone(),
         status: r.status.as_str().replace('_', " "),
-        started_at: r.started_at.to_string(),
-        finished_at: r.finished_at.map(|t| t.to_string()).unwrap_or_default(),
+        started_at: zone.show(r.started_at),
+        finished_at: r.finished_at.map(|t| zone.show(t)).unwrap_or_default(),
         succeeded: r.items_succeeded,
         failed: r.items_failed,
         log: r.log.clone(),
@@ -162,7 +161,7 @@ fn run_view(
 }
 
 #[cfg(feature = "ssr")]
-fn event_view(e: &sync_core::service::EventRow) -> EventView {
+fn event_view(e: &sync_core::service::EventRow, zone: sync_core::domain::StoreZone) -> EventView {
     let change = match (&e.before_value, &e.after_value) {
         (Some(b), Some(a)) => format!("{b} → {a}"),
         (None, Some(a)) => a.clone(),
@@ -170,7 +169,7 @@ fn event_view(e: &sync_core::service::EventRow) -> EventView {
         (None, None) => String::new(),
     };
     EventView {
-        at: e.created_at.to_string(),
+        at: zone.show(e.created_at),
         action: e.action.clone(),
         change,
         result: e.result.to_string(),

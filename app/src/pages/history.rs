@@ -130,7 +130,7 @@ fn HistoryChart(points: Vec<(String, i64, i64)>) -> impl IntoView {
             let x = i as f64 * width;
             let h_ok = 80.0 * *ok as f64 / max;
             let h_bad = 80.0 * *bad as f64 / max;
-            let label = format!("{hour}:00 UTC — {ok} pushed, {bad} failed");
+            let label = format!("{hour} — {ok} pushed, {bad} failed");
             view! {
                 <g>
                     <title>{label}</title>
