@@ -84,8 +84,10 @@ fn RoleForm(id: i64, email: String, role: String) -> impl IntoView {
 fn AddUserForm() -> impl IntoView {
     let add = expect_context::<Actions>().add_user;
     let answered = move || add.value().get();
+    // The server names every problem at once, in plain words; the
+    // browser's own checks would stop at the first.
     view! {
-        <ActionForm action=add attr:class="stack settings-form" attr:id="add-user">
+        <ActionForm action=add attr:class="stack settings-form" attr:id="add-user" attr:novalidate=true>
             <h3>"Add a user"</h3>
             <label>"Email"
                 <input type="email" name="email" id="new-user-email" value=typed("email") autocomplete="off"
