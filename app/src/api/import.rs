@@ -78,7 +78,11 @@ pub async fn import_page(upload: Option<String>) -> Result<ImportPageView, AppEr
     let services = crate::api::ssr::services()?;
     let page = services.files.page(upload.as_deref()).await?;
     let zone = services.store.zone().await?;
-    Ok(ImportPageView::new(page, user.role.allows(Permission::WriteCatalog), zone))
+    Ok(ImportPageView::new(
+        page,
+        user.role.allows(Permission::WriteCatalog),
+        zone,
+    ))
 }
 
 #[cfg(feature = "ssr")]

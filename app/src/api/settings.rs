@@ -62,7 +62,10 @@ pub struct FieldRefusal {
 pub enum FormAnswer {
     Done(String),
     /// A new API token and its secret, shown this once.
-    TokenCreated { name: String, secret: String },
+    TokenCreated {
+        name: String,
+        secret: String,
+    },
     Refused(Vec<FieldRefusal>),
 }
 
@@ -77,10 +80,9 @@ impl FormAnswer {
             FormAnswer::Refused(refusals) if refusals.len() == 1 => {
                 "Nothing was saved: see the field marked below".into()
             }
-            FormAnswer::Refused(refusals) => format!(
-                "Nothing was saved: see the {} fields marked below",
-                refusals.len()
-            ),
+            FormAnswer::Refused(refusals) => {
+                format!("Nothing was saved: see the {} fields marked below", refusals.len())
+            }
         }
     }
 
@@ -189,12 +191,20 @@ pub async fn create_token(
         require(sync_core::domain::Permission::Administer).await?;
         let new = match sync_core::service::NewToken::parse(&token_name, &token_role) {
             Ok(new) => new,
-            Err(problems) => return Ok(form::refused(problems, &[("name", "token_name"), ("role", "token_role")])),
+            Err(problems) => {
+                return Ok(form::refused(
+                    problems,
+                    &[("name", "token_name"), ("role", "token_role")],
+                ));
+            }
         };
         let accounts = services()?.accounts;
         let issued = accounts.create_token(&new).await?;
         // Without JavaScript the page after the redirect shows the secret.
-        page = format!("{SETTINGS_PAGE}?reveal={}", accounts.shown_once().hold(issued.secret.clone()));
+        page = format!(
+            "{SETTINGS_PAGE}?reveal={}",
+            accounts.shown_once().hold(issued.secret.clone())
+        );
         Ok(FormAnswer::TokenCreated {
             name: issued.token.name,
             secret: issued.secret,

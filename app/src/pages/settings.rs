@@ -114,7 +114,11 @@ fn PlainNotice() -> impl IntoView {
     move || {
         let q = query.read();
         let notice = q.get("notice").filter(|n| !n.is_empty() && !hydrated.get())?;
-        let class = if q.get("notice_error").is_some() { "settings-notice error" } else { "settings-notice" };
+        let class = if q.get("notice_error").is_some() {
+            "settings-notice error"
+        } else {
+            "settings-notice"
+        };
         Some(view! { <p class=class role="status" id="settings-notice">{notice}</p> })
     }
 }

@@ -13,8 +13,8 @@ use tillbridge_tests::{
 };
 
 use super::browser::{
-    Flow, click, failed, fits_both_widths, screenshot, sign_in_as, start_browser, text_of, 
-    wait_for_hydration, wait_for_path,
+    Flow, click, failed, fits_both_widths, screenshot, sign_in_as, start_browser, text_of, wait_for_hydration,
+    wait_for_path,
 };
 
 /// Clicks the "Settings" link of the navigation and waits for the page.
@@ -55,7 +55,11 @@ async fn choose(c: &Client, css: &str, value: &str) -> Flow<()> {
 async fn toast_saying(c: &Client, wanted: &str) -> Flow<String> {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
-        for toast in c.find_all(Locator::Css(".toasts .toast")).await.map_err(failed("toasts"))? {
+        for toast in c
+            .find_all(Locator::Css(".toasts .toast"))
+            .await
+            .map_err(failed("toasts"))?
+        {
             let text = toast.text().await.unwrap_or_default();
             if text.contains(wanted) {
                 return Ok(text);
@@ -309,7 +313,14 @@ async fn a_manager_sees_no_user_or_token_administration_and_a_forged_post_is_ref
     let profile = tempfile::tempdir().expect("profile dir");
     let (_driver, client) = start_browser(profile.path()).await;
     let outcome = async {
-        sign_in_as(&client, &server, "mia@shop.example", "a long enough password", "/products").await?;
+        sign_in_as(
+            &client,
+            &server,
+            "mia@shop.example",
+            "a long enough password",
+            "/products",
+        )
+        .await?;
         manager_flow(&client).await
     }
     .await;
@@ -321,7 +332,11 @@ async fn a_manager_sees_no_user_or_token_administration_and_a_forged_post_is_ref
     for (endpoint, form) in [
         (
             "add_user",
-            vec![("email", "sneaky@shop.example"), ("password", "a long enough password"), ("role", "owner")],
+            vec![
+                ("email", "sneaky@shop.example"),
+                ("password", "a long enough password"),
+                ("role", "owner"),
+            ],
         ),
         ("change_role", vec![("id", "2"), ("role", "owner")]),
         ("remove_user", vec![("id", "1"), ("confirm", "on")]),
@@ -337,7 +352,11 @@ async fn a_manager_sees_no_user_or_token_administration_and_a_forged_post_is_ref
             .await
             .expect("sent");
         assert_eq!(called.status(), 403, "{endpoint}");
-        let posted = form_post(&manager, &server, endpoint).form(&form).send().await.expect("sent");
+        let posted = form_post(&manager, &server, endpoint)
+            .form(&form)
+            .send()
+            .await
+            .expect("sent");
         assert_eq!(posted.status(), 303, "{endpoint}");
         let to = location(&posted);
         assert!(
@@ -347,7 +366,10 @@ async fn a_manager_sees_no_user_or_token_administration_and_a_forged_post_is_ref
     }
     let storage = db.storage().await;
     let users = storage.list_users().await.expect("users");
-    let roles: Vec<(String, String)> = users.iter().map(|u| (u.email.to_string(), u.role.to_string())).collect();
+    let roles: Vec<(String, String)> = users
+        .iter()
+        .map(|u| (u.email.to_string(), u.role.to_string()))
+        .collect();
     assert_eq!(
         roles,
         [
@@ -380,7 +402,11 @@ async fn without_javascript_the_settings_forms_come_back_to_the_page_with_their_
     sign_in(&server, &owner, DEMO_EMAIL, DEMO_PASSWORD).await;
 
     let added = form_post(&owner, &server, "add_user")
-        .form(&[("email", "ivy@shop.example"), ("password", "a long enough password"), ("role", "manager")])
+        .form(&[
+            ("email", "ivy@shop.example"),
+            ("password", "a long enough password"),
+            ("role", "manager"),
+        ])
         .send()
         .await
         .expect("sent");
@@ -388,8 +414,14 @@ async fn without_javascript_the_settings_forms_come_back_to_the_page_with_their_
     let to = location(&added);
     assert!(to.starts_with("/settings?"), "{to}");
     let html = page_after(&owner, &server, &to).await;
-    assert!(html.contains("Added ivy@shop.example as manager"), "the confirmation is on the page");
-    assert!(html.contains(r#"data-email="ivy@shop.example""#), "and the user in the list");
+    assert!(
+        html.contains("Added ivy@shop.example as manager"),
+        "the confirmation is on the page"
+    );
+    assert!(
+        html.contains(r#"data-email="ivy@shop.example""#),
+        "and the user in the list"
+    );
 
     // Every problem at once; the email kept, the password never.
     let refused = form_post(&owner, &server, "add_user")
@@ -417,7 +449,11 @@ async fn without_javascript_the_settings_forms_come_back_to_the_page_with_their_
     // The last owner stays one.
     let storage = db.storage().await;
     let users = storage.list_users().await.expect("users");
-    let demo = users.iter().find(|u| u.email.as_str() == DEMO_EMAIL).expect("the demo owner").id;
+    let demo = users
+        .iter()
+        .find(|u| u.email.as_str() == DEMO_EMAIL)
+        .expect("the demo owner")
+        .id;
     let demoted = form_post(&owner, &server, "change_role")
         .form(&[("id", demo.to_string()), ("role", "viewer".to_owned())])
         .send()
@@ -435,7 +471,10 @@ async fn without_javascript_the_settings_forms_come_back_to_the_page_with_their_
         .await
         .expect("sent");
     let to = location(&created);
-    assert!(to.contains("reveal=") && !to.contains("tb_"), "the secret is never in the URL: {to}");
+    assert!(
+        to.contains("reveal=") && !to.contains("tb_"),
+        "the secret is never in the URL: {to}"
+    );
     let html = page_after(&owner, &server, &to).await;
     let shown = html.find(r#"id="token-secret""#).expect("the secret is shown");
     let start = shown + html[shown..].find("tb_").expect("a secret");

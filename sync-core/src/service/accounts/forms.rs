@@ -37,7 +37,10 @@ impl NewUser {
         let role = parse_role(role);
         match (email, password, role) {
             (Ok(email), Ok(password), Ok(role)) => Ok(Self { email, password, role }),
-            (email, password, role) => Err([email.err(), password.err(), role.err()].into_iter().flatten().collect()),
+            (email, password, role) => Err([email.err(), password.err(), role.err()]
+                .into_iter()
+                .flatten()
+                .collect()),
         }
     }
 
@@ -97,12 +100,18 @@ mod tests {
         assert_eq!(fields(problems), ["email", "password", "role"]);
         let user = NewUser::parse(" Mia@Shop.Example ", "long enough", "manager").expect("a user");
         assert_eq!((user.email.as_str(), user.role), ("mia@shop.example", Role::Manager));
-        assert!(!format!("{user:?}").contains("long enough"), "the password stays out of logs");
+        assert!(
+            !format!("{user:?}").contains("long enough"),
+            "the password stays out of logs"
+        );
     }
 
     #[test]
     fn a_token_needs_a_name_and_a_role() {
-        assert_eq!(fields(NewToken::parse("", "boss").expect_err("refused")), ["name", "role"]);
+        assert_eq!(
+            fields(NewToken::parse("", "boss").expect_err("refused")),
+            ["name", "role"]
+        );
         let token = NewToken::parse(" Till 1 ", "viewer").expect("a token");
         assert_eq!((token.name.as_str(), token.role), ("Till 1", Role::Viewer));
     }
