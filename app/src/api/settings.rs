@@ -49,48 +49,19 @@ pub struct SettingsView {
     pub revealed: Option<String>,
 }
 
-/// A refused field and why, in plain words.
+/// What a settings form did, for its confirmation; a new API token's
+/// secret, shown this once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldRefusal {
-    pub field: String,
+pub struct SettingsDone {
     pub message: String,
+    pub secret: Option<String>,
 }
 
-/// What a settings form did. A refusal names every field at fault at
-/// once, so it is an answer of its own rather than one `AppError`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum FormAnswer {
-    Done(String),
-    /// A new API token and its secret, shown this once.
-    TokenCreated {
-        name: String,
-        secret: String,
-    },
-    Refused(Vec<FieldRefusal>),
-}
-
-impl FormAnswer {
-    /// What the toast (or, without JavaScript, the page) says.
-    pub fn message(&self) -> String {
-        match self {
-            FormAnswer::Done(message) => message.clone(),
-            FormAnswer::TokenCreated { name, .. } => {
-                format!("Created the API token {name}. Copy its secret now: it will not be shown again")
-            }
-            FormAnswer::Refused(refusals) if refusals.len() == 1 => {
-                "Nothing was saved: see the field marked below".into()
-            }
-            FormAnswer::Refused(refusals) => {
-                format!("Nothing was saved: see the {} fields marked below", refusals.len())
-            }
-        }
-    }
-
-    /// Why `field` was refused, if it was.
-    pub fn refusal(&self, field: &str) -> Option<String> {
-        match self {
-            FormAnswer::Refused(refusals) => refusals.iter().find(|r| r.field == field).map(|r| r.message.clone()),
-            _ => None,
+impl SettingsDone {
+    fn said(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            secret: None,
         }
     }
 }
@@ -122,30 +93,32 @@ pub async fn add_user(
     #[server(default)] email: String,
     #[server(default)] password: String,
     #[server(default)] role: String,
-) -> Result<FormAnswer, AppError> {
-    use crate::api::ssr::{require, services};
+) -> Result<SettingsDone, AppError> {
+    use crate::api::ssr::{answer, invalid, require, services};
     let result = async {
         require(sync_core::domain::Permission::Administer).await?;
-        let new = match sync_core::service::NewUser::parse(&email, &password, &role) {
-            Ok(new) => new,
-            Err(problems) => return Ok(form::refused(problems, &[])),
-        };
-        let added = services()?.accounts.create_user(&new).await;
-        Ok(match added {
-            Ok(user) => FormAnswer::Done(format!("Added {} as {}; they can sign in now", user.email, user.role)),
+        let new = sync_core::service::NewUser::parse(&email, &password, &role).map_err(|p| form::refused(p, &[]))?;
+        match services()?.accounts.create_user(&new).await {
+            Ok(user) => Ok(SettingsDone::said(format!(
+                "Added {} as {}; they can sign in now",
+                user.email, user.role
+            ))),
             // A taken email belongs beside the email field.
-            Err(sync_core::Error::Conflict(message)) => form::refused_at("email", message),
-            Err(e) => return Err(e.into()),
-        })
+            Err(sync_core::Error::Conflict(message)) => {
+                Err(invalid(sync_core::domain::DomainError::new("email", message)))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
     .await;
-    form::answered(SETTINGS_PAGE, result, &[("email", &email), ("role", &role)])
+    let message = |d: &SettingsDone| d.message.clone();
+    answer(SETTINGS_PAGE, result, message, &[("email", &email), ("role", &role)])
 }
 
 /// A user's role, from their row (owners only); the last owner keeps theirs.
 #[server(endpoint = "change_role")]
-pub async fn change_role(id: i64, #[server(default)] role: String) -> Result<FormAnswer, AppError> {
-    use crate::api::ssr::{invalid, require, services};
+pub async fn change_role(id: i64, #[server(default)] role: String) -> Result<SettingsDone, AppError> {
+    use crate::api::ssr::{answer, invalid, require, services};
     let result = async {
         let me = require(sync_core::domain::Permission::Administer).await?;
         let role = sync_core::domain::Role::parse(&role).map_err(invalid)?;
@@ -153,10 +126,10 @@ pub async fn change_role(id: i64, #[server(default)] role: String) -> Result<For
             .accounts
             .change_role(me.id, sync_core::domain::UserId::new(id), role)
             .await?;
-        Ok(FormAnswer::Done(format!("{} is now {}", user.email, user.role)))
+        Ok(SettingsDone::said(format!("{} is now {}", user.email, user.role)))
     }
     .await;
-    form::answered(SETTINGS_PAGE, result, &[])
+    answer(SETTINGS_PAGE, result, |d| d.message.clone(), &[])
 }
 
 /// "Remove user", once confirmed (owners only); the last owner stays.
@@ -183,21 +156,14 @@ pub async fn remove_user(id: i64, confirm: Option<String>) -> Result<(), AppErro
 pub async fn create_token(
     #[server(default)] token_name: String,
     #[server(default)] token_role: String,
-) -> Result<FormAnswer, AppError> {
-    use crate::api::ssr::{require, services};
+) -> Result<SettingsDone, AppError> {
+    use crate::api::ssr::{answer, require, services};
     let kept = [("token_name", token_name.as_str()), ("token_role", token_role.as_str())];
     let mut page = SETTINGS_PAGE.to_owned();
     let result = async {
         require(sync_core::domain::Permission::Administer).await?;
-        let new = match sync_core::service::NewToken::parse(&token_name, &token_role) {
-            Ok(new) => new,
-            Err(problems) => {
-                return Ok(form::refused(
-                    problems,
-                    &[("name", "token_name"), ("role", "token_role")],
-                ));
-            }
-        };
+        let new = sync_core::service::NewToken::parse(&token_name, &token_role)
+            .map_err(|p| form::refused(p, &[("name", "token_name"), ("role", "token_role")]))?;
         let accounts = services()?.accounts;
         let issued = accounts.create_token(&new).await?;
         // Without JavaScript the page after the redirect shows the secret.
@@ -205,13 +171,16 @@ pub async fn create_token(
             "{SETTINGS_PAGE}?reveal={}",
             accounts.shown_once().hold(issued.secret.clone())
         );
-        Ok(FormAnswer::TokenCreated {
-            name: issued.token.name,
-            secret: issued.secret,
+        Ok(SettingsDone {
+            message: format!(
+                "Created the API token {}. Copy its secret now: it will not be shown again",
+                issued.token.name
+            ),
+            secret: Some(issued.secret),
         })
     }
     .await;
-    form::answered(&page, result, &kept)
+    answer(&page, result, |d| d.message.clone(), &kept)
 }
 
 /// "Revoke", once confirmed (owners only): the API refuses the token at once.
@@ -235,20 +204,22 @@ pub async fn revoke_token(id: i64, confirm: Option<String>) -> Result<(), AppErr
 
 /// The store's time zone (owners only): every time the dashboard shows is in it.
 #[server(endpoint = "set_time_zone")]
-pub async fn set_time_zone(#[server(default)] time_zone: String) -> Result<FormAnswer, AppError> {
-    use crate::api::ssr::{require, services};
+pub async fn set_time_zone(#[server(default)] time_zone: String) -> Result<SettingsDone, AppError> {
+    use crate::api::ssr::{answer, invalid, require, services};
     let result = async {
         require(sync_core::domain::Permission::Administer).await?;
-        let zone = match sync_core::domain::StoreZone::parse(&time_zone) {
-            Ok(zone) => zone,
-            Err(problem) => return Ok(form::refused(vec![problem], &[])),
-        };
+        let zone = sync_core::domain::StoreZone::parse(&time_zone).map_err(invalid)?;
         services()?.store.set_zone(zone).await?;
-        Ok(FormAnswer::Done(format!(
+        Ok(SettingsDone::said(format!(
             "Times are now shown in {zone} ({})",
             zone.abbreviation_now()
         )))
     }
     .await;
-    form::answered(SETTINGS_PAGE, result, &[("time_zone", &time_zone)])
+    answer(
+        SETTINGS_PAGE,
+        result,
+        |d| d.message.clone(),
+        &[("time_zone", &time_zone)],
+    )
 }

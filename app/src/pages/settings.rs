@@ -13,11 +13,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::AppError;
-use crate::api::settings::{
-    AddUser, ChangeRole, CreateToken, FormAnswer, RemoveUser, RevokeToken, SetTimeZone, get_settings,
-};
-use crate::components::notice::{NoticeFromUrl, toast_refusals};
-use crate::components::toast::use_toasts;
+use crate::api::settings::{AddUser, ChangeRole, CreateToken, RemoveUser, RevokeToken, SetTimeZone, get_settings};
+use crate::components::notice::{NoticeFromUrl, ToastResult, toast_refusals};
 use tokens::TokensCard;
 use users::UsersCard;
 use zone::TimeZoneCard;
@@ -36,8 +33,6 @@ struct Actions {
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let query = use_query_map();
-    // Each form done (with JavaScript) reads the page again.
-    let done = RwSignal::new(0u32);
     let actions = Actions {
         add_user: ServerAction::new(),
         change_role: ServerAction::new(),
@@ -46,10 +41,14 @@ pub fn SettingsPage() -> impl IntoView {
         revoke_token: ServerAction::new(),
         set_time_zone: ServerAction::new(),
     };
-    toast_answers(actions.add_user.value(), done);
-    toast_answers(actions.change_role.value(), done);
-    toast_answers(actions.create_token.value(), done);
-    toast_answers(actions.set_time_zone.value(), done);
+    // Each form done (with JavaScript) reads the page again; a refused one
+    // keeps what was typed.
+    let done = [
+        ToastResult::new(actions.add_user.value(), |d| d.message.clone()),
+        ToastResult::new(actions.change_role.value(), |d| d.message.clone()),
+        ToastResult::new(actions.create_token.value(), |d| d.message.clone()),
+        ToastResult::new(actions.set_time_zone.value(), |d| d.message.clone()),
+    ];
     // A removal done navigates back here, with its notice.
     toast_refusals(actions.remove_user.value());
     toast_refusals(actions.revoke_token.value());
@@ -58,7 +57,7 @@ pub fn SettingsPage() -> impl IntoView {
         move || {
             let q = query.read();
             let wanted = ["reveal", "notice", "remove_user", "revoke_token"].map(|k| q.get(k));
-            (wanted, done.get())
+            (wanted, done.map(|d| d.get()))
         },
         |([reveal, ..], _)| get_settings(reveal),
     );
@@ -66,7 +65,6 @@ pub fn SettingsPage() -> impl IntoView {
         <Title text="Settings"/>
         <NoticeFromUrl/>
         <h1>"Settings"</h1>
-        <PlainNotice/>
         <Suspense fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
             {move || Suspend::new(async move {
                 match settings.await {
@@ -84,76 +82,22 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
-/// Shows what a settings form answered as a toast (a refusal in red) and
-/// counts what was done, so the page reads its data again; a refused form
-/// keeps what was typed.
-fn toast_answers<S>(value: S, done: RwSignal<u32>)
-where
-    S: Get<Value = Option<Result<FormAnswer, AppError>>> + Send + Sync + 'static,
-{
-    let toasts = use_toasts();
-    Effect::new(move |_| match value.get() {
-        Some(Ok(answer @ FormAnswer::Refused(_))) => toasts.show(answer.message(), true),
-        Some(Ok(answer)) => {
-            toasts.show(answer.message(), false);
-            done.update(|n| *n += 1);
-        }
-        Some(Err(e)) => toasts.show(e.message(), true),
-        None => {}
-    });
-}
-
-/// The confirmation or refusal a form posted without JavaScript carried
-/// back (`?notice=…`), on the page itself, since without JavaScript no
-/// toast appears. Once the page is hydrated, toasts say it instead.
-#[component]
-fn PlainNotice() -> impl IntoView {
-    let query = use_query_map();
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
-    move || {
-        let q = query.read();
-        let notice = q.get("notice").filter(|n| !n.is_empty() && !hydrated.get())?;
-        let class = if q.get("notice_error").is_some() {
-            "settings-notice error"
-        } else {
-            "settings-notice"
-        };
-        Some(view! { <p class=class role="status" id="settings-notice">{notice}</p> })
-    }
-}
-
-/// A form's problem beside `field`: the one its action just answered
-/// (with JavaScript), or the one the URL carries (`invalid_<field>`, a
-/// form posted without it).
-fn refusal(
-    answer: impl Fn() -> Option<Result<FormAnswer, AppError>> + Send + Sync + 'static,
-    field: &'static str,
-) -> impl IntoView {
-    let query = use_query_map();
-    move || {
-        let message = match answer() {
-            Some(Ok(answered)) => answered.refusal(field),
-            Some(Err(e)) => (e.field() == field).then(|| e.message()),
-            None => query.read().get(&format!("invalid_{field}")),
-        };
-        message.map(|m| view! { <span class="field-error" role="alert" id=format!("{field}-error")>{m}</span> })
-    }
-}
-
-/// Whether `field` is refused now, for its `aria-invalid`.
-fn is_refused(
-    answer: impl Fn() -> Option<Result<FormAnswer, AppError>> + Send + Sync + 'static,
+/// Whether `field` is refused now, for its `aria-invalid`: by the answer
+/// its form just had (with JavaScript), or in the URL (without it).
+fn refused_now(
+    refused: impl Fn() -> Option<AppError> + Send + Sync + 'static,
     field: &'static str,
 ) -> impl Fn() -> String + Send + Sync + 'static {
     let query = use_query_map();
     move || {
-        let refused = match answer() {
-            Some(Ok(answered)) => answered.refusal(field).is_some(),
-            Some(Err(e)) => e.field() == field,
-            None => query.read().get(&format!("invalid_{field}")).is_some(),
+        let now = match refused() {
+            Some(e) => e.message_for(field).is_some(),
+            None => {
+                let q = query.read();
+                q.get(&format!("error.{field}")).is_some() || q.get("error_field").as_deref() == Some(field)
+            }
         };
-        refused.to_string()
+        now.to_string()
     }
 }
 

@@ -36,6 +36,18 @@ async fn wait_gone(c: &Client, css: &str) -> Flow<()> {
     Ok(())
 }
 
+/// Clicks `css` once scrolled to the middle of the window, clear of the
+/// toasts in the lower-left corner.
+async fn click_clear_of_toasts(c: &Client, css: &str) -> Flow<()> {
+    c.execute(
+        "document.querySelector(arguments[0]).scrollIntoView({ block: 'center' });",
+        vec![serde_json::json!(css)],
+    )
+    .await
+    .map_err(failed("scroll"))?;
+    click(c, css).await
+}
+
 async fn type_into(c: &Client, css: &str, text: &str) -> Flow<()> {
     let field = c.find(Locator::Css(css)).await.map_err(failed("find a field"))?;
     field.clear().await.map_err(failed("clear a field"))?;
@@ -93,13 +105,13 @@ async fn users_flow(c: &Client) -> Flow<()> {
     if kept.as_deref() != Some("kai-at-shop") {
         return Err(format!("the email typed was not kept: {kept:?}"));
     }
-    toast_saying(c, "Nothing was saved").await?;
+    toast_saying(c, "2 fields need correcting").await?;
 
     // Add a manager.
     type_into(c, "#new-user-email", "kai@shop.example").await?;
     type_into(c, "#new-user-password", "a long enough password").await?;
     choose(c, "#new-user-role", "manager").await?;
-    click(c, "#add-user-submit").await?;
+    click_clear_of_toasts(c, "#add-user-submit").await?;
     toast_saying(c, "Added kai@shop.example as manager").await?;
     let row = r#"#users tr[data-email="kai@shop.example"]"#;
     text_of(c, &format!(r#"{row}[data-role="manager"]"#)).await?;
@@ -216,7 +228,7 @@ async fn time_zone_flow(c: &Client, db: &Database) -> Flow<()> {
     }
     // Kolkata: +05:30 all year, so the expected time needs no zone rules.
     type_into(c, "#time-zone", "Asia/Kolkata").await?;
-    click(c, "#save-time-zone").await?;
+    click_clear_of_toasts(c, "#save-time-zone").await?;
     toast_saying(c, "Times are now shown in Asia/Kolkata (IST)").await?;
     text_of(c, "#time-zone-now").await?;
 
@@ -432,7 +444,7 @@ async fn without_javascript_the_settings_forms_come_back_to_the_page_with_their_
     assert_eq!(refused.status(), 303);
     let to = location(&refused);
     assert!(
-        to.contains("invalid_email=") && to.contains("invalid_password=") && !to.contains("short"),
+        to.contains("error.email=") && to.contains("error.password=") && !to.contains("short"),
         "{to}"
     );
     let html = page_after(&owner, &server, &to).await;

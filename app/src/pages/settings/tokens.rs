@@ -5,8 +5,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{Actions, is_refused, refusal, role_options, typed};
-use crate::api::settings::{FormAnswer, TokenView};
+use super::{Actions, refused_now, role_options, typed};
+use crate::api::settings::{SettingsDone, TokenView};
 use crate::components::notice::field_error;
 
 #[component]
@@ -81,7 +81,9 @@ fn NewSecret(revealed: Option<String>) -> impl IntoView {
     let create = expect_context::<Actions>().create_token;
     move || {
         let secret = match create.value().get() {
-            Some(Ok(FormAnswer::TokenCreated { secret, .. })) => Some(secret),
+            Some(Ok(SettingsDone {
+                secret: Some(secret), ..
+            })) => Some(secret),
             _ => revealed.clone(),
         }?;
         Some(view! {
@@ -98,19 +100,19 @@ fn NewSecret(revealed: Option<String>) -> impl IntoView {
 #[component]
 fn CreateTokenForm() -> impl IntoView {
     let create = expect_context::<Actions>().create_token;
-    let answered = move || create.value().get();
+    let refused = move || create.value().get().and_then(Result::err);
     view! {
         <ActionForm action=create attr:class="stack settings-form" attr:id="create-token">
             <h3>"Create an API token"</h3>
             <label>"Name"
                 <input type="text" name="token_name" id="token-name" value=typed("token_name") autocomplete="off"
-                    placeholder="e.g. Till 1" aria-invalid=is_refused(answered, "token_name") aria-describedby="token_name-error"/>
-                {refusal(answered, "token_name")}
+                    placeholder="e.g. Till 1" aria-invalid=refused_now(refused, "token_name") aria-describedby="token_name-error"/>
+                {field_error(refused, "token_name")}
             </label>
             <label>"Role"
                 <select name="token_role" id="token-role" aria-describedby="token_role-error">{role_options(typed("token_role"))}</select>
                 <span class="muted">"A till that records sales needs manager; reading stock needs only viewer."</span>
-                {refusal(answered, "token_role")}
+                {field_error(refused, "token_role")}
             </label>
             <button type="submit" class="primary" id="create-token-submit" disabled=move || create.pending().get()>"Create token"</button>
         </ActionForm>

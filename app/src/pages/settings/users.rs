@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use super::{Actions, ROLES, is_refused, refusal, role_options, typed};
+use super::{Actions, ROLES, refused_now, role_options, typed};
 use crate::api::settings::UserView;
 use crate::components::notice::field_error;
 
@@ -83,7 +83,7 @@ fn RoleForm(id: i64, email: String, role: String) -> impl IntoView {
 #[component]
 fn AddUserForm() -> impl IntoView {
     let add = expect_context::<Actions>().add_user;
-    let answered = move || add.value().get();
+    let refused = move || add.value().get().and_then(Result::err);
     // The server names every problem at once, in plain words; the
     // browser's own checks would stop at the first.
     view! {
@@ -91,18 +91,18 @@ fn AddUserForm() -> impl IntoView {
             <h3>"Add a user"</h3>
             <label>"Email"
                 <input type="email" name="email" id="new-user-email" value=typed("email") autocomplete="off"
-                    aria-invalid=is_refused(answered, "email") aria-describedby="email-error"/>
-                {refusal(answered, "email")}
+                    aria-invalid=refused_now(refused, "email") aria-describedby="email-error"/>
+                {field_error(refused, "email")}
             </label>
             <label>"Password"
                 <input type="password" name="password" id="new-user-password" autocomplete="new-password"
-                    aria-invalid=is_refused(answered, "password") aria-describedby="password-error password-hint"/>
+                    aria-invalid=refused_now(refused, "password") aria-describedby="password-error password-hint"/>
                 <span class="muted" id="password-hint">"At least 8 characters. For safety it is never filled in again: if the form comes back with a problem, type it again."</span>
-                {refusal(answered, "password")}
+                {field_error(refused, "password")}
             </label>
             <label>"Role"
                 <select name="role" id="new-user-role" aria-describedby="role-error">{role_options(typed("role"))}</select>
-                {refusal(answered, "role")}
+                {field_error(refused, "role")}
             </label>
             <button type="submit" class="primary" id="add-user-submit" disabled=move || add.pending().get()>"Add user"</button>
         </ActionForm>

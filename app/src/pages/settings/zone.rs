@@ -2,7 +2,8 @@
 
 use leptos::prelude::*;
 
-use super::{Actions, is_refused, refusal, typed};
+use super::{Actions, refused_now, typed};
+use crate::components::notice::field_error;
 
 #[component]
 pub fn TimeZoneCard(time_zone: String, zone_now: String, names: Vec<String>, can_administer: bool) -> impl IntoView {
@@ -18,7 +19,7 @@ pub fn TimeZoneCard(time_zone: String, zone_now: String, names: Vec<String>, can
         .into_any();
     }
     let set = expect_context::<Actions>().set_time_zone;
-    let answered = move || set.value().get();
+    let refused = move || set.value().get().and_then(Result::err);
     // What a refused form typed, or the zone now.
     let value = Some(typed("time_zone")).filter(|t| !t.is_empty()).unwrap_or(time_zone);
     view! {
@@ -28,9 +29,9 @@ pub fn TimeZoneCard(time_zone: String, zone_now: String, names: Vec<String>, can
             <ActionForm action=set attr:class="stack settings-form" attr:id="time-zone-form">
                 <label>"Time zone"
                     <input type="text" name="time_zone" id="time-zone" value=value list="time-zone-names" autocomplete="off"
-                        aria-invalid=is_refused(answered, "time_zone") aria-describedby="time_zone-error time-zone-hint"/>
+                        aria-invalid=refused_now(refused, "time_zone") aria-describedby="time_zone-error time-zone-hint"/>
                     <span class="muted" id="time-zone-hint">"A name such as Europe/Berlin, America/New_York or UTC; start typing to pick one."</span>
-                    {refusal(answered, "time_zone")}
+                    {field_error(refused, "time_zone")}
                 </label>
                 <datalist id="time-zone-names">
                     {names.into_iter().map(|name| view! { <option value=name/> }).collect_view()}
