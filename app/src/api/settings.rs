@@ -57,6 +57,7 @@ pub struct SettingsDone {
     pub secret: Option<String>,
 }
 
+#[cfg(feature = "ssr")]
 impl SettingsDone {
     fn said(message: impl Into<String>) -> Self {
         Self {

@@ -57,9 +57,10 @@ pub fn SettingsPage() -> impl IntoView {
         move || {
             let q = query.read();
             let wanted = ["reveal", "notice", "remove_user", "revoke_token"].map(|k| q.get(k));
-            (wanted, done.map(|d| d.get()))
+            // A refused role change is read again too: its row shows the role kept.
+            (wanted, done.map(|d| d.get()), actions.change_role.version().get())
         },
-        |([reveal, ..], _)| get_settings(reveal),
+        |([reveal, ..], ..)| get_settings(reveal),
     );
     view! {
         <Title text="Settings"/>

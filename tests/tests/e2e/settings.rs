@@ -36,11 +36,11 @@ async fn wait_gone(c: &Client, css: &str) -> Flow<()> {
     Ok(())
 }
 
-/// Clicks `css` once scrolled to the middle of the window, clear of the
-/// toasts in the lower-left corner.
+/// Clicks `css` once scrolled to the top of the window, clear of the
+/// toasts stacked in the lower-left corner.
 async fn click_clear_of_toasts(c: &Client, css: &str) -> Flow<()> {
     c.execute(
-        "document.querySelector(arguments[0]).scrollIntoView({ block: 'center' });",
+        "document.querySelector(arguments[0]).scrollIntoView({ block: 'start' });",
         vec![serde_json::json!(css)],
     )
     .await
@@ -86,10 +86,17 @@ async fn toast_saying(c: &Client, wanted: &str) -> Flow<String> {
 
 async fn users_flow(c: &Client) -> Flow<()> {
     open_settings(c).await?;
+    // The only owner keeps the role, and is told why.
+    text_of(c, "#only-owner").await?;
+    let me = r#"#users tr[data-email="demo@tillbridge.test"]"#;
+    choose(c, &format!("{me} select[name=role]"), "manager").await?;
+    click_clear_of_toasts(c, &format!("{me} button.change-role")).await?;
+    toast_saying(c, "You are the store's only owner, so you cannot change your own role").await?;
+    text_of(c, &format!(r#"{me}[data-role="owner"]"#)).await?;
     // A bad form: every problem at once, the email kept.
     type_into(c, "#new-user-email", "kai-at-shop").await?;
     type_into(c, "#new-user-password", "short").await?;
-    click(c, "#add-user-submit").await?;
+    click_clear_of_toasts(c, "#add-user-submit").await?;
     let email_error = text_of(c, "#email-error").await?;
     let password_error = text_of(c, "#password-error").await?;
     if !email_error.contains("is not an email address") || !password_error.contains("at least 8 characters") {
@@ -118,18 +125,18 @@ async fn users_flow(c: &Client) -> Flow<()> {
 
     // Make them a viewer.
     choose(c, &format!("{row} select[name=role]"), "viewer").await?;
-    click(c, &format!("{row} button.change-role")).await?;
+    click_clear_of_toasts(c, &format!("{row} button.change-role")).await?;
     toast_saying(c, "kai@shop.example is now viewer").await?;
     text_of(c, &format!(r#"{row}[data-role="viewer"]"#)).await?;
 
     // Remove them, once confirmed.
-    click(c, &format!("{row} a.remove-user")).await?;
+    click_clear_of_toasts(c, &format!("{row} a.remove-user")).await?;
     let asked = text_of(c, "#remove-user-confirmation").await?;
     if !asked.contains("Remove kai@shop.example?") {
         return Err(format!("confirmation: {asked:?}"));
     }
-    click(c, "#remove-understood").await?;
-    click(c, "#remove-confirmed").await?;
+    click_clear_of_toasts(c, "#remove-understood").await?;
+    click_clear_of_toasts(c, "#remove-confirmed").await?;
     toast_saying(c, "Removed kai@shop.example").await?;
     wait_gone(c, row).await?;
     wait_gone(c, "#remove-user-confirmation").await
@@ -139,7 +146,7 @@ async fn users_flow(c: &Client) -> Flow<()> {
 async fn create_token(c: &Client) -> Flow<String> {
     type_into(c, "#token-name", "Till 1").await?;
     choose(c, "#token-role", "manager").await?;
-    click(c, "#create-token-submit").await?;
+    click_clear_of_toasts(c, "#create-token-submit").await?;
     toast_saying(c, "Copy its secret now: it will not be shown again").await?;
     let shown = text_of(c, "#new-token").await?;
     if !shown.contains("Copy it now: it will not be shown again") {
@@ -185,10 +192,10 @@ async fn tokens_flow(c: &Client, server: &TestServer) -> Flow<()> {
     }
     fits_both_widths(c, "settings", "#settings").await?;
 
-    click(c, &format!("{row} a.revoke-token")).await?;
+    click_clear_of_toasts(c, &format!("{row} a.revoke-token")).await?;
     text_of(c, "#revoke-token-confirmation").await?;
-    click(c, "#revoke-understood").await?;
-    click(c, "#revoke-confirmed").await?;
+    click_clear_of_toasts(c, "#revoke-understood").await?;
+    click_clear_of_toasts(c, "#revoke-confirmed").await?;
     toast_saying(c, "Revoked the API token Till 1").await?;
     wait_gone(c, row).await?;
     let status = outlets_status(server, &secret).await;
@@ -221,7 +228,7 @@ async fn an_owner_adds_changes_and_removes_a_user_and_creates_uses_and_revokes_a
 async fn time_zone_flow(c: &Client, db: &Database) -> Flow<()> {
     open_settings(c).await?;
     type_into(c, "#time-zone", "Mars/Olympus").await?;
-    click(c, "#save-time-zone").await?;
+    click_clear_of_toasts(c, "#save-time-zone").await?;
     let refused = text_of(c, "#time_zone-error").await?;
     if !refused.contains("is not a time zone name") {
         return Err(format!("an unknown zone was answered {refused:?}"));

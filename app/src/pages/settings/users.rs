@@ -15,6 +15,8 @@ pub fn UsersCard(users: Vec<UserView>, can_administer: bool) -> impl IntoView {
         .read_untracked()
         .get("remove_user")
         .and_then(|id| id.parse::<i64>().ok());
+    // Owners read this page as owners: with one owner, it is them.
+    let only_owner = can_administer && users.iter().filter(|u| u.role == "owner").count() == 1;
     let confirmation = users
         .iter()
         .find(|u| can_administer && Some(u.id) == removing)
@@ -25,6 +27,9 @@ pub fn UsersCard(users: Vec<UserView>, can_administer: bool) -> impl IntoView {
             <h2>"Users"</h2>
             {(!can_administer).then(|| view! {
                 <p class="muted" id="users-read-only">"Only an owner can manage users. Ask an owner of this store to add, change or remove one."</p>
+            })}
+            {only_owner.then(|| view! {
+                <p class="muted" id="only-owner">"You are the store's only owner: before you change your own role or remove yourself, make another user an owner."</p>
             })}
             {confirmation}
             <div class="table-scroll">
