@@ -120,6 +120,18 @@ async fn users_flow(c: &Client) -> Flow<()> {
     choose(c, "#new-user-role", "manager").await?;
     click_clear_of_toasts(c, "#add-user-submit").await?;
     toast_saying(c, "Added kai@shop.example as manager").await?;
+    for field in ["#new-user-email", "#new-user-password"] {
+        let left = c
+            .find(Locator::Css(field))
+            .await
+            .map_err(failed("a field"))?
+            .prop("value")
+            .await
+            .map_err(failed("its value"))?;
+        if left.as_deref() != Some("") {
+            return Err(format!("{field} still holds {left:?} after the user was added"));
+        }
+    }
     let row = r#"#users tr[data-email="kai@shop.example"]"#;
     text_of(c, &format!(r#"{row}[data-role="manager"]"#)).await?;
 

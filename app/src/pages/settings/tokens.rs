@@ -101,11 +101,19 @@ fn NewSecret(revealed: Option<String>) -> impl IntoView {
 fn CreateTokenForm() -> impl IntoView {
     let create = expect_context::<Actions>().create_token;
     let refused = move || create.value().get().and_then(Result::err);
+    let name = RwSignal::new(typed("token_name"));
+    // Created: the form is empty again for the next token.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            name.set(String::new());
+        }
+    });
     view! {
         <ActionForm action=create attr:class="stack settings-form" attr:id="create-token">
             <h3>"Create an API token"</h3>
             <label>"Name"
-                <input type="text" name="token_name" id="token-name" value=typed("token_name") autocomplete="off"
+                <input type="text" name="token_name" id="token-name" autocomplete="off" value=typed("token_name")
+                    prop:value=name on:input=move |ev| name.set(event_target_value(&ev))
                     placeholder="e.g. Till 1" aria-invalid=refused_now(refused, "token_name") aria-describedby="token_name-error"/>
                 {field_error(refused, "token_name")}
             </label>

@@ -89,18 +89,32 @@ fn RoleForm(id: i64, email: String, role: String) -> impl IntoView {
 fn AddUserForm() -> impl IntoView {
     let add = expect_context::<Actions>().add_user;
     let refused = move || add.value().get().and_then(Result::err);
+    let email = RwSignal::new(typed("email"));
+    let password = RwSignal::new(String::new());
+    // Answered: the password is never kept, as the form says; added, the
+    // email goes too, ready for the next user.
+    Effect::new(move |_| match add.value().get() {
+        Some(Ok(_)) => {
+            email.set(String::new());
+            password.set(String::new());
+        }
+        Some(Err(_)) => password.set(String::new()),
+        None => {}
+    });
     // The server names every problem at once, in plain words; the
     // browser's own checks would stop at the first.
     view! {
         <ActionForm action=add attr:class="stack settings-form" attr:id="add-user" attr:novalidate=true>
             <h3>"Add a user"</h3>
             <label>"Email"
-                <input type="email" name="email" id="new-user-email" value=typed("email") autocomplete="off"
+                <input type="email" name="email" id="new-user-email" autocomplete="off" value=typed("email")
+                    prop:value=email on:input=move |ev| email.set(event_target_value(&ev))
                     aria-invalid=refused_now(refused, "email") aria-describedby="email-error"/>
                 {field_error(refused, "email")}
             </label>
             <label>"Password"
                 <input type="password" name="password" id="new-user-password" autocomplete="new-password"
+                    prop:value=password on:input=move |ev| password.set(event_target_value(&ev))
                     aria-invalid=refused_now(refused, "password") aria-describedby="password-error password-hint"/>
                 <span class="muted" id="password-hint">"At least 8 characters. For safety it is never filled in again: if the form comes back with a problem, type it again."</span>
                 {field_error(refused, "password")}
