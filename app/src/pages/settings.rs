@@ -66,7 +66,8 @@ pub fn SettingsPage() -> impl IntoView {
         <Title text="Settings"/>
         <NoticeFromUrl/>
         <h1>"Settings"</h1>
-        <Suspense fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
+        // Read again after each form, the page stays as it was until then.
+        <Transition fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
             {move || Suspend::new(async move {
                 match settings.await {
                     Ok(s) => view! {
@@ -79,7 +80,7 @@ pub fn SettingsPage() -> impl IntoView {
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

@@ -122,7 +122,9 @@ async fn users_flow(c: &Client) -> Flow<()> {
     toast_saying(c, "Added kai@shop.example as manager").await?;
     for field in ["#new-user-email", "#new-user-password"] {
         let left = c
-            .find(Locator::Css(field))
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(field))
             .await
             .map_err(failed("a field"))?
             .prop("value")

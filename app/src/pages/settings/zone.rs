@@ -7,7 +7,12 @@ use crate::components::notice::field_error;
 
 #[component]
 pub fn TimeZoneCard(time_zone: String, zone_now: String, names: Vec<String>, can_administer: bool) -> impl IntoView {
-    let now = format!("Times on every page are shown in {time_zone} ({zone_now} now).");
+    // "UTC (UTC now)" says nothing twice; "Europe/Berlin (CET now)" tells the season.
+    let now = if zone_now == time_zone {
+        format!("Times on every page are shown in {time_zone}.")
+    } else {
+        format!("Times on every page are shown in {time_zone} ({zone_now} now).")
+    };
     if !can_administer {
         return view! {
             <section class="card" id="time-zone-card">
