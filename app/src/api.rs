@@ -10,5 +10,6 @@ pub mod import;
 pub mod orders;
 pub mod products;
 pub mod session;
+pub mod settings;
 #[cfg(feature = "ssr")]
 pub mod ssr;

@@ -14,9 +14,10 @@ use leptos_router::{SsrMode, path};
 use components::layout::AdminLayout;
 use components::toast::provide_toasts;
 use pages::ImportPage;
+use pages::SettingsPage;
 use pages::{
-    ChannelSettingsPage, ChannelsPage, ComingSoonPage, ConflictsPage, ConnectChannelPage, ConnectVendurePage,
-    ForceSyncPage, HistoryPage, NewProductPage, NotFoundPage, OrdersPage, ProductPage, ProductsPage, RunPage,
+    ChannelSettingsPage, ChannelsPage, ConflictsPage, ConnectChannelPage, ConnectVendurePage, ForceSyncPage,
+    HistoryPage, NewProductPage, NotFoundPage, OrdersPage, ProductPage, ProductsPage, RunPage,
 };
 
 pub use error::AppError;
@@ -66,7 +67,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("conflicts") view=ConflictsPage ssr=SsrMode::Async/>
                     <Route path=path!("history/runs/:id") view=RunPage ssr=SsrMode::Async/>
                     <Route path=path!("import") view=ImportPage ssr=SsrMode::Async/>
-                    <Route path=path!("settings") view=|| view! { <ComingSoonPage title="Settings"/> } ssr=SsrMode::Async/>
+                    <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

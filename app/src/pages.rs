@@ -7,6 +7,7 @@ mod new_product;
 mod orders;
 mod product;
 mod products;
+mod settings;
 
 pub use channels::{ChannelSettingsPage, ChannelsPage, ConnectChannelPage, ConnectVendurePage, ForceSyncPage};
 pub use conflicts::ConflictsPage;
@@ -17,3 +18,4 @@ pub use new_product::NewProductPage;
 pub use orders::OrdersPage;
 pub use product::ProductPage;
 pub use products::ProductsPage;
+pub use settings::SettingsPage;

@@ -7,6 +7,7 @@ mod role;
 mod stock;
 mod text;
 mod timestamp;
+mod zone;
 
 pub use balance::{BalanceRules, BalanceStep, RULE_LIMIT};
 pub use ids::{ApiTokenId, ChannelId, MovementId, OutletId, ProductId, UserId, VariantId};
@@ -15,6 +16,7 @@ pub use role::{Actor, Permission, Role};
 pub use stock::{ChannelKind, ChannelOnlyPolicy, MovementReason, StockChange};
 pub use text::{Barcode, Email, OutletCode, Sku};
 pub use timestamp::Timestamp;
+pub use zone::StoreZone;
 
 /// Why a value was refused. The message is meant for the person who typed it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -9,6 +9,7 @@ mod channels;
 mod files;
 mod history;
 mod stock;
+mod store;
 
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ use crate::storage::{Engine, Storage};
 use crate::sync::{OrderCycle, PullRequests, RunningSyncs, SyncEngine, Waker};
 use crate::vault::Vault;
 
-pub use accounts::{Accounts, ApiToken, SessionRow, User};
+pub use accounts::{Accounts, ApiToken, NewToken, NewUser, SessionRow, ShownOnce, User};
 pub use catalog::{
     AutoSyncChange, Catalog, ChannelCell, ChannelFilter, ImageEditForm, Outlet, ProductDetail, ProductEditForm,
     ProductFilter, ProductOverview, ProductSort, ProductsTable, VariantDetail, VariantEditForm, VariantStock,
@@ -38,6 +39,7 @@ pub use stock::{
     BalanceExplanation, IdempotencyKey, MAX_MOVEMENTS_PER_REQUEST, MovementBatch, MovementInput, MovementRecord,
     SkuStock, StockLedger,
 };
+pub use store::StoreSettings;
 
 /// The default database: a SQLite file beside the working directory.
 pub const DEFAULT_DATABASE_URL: &str = crate::storage::DEFAULT_DATABASE_URL;
@@ -161,6 +163,7 @@ pub struct Services {
     pub history: History,
     pub files: Files,
     pub accounts: Accounts,
+    pub store: StoreSettings,
     core: Core,
 }
 
@@ -181,6 +184,7 @@ impl Services {
             history: History::new(core.clone()),
             files: Files::new(core.clone()),
             accounts: Accounts::new(core.clone()),
+            store: StoreSettings::new(core.clone()),
             core,
         }
     }

@@ -20,6 +20,7 @@ mod pool;
 pub(crate) mod sandbox;
 mod sessions;
 mod stock;
+mod store_settings;
 mod users;
 
 pub use balance::{BalanceExplanation, OutletFigure};
@@ -47,7 +48,7 @@ pub use outbox::{ClaimedRow, PushLatency, RowOutcome};
 pub use sandbox::SandboxItem;
 pub use sessions::SessionRow;
 pub use stock::{IdempotencyKey, MAX_MOVEMENTS_PER_REQUEST, MovementBatch, MovementInput, MovementRecord, NewMovement};
-pub use users::{ApiToken, User};
+pub use users::{ApiToken, OwnerGuarded, User};
 
 pub use pool::{DEFAULT_DATABASE_URL, Engine, Storage, redact_url};
 pub(crate) use pool::{Pool, like_pattern, on_pool, placeholders};

@@ -54,6 +54,9 @@ contract!(
     a_retried_conflict_queues_its_push_again_and_leaves_the_list,
     every_sort_pages_through_each_product_once_in_order,
     catalog_changes_queue_one_product_push_per_listed_channel_in_the_same_transaction,
+    the_last_owner_can_be_neither_demoted_nor_removed,
+    a_revoked_token_is_refused_and_its_last_use_is_written_at_most_once_a_minute,
+    the_store_time_zone_is_utc_until_one_is_chosen,
 );
 
 fn nzd(minor: i64) -> Money {
@@ -1281,4 +1284,71 @@ async fn catalog_changes_queue_one_product_push_per_listed_channel_in_the_same_t
         s.get_product(synced).await.expect("read").is_none(),
         "gone from every list"
     );
+}
+
+async fn the_last_owner_can_be_neither_demoted_nor_removed(s: &Storage) {
+    use sync_core::storage::OwnerGuarded;
+    let ann = s
+        .add_user("ann@example.com", "correct horse", Role::Owner)
+        .await
+        .expect("added");
+    let bob = s
+        .add_user("bob@example.com", "correct horse", Role::Manager)
+        .await
+        .expect("added");
+    assert_eq!(
+        s.set_user_role(ann.id, Role::Viewer).await.expect("ran"),
+        OwnerGuarded::LastOwner
+    );
+    assert_eq!(s.delete_user(ann.id).await.expect("ran"), OwnerGuarded::LastOwner);
+    assert_eq!(
+        s.set_user_role(bob.id, Role::Owner).await.expect("ran"),
+        OwnerGuarded::Done
+    );
+    assert_eq!(
+        s.set_user_role(ann.id, Role::Viewer).await.expect("ran"),
+        OwnerGuarded::Done
+    );
+    assert_eq!(s.delete_user(bob.id).await.expect("ran"), OwnerGuarded::LastOwner);
+    assert_eq!(s.delete_user(ann.id).await.expect("ran"), OwnerGuarded::Done);
+    assert_eq!(s.delete_user(ann.id).await.expect("ran"), OwnerGuarded::NoSuchUser);
+    let left: Vec<(String, Role)> = s
+        .list_users()
+        .await
+        .expect("listed")
+        .into_iter()
+        .map(|u| (u.email.to_string(), u.role))
+        .collect();
+    assert_eq!(left, [("bob@example.com".to_owned(), Role::Owner)]);
+}
+
+async fn a_revoked_token_is_refused_and_its_last_use_is_written_at_most_once_a_minute(s: &Storage) {
+    let issued = s.issue_api_token("Till 1", Role::Manager).await.expect("issued");
+    let first = s.token_for_secret(&issued.secret).await.expect("ran").expect("live");
+    let again = s.token_for_secret(&issued.secret).await.expect("ran").expect("live");
+    assert!(first.last_used_at.is_some());
+    assert_eq!(
+        again.last_used_at, first.last_used_at,
+        "a second use within the minute writes nothing"
+    );
+    let listed = s.list_api_tokens().await.expect("listed");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].last_used_at, first.last_used_at);
+    let revoked = s
+        .revoke_api_token(issued.token.id)
+        .await
+        .expect("ran")
+        .expect("revoked");
+    assert_eq!(revoked.name, "Till 1");
+    assert_eq!(s.revoke_api_token(issued.token.id).await.expect("ran"), None);
+    assert_eq!(s.token_for_secret(&issued.secret).await.expect("ran"), None);
+    assert!(s.list_api_tokens().await.expect("listed").is_empty());
+}
+
+async fn the_store_time_zone_is_utc_until_one_is_chosen(s: &Storage) {
+    use sync_core::domain::StoreZone;
+    assert_eq!(s.store_zone().await.expect("read").name(), "UTC");
+    let berlin = StoreZone::parse("Europe/Berlin").expect("a zone");
+    s.set_store_zone(berlin).await.expect("saved");
+    assert_eq!(s.store_zone().await.expect("read"), berlin);
 }

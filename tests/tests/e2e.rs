@@ -15,6 +15,7 @@ mod e2e {
     mod orders;
     mod pages;
     mod products_api;
+    mod settings;
     mod shopify_server;
     mod sync;
     mod unselling;

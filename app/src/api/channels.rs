@@ -63,16 +63,19 @@ pub struct ChannelsView {
 pub async fn list_channels() -> Result<ChannelsView, AppError> {
     use sync_core::domain::Permission;
     let user = crate::api::ssr::require(Permission::Read).await?;
-    let health = crate::api::ssr::services()?.channels.health().await?;
+    let services = crate::api::ssr::services()?;
+    let health = services.channels.health().await?;
+    let zone = services.store.zone().await?;
     Ok(ChannelsView {
-        rows: health.into_iter().map(ChannelRow::from).collect(),
+        rows: health.into_iter().map(|h| ChannelRow::new(h, zone)).collect(),
         can_administer: user.role.allows(Permission::Administer),
     })
 }
 
 #[cfg(feature = "ssr")]
-impl From<sync_core::service::ChannelHealth> for ChannelRow {
-    fn from(h: sync_core::service::ChannelHealth) -> Self {
+impl ChannelRow {
+    /// The channel's health, its times in the store's time zone.
+    fn new(h: sync_core::service::ChannelHealth, zone: sync_core::domain::StoreZone) -> Self {
         ChannelRow {
             id: h.channel.id.get(),
             kind: h.channel.kind.to_string(),
@@ -81,7 +84,7 @@ impl From<sync_core::service::ChannelHealth> for ChannelRow {
             last_push: h
                 .channel
                 .last_push_at
-                .map_or_else(|| "never".to_owned(), |t| t.to_string()),
+                .map_or_else(|| "never".to_owned(), |t| zone.show(t)),
             failures_24h: h.failures_24h,
             latency: match h.latency {
                 Some(l) => format!(
@@ -99,7 +102,11 @@ impl From<sync_core::service::ChannelHealth> for ChannelRow {
 
 #[cfg(feature = "ssr")]
 impl ChannelSettingsView {
-    fn new(page: sync_core::service::ChannelPage, role: sync_core::domain::Role) -> Self {
+    fn new(
+        page: sync_core::service::ChannelPage,
+        role: sync_core::domain::Role,
+        zone: sync_core::domain::StoreZone,
+    ) -> Self {
         use sync_core::domain::Permission;
         let settings = page.settings;
         ChannelSettingsView {
@@ -129,7 +136,7 @@ impl ChannelSettingsView {
                 sync_core::domain::ChannelKind::Vendure => Some("API key".into()),
                 sync_core::domain::ChannelKind::Sandbox => None,
             },
-            progress: page.progress.into(),
+            progress: ProgressView::new(page.progress, zone),
         }
     }
 }
@@ -169,23 +176,22 @@ fn seconds(d: std::time::Duration) -> String {
 #[server(endpoint = "get_channel_settings", input = GetUrl)]
 pub async fn get_channel_settings(id: i64) -> Result<ChannelSettingsView, AppError> {
     let user = crate::api::ssr::require(sync_core::domain::Permission::Read).await?;
-    match crate::api::ssr::services()?
-        .channels
-        .page(sync_core::domain::ChannelId::new(id))
-        .await?
-    {
-        Some(page) => Ok(ChannelSettingsView::new(page, user.role)),
+    let services = crate::api::ssr::services()?;
+    let zone = services.store.zone().await?;
+    match services.channels.page(sync_core::domain::ChannelId::new(id)).await? {
+        Some(page) => Ok(ChannelSettingsView::new(page, user.role, zone)),
         None => crate::api::ssr::fail(AppError::NotFound(format!("Channel {id}"))),
     }
 }
 
 #[cfg(feature = "ssr")]
-impl From<sync_core::sync::ChannelProgress> for ProgressView {
-    fn from(p: sync_core::sync::ChannelProgress) -> Self {
+impl ProgressView {
+    /// The channel's progress, its times in the store's time zone.
+    pub fn new(p: sync_core::sync::ChannelProgress, zone: sync_core::domain::StoreZone) -> Self {
         ProgressView {
             pending: p.pending,
             running: p.running,
-            last_push: p.last_push_at.map_or_else(|| "never".to_owned(), |t| t.to_string()),
+            last_push: p.last_push_at.map_or_else(|| "never".to_owned(), |t| zone.show(t)),
             eta_seconds: p.eta_seconds,
             run: p.latest_run.map(|r| RunProgress {
                 id: r.id.get(),

@@ -28,16 +28,19 @@ pub struct ConflictsView {
 pub async fn list_conflicts() -> Result<ConflictsView, AppError> {
     use sync_core::domain::Permission;
     let user = crate::api::ssr::require(Permission::Read).await?;
-    let conflicts = crate::api::ssr::services()?.history.open_conflicts().await?;
+    let services = crate::api::ssr::services()?;
+    let conflicts = services.history.open_conflicts().await?;
+    let zone = services.store.zone().await?;
     Ok(ConflictsView {
-        conflicts: conflicts.into_iter().map(ConflictView::from).collect(),
+        conflicts: conflicts.into_iter().map(|c| ConflictView::new(c, zone)).collect(),
         can_write: user.role.allows(Permission::WriteCatalog),
     })
 }
 
 #[cfg(feature = "ssr")]
-impl From<(sync_core::service::ConflictRow, String)> for ConflictView {
-    fn from((c, channel): (sync_core::service::ConflictRow, String)) -> Self {
+impl ConflictView {
+    /// The conflict, its time in the store's time zone.
+    fn new((c, channel): (sync_core::service::ConflictRow, String), zone: sync_core::domain::StoreZone) -> Self {
         ConflictView {
             id: c.id,
             channel,
@@ -46,7 +49,7 @@ impl From<(sync_core::service::ConflictRow, String)> for ConflictView {
             ours: c.ours,
             theirs: c.theirs,
             detail: c.detail,
-            at: c.created_at.to_string(),
+            at: zone.show(c.created_at),
         }
     }
 }

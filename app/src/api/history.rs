@@ -125,7 +125,7 @@ pub struct HistoryView {
     pub next_before: Option<i64>,
     pub channels: Vec<(i64, String)>,
     pub chart: Vec<ChartBar>,
-    /// What the chart shows, e.g. "Pushed and failed items per hour, last 24 hours".
+    /// What the chart shows, e.g. "Items pushed and failed per hour, last 24 hours (CET)".
     pub chart_caption: String,
     /// A product's name and events, when the history is of one product.
     pub product_events: Option<(String, Vec<EventView>)>,
@@ -145,22 +145,23 @@ pub async fn list_history(
     let query = query.unwrap_or_default();
     crate::api::ssr::require(sync_core::domain::Permission::Read).await?;
     let product = query.product.map(sync_core::domain::ProductId::new);
-    let page = crate::api::ssr::services()?
-        .history
-        .page(&query.filter(), &query.chart(), product)
-        .await?;
-    Ok(HistoryView::from((page, query.chart_caption())))
+    let services = crate::api::ssr::services()?;
+    let zone = services.store.zone().await?;
+    let page = services.history.page(&query.filter(), &query.chart(), product).await?;
+    Ok(HistoryView::new(page, query.chart_caption(zone), zone))
 }
 
 /// A product's latest item events across channels, for its page.
 #[server(endpoint = "product_history", input = GetUrl)]
 pub async fn product_history(id: i64) -> Result<Vec<EventView>, AppError> {
     crate::api::ssr::require(sync_core::domain::Permission::Read).await?;
-    let events = crate::api::ssr::services()?
+    let services = crate::api::ssr::services()?;
+    let zone = services.store.zone().await?;
+    let events = services
         .history
         .product_events(sync_core::domain::ProductId::new(id), PRODUCT_EVENTS)
         .await?;
-    Ok(events.iter().map(event_view).collect())
+    Ok(events.iter().map(|e| event_view(e, zone)).collect())
 }
 
 #[cfg(feature = "ssr")]
@@ -170,7 +171,8 @@ impl HistoryQuery {
         self.hours.unwrap_or(24).clamp(1, 24 * 366)
     }
 
-    fn chart_caption(&self) -> String {
+    /// What the chart shows; hours are the store's, days are UTC days.
+    fn chart_caption(&self, zone: sync_core::domain::StoreZone) -> String {
         let hours = self.chart_hours();
         let range = match hours {
             1 => "last hour".to_owned(),
@@ -178,7 +180,8 @@ impl HistoryQuery {
             h => format!("last {} days", h / 24),
         };
         let per = if hours > 48 { "day" } else { "hour" };
-        format!("Items pushed and failed per {per}, {range} (UTC)")
+        let zone = if hours > 48 { "UTC".to_owned() } else { zone.to_string() };
+        format!("Items pushed and failed per {per}, {range} ({zone})")
     }
 }
 
@@ -212,11 +215,12 @@ impl HistoryQuery {
 }
 
 #[cfg(feature = "ssr")]
-impl From<(sync_core::service::HistoryPage, String)> for HistoryView {
-    fn from((page, chart_caption): (sync_core::service::HistoryPage, String)) -> Self {
+impl HistoryView {
+    /// The page, its times in the store's time zone.
+    fn new(page: sync_core::service::HistoryPage, chart_caption: String, zone: sync_core::domain::StoreZone) -> Self {
         let names: std::collections::HashMap<_, _> = page.channels.iter().cloned().collect();
         HistoryView {
-            runs: page.runs.iter().map(|r| run_view(r, &names)).collect(),
+            runs: page.runs.iter().map(|r| run_view(r, &names, zone)).collect(),
             next_before: page.next_before.map(|r| r.get()),
             channels: page
                 .channels
@@ -227,7 +231,12 @@ impl From<(sync_core::service::HistoryPage, String)> for HistoryView {
                 .chart
                 .into_iter()
                 .map(|h| ChartBar {
-                    label: bucket_label(&h.hour),
+                    // Hours in the store's zone; days as UTC days.
+                    label: if h.hour.contains('T') {
+                        zone.show_hour(&h.hour)
+                    } else {
+                        bucket_label(&h.hour)
+                    },
                     pushed: h.succeeded,
                     failed: h.failed,
                 })
@@ -235,7 +244,7 @@ impl From<(sync_core::service::HistoryPage, String)> for HistoryView {
             chart_caption,
             product_events: page
                 .product
-                .map(|(name, events)| (name, events.iter().map(event_view).collect())),
+                .map(|(name, events)| (name, events.iter().map(|e| event_view(e, zone)).collect())),
         }
     }
 }
@@ -262,14 +271,12 @@ fn bucket_label(bucket: &str) -> String {
 #[server(endpoint = "get_run", input = GetUrl)]
 pub async fn get_run(id: i64) -> Result<RunDetailView, AppError> {
     crate::api::ssr::require(sync_core::domain::Permission::Read).await?;
-    match crate::api::ssr::services()?
-        .history
-        .run_page(sync_core::service::RunId::new(id))
-        .await?
-    {
+    let services = crate::api::ssr::services()?;
+    let zone = services.store.zone().await?;
+    match services.history.run_page(sync_core::service::RunId::new(id)).await? {
         Some((run, events, channels)) => Ok(RunDetailView {
-            run: run_view(&run, &channels.into_iter().collect()),
-            events: events.iter().map(event_view).collect(),
+            run: run_view(&run, &channels.into_iter().collect(), zone),
+            events: events.iter().map(|e| event_view(e, zone)).collect(),
         }),
         None => crate::api::ssr::fail(AppError::NotFound(format!("Run {id}"))),
     }
@@ -279,6 +286,7 @@ pub async fn get_run(id: i64) -> Result<RunDetailView, AppError> {
 fn run_view(
     r: &sync_core::service::RunRow,
     names: &std::collections::HashMap<sync_core::domain::ChannelId, String>,
+    zone: sync_core::domain::StoreZone,
 ) -> RunView {
     RunView {
         id: r.id.get(),
@@ -295,8 +303,8 @@ fn run_view(
         who: r.actor_label.clone(),
         status_key: r.status.as_str().to_owned(),
         status: r.status.label().to_owned(),
-        started_at: r.started_at.to_string(),
-        finished_at: r.finished_at.map(|t| t.to_string()).unwrap_or_default(),
+        started_at: zone.show(r.started_at),
+        finished_at: r.finished_at.map(|t| zone.show(t)).unwrap_or_default(),
         succeeded: r.items_succeeded,
         failed: r.items_failed,
         skipped: r.items_skipped,
@@ -305,7 +313,7 @@ fn run_view(
 }
 
 #[cfg(feature = "ssr")]
-fn event_view(e: &sync_core::service::EventRow) -> EventView {
+fn event_view(e: &sync_core::service::EventRow, zone: sync_core::domain::StoreZone) -> EventView {
     let change = match (&e.before_value, &e.after_value) {
         (Some(b), Some(a)) => format!("{b} → {a}"),
         (None, Some(a)) => a.clone(),
@@ -318,7 +326,7 @@ fn event_view(e: &sync_core::service::EventRow) -> EventView {
         sync_core::service::EventResult::Skipped => "Skipped",
     };
     EventView {
-        at: e.created_at.to_string(),
+        at: zone.show(e.created_at),
         item: e
             .sku
             .clone()

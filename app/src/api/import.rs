@@ -75,13 +75,19 @@ pub struct FeedView {
 pub async fn import_page(upload: Option<String>) -> Result<ImportPageView, AppError> {
     use sync_core::domain::Permission;
     let user = crate::api::ssr::require(Permission::Read).await?;
-    let page = crate::api::ssr::services()?.files.page(upload.as_deref()).await?;
-    Ok(ImportPageView::new(page, user.role.allows(Permission::WriteCatalog)))
+    let services = crate::api::ssr::services()?;
+    let page = services.files.page(upload.as_deref()).await?;
+    let zone = services.store.zone().await?;
+    Ok(ImportPageView::new(
+        page,
+        user.role.allows(Permission::WriteCatalog),
+        zone,
+    ))
 }
 
 #[cfg(feature = "ssr")]
 impl ImportPageView {
-    fn new(page: sync_core::service::ImportPage, can_write: bool) -> Self {
+    fn new(page: sync_core::service::ImportPage, can_write: bool, zone: sync_core::domain::StoreZone) -> Self {
         ImportPageView {
             can_write,
             outlets: page
@@ -89,7 +95,7 @@ impl ImportPageView {
                 .into_iter()
                 .map(|o| (o.id.get(), o.code.to_string(), o.name))
                 .collect(),
-            feeds: page.feeds.into_iter().map(feed_view).collect(),
+            feeds: page.feeds.into_iter().map(|f| feed_view(f, zone)).collect(),
             preview: page.upload.map(|(u, preview)| preview_view(&u, preview)),
             upload_gone: page.upload_gone,
         }
@@ -175,7 +181,7 @@ fn preview_view(u: &sync_core::service::Upload, preview: sync_core::import::Uplo
 }
 
 #[cfg(feature = "ssr")]
-fn feed_view(f: sync_core::service::FeedRow) -> FeedView {
+fn feed_view(f: sync_core::service::FeedRow, zone: sync_core::domain::StoreZone) -> FeedView {
     FeedView {
         id: f.id.get(),
         name: f.name,
@@ -185,7 +191,7 @@ fn feed_view(f: sync_core::service::FeedRow) -> FeedView {
         every: f
             .schedule_minutes
             .map_or_else(|| "on request".to_owned(), |m| format!("every {m} min")),
-        last_fetched: f.last_fetched_at.map_or_else(|| "never".to_owned(), |t| t.to_string()),
+        last_fetched: f.last_fetched_at.map_or_else(|| "never".to_owned(), |t| zone.show(t)),
         failed: f.last_status.as_deref() == Some("failed"),
         last_status: f.last_status.unwrap_or_default(),
         last_message: f.last_message,

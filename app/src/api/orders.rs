@@ -30,15 +30,18 @@ pub struct OrdersView {
 #[server(endpoint = "list_orders", input = GetUrl)]
 pub async fn list_orders() -> Result<OrdersView, AppError> {
     crate::api::ssr::require(sync_core::domain::Permission::Read).await?;
-    let orders = crate::api::ssr::services()?.history.recent_orders(200).await?;
+    let services = crate::api::ssr::services()?;
+    let orders = services.history.recent_orders(200).await?;
+    let zone = services.store.zone().await?;
     Ok(OrdersView {
-        orders: orders.into_iter().map(OrderView::from).collect(),
+        orders: orders.into_iter().map(|o| OrderView::new(o, zone)).collect(),
     })
 }
 
 #[cfg(feature = "ssr")]
-impl From<sync_core::service::OrderSummary> for OrderView {
-    fn from(s: sync_core::service::OrderSummary) -> Self {
+impl OrderView {
+    /// The order, its time in the store's time zone.
+    fn new(s: sync_core::service::OrderSummary, zone: sync_core::domain::StoreZone) -> Self {
         use sync_core::domain::{Currency, Money};
         let o = s.order;
         OrderView {
@@ -49,7 +52,7 @@ impl From<sync_core::service::OrderSummary> for OrderView {
             total: Currency::parse(&o.currency)
                 .map(|c| Money::new(o.total_minor, c).to_string())
                 .unwrap_or_else(|_| format!("{} (minor units)", o.total_minor)),
-            placed_at: o.placed_at.to_string(),
+            placed_at: zone.show(o.placed_at),
             lines: s
                 .lines
                 .iter()

@@ -32,13 +32,15 @@ pub async fn events(State(services): State<Services>, Path(id): Path<i64>, Query
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     }
+    // Read once: a page open while an owner changes the zone shows it at its next load.
+    let zone = services.store.zone().await.unwrap_or_default();
     let stream = futures_util::stream::unfold((services, true), move |(services, first)| async move {
         if !first {
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
         let event = match services.channels.progress_of(channel, run).await {
             Ok(progress) => Event::default()
-                .json_data(ProgressView::from(progress))
+                .json_data(ProgressView::new(progress, zone))
                 .unwrap_or_else(|_| Event::default().comment("unencodable")),
             // A passing database error: say nothing this second.
             Err(e) => {

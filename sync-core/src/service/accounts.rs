@@ -1,20 +1,83 @@
 //! Users, API tokens and sign-in sessions.
 
+mod forms;
+mod shown_once;
+
 use super::Core;
-use crate::Result;
 use crate::auth::IssuedToken;
-use crate::domain::{Role, Timestamp, UserId};
+use crate::domain::{ApiTokenId, Role, Timestamp, UserId};
+use crate::storage::OwnerGuarded;
+use crate::{Error, Result};
 
 pub use crate::storage::{ApiToken, SessionRow, User};
+pub use forms::{NewToken, NewUser};
+pub use shown_once::ShownOnce;
 
 #[derive(Clone)]
 pub struct Accounts {
     core: Core,
+    shown_once: ShownOnce,
 }
 
 impl Accounts {
     pub(super) fn new(core: Core) -> Self {
-        Self { core }
+        Self {
+            core,
+            shown_once: ShownOnce::default(),
+        }
+    }
+
+    /// Every user, by email.
+    pub async fn users(&self) -> Result<Vec<User>> {
+        self.core.storage.list_users().await
+    }
+
+    /// Adds a user from the dashboard's form (already checked whole).
+    pub async fn create_user(&self, new: &NewUser) -> Result<User> {
+        self.core
+            .storage
+            .add_user(new.email.as_str(), new.password(), new.role)
+            .await
+    }
+
+    /// Gives `user` another role; `by` (an owner) is told plainly when
+    /// that would leave the store without an owner.
+    pub async fn change_role(&self, by: UserId, user: UserId, role: Role) -> Result<User> {
+        let guarded = self.core.storage.set_user_role(user, role).await?;
+        owner_kept(by, user, guarded, "change your own role")?;
+        self.user(user).await?.ok_or_else(|| Error::NotFound("user".into()))
+    }
+
+    /// Removes `user`, unless they are the store's last owner.
+    pub async fn remove_user(&self, by: UserId, user: UserId) -> Result<User> {
+        let removed = self.user(user).await?.ok_or_else(|| Error::NotFound("user".into()))?;
+        let guarded = self.core.storage.delete_user(user).await?;
+        owner_kept(by, user, guarded, "remove yourself")?;
+        Ok(removed)
+    }
+
+    /// The live API tokens, newest first.
+    pub async fn tokens(&self) -> Result<Vec<ApiToken>> {
+        self.core.storage.list_api_tokens().await
+    }
+
+    /// A new API token from the dashboard's form (already checked whole).
+    pub async fn create_token(&self, new: &NewToken) -> Result<IssuedToken> {
+        self.core.storage.issue_api_token(&new.name, new.role).await
+    }
+
+    /// Revokes a token: the API refuses it from the next request on.
+    pub async fn revoke_token(&self, id: ApiTokenId) -> Result<ApiToken> {
+        self.core
+            .storage
+            .revoke_api_token(id)
+            .await?
+            .ok_or_else(|| Error::NotFound("API token".into()))
+    }
+
+    /// Secrets waiting to be shown once (see `ShownOnce`).
+    pub fn shown_once(&self) -> &ShownOnce {
+        &self.shown_once
     }
 
     /// The user with this email and password, or None.
@@ -63,5 +126,20 @@ impl Accounts {
 
     pub async fn delete_expired_sessions(&self) -> Result<u64> {
         self.core.storage.delete_expired_sessions().await
+    }
+}
+
+/// Why a change guarded to keep an owner did not happen, in plain words
+/// for `by`, the owner who asked.
+fn owner_kept(by: UserId, user: UserId, guarded: OwnerGuarded, doing: &str) -> Result<()> {
+    match guarded {
+        OwnerGuarded::Done => Ok(()),
+        OwnerGuarded::NoSuchUser => Err(Error::NotFound("user".into())),
+        OwnerGuarded::LastOwner if by == user => Err(Error::Conflict(format!(
+            "You are the store's only owner, so you cannot {doing}: make another user an owner first."
+        ))),
+        OwnerGuarded::LastOwner => Err(Error::Conflict(
+            "That user is the store's only owner: make another user an owner first.".into(),
+        )),
     }
 }
