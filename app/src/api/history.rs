@@ -378,15 +378,20 @@ mod tests {
         assert_eq!(bucket_label("2026-12-07T09"), "09:00");
         assert_eq!(bucket_label("2026-12-07"), "7 Dec");
         assert_eq!(
-            HistoryQuery::default().chart_caption(),
+            HistoryQuery::default().chart_caption(sync_core::domain::StoreZone::default()),
             "Items pushed and failed per hour, last 24 hours (UTC)"
+        );
+        let kolkata = sync_core::domain::StoreZone::parse("Asia/Kolkata").expect("a zone");
+        assert_eq!(
+            HistoryQuery::default().chart_caption(kolkata),
+            "Items pushed and failed per hour, last 24 hours (Asia/Kolkata)"
         );
         let week = HistoryQuery {
             hours: Some(168),
             ..HistoryQuery::default()
         };
         assert_eq!(
-            week.chart_caption(),
+            week.chart_caption(kolkata),
             "Items pushed and failed per day, last 7 days (UTC)"
         );
     }
