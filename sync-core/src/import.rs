@@ -6,6 +6,7 @@
 mod catalog;
 pub(crate) mod catalog_rules;
 mod feed;
+mod feed_guard;
 mod stock;
 mod table;
 
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub use catalog::{CATALOG_COLUMNS, CatalogChange, apply_catalog, export_catalog, preview_catalog};
 pub use feed::{FeedLimits, FeedRun, FeedScheduler, fetch_feed, run_feed};
+pub use feed_guard::{ALLOW_NETWORKS_VAR, AllowedNetworks, literal_ip, refusal};
 pub use stock::{StockFileOptions, StockLine, StockMode, apply_stock, export_stock, preview_stock};
 
 /// The largest file read, uploaded or fetched.

@@ -85,14 +85,32 @@ pub async fn cli(db: &Database, args: &[&str], stdin: &str) -> (bool, String, St
     cli_within(db, args, stdin, Duration::from_secs(60)).await
 }
 
+/// The tests' feed servers listen on loopback, which a store's feeds may
+/// not reach unless the operator allows it: the harness allows it, as an
+/// operator would for a feed on the shop's own network.
+pub const TEST_FEED_NETWORKS: &str = "127.0.0.0/8,::1/128";
+
 /// `cli` for commands that may take longer than a minute (seeding a large store).
 pub async fn cli_within(db: &Database, args: &[&str], stdin: &str, limit: Duration) -> (bool, String, String) {
+    cli_env(db, args, stdin, limit, &[]).await
+}
+
+/// `cli_within` with `env` set over the harness's own variables.
+pub async fn cli_env(
+    db: &Database,
+    args: &[&str],
+    stdin: &str,
+    limit: Duration,
+    env: &[(&str, &str)],
+) -> (bool, String, String) {
     let mut child = Command::new(binary())
         .args(args)
         .current_dir(workspace_root())
         .env("DATABASE_URL", &db.url)
         .env("TILLBRIDGE_DATA_DIR", db.data_dir.path())
         .env("RUST_LOG", "warn")
+        .env("TILLBRIDGE_FEED_ALLOW_NETWORKS", TEST_FEED_NETWORKS)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -126,6 +144,11 @@ impl TestServer {
     }
 
     pub async fn start(db: &Database, args: &[&str]) -> Self {
+        Self::start_env(db, args, &[]).await
+    }
+
+    /// `start` with `env` set over the harness's own variables.
+    pub async fn start_env(db: &Database, args: &[&str], env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(binary())
             .args(args)
             .current_dir(workspace_root())
@@ -133,6 +156,8 @@ impl TestServer {
             .env("TILLBRIDGE_DATA_DIR", db.data_dir.path())
             .env("TILLBRIDGE_BIND", "127.0.0.1:0")
             .env("RUST_LOG", "info")
+            .env("TILLBRIDGE_FEED_ALLOW_NETWORKS", TEST_FEED_NETWORKS)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true)

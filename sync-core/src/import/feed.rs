@@ -4,11 +4,13 @@
 //! sends something other than CSV (a web page, JSON, nothing) changes
 //! nothing and shows up as a failed run.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::feed_guard::{self, AllowedNetworks};
 use super::stock::{StockFileOptions, StockMode, apply_stock};
 use super::{ApplyOutcome, MAX_FILE_BYTES};
 use crate::Result;
@@ -19,11 +21,17 @@ use crate::sync::Waker;
 /// How often the scheduler looks for feeds that are due.
 const TICK: Duration = Duration::from_secs(5);
 
-/// How long a fetch may take and how much it may bring.
-#[derive(Debug, Clone, Copy)]
+/// Redirects a feed may take before it counts as broken.
+const MAX_REDIRECTS: usize = 5;
+
+/// How long a fetch may take, how much it may bring, and where it may go.
+#[derive(Debug, Clone)]
 pub struct FeedLimits {
     pub timeout: Duration,
     pub max_bytes: usize,
+    /// Networks besides public addresses a feed may reach (the operator's
+    /// `TILLBRIDGE_FEED_ALLOW_NETWORKS`).
+    pub allowed: Arc<AllowedNetworks>,
 }
 
 impl Default for FeedLimits {
@@ -31,6 +39,7 @@ impl Default for FeedLimits {
         Self {
             timeout: Duration::from_secs(30),
             max_bytes: MAX_FILE_BYTES,
+            allowed: Arc::new(AllowedNetworks::from_env()),
         }
     }
 }
@@ -49,17 +58,49 @@ pub struct FeedRun {
 /// Fetches `url` and returns its body if it is plausibly CSV; otherwise
 /// says what came back instead.
 pub async fn fetch_feed(url: &str, limits: &FeedLimits) -> std::result::Result<Vec<u8>, String> {
+    let parsed = reqwest::Url::parse(url.trim()).map_err(|_| format!("{url:?} is not an address"))?;
+    // Written as an address, no resolver sees it: checked here, and at
+    // every redirect; names are checked by the resolver.
+    if let Some(ip) = feed_guard::literal_ip(&parsed)
+        && !limits.allowed.permits(ip)
+    {
+        return Err(feed_guard::refusal(parsed.host_str().unwrap_or_default(), ip));
+    }
+    let allowed = limits.allowed.clone();
+    let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+        let refused = feed_guard::literal_ip(attempt.url())
+            .filter(|ip| !allowed.permits(*ip))
+            .map(|ip| feed_guard::refusal(attempt.url().host_str().unwrap_or_default(), ip));
+        match refused {
+            Some(reason) => attempt.error(reason),
+            None if attempt.previous().len() >= MAX_REDIRECTS => {
+                attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+            }
+            None => attempt.follow(),
+        }
+    });
     let client = reqwest::Client::builder()
         .timeout(limits.timeout)
         .connect_timeout(limits.timeout.min(Duration::from_secs(10)))
+        .redirect(redirects)
+        .dns_resolver(Arc::new(feed_guard::GuardedResolver {
+            allowed: limits.allowed.clone(),
+        }))
+        .no_proxy()
         .build()
         .map_err(|e| format!("cannot prepare the request: {e}"))?;
     let mut response = client
-        .get(url)
+        .get(parsed)
         .header(reqwest::header::ACCEPT, "text/csv, text/plain;q=0.5")
         .send()
         .await
         .map_err(|e| describe(&e, limits))?;
+    // The address actually connected to, checked once more.
+    if let Some(peer) = response.remote_addr()
+        && !limits.allowed.permits(peer.ip())
+    {
+        return Err(feed_guard::refusal(response.url().host_str().unwrap_or_default(), peer.ip()));
+    }
     let status = response.status();
     if !status.is_success() {
         return Err(format!("the feed answered HTTP {status}, not the CSV"));
@@ -87,6 +128,20 @@ pub async fn fetch_feed(url: &str, limits: &FeedLimits) -> std::result::Result<V
         return Err(format!("the feed sent {what}, not CSV"));
     }
     Ok(body)
+}
+
+/// At most EXCERPT_CHARS printable characters of `text`.
+fn excerpt(text: &str) -> String {
+    const EXCERPT_CHARS: usize = 300;
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(EXCERPT_CHARS + 1)
+        .collect();
+    match clean.char_indices().nth(EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}…", &clean[..cut]),
+        None => clean,
+    }
 }
 
 fn too_large(limits: &FeedLimits) -> String {
@@ -164,7 +219,9 @@ pub async fn run_feed(
             };
             match apply_stock(storage, actor, &body, &options, None).await {
                 Ok(ApplyOutcome::Applied { preview, .. }) => Ok(preview),
-                Ok(ApplyOutcome::Refused(preview)) => Err(preview.describe_errors(20)),
+                // What a feed answered is never echoed at length into the
+                // history viewers read: a few reasons, each cut short.
+                Ok(ApplyOutcome::Refused(preview)) => Err(excerpt(&preview.describe_errors(3))),
                 Err(e) => {
                     tracing::error!(feed = %feed.name, error.cause_chain = ?e, "applying a feed failed");
                     Err("Tillbridge could not apply it (see the server log)".to_owned())

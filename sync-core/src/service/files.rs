@@ -189,7 +189,16 @@ impl Files {
         self.core.storage.list_feeds().await
     }
 
+    /// Adds a feed. An address written as a private or local IP is refused
+    /// at once (a name is checked each time the feed is fetched).
     pub async fn add_feed(&self, feed: &NewFeed) -> Result<FeedId> {
+        if let Ok(url) = reqwest::Url::parse(feed.url.trim())
+            && let Some(ip) = crate::import::literal_ip(&url)
+            && !crate::import::AllowedNetworks::from_env().permits(ip)
+        {
+            let host = url.host_str().unwrap_or_default();
+            return Err(crate::domain::DomainError::new("url", crate::import::refusal(host, ip)).into());
+        }
         self.core.storage.add_feed(feed).await
     }
 

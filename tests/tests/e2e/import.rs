@@ -15,7 +15,7 @@ use sync_core::Storage;
 use sync_core::domain::{MovementReason, OutletCode};
 use sync_core::storage::{ProductDetail, ProductFilter, RunFilter, content_hash};
 use tillbridge_tests::{
-    DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, browser_like_client, cli, location, notice, sign_in,
+    DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, browser_like_client, cli, cli_env, location, notice, sign_in,
 };
 
 /// Lines of the three bad rows in the 5,000-row file.
@@ -497,14 +497,20 @@ async fn the_catalog_and_stock_export_import_into_a_fresh_database_as_the_same_c
     to.close().await;
 }
 
-/// Serves each path's (status, content type, body), changeable while it runs.
+/// Serves each path's (status, content type, body), changeable while it
+/// runs; a 3xx answer's body is its `Location`. Counts the requests.
 #[derive(Clone, Default)]
-struct FeedServer(Routes);
+struct FeedServer(Routes, Arc<std::sync::atomic::AtomicUsize>);
 
 /// Path → (status, content type, body).
 type Routes = Arc<Mutex<HashMap<String, (u16, String, String)>>>;
 
 impl FeedServer {
+    /// Requests served so far.
+    fn hits(&self) -> usize {
+        self.1.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     fn set(&self, path: &str, status: u16, content_type: &str, body: &str) {
         self.0
             .lock()
@@ -513,21 +519,30 @@ impl FeedServer {
     }
 
     async fn start(&self) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        self.start_on("127.0.0.1").await
+    }
+
+    async fn start_on(&self, ip: &str) -> String {
+        let listener = tokio::net::TcpListener::bind((ip, 0)).await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let routes = self.0.clone();
+        let (routes, hits) = (self.0.clone(), self.1.clone());
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let routes = routes.clone();
+                let (routes, hits) = (routes.clone(), hits.clone());
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                        hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                         let found = routes.lock().expect("lock").get(req.uri().path()).cloned();
                         async move {
                             let (status, content_type, body) =
                                 found.unwrap_or((404, "text/plain".into(), "not found".into()));
-                            let response = hyper::Response::builder()
+                            let mut response = hyper::Response::builder()
                                 .status(status)
-                                .header("content-type", content_type)
+                                .header("content-type", content_type);
+                            if (300..400).contains(&status) {
+                                response = response.header("location", body.clone());
+                            }
+                            let response = response
                                 .body(Full::new(Bytes::from(body)))
                                 .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new())));
                             Ok::<_, Infallible>(response)
@@ -803,4 +818,110 @@ async fn ugly_files_are_refused_with_the_line_and_the_problem() {
     let catalog = write(dir.path(), "catalog.csv", "handle,title,sku\nx,y,Z-1\n");
     let (ok, _, err) = cli(&db, &["import", "catalog", &catalog], "").await;
     assert!(!ok && err.contains("line 1: unknown column(s) \"title\""), "{err}");
+}
+
+/// A feed may not reach what only the server can (issue 16, finding 2):
+/// a private or local address is refused when the feed is added; a name
+/// that resolves to one, and a redirect to one, are refused when it is
+/// fetched, and the address is never asked; an operator can allow a
+/// network; what a feed answered is echoed only as a short excerpt.
+#[tokio::test]
+async fn a_feed_never_reaches_a_private_address_unless_the_operator_allows_its_network() {
+    let db = Database::sqlite();
+    let (ok, _, err) = cli(&db, &["demo"], "").await;
+    assert!(ok, "{err}");
+    let inside = FeedServer::default();
+    let base = inside.start().await;
+    inside.set("/stock.csv", 200, "text/csv", "sku,count\nTEE-0059-S-BLA,17\n");
+    // No network allowed: what a store runs with.
+    let strict = [("TILLBRIDGE_FEED_ALLOW_NETWORKS", "")];
+    let port = base.rsplit(':').next().expect("port").to_owned();
+    for (name, url) in [
+        ("Loopback", format!("{base}/stock.csv")),
+        ("Metadata", "http://169.254.169.254/latest/meta-data/".to_owned()),
+        ("Mapped", format!("http://[::ffff:127.0.0.1]:{port}/stock.csv")),
+        ("Private", "http://10.0.0.7/stock.csv".to_owned()),
+    ] {
+        let (ok, out, err) = cli_env(
+            &db,
+            &["feed", "add", "--name", name, "--url", &url, "--outlet", "warehouse"],
+            "",
+            Duration::from_secs(60),
+            &strict,
+        )
+        .await;
+        assert!(!ok, "{url} was accepted: {out}");
+        assert!(err.contains("private or local address"), "{url}: {out}{err}");
+    }
+    // A name that resolves to loopback is added (names are checked when
+    // fetched, every time) and refused when fetched; nothing is asked.
+    let named = format!("http://localhost:{port}/stock.csv");
+    let (ok, out, err) = cli_env(
+        &db,
+        &["feed", "add", "--name", "Named", "--url", &named, "--outlet", "warehouse"],
+        "",
+        Duration::from_secs(60),
+        &strict,
+    )
+    .await;
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = cli_env(
+        &db,
+        &["feed", "run", "--name", "Named"],
+        "",
+        Duration::from_secs(60),
+        &strict,
+    )
+    .await;
+    assert!(!ok && out.contains("private or local address"), "{out}{err}");
+    assert_eq!(inside.hits(), 0, "the local address was never asked");
+
+    // Allowed network (127.0.0.1 only): a redirect to 127.0.0.2 is refused
+    // before it is followed.
+    let elsewhere = FeedServer::default();
+    let other = elsewhere.start_on("127.0.0.2").await;
+    elsewhere.set("/stock.csv", 200, "text/csv", "sku,count\nTEE-0059-S-BLA,99\n");
+    inside.set("/moved.csv", 302, "text/plain", &format!("{other}/stock.csv"));
+    let only_one = [("TILLBRIDGE_FEED_ALLOW_NETWORKS", "127.0.0.1/32")];
+    let moved = format!("{base}/moved.csv");
+    let (ok, out, err) = cli_env(
+        &db,
+        &["feed", "add", "--name", "Moved", "--url", &moved, "--outlet", "warehouse"],
+        "",
+        Duration::from_secs(60),
+        &only_one,
+    )
+    .await;
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = cli_env(
+        &db,
+        &["feed", "run", "--name", "Moved"],
+        "",
+        Duration::from_secs(60),
+        &only_one,
+    )
+    .await;
+    assert!(!ok && out.contains("127.0.0.2"), "{out}{err}");
+    assert_eq!(elsewhere.hits(), 0, "the redirect's target was never asked");
+
+    // What a feed answered comes back as a short excerpt at most.
+    let secret_line = format!("{},sku\n", "s3cr3t".repeat(2000));
+    inside.set("/leak.csv", 200, "text/csv", &secret_line);
+    let leak = format!("{base}/leak.csv");
+    let (ok, out, err) = cli_env(
+        &db,
+        &["feed", "add", "--name", "Leak", "--url", &leak, "--outlet", "warehouse"],
+        "",
+        Duration::from_secs(60),
+        &only_one,
+    )
+    .await;
+    assert!(ok, "{out}{err}");
+    let _ = cli_env(&db, &["feed", "run", "--name", "Leak"], "", Duration::from_secs(60), &only_one).await;
+    let storage = db.storage().await;
+    let runs = feed_runs(&storage).await;
+    let logged = runs.iter().find(|r| r.log.contains("Leak") || r.log.contains("s3cr3t")).map(|r| r.log.clone());
+    let longest = runs.iter().map(|r| r.log.chars().count()).max().unwrap_or(0);
+    assert!(longest < 600, "a run's log echoed {longest} characters: {logged:?}");
+    storage.close().await;
 }
