@@ -99,7 +99,10 @@ pub async fn fetch_feed(url: &str, limits: &FeedLimits) -> std::result::Result<V
     if let Some(peer) = response.remote_addr()
         && !limits.allowed.permits(peer.ip())
     {
-        return Err(feed_guard::refusal(response.url().host_str().unwrap_or_default(), peer.ip()));
+        return Err(feed_guard::refusal(
+            response.url().host_str().unwrap_or_default(),
+            peer.ip(),
+        ));
     }
     let status = response.status();
     if !status.is_success() {

@@ -242,6 +242,9 @@ mod tests {
         for bad in ["10.0.0.0/33", "not a network", "::1/129"] {
             assert!(AllowedNetworks::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(AllowedNetworks::parse(" , ").expect("empty"), AllowedNetworks::default());
+        assert_eq!(
+            AllowedNetworks::parse(" , ").expect("empty"),
+            AllowedNetworks::default()
+        );
     }
 }

@@ -858,7 +858,16 @@ async fn a_feed_never_reaches_a_private_address_unless_the_operator_allows_its_n
     let named = format!("http://localhost:{port}/stock.csv");
     let (ok, out, err) = cli_env(
         &db,
-        &["feed", "add", "--name", "Named", "--url", &named, "--outlet", "warehouse"],
+        &[
+            "feed",
+            "add",
+            "--name",
+            "Named",
+            "--url",
+            &named,
+            "--outlet",
+            "warehouse",
+        ],
         "",
         Duration::from_secs(60),
         &strict,
@@ -886,7 +895,16 @@ async fn a_feed_never_reaches_a_private_address_unless_the_operator_allows_its_n
     let moved = format!("{base}/moved.csv");
     let (ok, out, err) = cli_env(
         &db,
-        &["feed", "add", "--name", "Moved", "--url", &moved, "--outlet", "warehouse"],
+        &[
+            "feed",
+            "add",
+            "--name",
+            "Moved",
+            "--url",
+            &moved,
+            "--outlet",
+            "warehouse",
+        ],
         "",
         Duration::from_secs(60),
         &only_one,
@@ -917,10 +935,20 @@ async fn a_feed_never_reaches_a_private_address_unless_the_operator_allows_its_n
     )
     .await;
     assert!(ok, "{out}{err}");
-    let _ = cli_env(&db, &["feed", "run", "--name", "Leak"], "", Duration::from_secs(60), &only_one).await;
+    let _ = cli_env(
+        &db,
+        &["feed", "run", "--name", "Leak"],
+        "",
+        Duration::from_secs(60),
+        &only_one,
+    )
+    .await;
     let storage = db.storage().await;
     let runs = feed_runs(&storage).await;
-    let logged = runs.iter().find(|r| r.log.contains("Leak") || r.log.contains("s3cr3t")).map(|r| r.log.clone());
+    let logged = runs
+        .iter()
+        .find(|r| r.log.contains("Leak") || r.log.contains("s3cr3t"))
+        .map(|r| r.log.clone());
     let longest = runs.iter().map(|r| r.log.chars().count()).max().unwrap_or(0);
     assert!(longest < 600, "a run's log echoed {longest} characters: {logged:?}");
     storage.close().await;
