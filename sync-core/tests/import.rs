@@ -398,9 +398,11 @@ async fn serve(responses: Vec<(&'static str, &'static str, String)>) -> String {
 
 async fn a_feed_sending_a_web_page_fails_and_a_csv_feed_applies(s: &Storage) {
     let [shop, _] = fixture(s, 2).await;
+    // The test's feed listens on loopback: allowed here, as an operator would.
     let limits = FeedLimits {
         timeout: Duration::from_millis(500),
         max_bytes: 1024,
+        allowed: std::sync::Arc::new(sync_core::import::AllowedNetworks::parse("127.0.0.1/32").expect("network")),
     };
     let csv = "sku,count\nP0-A,7\nP1-B,3\n".to_owned();
     let url = serve(vec![
