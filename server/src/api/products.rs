@@ -105,8 +105,10 @@ pub struct MoneyJson {
     pub currency: String,
 }
 
+/// A variant's stock at one outlet (named apart from the stock endpoint's
+/// `StockJson`, which the document would otherwise confuse with it).
 #[derive(Serialize, ToSchema)]
-pub struct StockJson {
+pub struct VariantStockJson {
     /// Outlet code.
     pub outlet: String,
     pub on_hand: i64,
@@ -121,7 +123,7 @@ pub struct VariantJson {
     pub option_values: Vec<String>,
     pub price: MoneyJson,
     pub weight_grams: Option<i64>,
-    pub stock: Vec<StockJson>,
+    pub stock: Vec<VariantStockJson>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -165,7 +167,7 @@ impl From<ProductDetail> for ProductJson {
                     stock: v
                         .stock
                         .iter()
-                        .map(|s| StockJson {
+                        .map(|s| VariantStockJson {
                             outlet: s.outlet_code.clone(),
                             on_hand: s.on_hand,
                             committed: s.committed,

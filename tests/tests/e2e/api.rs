@@ -197,6 +197,20 @@ async fn the_openapi_document_describes_the_endpoints() {
         assert!(doc["paths"][path].is_object(), "{path} missing");
     }
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    // Each type has its own name: a variant's stock per outlet is not the
+    // stock endpoint's answer (two types once shared the name StockJson).
+    let schemas = &doc["components"]["schemas"];
+    let variant_stock = schemas["VariantJson"]["properties"]["stock"]["items"]["$ref"]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(variant_stock, "#/components/schemas/VariantStockJson");
+    assert!(schemas["VariantStockJson"]["properties"]["outlet"].is_object());
+    for field in ["sku", "outlets", "channels"] {
+        assert!(
+            schemas["StockJson"]["properties"][field].is_object(),
+            "the stock answer's {field}"
+        );
+    }
     let (status, body) = get(&server, "/api/v1/nope", Some(&viewer)).await;
     assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")));
     server.stop().await;
