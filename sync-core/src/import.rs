@@ -6,6 +6,7 @@
 mod catalog;
 pub(crate) mod catalog_rules;
 mod feed;
+mod formula;
 mod stock;
 mod table;
 
