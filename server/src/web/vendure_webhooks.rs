@@ -62,3 +62,32 @@ pub async fn vendure_without_secret(Path(id): Path<i64>) -> Response {
     )
         .into_response()
 }
+
+/// `uri` as the request log shows it: a Vendure webhook address with its
+/// secret replaced by `…`.
+pub fn without_secret(uri: &axum::http::Uri) -> String {
+    let path = uri.path();
+    match path
+        .strip_prefix("/webhooks/vendure/")
+        .and_then(|rest| rest.split_once('/'))
+    {
+        Some((channel, _)) => format!("/webhooks/vendure/{channel}/…"),
+        None => uri.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_log_never_shows_a_webhook_secret() {
+        let uri = |s: &str| s.parse::<axum::http::Uri>().expect("uri");
+        assert_eq!(
+            without_secret(&uri("/webhooks/vendure/7/abc123")),
+            "/webhooks/vendure/7/…"
+        );
+        assert_eq!(without_secret(&uri("/webhooks/vendure/7")), "/webhooks/vendure/7");
+        assert_eq!(without_secret(&uri("/products?q=tee")), "/products?q=tee");
+    }
+}
