@@ -66,7 +66,46 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        match value {
+            // The form's fields could not be read as the function's
+            // arguments (one missing, or not a number): the sender's mistake,
+            // refused with 400 naming the field, before anything runs.
+            ServerFnErrorErr::Args(reason) => {
+                let error = unreadable_fields(&reason);
+                #[cfg(feature = "ssr")]
+                crate::api::ssr::set_status_code(http::StatusCode::BAD_REQUEST);
+                error
+            }
+            other => AppError::Transport(other.to_string()),
+        }
+    }
+}
+
+/// A refusal for fields serde could not read, naming the field its message
+/// quotes (`missing field `mode``).
+fn unreadable_fields(reason: &str) -> AppError {
+    let field = reason.split('`').nth(1).unwrap_or_default().to_owned();
+    let message = match reason.strip_prefix("missing field ") {
+        Some(_) if !field.is_empty() => format!("{field} is missing"),
+        _ => format!("the form's fields could not be read: {reason}"),
+    };
+    AppError::Invalid { field, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_field_is_named() {
+        assert_eq!(
+            unreadable_fields("missing field `mode`"),
+            AppError::Invalid {
+                field: "mode".into(),
+                message: "mode is missing".into()
+            }
+        );
+        assert_eq!(unreadable_fields("invalid digit found in string").field(), "");
     }
 }
 

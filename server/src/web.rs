@@ -23,7 +23,7 @@ use axum::routing::{get, post};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use sync_core::{Database, Runtime, Services};
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_sessions::{Expiry, SessionManagerLayer, cookie::SameSite};
 use tracing::Level;
 
@@ -130,7 +130,15 @@ fn router(database: Database, services: Services, addr: SocketAddr) -> anyhow::R
         .with_expiry(Expiry::OnInactivity(time::Duration::days(7)));
 
     let trace = TraceLayer::new_for_http()
-        .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+        .make_span_with(|request: &axum::http::Request<axum::body::Body>| {
+            // As DefaultMakeSpan, but a Vendure webhook address's secret is not logged.
+            tracing::info_span!(
+                "request",
+                method = %request.method(),
+                uri = %vendure_webhooks::without_secret(request.uri()),
+                version = ?request.version(),
+            )
+        })
         .on_request(())
         .on_response(DefaultOnResponse::new().level(Level::INFO));
 
@@ -139,7 +147,8 @@ fn router(database: Database, services: Services, addr: SocketAddr) -> anyhow::R
         .route("/login", get(auth::sign_in_page).post(auth::sign_in))
         .route("/healthz", get(healthz))
         .route("/webhooks/shopify/{id}", post(webhooks::shopify))
-        .route("/webhooks/vendure/{id}", post(vendure_webhooks::vendure))
+        .route("/webhooks/vendure/{id}", post(vendure_webhooks::vendure_without_secret))
+        .route("/webhooks/vendure/{id}/{secret}", post(vendure_webhooks::vendure))
         .nest("/api/v1", crate::api::router(state.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
         .layer(axum::middleware::from_fn(csrf::same_origin_only))

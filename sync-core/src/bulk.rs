@@ -95,7 +95,22 @@ impl Storage {
             BulkTarget::Selected(ids) if ids.is_empty() => {
                 return Err(DomainError::new("ids", "select at least one product").into());
             }
-            BulkTarget::Selected(ids) => ids,
+            BulkTarget::Selected(ids) => {
+                let unknown = self.unknown_products(&ids).await?;
+                if !unknown.is_empty() {
+                    let named: Vec<String> = unknown.iter().take(10).map(|id| id.get().to_string()).collect();
+                    let more = if unknown.len() > 10 { ", …" } else { "" };
+                    return Err(DomainError::new(
+                        "ids",
+                        format!(
+                            "no product has the id {}{more}; nothing was changed",
+                            named.join(", or ")
+                        ),
+                    )
+                    .into());
+                }
+                ids
+            }
             BulkTarget::AllMatching(filter) => self.product_ids_matching(&filter).await?,
         };
         let mut channel_name = String::new();

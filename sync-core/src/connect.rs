@@ -70,6 +70,9 @@ pub struct Connected {
     pub id: ChannelId,
     pub shop_domain: String,
     pub location_name: String,
+    /// A Vendure channel's webhook secret, shown once in its webhook address
+    /// (`vendure_webhook_url`); only its hash is kept.
+    pub webhook_secret: Option<String>,
 }
 
 /// A shop domain as Shopify writes it, from what a merchant pasted.
@@ -227,6 +230,7 @@ pub async fn connect_shopify(
         id,
         shop_domain: domain,
         location_name: location.name.clone(),
+        webhook_secret: None,
     })
 }
 
@@ -313,17 +317,25 @@ pub async fn connect_vendure(
             rules: conn.rules,
         })
         .await?;
+    let (secret, stored) = crate::webhook::new_vendure_secret();
+    if let Err(e) = storage.set_webhook_secret(id, &stored).await {
+        storage.delete_channel(id).await?;
+        return Err(e.into());
+    }
     Ok(Connected {
         id,
         shop_domain: base,
         location_name: location.name.clone(),
+        webhook_secret: Some(secret),
     })
 }
 
-/// Where a Vendure store's order-webhook plugin posts a channel's order events.
-pub fn vendure_webhook_url(public_url: &str, channel: ChannelId) -> String {
+/// Where a Vendure store's order-webhook plugin posts a channel's order
+/// events: the address carries the channel's webhook secret, as Vendure
+/// signs nothing.
+pub fn vendure_webhook_url(public_url: &str, channel: ChannelId, secret: &str) -> String {
     format!(
-        "{}/webhooks/vendure/{}",
+        "{}/webhooks/vendure/{}/{secret}",
         public_url.trim().trim_end_matches('/'),
         channel.get()
     )

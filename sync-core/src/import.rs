@@ -7,6 +7,7 @@ mod catalog;
 pub(crate) mod catalog_rules;
 mod feed;
 mod feed_guard;
+mod formula;
 mod stock;
 mod table;
 

@@ -27,7 +27,7 @@ pub use catalog::{
 pub use catalog::{FieldProblem, ImageInput, Named, ProductInput, ProductWrite, VariantInput};
 pub use channels::{
     ChannelConfig, ChannelHealth, ChannelPage, ChannelSettings, ChannelSummary, Channels, ForcePage, NewChannel,
-    SettingsSaved, SyncRequest, SyncStarted, WebhookVerdict,
+    SettingsSaved, ShopifyDelivery, SyncRequest, SyncStarted, WebhookVerdict,
 };
 pub use files::{AppliedUpload, FeedId, FeedRow, Files, ImportPage, NewFeed, NewUpload, Upload, too_large};
 pub use history::{
@@ -36,8 +36,8 @@ pub use history::{
 };
 pub use history::{FeedLine, FeedOrder, MAX_ORDER_PAGE, OrderCursor, OrderFeedPage, OrderFeedQuery};
 pub use stock::{
-    BalanceExplanation, IdempotencyKey, MAX_MOVEMENTS_PER_REQUEST, MovementBatch, MovementInput, MovementRecord,
-    SkuStock, StockLedger,
+    BalanceExplanation, IdempotencyKey, MAX_MOVEMENTS_PER_REQUEST, MAX_NOTE_CHARS, MovementBatch, MovementInput,
+    MovementRecord, SkuStock, StockLedger,
 };
 pub use store::StoreSettings;
 

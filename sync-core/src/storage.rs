@@ -47,7 +47,10 @@ pub use orders::{FeedLine, FeedOrder, OrderLineRow, OrderLineToSave, OrderRow, O
 pub use outbox::{ClaimedRow, PushLatency, RowOutcome};
 pub use sandbox::SandboxItem;
 pub use sessions::SessionRow;
-pub use stock::{IdempotencyKey, MAX_MOVEMENTS_PER_REQUEST, MovementBatch, MovementInput, MovementRecord, NewMovement};
+pub use stock::{
+    IdempotencyKey, MAX_MOVEMENTS_PER_REQUEST, MAX_NOTE_CHARS, MovementBatch, MovementInput, MovementRecord,
+    NewMovement,
+};
 pub use users::{ApiToken, OwnerGuarded, User};
 
 pub use pool::{DEFAULT_DATABASE_URL, Engine, Storage, redact_url};

@@ -587,6 +587,21 @@ pub async fn connect_vendure(
     location: &str,
     outlets: &str,
 ) -> sync_core::domain::ChannelId {
+    connect_vendure_with_webhook(db, vendure, name, location, outlets)
+        .await
+        .0
+}
+
+/// As `connect_vendure`, with the path of the channel's webhook address
+/// (`/webhooks/vendure/ID/SECRET`) the command line prints once.
+pub async fn connect_vendure_with_webhook(
+    db: &crate::Database,
+    vendure: &VendureServer,
+    name: &str,
+    location: &str,
+    outlets: &str,
+) -> (sync_core::domain::ChannelId, String) {
+    const PUBLIC: &str = "https://tillbridge.invalid";
     let (ok, _, err) = crate::cli(db, &["autosync", "off", "--all"], "").await;
     assert!(ok, "{err}");
     let args = [
@@ -601,9 +616,18 @@ pub async fn connect_vendure(
         location,
         "--outlets",
         outlets,
+        "--public-url",
+        PUBLIC,
     ];
     let (ok, out, err) = crate::cli(db, &args, &format!("{}\n", vendure.api_key())).await;
     assert!(ok, "channel add vendure failed: {err}{out}");
+    let path = out
+        .split("VENDURE_ORDER_WEBHOOK_URL=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|url| url.strip_prefix(PUBLIC))
+        .unwrap_or_else(|| panic!("no webhook address printed: {out}"))
+        .to_owned();
     let storage = db.storage().await;
     let channel = storage
         .channel_by_name(name)
@@ -612,7 +636,7 @@ pub async fn connect_vendure(
         .expect("channel saved")
         .id;
     storage.close().await;
-    channel
+    (channel, path)
 }
 
 /// What an `ImageServer` serves: path → (Content-Type, body).

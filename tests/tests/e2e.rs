@@ -8,6 +8,7 @@ mod e2e {
     mod cli;
     mod dashboard;
     mod history_pages;
+    mod hostile;
     mod import;
     mod layout;
     mod movements;

@@ -856,10 +856,11 @@ mod form {
             "Connected {}; stock goes to {:?}. Turn Auto Sync on for the products to sell there.",
             c.shop_domain, c.location_name
         );
-        if !public_url.trim().is_empty() {
+        if let Some(secret) = c.webhook_secret.as_deref().filter(|_| !public_url.trim().is_empty()) {
             notice.push_str(&format!(
-                " For orders within seconds, set VENDURE_ORDER_WEBHOOK_URL={} for the store's order-webhook plugin.",
-                sync_core::connect::vendure_webhook_url(public_url, c.id)
+                " For orders within seconds, set VENDURE_ORDER_WEBHOOK_URL={} for the store's order-webhook plugin \
+                 (the address holds a secret, shown only now).",
+                sync_core::connect::vendure_webhook_url(public_url, c.id, secret)
             ));
         }
         Ok(Next::to(format!("/channels/{}", c.id), notice))

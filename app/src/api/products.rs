@@ -706,9 +706,25 @@ mod convert {
         // Whichever rule refuses it, the quantity field is at fault.
         let change = match mode {
             "count" => StockChange::count(amount),
-            _ => StockChange::delta(amount),
+            "delta" => StockChange::delta(amount),
+            other => {
+                return fail(AppError::Invalid {
+                    field: "mode".into(),
+                    message: format!("{other:?} is neither \"delta\" (add or remove) nor \"count\" (set count to)"),
+                });
+            }
         }
         .map_err(|e| invalid(sync_core::domain::DomainError { field: "amount", ..e }))?;
+        if note.chars().count() > sync_core::service::MAX_NOTE_CHARS {
+            return fail(AppError::Invalid {
+                field: "note".into(),
+                message: format!(
+                    "a note is at most {} characters; this one has {}",
+                    sync_core::service::MAX_NOTE_CHARS,
+                    note.chars().count()
+                ),
+            });
+        }
         Ok(sync_core::service::MovementInput {
             sku: Sku::parse(sku).map_err(invalid)?,
             outlet: OutletCode::parse(outlet).map_err(invalid)?,

@@ -140,7 +140,11 @@ pub async fn create(
     caller.require(Permission::WriteCatalog)?;
     let (bytes, json) = json_body(body)?;
     // Scoped to this endpoint, so a key reused on another one is a different request.
-    let key = stock::idempotency_key(&headers, &[b"POST /api/v1/products\n".as_slice(), &bytes].concat())?;
+    let key = stock::idempotency_key(
+        &caller,
+        &headers,
+        &[b"POST /api/v1/products\n".as_slice(), &bytes].concat(),
+    )?;
     let (input, problems) = read_product(&json, Target::New);
     if !problems.is_empty() {
         return Err(refuse_types(&services, None, &input, problems).await?);

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sync_core::domain::{Actor, MovementReason, OutletCode, Permission, Sku, StockChange};
-use sync_core::service::{IdempotencyKey, MAX_MOVEMENTS_PER_REQUEST, MovementInput};
+use sync_core::service::{IdempotencyKey, MAX_MOVEMENTS_PER_REQUEST, MAX_NOTE_CHARS, MovementInput};
 use utoipa::ToSchema;
 
 use super::{ApiError, Caller};
@@ -126,12 +126,17 @@ fn parse_movement(item: &Value, i: usize) -> Result<MovementInput, ApiError> {
         change,
         reason,
         reference: text(item, i, "reference", false, 200)?,
-        note: text(item, i, "note", false, 1000)?,
+        note: text(item, i, "note", false, MAX_NOTE_CHARS)?,
     })
 }
 
-/// The request's Idempotency-Key, with a hash of `body` to tell a retry from another request.
-pub(super) fn idempotency_key(headers: &HeaderMap, body: &[u8]) -> Result<Option<IdempotencyKey>, ApiError> {
+/// The request's Idempotency-Key, scoped to the caller's token, with a hash
+/// of `body` to tell a retry from another request.
+pub(super) fn idempotency_key(
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Option<IdempotencyKey>, ApiError> {
     let Some(raw) = headers.get("idempotency-key") else {
         return Ok(None);
     };
@@ -147,10 +152,7 @@ pub(super) fn idempotency_key(headers: &HeaderMap, body: &[u8]) -> Result<Option
                 "Idempotency-Key must be 1 to 255 visible ASCII characters",
             )
         })?;
-    Ok(Some(IdempotencyKey {
-        key: key.to_owned(),
-        request_hash: hex_digest(body),
-    }))
+    Ok(Some(IdempotencyKey::for_token(caller.0.id, key, hex_digest(body))))
 }
 
 fn hex_digest(body: &[u8]) -> String {
@@ -182,7 +184,7 @@ pub async fn record(
         };
         ApiError::new(e.status(), "invalid_body", message)
     })?;
-    let key = idempotency_key(&headers, &body)?;
+    let key = idempotency_key(&caller, &headers, &body)?;
     let json: Value = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -44,7 +44,7 @@ pub struct VendureArgs {
     #[arg(long)]
     stock_location: String,
     /// Where Tillbridge is reachable from the store: prints the address to give the store's
-    /// order-webhook plugin (URL/webhooks/vendure/ID).
+    /// order-webhook plugin (URL/webhooks/vendure/ID/SECRET, shown only then).
     #[arg(long, env = "TILLBRIDGE_PUBLIC_URL")]
     public_url: Option<String>,
 }
@@ -282,10 +282,11 @@ async fn add_vendure(global: &GlobalArgs, args: VendureArgs) -> anyhow::Result<(
         "Added Vendure channel {:?} (id {}) for {}, stock at location {:?}.",
         args.outlets.name, connected.id, connected.shop_domain, connected.location_name
     );
-    if let Some(url) = &args.public_url {
+    if let (Some(url), Some(secret)) = (&args.public_url, &connected.webhook_secret) {
         println!(
-            "Order webhooks: set VENDURE_ORDER_WEBHOOK_URL={} for the store's order-webhook plugin.",
-            vendure_webhook_url(url, connected.id)
+            "Order webhooks: set VENDURE_ORDER_WEBHOOK_URL={} for the store's order-webhook plugin \
+             (the address holds a secret, shown only now).",
+            vendure_webhook_url(url, connected.id, secret)
         );
     }
     Ok(())

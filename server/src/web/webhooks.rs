@@ -1,7 +1,9 @@
 //! `POST /webhooks/shopify/{channel}`: a channel says its orders changed.
 //! The signature is checked over the raw body; a good delivery only asks
-//! for a pull (the pull reads the orders themselves), so duplicates and
-//! deliveries out of order are harmless, and the answer goes out at once.
+//! for a pull (the pull reads the orders themselves), and the answer goes
+//! out at once. A signed delivery triggered more than 5 minutes ago, or
+//! whose webhook id came already, is acknowledged and ignored; refusals
+//! are reported in the Sync History at most once a minute per channel.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -9,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sync_core::Services;
 use sync_core::domain::ChannelId;
-use sync_core::service::WebhookVerdict;
+use sync_core::service::{ShopifyDelivery, WebhookVerdict};
 
 pub async fn shopify(
     State(services): State<Services>,
@@ -17,19 +19,29 @@ pub async fn shopify(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let signature = headers.get("x-shopify-hmac-sha256").and_then(|v| v.to_str().ok());
-    let topic = headers
-        .get("x-shopify-topic")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("unknown");
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let topic = header("x-shopify-topic").unwrap_or("unknown");
+    let delivery = ShopifyDelivery {
+        topic,
+        body: &body,
+        signature: header("x-shopify-hmac-sha256"),
+        webhook_id: header("x-shopify-webhook-id"),
+        triggered_at: header("x-shopify-triggered-at"),
+    };
+    // What the log keeps of a header anyone can send.
+    let topic: String = topic.chars().take(100).collect();
     match services
         .channels
-        .receive_shopify_webhook(ChannelId::new(id), topic, &body, signature)
+        .receive_shopify_webhook(ChannelId::new(id), &delivery)
         .await
     {
         Ok(WebhookVerdict::Accepted) => {
             tracing::info!(channel = id, %topic, "webhook received; pulling orders");
             StatusCode::OK.into_response()
+        }
+        Ok(WebhookVerdict::Ignored(reason)) => {
+            tracing::info!(channel = id, %topic, reason, "ignored a signed webhook");
+            (StatusCode::OK, format!("ignored: {reason}")).into_response()
         }
         Ok(WebhookVerdict::Refused(reason)) => {
             tracing::warn!(channel = id, %topic, reason, "refused a webhook");

@@ -11,6 +11,7 @@ use super::catalog_rules::{
     Given, ImageGiven, Part, ProductGiven, VariantGiven, check_handle, free_handle, plan_product as plan_rules,
     sku_taken,
 };
+use super::formula::to_spreadsheet;
 use super::table::{Record, read_table};
 use super::{ApplyOutcome, ImportPreview, RowError};
 use crate::Result;
@@ -555,7 +556,8 @@ pub async fn export_catalog(storage: &Storage) -> Result<Vec<u8>> {
         let page = storage.list_products(&filter).await?;
         for p in &page.items {
             for v in &p.variants {
-                out.write_record(export_row(p, v)).map_err(io)?;
+                out.write_record(export_row(p, v).iter().map(|c| to_spreadsheet(c).into_owned()))
+                    .map_err(io)?;
             }
         }
         match page.next_after {

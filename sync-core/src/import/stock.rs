@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use super::formula::to_spreadsheet;
 use super::table::{Record, Table, read_table};
 use super::{ApplyOutcome, ImportPreview, RowError, whole_number};
 use crate::Result;
@@ -360,7 +361,13 @@ pub async fn export_stock(storage: &Storage) -> Result<Vec<u8>> {
     };
     out.write_record(["sku", "outlet", "count"]).map_err(io)?;
     for (sku, outlet, on_hand) in storage.stock_table().await? {
-        out.write_record([sku, outlet, on_hand.to_string()]).map_err(io)?;
+        let count = on_hand.to_string();
+        out.write_record([
+            to_spreadsheet(&sku).as_bytes(),
+            to_spreadsheet(&outlet).as_bytes(),
+            count.as_bytes(),
+        ])
+        .map_err(io)?;
     }
     out.into_inner().map_err(|e| crate::Error::Io {
         context: "cannot write the stock CSV".into(),

@@ -220,13 +220,15 @@ fn decode(record: &csv::ByteRecord) -> Result<Vec<String>, String> {
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            String::from_utf8(f.to_vec()).map_err(|e| {
-                let bad = f.get(e.utf8_error().valid_up_to()).copied().unwrap_or_default();
-                format!(
-                    "is not UTF-8 text (byte 0x{bad:02X} in value {}); save the file as \"CSV UTF-8\"",
-                    i + 1
-                )
-            })
+            String::from_utf8(f.to_vec())
+                .map(super::formula::from_spreadsheet)
+                .map_err(|e| {
+                    let bad = f.get(e.utf8_error().valid_up_to()).copied().unwrap_or_default();
+                    format!(
+                        "is not UTF-8 text (byte 0x{bad:02X} in value {}); save the file as \"CSV UTF-8\"",
+                        i + 1
+                    )
+                })
         })
         .collect()
 }

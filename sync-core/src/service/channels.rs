@@ -3,8 +3,11 @@
 //! goes through `sync_all`, seed 001's cycle: every channel's orders are
 //! pulled, then every channel is pushed to.
 
+mod webhook_guard;
+
 use std::sync::Arc;
 
+use self::webhook_guard::WebhookGuard;
 use super::Core;
 use crate::Result;
 use crate::connect::{ConnectError, Connected, ShopifyConnection, VendureConnection};
@@ -19,6 +22,7 @@ use crate::sync::OpenRun;
 #[derive(Clone)]
 pub struct Channels {
     core: Core,
+    webhooks: WebhookGuard,
 }
 
 /// A channel as the Channels page lists it.
@@ -75,11 +79,40 @@ pub enum SyncRequest {
 pub enum WebhookVerdict {
     /// A pull of the channel's orders was asked for.
     Accepted,
-    /// The signature was missing or wrong; recorded.
+    /// The signature was missing or wrong; counted, and reported in the
+    /// Sync History at most once a minute per channel.
     Refused(&'static str),
+    /// Validly signed but stale or a repeat (see `ShopifyDelivery`):
+    /// acknowledged, so Shopify stops retrying it, and nothing pulled.
+    Ignored(&'static str),
     NoSuchChannel,
     /// The channel has no webhook secret.
     NotTaken,
+}
+
+/// A Shopify webhook delivery as it came: the raw body and the headers
+/// that matter (`X-Shopify-Topic`, `-Hmac-Sha256`, `-Webhook-Id`,
+/// `-Triggered-At`). Only the body is signed.
+#[derive(Debug, Clone, Copy)]
+pub struct ShopifyDelivery<'a> {
+    pub topic: &'a str,
+    pub body: &'a [u8],
+    pub signature: Option<&'a str>,
+    pub webhook_id: Option<&'a str>,
+    pub triggered_at: Option<&'a str>,
+}
+
+/// The longest header value kept in the Sync History.
+const MAX_HEADER_CHARS: usize = 100;
+
+/// A header as the Sync History keeps it: at most `MAX_HEADER_CHARS`
+/// characters, control characters dropped.
+fn header_excerpt(value: &str) -> String {
+    let clean: String = value.chars().filter(|c| !c.is_control()).collect();
+    match clean.char_indices().nth(MAX_HEADER_CHARS) {
+        Some((cut, _)) => format!("{}…", &clean[..cut]),
+        None => clean,
+    }
 }
 
 /// Which channels' syncs started, and which were already running.
@@ -94,7 +127,10 @@ pub struct SyncStarted {
 
 impl Channels {
     pub(super) fn new(core: Core) -> Self {
-        Self { core }
+        Self {
+            core,
+            webhooks: WebhookGuard::default(),
+        }
     }
 
     pub async fn list(&self) -> Result<Vec<ChannelSummary>> {
@@ -282,18 +318,26 @@ impl Channels {
         crate::sync::preview_force(&self.core.storage, &self.core.vault, config).await
     }
 
-    /// A Shopify webhook: a good signature asks for a pull of the channel's
-    /// orders (the pull reads them, so duplicates and late deliveries are
-    /// harmless); a refused one is recorded in the Sync History.
+    /// A Shopify webhook: a good signature on a fresh delivery asks for a
+    /// pull of the channel's orders (the pull reads them, so duplicates and
+    /// late deliveries are harmless); refusals are counted and reported in
+    /// the Sync History at most once a minute per channel.
     pub async fn receive_shopify_webhook(
         &self,
         id: ChannelId,
-        topic: &str,
-        body: &[u8],
-        signature: Option<&str>,
+        delivery: &ShopifyDelivery<'_>,
     ) -> Result<WebhookVerdict> {
-        match crate::webhook::verify_delivery(&self.core.storage, &self.core.vault, id, body, signature).await {
+        let signature = delivery.signature;
+        match crate::webhook::verify_delivery(&self.core.storage, &self.core.vault, id, delivery.body, signature).await
+        {
             Ok(true) => {
+                let now = Timestamp::now().as_datetime();
+                if let Some(reason) =
+                    self.webhooks
+                        .stale_or_repeated(id, delivery.webhook_id, delivery.triggered_at, now)
+                {
+                    return Ok(WebhookVerdict::Ignored(reason));
+                }
                 self.core.pulls.request(id, RunTrigger::Webhook);
                 Ok(WebhookVerdict::Accepted)
             }
@@ -303,20 +347,28 @@ impl Channels {
                 } else {
                     "a signature that does not match"
                 };
-                let event = NewEvent {
-                    product_id: None,
-                    variant_id: None,
-                    action: "webhook refused".into(),
-                    before: Some(topic.to_owned()),
-                    after: None,
-                    result: EventResult::Failed,
-                    error: Some(format!("a webhook came with {reason}; it was ignored")),
-                    attempt: 1,
-                };
-                self.core
-                    .storage
-                    .record_events(None, Some(id), "webhook", &[event])
-                    .await?;
+                if let Some(count) = self.webhooks.refused(id) {
+                    let error = match count {
+                        1 => format!("a webhook came with {reason}; it was ignored"),
+                        n => format!(
+                            "{n} webhooks were refused since the last report, the latest with {reason}; they were ignored"
+                        ),
+                    };
+                    let event = NewEvent {
+                        product_id: None,
+                        variant_id: None,
+                        action: "webhook refused".into(),
+                        before: Some(header_excerpt(delivery.topic)),
+                        after: None,
+                        result: EventResult::Failed,
+                        error: Some(error),
+                        attempt: 1,
+                    };
+                    self.core
+                        .storage
+                        .record_events(None, Some(id), "webhook", &[event])
+                        .await?;
+                }
                 Ok(WebhookVerdict::Refused(reason))
             }
             Err(crate::Error::NotFound(_)) => Ok(WebhookVerdict::NoSuchChannel),
@@ -327,16 +379,46 @@ impl Channels {
         }
     }
 
-    /// A Vendure order event. Vendure signs nothing, so the body is never
-    /// trusted: it only asks for a pull of a Vendure channel's orders.
-    pub async fn receive_vendure_event(&self, id: ChannelId) -> Result<WebhookVerdict> {
+    /// A Vendure order event, posted to the channel's webhook address.
+    /// Vendure signs nothing, so the address carries a secret (compared by
+    /// hash, in constant time) and the body is never trusted: a delivery only
+    /// asks for a pull of the channel's orders, coalesced per channel.
+    /// Refusals are counted like Shopify's.
+    pub async fn receive_vendure_event(&self, id: ChannelId, secret: &str) -> Result<WebhookVerdict> {
         match self.core.storage.channel(id).await? {
-            Some(config) if config.kind == ChannelKind::Vendure => {
-                self.core.pulls.request(id, RunTrigger::Webhook);
-                Ok(WebhookVerdict::Accepted)
-            }
-            _ => Ok(WebhookVerdict::NoSuchChannel),
+            Some(config) if config.kind == ChannelKind::Vendure => {}
+            _ => return Ok(WebhookVerdict::NoSuchChannel),
         }
+        let Some(stored) = self.core.storage.webhook_secret(id).await? else {
+            return Ok(WebhookVerdict::NotTaken);
+        };
+        if crate::webhook::vendure_secret_matches(&stored, secret) {
+            self.core.pulls.request(id, RunTrigger::Webhook);
+            return Ok(WebhookVerdict::Accepted);
+        }
+        if let Some(count) = self.webhooks.refused(id) {
+            let error = match count {
+                1 => "an order event came to a webhook address with the wrong secret; it was ignored".to_owned(),
+                n => format!(
+                    "{n} order events came to a webhook address with the wrong secret since the last report; they were ignored"
+                ),
+            };
+            let event = NewEvent {
+                product_id: None,
+                variant_id: None,
+                action: "webhook refused".into(),
+                before: None,
+                after: None,
+                result: EventResult::Failed,
+                error: Some(error),
+                attempt: 1,
+            };
+            self.core
+                .storage
+                .record_events(None, Some(id), "webhook", &[event])
+                .await?;
+        }
+        Ok(WebhookVerdict::Refused("a wrong secret"))
     }
 
     /// Seed 002: signing in brings in the orders of every channel that has

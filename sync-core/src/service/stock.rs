@@ -7,7 +7,8 @@ use crate::domain::{Actor, Sku};
 use crate::storage::{Outlet, ProductFilter, VariantDetail};
 
 pub use crate::storage::{
-    BalanceExplanation, IdempotencyKey, MAX_MOVEMENTS_PER_REQUEST, MovementBatch, MovementInput, MovementRecord,
+    BalanceExplanation, IdempotencyKey, MAX_MOVEMENTS_PER_REQUEST, MAX_NOTE_CHARS, MovementBatch, MovementInput,
+    MovementRecord,
 };
 
 #[derive(Clone)]

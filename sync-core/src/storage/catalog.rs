@@ -902,6 +902,26 @@ impl Storage {
         })?)
     }
 
+    /// Those of `ids` that name no product (never made, or deleted), in the order given.
+    pub async fn unknown_products(&self, ids: &[ProductId]) -> Result<Vec<ProductId>> {
+        let mut known = std::collections::HashSet::new();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT id FROM products WHERE deleted_at IS NULL AND id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let found: Vec<ProductId> = on_pool!(self, pool => {
+                let mut q = sqlx::query_scalar(&sql);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(pool).await
+            })?;
+            known.extend(found);
+        }
+        Ok(ids.iter().copied().filter(|id| !known.contains(id)).collect())
+    }
+
     /// Activates or deactivates products; returns how many changed and the
     /// product pushes queued to the channels where they are listed.
     pub async fn set_active(&self, ids: &[ProductId], active: bool) -> Result<(u64, u64)> {

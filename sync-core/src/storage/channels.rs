@@ -44,6 +44,7 @@ impl Storage {
             outlets.push(o);
         }
         new.rules.validate()?;
+        self.refuse_unknown_outlets(new.order_outlet, &new.outlets).await?;
         let inserted: std::result::Result<ChannelId, sqlx::Error> = on_pool!(self, pool => { async {
             let mut tx = pool.begin().await?;
             let id: ChannelId = sqlx::query_scalar(
@@ -82,6 +83,19 @@ impl Storage {
         // Its first sync: every Auto Sync product's quantity goes to the new channel.
         self.enqueue_channel(id).await?;
         Ok(id)
+    }
+
+    /// A refusal naming the field when the order outlet or a combined
+    /// outlet is not one of the store's outlets.
+    async fn refuse_unknown_outlets(&self, order_outlet: Option<OutletId>, outlets: &[OutletId]) -> Result<()> {
+        let known: Vec<OutletId> = self.list_outlets().await?.into_iter().map(|o| o.id).collect();
+        if let Some(o) = order_outlet.filter(|o| !known.contains(o)) {
+            return Err(DomainError::new("order_outlet", format!("there is no outlet {}", o.get())).into());
+        }
+        if let Some(o) = outlets.iter().find(|o| !known.contains(o)) {
+            return Err(DomainError::new("outlets", format!("there is no outlet {}", o.get())).into());
+        }
+        Ok(())
     }
 
     pub async fn list_channels(&self) -> Result<Vec<ChannelSummary>> {
@@ -149,7 +163,9 @@ impl Storage {
         })?)
     }
 
-    /// The sealed client secret that signs `channel`'s webhooks, if any.
+    /// What checks `channel`'s webhooks, if anything: a Shopify channel's
+    /// sealed client secret, a Vendure channel's SHA-256 of the secret in
+    /// its webhook address.
     pub async fn webhook_secret(&self, channel: ChannelId) -> Result<Option<Vec<u8>>> {
         let row: Option<Option<Vec<u8>>> = on_pool!(self, pool => {
             sqlx::query_scalar("SELECT webhook_secret FROM channels WHERE id = $1").bind(channel).fetch_optional(pool).await
@@ -307,6 +323,8 @@ impl Storage {
                 DomainError::new("outlets", "choose at least one outlet whose stock this channel sells").into(),
             );
         }
+        self.refuse_unknown_outlets(settings.order_outlet, &settings.outlets)
+            .await?;
         let r = settings.rules;
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;

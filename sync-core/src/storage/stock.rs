@@ -32,6 +32,8 @@ fn tuples(rows: usize, per_row: usize, first: usize, fixed: &str) -> String {
 
 /// Most movements one request may carry.
 pub const MAX_MOVEMENTS_PER_REQUEST: usize = 1_000;
+/// The longest note a movement keeps, from the API or the dashboard.
+pub const MAX_NOTE_CHARS: usize = 1_000;
 
 #[derive(Debug, Clone)]
 pub struct NewMovement {
@@ -70,6 +72,18 @@ pub struct IdempotencyKey {
     pub key: String,
     /// A hash of the request body, to tell a retry from a different request.
     pub request_hash: String,
+}
+
+impl IdempotencyKey {
+    /// An API client's key, kept apart from every other token's: two
+    /// tokens using the same key make two requests, and neither can read
+    /// the answer stored for the other.
+    pub fn for_token(token: crate::domain::ApiTokenId, key: &str, request_hash: String) -> Self {
+        Self {
+            key: format!("api-token-{}:{key}", token.get()),
+            request_hash,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

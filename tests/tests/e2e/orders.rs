@@ -320,14 +320,16 @@ async fn forged_webhooks_are_refused_and_recorded() {
         .expect("sent");
     assert_eq!(missing.status(), 404);
     let storage = s.db.storage().await;
-    let refused = storage
+    let refused: Vec<_> = storage
         .recent_events(Some(s.channel), None, 50)
         .await
         .expect("events")
         .into_iter()
         .filter(|e| e.action == "webhook refused")
-        .count();
-    assert_eq!(refused, 3, "each refusal is in the Sync History");
+        .collect();
+    // Refusals are counted, and reported at most once a minute per channel:
+    // the first at once, the two after it with the next report.
+    assert_eq!(refused.len(), 1, "the first refusal is in the Sync History");
     s.server.stop().await;
 }
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use sync_core::domain::{ChannelId, OutletId, ProductId, VariantId};
 use tillbridge_tests::shopify::{ShopConfig, ShopifyTestServer};
-use tillbridge_tests::vendure::{ImageServer, VendureServer, connect_vendure, gif};
+use tillbridge_tests::vendure::{ImageServer, VendureServer, connect_vendure, connect_vendure_with_webhook, gif};
 use tillbridge_tests::{
     DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, api_token, auto_sync_on, browser_like_client, cli, form_post,
     location, post_movements, sign_in,
@@ -340,10 +340,9 @@ async fn one_stock_two_channels_vendure_and_shopify_orders_move_each_other_and_t
     ];
     let (ok, out, err) = cli(&db, &args, &format!("{}\n{}\n", shop.token(), shop.client_secret())).await;
     assert!(ok, "{err}{out}");
-    let vendure_channel = connect_vendure(&db, &vendure, "Vendure", DEFAULT_LOCATION, "downtown,warehouse").await;
-    vendure.forward_webhooks_to(Some(
-        server.url(&format!("/webhooks/vendure/{}", vendure_channel.get())),
-    ));
+    let (vendure_channel, webhook) =
+        connect_vendure_with_webhook(&db, &vendure, "Vendure", DEFAULT_LOCATION, "downtown,warehouse").await;
+    vendure.forward_webhooks_to(Some(server.url(&webhook)));
     let shop_channel = db
         .storage()
         .await
@@ -492,8 +491,9 @@ async fn orders_placed_in_vendure_while_tillbridge_is_stopped_are_applied_exactl
     let db = Database::sqlite();
     let server = TestServer::start_with_demo(&db).await;
     let vendure = VendureServer::start().await;
-    let channel = connect_vendure(&db, &vendure, "Vendure", DEFAULT_LOCATION, "downtown,warehouse").await;
-    vendure.forward_webhooks_to(Some(server.url(&format!("/webhooks/vendure/{}", channel.get()))));
+    let (channel, webhook) =
+        connect_vendure_with_webhook(&db, &vendure, "Vendure", DEFAULT_LOCATION, "downtown,warehouse").await;
+    vendure.forward_webhooks_to(Some(server.url(&webhook)));
     let (details, ids) = products(&db, 1).await;
     let skus: Vec<String> = details[0].variants.iter().map(|v| v.sku.clone()).collect();
     let a = skus[0].clone();
@@ -544,7 +544,7 @@ async fn orders_placed_in_vendure_while_tillbridge_is_stopped_are_applied_exactl
     );
 
     let server = TestServer::start(&db, &["serve"]).await;
-    vendure.forward_webhooks_to(Some(server.url(&format!("/webhooks/vendure/{}", channel.get()))));
+    vendure.forward_webhooks_to(Some(server.url(&webhook)));
     let took = within(Duration::from_secs(60), "orders pulled after the restart", || {
         let db = &db;
         let v = ids[&a];
@@ -601,8 +601,9 @@ async fn vendure_shop_orders_race_till_sales_and_saleable_is_never_raised() {
     let db = Database::sqlite();
     let server = TestServer::start_with_demo(&db).await;
     let vendure = VendureServer::start().await;
-    let channel = connect_vendure(&db, &vendure, "Vendure", DEFAULT_LOCATION, "downtown,warehouse").await;
-    vendure.forward_webhooks_to(Some(server.url(&format!("/webhooks/vendure/{}", channel.get()))));
+    let (channel, webhook) =
+        connect_vendure_with_webhook(&db, &vendure, "Vendure", DEFAULT_LOCATION, "downtown,warehouse").await;
+    vendure.forward_webhooks_to(Some(server.url(&webhook)));
     let (details, ids) = products(&db, 2).await;
     let skus: Vec<String> = details
         .iter()
