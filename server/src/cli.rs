@@ -9,7 +9,7 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sync_core::domain::Role;
+use sync_core::domain::{ApiTokenId, Role};
 
 use crate::config::{GlobalArgs, ServeArgs};
 
@@ -88,6 +88,11 @@ pub enum UserCommand {
         #[arg(long, value_parser = parse_role)]
         role: Role,
     },
+    /// Remove a user; their sessions end at once. The last owner cannot be removed.
+    Remove {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +104,10 @@ pub enum TokenCommand {
         #[arg(long, value_parser = parse_role)]
         role: Role,
     },
+    /// List the live API tokens: id, role, name and last use.
+    List,
+    /// Revoke an API token by its id (see `token list`): the API refuses it from the next request on.
+    Revoke { id: ApiTokenId },
 }
 
 fn parse_role(raw: &str) -> Result<Role, String> {
@@ -117,6 +126,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .transpose()?
             .unwrap_or_else(|| ([127, 0, 0, 1], 3000).into()),
         demo: false,
+        public_url: std::env::var("TILLBRIDGE_PUBLIC_URL").ok(),
     })) {
         Command::Serve(args) => crate::web::serve(&global, args).await,
         Command::Migrate => {
@@ -131,13 +141,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("Added {} as {}.", user.email, user.role);
             Ok(())
         }
+        Command::User(UserCommand::Remove { email }) => {
+            let services = global.services().await?;
+            let user = services.accounts.remove_user_by_email(&email).await?;
+            println!("Removed {} ({}).", user.email, user.role);
+            Ok(())
+        }
+        Command::Token(TokenCommand::List) => {
+            let services = global.services().await?;
+            for token in services.accounts.tokens().await? {
+                let used = token
+                    .last_used_at
+                    .map_or_else(|| "never used".to_owned(), |at| format!("last used {at}"));
+                println!("{}\t{}\t{}\t{used}", token.id, token.role, token.name);
+            }
+            Ok(())
+        }
+        Command::Token(TokenCommand::Revoke { id }) => {
+            let services = global.services().await?;
+            let token = services.accounts.revoke_token(id).await?;
+            println!("Revoked API token {} ({:?}, {}).", token.id, token.name, token.role);
+            Ok(())
+        }
         Command::Token(TokenCommand::Create { name, role }) => {
             let services = global.services().await?;
             let issued = services.accounts.issue_token(&name, role).await?;
             println!("{}", issued.secret);
             eprintln!(
-                "API token {:?} ({}) created. Copy it now: it is not shown again.",
-                issued.token.name, issued.token.role
+                "API token {} {:?} ({}) created. Copy it now: it is not shown again.",
+                issued.token.id, issued.token.name, issued.token.role
             );
             Ok(())
         }

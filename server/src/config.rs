@@ -49,4 +49,28 @@ pub struct ServeArgs {
     /// Load the demo store first if the database is empty.
     #[arg(long)]
     pub demo: bool,
+
+    /// Tillbridge's address as people reach it, e.g. https://tillbridge.my-shop.example;
+    /// when it is https, the sign-in cookie only travels over https.
+    #[arg(long, env = "TILLBRIDGE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+impl ServeArgs {
+    /// Whether the sign-in cookie is marked `Secure`: when the public address is https.
+    pub fn secure_cookie(&self) -> anyhow::Result<bool> {
+        let url = self
+            .public_url
+            .as_deref()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if url.is_empty() || url.starts_with("http://") {
+            return Ok(false);
+        }
+        if url.starts_with("https://") {
+            return Ok(true);
+        }
+        anyhow::bail!("the public URL (TILLBRIDGE_PUBLIC_URL, --public-url) must start with https:// or http://")
+    }
 }

@@ -5,9 +5,12 @@
 mod auth;
 mod csrf;
 mod downloads;
+pub(crate) mod next_page;
 mod progress;
+mod security_headers;
 mod session_store;
-pub(crate) mod throttle;
+pub(crate) mod sign_in_limiter;
+mod trailing_slash;
 mod vendure_webhooks;
 mod webhooks;
 
@@ -31,6 +34,7 @@ use crate::config::{GlobalArgs, ServeArgs};
 use crate::state::AppState;
 
 pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
+    let secure_cookie = args.secure_cookie()?;
     let database = global.database().await?;
     let services = Services::new(&database, global.vault()?);
     if args.demo && database.is_empty().await? {
@@ -64,7 +68,7 @@ pub async fn serve(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             "resumed work interrupted by the last stop"
         );
     }
-    let app = router(database.clone(), services.clone(), addr)?;
+    let app = router(database.clone(), services.clone(), addr, secure_cookie)?;
     tracing::info!("Tillbridge is listening on http://{addr}");
     let cleanup = tokio::spawn(expire_sessions(services.clone()));
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -88,7 +92,10 @@ fn worker_id(addr: SocketAddr) -> String {
     )
 }
 
-fn router(database: Database, services: Services, addr: SocketAddr) -> anyhow::Result<Router> {
+/// The sign-in form is a few fields: its body is refused past this.
+const SIGN_IN_BODY_LIMIT: usize = 4 * 1024;
+
+fn router(database: Database, services: Services, addr: SocketAddr, secure_cookie: bool) -> anyhow::Result<Router> {
     let mut conf = get_configuration(None).context("cannot read the Leptos site configuration")?;
     conf.leptos_options.site_addr = addr;
     let leptos_options = conf.leptos_options;
@@ -97,22 +104,24 @@ fn router(database: Database, services: Services, addr: SocketAddr) -> anyhow::R
         leptos_options: leptos_options.clone(),
         services: services.clone(),
         database,
-        throttle: Arc::new(throttle::SignInThrottle::default()),
+        limiter: Arc::new(sign_in_limiter::SignInLimiter::default()),
+        pages: Arc::new(next_page::PagePaths::new(routes.iter().map(|r| r.path()))),
+    };
+    // While a page renders: the services for its server functions, and
+    // the security policy naming its scripts' nonce.
+    let page_context = {
+        let services = services.clone();
+        move || {
+            provide_context(services.clone());
+            security_headers::allow_this_pages_scripts();
+        }
     };
 
     let pages = Router::new()
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            {
-                let services = services.clone();
-                move || provide_context(services.clone())
-            },
-            {
-                let options = leptos_options.clone();
-                move || app::shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&state, routes, page_context.clone(), {
+            let options = leptos_options.clone();
+            move || app::shell(options.clone())
+        })
         .route("/logout", post(auth::sign_out))
         .route("/channels/{id}/events", get(progress::events))
         .route("/export/catalog.csv", get(downloads::catalog))
@@ -126,7 +135,7 @@ fn router(database: Database, services: Services, addr: SocketAddr) -> anyhow::R
         .with_name("tillbridge_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(false)
+        .with_secure(secure_cookie)
         .with_expiry(Expiry::OnInactivity(time::Duration::days(7)));
 
     let trace = TraceLayer::new_for_http()
@@ -144,15 +153,25 @@ fn router(database: Database, services: Services, addr: SocketAddr) -> anyhow::R
 
     Ok(Router::new()
         .merge(pages)
-        .route("/login", get(auth::sign_in_page).post(auth::sign_in))
+        .route(
+            "/login",
+            get(auth::sign_in_page)
+                .post(auth::sign_in)
+                .layer(axum::extract::DefaultBodyLimit::max(SIGN_IN_BODY_LIMIT)),
+        )
         .route("/healthz", get(healthz))
         .route("/webhooks/shopify/{id}", post(webhooks::shopify))
         .route("/webhooks/vendure/{id}", post(vendure_webhooks::vendure_without_secret))
         .route("/webhooks/vendure/{id}/{secret}", post(vendure_webhooks::vendure))
         .nest("/api/v1", crate::api::router(state.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            page_context,
+            app::shell,
+        ))
         .layer(axum::middleware::from_fn(csrf::same_origin_only))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(trailing_slash::redirect))
+        .layer(axum::middleware::from_fn(security_headers::add))
         .layer(trace)
         .with_state(state))
 }

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Form, Query, Request, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -30,24 +30,16 @@ pub struct SignInForm {
     next: Option<String>,
 }
 
-/// Only local paths, so a crafted link cannot send people elsewhere.
-fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
-        _ => "/products",
-    }
-}
+/// The longest email anyone can have signed up with (see `Email::parse`).
+const MAX_EMAIL_LEN: usize = 254;
 
-pub async fn sign_in_page(
-    State(services): State<Services>,
-    session: Session,
-    Query(q): Query<SignInQuery>,
-) -> Response {
+pub async fn sign_in_page(State(state): State<AppState>, session: Session, Query(q): Query<SignInQuery>) -> Response {
+    let next = state.pages.next(q.next.as_deref());
     if current_user_id(&session).await.is_some() {
-        return Redirect::to(safe_next(q.next.as_deref())).into_response();
+        return Redirect::to(next).into_response();
     }
-    let hint = services.accounts.demo_account_exists().await.unwrap_or(false);
-    Html(sign_in_html(q.next.as_deref(), "", None, hint)).into_response()
+    let hint = state.services.accounts.demo_account_exists().await.unwrap_or(false);
+    Html(sign_in_html(next, "", None, hint)).into_response()
 }
 
 pub async fn sign_in(
@@ -57,20 +49,42 @@ pub async fn sign_in(
     Form(form): Form<SignInForm>,
 ) -> Response {
     let ip = peer.ip();
-    let delay = state.throttle.delay(&form.email, ip);
-    if !delay.is_zero() {
-        tracing::warn!(%ip, delay_ms = delay.as_millis() as u64, "slowing down repeated failed sign-ins");
-        tokio::time::sleep(delay).await;
-    }
-    let next = safe_next(form.next.as_deref()).to_owned();
+    let next = state.pages.next(form.next.as_deref()).to_owned();
     let hint = state.services.accounts.demo_account_exists().await.unwrap_or(false);
-    let user = match state.services.accounts.authenticate(&form.email, &form.password).await {
+    let attempt = match state.limiter.attempt(&form.email, ip) {
+        Ok(attempt) => attempt,
+        Err(refused) => {
+            tracing::warn!(%ip, "refused a sign-in: too many failed attempts");
+            let minutes = refused.retry_after_secs.div_ceil(60);
+            let html = sign_in_html(
+                &next,
+                shown_email(&form.email),
+                Some(&format!(
+                    "Too many failed sign-ins. Try again in {minutes} minute{}.",
+                    if minutes == 1 { "" } else { "s" }
+                )),
+                hint,
+            );
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, refused.retry_after_secs.to_string())],
+                Html(html),
+            )
+                .into_response();
+        }
+    };
+    let user = match form.email.len() {
+        // No account has such an email: nothing to check.
+        len if len > MAX_EMAIL_LEN => Ok(None),
+        _ => state.services.accounts.authenticate(&form.email, &form.password).await,
+    };
+    let user = match user {
         Ok(user) => user,
         Err(e) => {
             tracing::error!(error.cause_chain = ?e, "sign-in failed");
             let html = sign_in_html(
-                Some(&next),
-                &form.email,
+                &next,
+                shown_email(&form.email),
                 Some("Something went wrong on our side. Please try again."),
                 hint,
             );
@@ -78,12 +92,11 @@ pub async fn sign_in(
         }
     };
     let Some(user) = user else {
-        state.throttle.record_failure(&form.email, ip);
         tracing::info!(%ip, "failed sign-in");
-        let html = sign_in_html(Some(&next), &form.email, Some("Wrong email or password."), hint);
+        let html = sign_in_html(&next, shown_email(&form.email), Some("Wrong email or password."), hint);
         return (StatusCode::UNAUTHORIZED, Html(html)).into_response();
     };
-    state.throttle.record_success(&form.email, ip);
+    state.limiter.succeeded(attempt);
     // A fresh session id on sign-in, so an id planted before cannot be reused.
     let stored = async {
         session.cycle_id().await?;
@@ -104,6 +117,11 @@ pub async fn sign_in(
         tracing::warn!(error = %e, "cannot read the channels to pull at sign-in");
     }
     Redirect::to(&next).into_response()
+}
+
+/// The email to put back in the form: not one too long to be anyone's.
+fn shown_email(email: &str) -> &str {
+    if email.len() > MAX_EMAIL_LEN { "" } else { email }
 }
 
 pub async fn sign_out(session: Session) -> Response {
@@ -179,8 +197,9 @@ fn escape(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-fn sign_in_html(next: Option<&str>, email: &str, error: Option<&str>, demo_hint: bool) -> String {
-    let next = escape(safe_next(next));
+/// The sign-in form; `next` is already one of our pages.
+fn sign_in_html(next: &str, email: &str, error: Option<&str>, demo_hint: bool) -> String {
+    let next = escape(next);
     let email = escape(email);
     let error = error
         .map(|e| format!(r#"<p class="form-error" role="alert">{}</p>"#, escape(e)))
@@ -228,16 +247,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn next_only_follows_local_paths() {
-        assert_eq!(safe_next(Some("/products/3")), "/products/3");
-        assert_eq!(safe_next(Some("//evil.example")), "/products");
-        assert_eq!(safe_next(Some("https://evil.example")), "/products");
-        assert_eq!(safe_next(None), "/products");
-    }
-
-    #[test]
     fn the_form_escapes_what_it_echoes() {
-        let html = sign_in_html(None, "\"><script>", None, false);
+        let html = sign_in_html("/products", "\"><script>", None, false);
         assert!(!html.contains("<script>"));
         assert!(html.contains("&quot;&gt;&lt;script&gt;"));
     }

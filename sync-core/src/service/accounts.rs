@@ -5,7 +5,7 @@ mod shown_once;
 
 use super::Core;
 use crate::auth::IssuedToken;
-use crate::domain::{ApiTokenId, Role, Timestamp, UserId};
+use crate::domain::{ApiTokenId, Email, Role, Timestamp, UserId};
 use crate::storage::OwnerGuarded;
 use crate::{Error, Result};
 
@@ -44,12 +44,29 @@ impl Accounts {
     /// that would leave the store without an owner.
     pub async fn change_role(&self, by: UserId, user: UserId, role: Role) -> Result<User> {
         let guarded = self.core.storage.set_user_role(user, role).await?;
-        owner_kept(by, user, guarded, "change your own role")?;
+        owner_kept(Some(by), user, guarded, "change your own role")?;
         self.user(user).await?.ok_or_else(|| Error::NotFound("user".into()))
     }
 
     /// Removes `user`, unless they are the store's last owner.
     pub async fn remove_user(&self, by: UserId, user: UserId) -> Result<User> {
+        self.remove(Some(by), user).await
+    }
+
+    /// Removes the user with this email (from the command line, which
+    /// acts as no user), unless they are the store's last owner.
+    pub async fn remove_user_by_email(&self, email: &str) -> Result<User> {
+        let email = Email::parse(email)?;
+        let (user, _) = self
+            .core
+            .storage
+            .find_user_for_sign_in(&email)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("user {email}")))?;
+        self.remove(None, user.id).await
+    }
+
+    async fn remove(&self, by: Option<UserId>, user: UserId) -> Result<User> {
         let removed = self.user(user).await?.ok_or_else(|| Error::NotFound("user".into()))?;
         let guarded = self.core.storage.delete_user(user).await?;
         owner_kept(by, user, guarded, "remove yourself")?;
@@ -130,12 +147,12 @@ impl Accounts {
 }
 
 /// Why a change guarded to keep an owner did not happen, in plain words
-/// for `by`, the owner who asked.
-fn owner_kept(by: UserId, user: UserId, guarded: OwnerGuarded, doing: &str) -> Result<()> {
+/// for `by`, the owner who asked (None: the command line).
+fn owner_kept(by: Option<UserId>, user: UserId, guarded: OwnerGuarded, doing: &str) -> Result<()> {
     match guarded {
         OwnerGuarded::Done => Ok(()),
         OwnerGuarded::NoSuchUser => Err(Error::NotFound("user".into())),
-        OwnerGuarded::LastOwner if by == user => Err(Error::Conflict(format!(
+        OwnerGuarded::LastOwner if by == Some(user) => Err(Error::Conflict(format!(
             "You are the store's only owner, so you cannot {doing}: make another user an owner first."
         ))),
         OwnerGuarded::LastOwner => Err(Error::Conflict(

@@ -48,7 +48,8 @@ pub(crate) use on_pool;
 
 impl Storage {
     /// Opens the database at `url` (`sqlite://path` or `postgres://…`),
-    /// creating a SQLite file and its folder if they do not exist.
+    /// creating a SQLite file and its folder if they do not exist, readable
+    /// by their owner only.
     pub async fn connect(url: &str) -> Result<Self> {
         let connect_err = |source| Error::Connect {
             url: redact_url(url),
@@ -79,11 +80,8 @@ impl Storage {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        if let Some(parent) = options.get_filename().parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|source| Error::Io {
-                context: format!("cannot create the database folder {}", parent.display()),
-                source,
-            })?;
+        if !url.contains(":memory:") && !url.contains("mode=memory") {
+            create_owner_only(options.get_filename())?;
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
@@ -119,6 +117,33 @@ impl Storage {
 
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
+    }
+}
+
+/// Creates the SQLite file and its folders, if missing, for the owner only
+/// (0600 and 0700): the database holds password and token hashes and
+/// sessions. SQLite gives its WAL and shared-memory files the database
+/// file's mode. Existing files and folders keep theirs.
+fn create_owner_only(file: &std::path::Path) -> Result<()> {
+    let io = |what: &str, path: &std::path::Path| {
+        let context = format!("cannot create the database {what} {}", path.display());
+        move |source| Error::Io { context, source }
+    };
+    if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let mut folder = std::fs::DirBuilder::new();
+        folder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
+        folder.create(parent).map_err(io("folder", parent))?;
+    }
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    match open.open(file) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(io("file", file)(e)),
     }
 }
 

@@ -1,4 +1,8 @@
-//! Sign-in sessions, stored as opaque JSON for the web layer's session store.
+//! Sign-in sessions, stored as opaque JSON for the web layer's session
+//! store, each under a SHA-256 of its id: whoever reads the database
+//! cannot take over a session with what they find there.
+
+use sha2::{Digest, Sha256};
 
 use super::{Storage, on_pool};
 use crate::Result;
@@ -14,10 +18,10 @@ impl Storage {
     pub async fn save_session(&self, id: &str, data: &str, expires_at: Timestamp) -> Result<()> {
         on_pool!(self, pool => {
             sqlx::query(
-                "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
+                "INSERT INTO sessions (id_hash, data, expires_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
             )
-            .bind(id)
+            .bind(id_hash(id))
             .bind(data)
             .bind(expires_at)
             .execute(pool)
@@ -30,8 +34,8 @@ impl Storage {
     /// Inserts a session only if its id is new; false if the id was taken.
     pub async fn create_session(&self, id: &str, data: &str, expires_at: Timestamp) -> Result<bool> {
         let done = on_pool!(self, pool => {
-            sqlx::query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING")
-                .bind(id)
+            sqlx::query("INSERT INTO sessions (id_hash, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id_hash) DO NOTHING")
+                .bind(id_hash(id))
                 .bind(data)
                 .bind(expires_at)
                 .execute(pool)
@@ -44,8 +48,8 @@ impl Storage {
     /// A session that has not expired.
     pub async fn load_session(&self, id: &str) -> Result<Option<SessionRow>> {
         Ok(on_pool!(self, pool => {
-            sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
-                .bind(id)
+            sqlx::query_as("SELECT data, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2")
+                .bind(id_hash(id))
                 .bind(Timestamp::now())
                 .fetch_optional(pool)
                 .await
@@ -53,7 +57,7 @@ impl Storage {
     }
 
     pub async fn delete_session(&self, id: &str) -> Result<()> {
-        on_pool!(self, pool => sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id).execute(pool).await.map(|r| r.rows_affected()))?;
+        on_pool!(self, pool => sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash(id)).execute(pool).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -66,4 +70,8 @@ impl Storage {
                 .map(|r| r.rows_affected())
         })?)
     }
+}
+
+fn id_hash(id: &str) -> String {
+    hex::encode(Sha256::digest(id.as_bytes()))
 }
