@@ -96,6 +96,11 @@ pub(crate) struct Core {
     /// engine's worker leaves them alone meanwhile, so that sync's run
     /// holds every push and its progress counts them all.
     pub(crate) held: Arc<RunningSyncs>,
+    /// Set once this process runs the engine (`tillbridge serve`). A
+    /// command-line process exits when its command is done, which would
+    /// cut an action's background pushes off mid-flight: there, the
+    /// serving processes' engines push what it queued.
+    pub(crate) serving: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Core {
@@ -112,6 +117,10 @@ impl Core {
     /// A channel a sync is pushing to already is left to that sync; the
     /// buttons stay free (the outbox's claims keep two pushers apart).
     pub(crate) fn push_for(&self, cause: crate::storage::RunCause) {
+        if !self.serving.load(std::sync::atomic::Ordering::SeqCst) {
+            self.waker.wake();
+            return;
+        }
         let configs = {
             let core = self.clone();
             async move { core.storage.channel_configs().await }
@@ -176,6 +185,7 @@ impl Services {
             pulls: PullRequests::default(),
             running: Arc::new(RunningSyncs::default()),
             held: Arc::new(RunningSyncs::default()),
+            serving: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         };
         Self {
             catalog: Catalog::new(core.clone()),
@@ -212,6 +222,7 @@ impl Runtime {
     /// `worker_id` names this process's claims, unique across processes.
     pub async fn start(services: &Services, worker_id: &str) -> Result<(Self, Recovered)> {
         let core = &services.core;
+        core.serving.store(true, std::sync::atomic::Ordering::SeqCst);
         let pushes = core.storage.recover_outbox_after_crash().await?;
         // On PostgreSQL other live processes may be mid-run, so only SQLite (one process) marks them.
         let runs = match core.storage.engine() {
