@@ -171,14 +171,9 @@ async fn clear_all_data_and_force_sync_pull_the_shops_orders_before_raising_anyt
     let mut tally = Tally::default();
     let sku = r.skus[0].clone();
     let raises = r.shop.stats().raises;
-    // A sale nobody announced: the shop shows 2 fewer than Tillbridge knows.
-    r.shop.webhook_faults().lose_next(2);
-    r.shop.try_place_order(&r.location, &[(&sku, 2)]).expect("order");
-    *tally.shop.entry(sku.clone()).or_default() += 2;
-    tally.orders += 1;
-    // "Clear all data and sync" forgets every link, finds the items again by
-    // SKU with the shop's figures, and would push Tillbridge's older balance
-    // over the sold units if it did not pull first.
+    // Signed in first: signing in pulls a channel not pulled lately, and
+    // that pull must be over before the sale, which only the force sync's
+    // own pull may find (and a channel pulling would refuse the button).
     let client = tillbridge_tests::browser_like_client();
     tillbridge_tests::sign_in(
         &r.server,
@@ -187,6 +182,15 @@ async fn clear_all_data_and_force_sync_pull_the_shops_orders_before_raising_anyt
         tillbridge_tests::DEMO_PASSWORD,
     )
     .await;
+    tillbridge_tests::wait_for_startup_pulls(&r.db).await;
+    // A sale nobody announced: the shop shows 2 fewer than Tillbridge knows.
+    r.shop.webhook_faults().lose_next(2);
+    r.shop.try_place_order(&r.location, &[(&sku, 2)]).expect("order");
+    *tally.shop.entry(sku.clone()).or_default() += 2;
+    tally.orders += 1;
+    // "Clear all data and sync" forgets every link, finds the items again by
+    // SKU with the shop's figures, and would push Tillbridge's older balance
+    // over the sold units if it did not pull first.
     let channel = r.channel.get().to_string();
     let started = tillbridge_tests::form_post(&client, &r.server, "start_sync")
         .form(&[
