@@ -386,7 +386,13 @@ async fn products_are_created_with_their_fields_and_a_standard_sync_pushes_edits
         .collect();
     assert_eq!(options, ours.option_names());
 
-    // An edit in Tillbridge reaches the shop with the next standard sync; a second one has nothing to do.
+    // An edit in Tillbridge reaches the shop with the next standard sync; a
+    // second one has nothing to do. The product pushes Auto Sync queued go
+    // first: one still in flight would be the one to carry the edit.
+    tillbridge_tests::wait_until("the queued product pushes sent", 30, || async {
+        storage.pending_catalog_pushes(channel).await.expect("pending") == 0
+    })
+    .await;
     storage
         .execute_admin(&format!(
             "UPDATE products SET name = 'Renamed Crew Tee', brand = 'Salt Road' WHERE id = {}",
