@@ -577,8 +577,15 @@ async fn a_force_sync_overwrites_a_linked_products_fields_as_its_preview_says() 
     );
     // The quantities' own part of the force sync (pulls first, waits) is
     // the unselling tests' business; here, the product's fields.
+    // Under load another listed product may still await its first push:
+    // the force sync writes that one too.
     let (_, out, err) = cli(&listed.db, &["sync", "--channel", CHANNEL, "--kind", "force"], "").await;
-    assert!(out.contains("1 products updated"), "{out}{err}");
+    let updated = out
+        .split(" products updated")
+        .next()
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|n| n.parse::<u32>().ok());
+    assert!(updated.is_some_and(|n| n >= 1), "{out}{err}");
     assert_eq!(listed.in_shop(&first)["title"], name.as_str(), "{out}");
     listed.server.stop().await;
 }
