@@ -7,7 +7,9 @@
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use tillbridge_tests::{DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, browser_like_client, form_post, sign_in};
+use tillbridge_tests::{
+    DEMO_EMAIL, DEMO_PASSWORD, Database, TestServer, browser_like_client, form_post, location, sign_in,
+};
 
 use super::browser::{Flow, click, failed, fits_both_widths, sign_in_as, start_browser, text_of, wait_for_path};
 
@@ -404,7 +406,7 @@ async fn forms_posted_without_javascript_come_back_with_their_confirmation_or_ev
         let server = &server;
         async move {
             assert_eq!(response.status(), 303, "a plain post is sent back to a page");
-            let to = response.headers()["location"].to_str().expect("location").to_owned();
+            let to = location(&response);
             assert!(to.starts_with("/products/1?"), "back to the product, not {to}");
             let page = client.get(server.url(&to)).send().await.expect("page");
             assert_eq!(page.status(), 200);
@@ -461,7 +463,7 @@ async fn forms_posted_without_javascript_come_back_with_their_confirmation_or_ev
         .await
         .expect("sent");
     assert_eq!(response.status(), 303);
-    let to = response.headers()["location"].to_str().expect("location").to_owned();
+    let to = location(&response);
     assert!(to.starts_with("/products/new?"), "back to the form, not {to}");
     let html = client
         .get(server.url(&to))
@@ -491,7 +493,7 @@ async fn forms_posted_without_javascript_come_back_with_their_confirmation_or_ev
         .await
         .expect("sent");
     assert_eq!(response.status(), 303);
-    let to = response.headers()["location"].to_str().expect("location").to_owned();
+    let to = location(&response);
     assert!(to.starts_with("/products/"), "on to the new product, not {to}");
     let html = client
         .get(server.url(&to))
@@ -582,7 +584,7 @@ async fn the_channel_settings_form_names_every_error_at_once_and_keeps_what_was_
         .await
         .expect("sent");
     assert_eq!(response.status(), 303);
-    let to = response.headers()["location"].to_str().expect("location").to_owned();
+    let to = location(&response);
     let html = client
         .get(server.url(&to))
         .send()
@@ -675,7 +677,7 @@ async fn the_switch_and_the_conflict_buttons_work_without_javascript() {
         .await
         .expect("sent");
     assert_eq!(response.status(), 303);
-    let to = response.headers()["location"].to_str().expect("location").to_owned();
+    let to = location(&response);
     assert!(
         to.starts_with("/products?q=merino&notice="),
         "back to the list it was on: {to}"
@@ -699,7 +701,7 @@ async fn the_switch_and_the_conflict_buttons_work_without_javascript() {
         .send()
         .await
         .expect("sent");
-    let to = response.headers()["location"].to_str().expect("location").to_owned();
+    let to = location(&response);
     assert!(to.starts_with("/products?notice="), "{to}");
     let response = form_post(&client, &server, "resolve_conflict")
         .form(&[("id", "999999"), ("action", "ignore")])
@@ -707,7 +709,7 @@ async fn the_switch_and_the_conflict_buttons_work_without_javascript() {
         .await
         .expect("sent");
     assert_eq!(response.status(), 303);
-    let to = response.headers()["location"].to_str().expect("location").to_owned();
+    let to = location(&response);
     assert!(to.starts_with("/conflicts?") && to.contains("notice_error=1"), "{to}");
     server.stop().await;
 }
@@ -737,7 +739,7 @@ async fn connecting_a_shop_that_does_not_answer_names_its_address() {
         .await
         .expect("sent");
     assert_eq!(response.status(), 303);
-    let to = response.headers()["location"].to_str().expect("location").to_owned();
+    let to = location(&response);
     assert!(to.contains("error_field=shop_domain"), "{to}");
     assert!(!to.contains("shpat_"), "the token is never sent back: {to}");
     server.stop().await;
