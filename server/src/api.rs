@@ -52,6 +52,32 @@ pub fn router(state: AppState) -> Router<AppState> {
         .layer(axum::middleware::from_fn_with_state(state, bearer_auth))
 }
 
+/// Refuses a body not sent as JSON: its Content-Type must be
+/// `application/json`, parameters such as `charset` aside.
+fn require_json(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+    let sent = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let essence = sent
+        .as_deref()
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
+    if essence.as_deref() == Some("application/json") {
+        return Ok(());
+    }
+    let message = match sent {
+        Some(v) => format!(
+            "the body is sent as {:?}; send JSON with `Content-Type: application/json`",
+            v.chars().take(100).collect::<String>()
+        ),
+        None => "the body has no Content-Type; send JSON with `Content-Type: application/json`".to_owned(),
+    };
+    Err(ApiError::new(
+        axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        message,
+    ))
+}
+
 /// The calling token, attached by `bearer_auth`.
 #[derive(Debug, Clone)]
 pub struct Caller(pub ApiToken);

@@ -7,6 +7,7 @@ mod e2e {
     mod catalog;
     mod cli;
     mod dashboard;
+    mod fuzz;
     mod hardening;
     mod history_pages;
     mod hostile;

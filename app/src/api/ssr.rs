@@ -175,6 +175,12 @@ pub fn go_to(to: &str, message: &str) {
 
 /// `page` with `notice=message`, `notice_error=1` and `error_field` for a
 /// refusal, and the `keep` pairs; an earlier notice is dropped.
+/// What a refusal's URL carries back at most: a value typed longer than
+/// this is not kept (the form shows it empty with its error), and a message
+/// is cut, so no paste makes the redirect too large for a browser.
+const KEPT_CHARS: usize = 2_000;
+const NOTICE_CHARS: usize = 500;
+
 pub fn notice_url(page: &str, message: &str, error_field: Option<&str>, keep: &[(&str, &str)]) -> String {
     let (path, query) = page.split_once('?').unwrap_or((page, ""));
     let mut pairs: Vec<(String, String)> = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
@@ -186,14 +192,30 @@ pub fn notice_url(page: &str, message: &str, error_field: Option<&str>, keep: &[
     if let Some(field) = error_field.filter(|f| !f.is_empty()) {
         pairs.insert(0, ("error_field".into(), field.to_owned()));
     }
-    pairs.extend(keep.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    for (k, v) in keep {
+        if k.starts_with("error.") {
+            pairs.push(((*k).to_owned(), cut(v, NOTICE_CHARS)));
+        } else if v.chars().count() <= KEPT_CHARS {
+            pairs.push(((*k).to_owned(), (*v).to_owned()));
+        }
+    }
     if !message.is_empty() || error_field.is_some() {
-        pairs.push(("notice".into(), message.to_owned()));
+        pairs.push(("notice".into(), cut(message, NOTICE_CHARS)));
     }
     if error_field.is_some() {
         pairs.push(("notice_error".into(), "1".into()));
     }
     format!("{path}?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default())
+}
+
+/// `text` cut to `max` characters, with an ellipsis when cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut kept: String = text.chars().take(max - 1).collect();
+    kept.push('…');
+    kept
 }
 
 #[cfg(test)]
@@ -210,5 +232,20 @@ mod tests {
             notice_url("/channels/new", "name: taken", Some("name"), &[("name", "Web & shop")]),
             "/channels/new?error_field=name&name=Web+%26+shop&notice=name%3A+taken&notice_error=1"
         );
+    }
+
+    #[test]
+    fn a_refusal_of_a_huge_paste_keeps_the_url_small() {
+        let paste = "é".repeat(70_000);
+        let message = format!("{paste:?} is not an outlet code");
+        let url = notice_url(
+            "/products/1",
+            &message,
+            Some("outlet"),
+            &[("outlet", &paste), ("note", "kept"), ("error.outlet", &message)],
+        );
+        assert!(url.len() < 8_000, "{} bytes", url.len());
+        assert!(url.contains("note=kept") && !url.contains("outlet=%C3"), "{url}");
+        assert!(url.contains("notice_error=1"));
     }
 }

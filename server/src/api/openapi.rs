@@ -1,7 +1,9 @@
 //! The OpenAPI document of /api/v1.
 
 use axum::Json;
+use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
@@ -19,7 +21,7 @@ use utoipa::{Modify, OpenApi};
         super::stock::show,
         super::orders::list
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ErrorAnswers),
     tags((name = "products"), (name = "outlets"), (name = "stock"), (name = "orders", description = "Orders pulled from the web channels"))
 )]
 pub struct ApiDoc;
@@ -39,6 +41,90 @@ impl Modify for BearerAuth {
             ),
         );
     }
+}
+
+/// The error answers every operation can give besides its own, added where
+/// they apply so no path forgets one: the token check's 401, a malformed
+/// query, path or header's 400, a read-only token's 403 on a write, an
+/// unknown id's 404, and a body's 413 (too large), 415 (not sent as JSON)
+/// and 422 (JSON, but not what the operation takes).
+struct ErrorAnswers;
+
+impl Modify for ErrorAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let by_id = path.contains('{');
+            for (method, operation) in [
+                (HttpMethod::Get, &mut item.get),
+                (HttpMethod::Post, &mut item.post),
+                (HttpMethod::Put, &mut item.put),
+                (HttpMethod::Patch, &mut item.patch),
+                (HttpMethod::Delete, &mut item.delete),
+            ] {
+                let Some(operation) = operation.as_mut() else {
+                    continue;
+                };
+                let has_body = operation.request_body.is_some();
+                let has_params = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                add(
+                    operation,
+                    "401",
+                    "No valid API token: the Authorization header is missing, malformed or revoked",
+                );
+                if has_params || has_body || by_id {
+                    add(
+                        operation,
+                        "400",
+                        "A query parameter, path segment, header or the JSON itself is malformed",
+                    );
+                }
+                if !matches!(method, HttpMethod::Get) {
+                    add(
+                        operation,
+                        "403",
+                        "The token's role may not make this change (a viewer token)",
+                    );
+                }
+                if by_id {
+                    add(operation, "404", "No product has this id");
+                }
+                if has_body {
+                    add(operation, "413", "The body is larger than the operation accepts");
+                    add(
+                        operation,
+                        "415",
+                        "The body is not sent with `Content-Type: application/json`",
+                    );
+                    add(
+                        operation,
+                        "422",
+                        "The body is JSON but not what the operation takes; the message names the field",
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Documents `status` as an error answer of `operation`, unless it already is.
+fn add(operation: &mut Operation, status: &str, description: &str) {
+    operation
+        .responses
+        .responses
+        .entry(status.to_owned())
+        .or_insert_with(|| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        });
 }
 
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {

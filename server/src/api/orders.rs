@@ -22,10 +22,12 @@ const DEFAULT_LIMIT: u32 = 100;
 pub struct OrderQuery {
     /// RFC 3339 time, e.g. `2026-03-01T09:00:00Z`: only orders whose change
     /// Tillbridge recorded at or after it (their `recorded_at`).
+    #[param(format = DateTime)]
     updated_since: Option<String>,
     /// The `next_cursor` of the previous page, as it is.
     after: Option<String>,
-    /// Page size, 1 to 500 (default 100).
+    /// Page size (default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 

@@ -127,6 +127,9 @@ pub struct VariantChanges {
 /// `name` and at least one variant (with `sku`, `price` and `currency`) are
 /// needed; `active` defaults to true, `auto_sync` to false.
 #[derive(ToSchema)]
+#[schema(example = json!({"name": "Wool Socks", "options": ["Size"], "variants": [
+    {"sku": "SOCK-M", "option_values": ["M"], "price": "12.50", "currency": "NZD"}
+]}))]
 #[allow(dead_code)]
 pub struct NewProductDocument {
     handle: Option<String>,

@@ -100,7 +100,7 @@ async fn refuse_types(
 
 /// One product as the product document.
 #[utoipa::path(get, path = "/api/v1/products/{id}", tag = "products",
-    params(("id" = i64, Path, description = "Product id")), security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Product id", minimum = 1, example = 1)), security(("bearer" = [])),
     responses((status = 200, body = ProductDocument), (status = 401, body = super::error::ErrorBody),
         (status = 404, body = super::error::ErrorBody)))]
 pub async fn show(
@@ -138,6 +138,7 @@ pub async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::WriteCatalog)?;
+    super::require_json(&headers)?;
     let (bytes, json) = json_body(body)?;
     // Scoped to this endpoint, so a key reused on another one is a different request.
     let key = stock::idempotency_key(
@@ -175,7 +176,7 @@ pub async fn create(
 /// `remove_variant_ids` removed. Checked by the same rules as a catalog
 /// file; a refusal (422) names every field at fault in `error.problems`.
 #[utoipa::path(patch, path = "/api/v1/products/{id}", tag = "products", request_body = ProductChanges,
-    params(("id" = i64, Path, description = "Product id")), security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Product id", minimum = 1, example = 1)), security(("bearer" = [])),
     responses((status = 200, body = ProductDocument), (status = 400, body = super::error::ErrorBody),
         (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody),
         (status = 409, body = super::error::ErrorBody), (status = 413, body = super::error::ErrorBody),
@@ -184,10 +185,12 @@ pub async fn update(
     State(services): State<Services>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ProductDocument>, ApiError> {
     caller.require(Permission::WriteCatalog)?;
     let id = product_id(&id)?;
+    super::require_json(&headers)?;
     let (_, json) = json_body(body)?;
     let (input, problems) = read_product(&json, Target::Existing(id));
     if !problems.is_empty() {
@@ -203,7 +206,7 @@ pub async fn update(
 /// SKUs take no more stock movements, its history stays, and every channel
 /// that lists it deletes it too, in the background.
 #[utoipa::path(delete, path = "/api/v1/products/{id}", tag = "products",
-    params(("id" = i64, Path, description = "Product id")), security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Product id", minimum = 1, example = 1)), security(("bearer" = [])),
     responses((status = 200, body = DeletedProduct), (status = 403, body = super::error::ErrorBody),
         (status = 404, body = super::error::ErrorBody)))]
 pub async fn delete(

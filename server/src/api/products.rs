@@ -17,12 +17,16 @@ const MAX_LIMIT: u32 = 500;
 #[into_params(parameter_in = Query)]
 pub struct ProductQuery {
     /// Exact SKU of one of the product's variants.
+    #[param(min_length = 1, max_length = 64)]
     sku: Option<String>,
     /// Search text over name, SKU and barcode.
+    #[param(max_length = 200)]
     q: Option<String>,
     /// Cursor: the `next_after` of the previous page.
+    #[param(minimum = 1)]
     after: Option<i64>,
-    /// Page size, 1 to 500 (default 50).
+    /// Page size (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -211,7 +215,7 @@ pub struct AutoSyncBody {
 
 /// Turns Auto Sync on or off for one product (manager or owner token).
 #[utoipa::path(put, path = "/api/v1/products/{id}/auto_sync", tag = "products", request_body = AutoSyncBody,
-    params(("id" = i64, Path, description = "Product id")), security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Product id", minimum = 1, example = 1)), security(("bearer" = [])),
     responses((status = 200, body = ProductJson), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
 pub async fn set_auto_sync(
     State(services): State<Services>,

@@ -20,28 +20,48 @@ use crate::state::AppState;
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
 /// One movement as sent: `delta` or `count`, never both.
-#[derive(ToSchema)]
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct MovementJson {
     /// The variant's SKU.
+    #[schema(min_length = 1, max_length = 64)]
     sku: String,
     /// The outlet's code (see `GET /api/v1/outlets`).
+    #[schema(min_length = 1, max_length = 32)]
     outlet: String,
     /// A relative change, e.g. -2 for two sold. Not 0.
+    #[schema(minimum = -1_000_000_000, maximum = 1_000_000_000)]
     delta: Option<i64>,
-    /// An absolute count from a stocktake, 0 or more.
+    /// An absolute count from a stocktake.
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     count: Option<i64>,
-    /// sales_order, purchase_order, work_order, manual_adjustment, file_upload, inventory_feed, channel_order or transfer.
+    #[schema(schema_with = reason_schema)]
     reason: String,
     /// Your document's number, e.g. POS-1234.
+    #[schema(max_length = 200)]
     reference: Option<String>,
+    #[schema(max_length = 1000)]
     note: Option<String>,
 }
 
+/// The reasons a movement may give, as the core knows them.
+fn reason_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(MovementReason::ALL.iter().map(|r| r.as_str())))
+        .description(Some("Why the stock moved."))
+        .build()
+}
+
 #[derive(ToSchema)]
+#[schema(example = json!({"movements": [
+    {"sku": "TEE-0090-S-BLA", "outlet": "downtown", "delta": -2, "reason": "sales_order", "reference": "POS-1234"}
+]}))]
 #[allow(dead_code)]
 pub struct MovementsRequest {
-    /// 1 to 1,000 movements, applied all or nothing.
+    /// Applied all or nothing.
+    #[schema(min_items = 1, max_items = 1000)]
     movements: Vec<MovementJson>,
 }
 
@@ -173,6 +193,7 @@ pub async fn record(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<MovementsResponse>, ApiError> {
     caller.require(Permission::WriteCatalog)?;
+    super::require_json(&headers)?;
     let body = body.map_err(|e| {
         let message = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             format!(
@@ -258,7 +279,7 @@ pub struct StockJson {
 }
 
 /// On hand per outlet and the syncable balance per channel of one SKU.
-#[utoipa::path(get, path = "/api/v1/stock", tag = "stock", params(("sku" = String, Query, description = "The variant's SKU")),
+#[utoipa::path(get, path = "/api/v1/stock", tag = "stock", params(("sku" = String, Query, description = "The variant's SKU", min_length = 1, max_length = 64)),
     security(("bearer" = [])),
     responses((status = 200, body = StockJson), (status = 400, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
 pub async fn show(

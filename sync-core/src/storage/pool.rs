@@ -193,6 +193,57 @@ impl Storage {
     }
 }
 
+#[cfg(feature = "testing")]
+impl Storage {
+    /// Every row of every table but `skip`, as text per table: what a test
+    /// compares before and after a request to prove it wrote nothing.
+    pub async fn dump_tables(&self, skip: &[&str]) -> Result<std::collections::BTreeMap<String, String>> {
+        let mut dump = std::collections::BTreeMap::new();
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_sqlx%' ESCAPE '\\'",
+                )
+                .fetch_all(pool)
+                .await?;
+                for table in tables.into_iter().filter(|t| !skip.contains(&t.as_str())) {
+                    let columns: Vec<String> =
+                        sqlx::query_scalar("SELECT name FROM pragma_table_info($1) ORDER BY cid")
+                            .bind(&table)
+                            .fetch_all(pool)
+                            .await?;
+                    let row = columns
+                        .iter()
+                        .map(|c| format!("\"{c}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let text: Option<String> = sqlx::query_scalar(&format!(
+                        "SELECT json_group_array(json_array({row})) FROM (SELECT * FROM \"{table}\" ORDER BY rowid)"
+                    ))
+                    .fetch_one(pool)
+                    .await?;
+                    dump.insert(table, text.unwrap_or_default());
+                }
+            }
+            Pool::Postgres(pool) => {
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() AND tablename NOT LIKE '\\_sqlx%'",
+                )
+                .fetch_all(pool)
+                .await?;
+                for table in tables.into_iter().filter(|t| !skip.contains(&t.as_str())) {
+                    let text: Option<String> =
+                        sqlx::query_scalar(&format!("SELECT json_agg(t ORDER BY t::text)::text FROM \"{table}\" t"))
+                            .fetch_one(pool)
+                            .await?;
+                    dump.insert(table, text.unwrap_or_default());
+                }
+            }
+        }
+        Ok(dump)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,7 +26,8 @@ const STALE_ROUNDS: usize = 3;
 /// How long a channel's figure may stay below what its orders explain
 /// before Tillbridge takes it for a change made in the channel and raises
 /// it back: a channel may list an order a few seconds after the sale moved
-/// its figure, and until then the pulls go on.
+/// its figure, so only a pull that started this long after the read, and
+/// still found no order, lets the raise go; until then the pulls go on.
 const SETTLE: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -601,8 +602,13 @@ impl<C: Connector> ChannelWorker<C> {
                         };
                         let story = self.explain(t, q, pulled_through).await?;
                         let raise = t.listing.last_seen_quantity.is_some_and(|seen| q > seen);
-                        let settling = Timestamp::now().as_datetime() < read_at.as_datetime() + SETTLE;
-                        if raise && story.unexplained_drop > 0 && settling {
+                        // Counted from the pulls, not the clock: a busy
+                        // channel may list an order long after the read that
+                        // saw its allocation, and only a pull that started
+                        // SETTLE after the read has given it that time.
+                        let settle_from = Timestamp::from(read_at.as_datetime() + SETTLE);
+                        let settled = pulled_through.is_some_and(|p| p > settle_from);
+                        if raise && story.unexplained_drop > 0 && !settled {
                             // Lower than its orders explain: an order the
                             // channel has not listed yet, or an edit. Pull
                             // again before taking it for an edit.
@@ -611,7 +617,7 @@ impl<C: Connector> ChannelWorker<C> {
                                 "{}; no order explains the channel's figure yet, so its orders are pulled again before it is overwritten",
                                 story.text
                             );
-                            batch.await_pull(t, q, read_at, reason);
+                            batch.await_pull(t, q, settle_from, reason);
                         } else {
                             notes.insert(v, story);
                             go.push(v);

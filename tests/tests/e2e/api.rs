@@ -211,9 +211,125 @@ async fn the_openapi_document_describes_the_endpoints() {
             "the stock answer's {field}"
         );
     }
+    // The bounds the server holds requests to are in the document.
+    let param = |path: &str, name: &str| {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == name))
+            .map(|p| p["schema"].clone())
+            .unwrap_or_else(|| panic!("{path} takes {name}"))
+    };
+    assert_eq!(param("/api/v1/products", "limit")["minimum"], 1);
+    assert_eq!(param("/api/v1/products", "limit")["maximum"], 500);
+    assert_eq!(param("/api/v1/orders", "limit")["minimum"], 1);
+    assert_eq!(param("/api/v1/stock", "sku")["minLength"], 1);
+    assert_eq!(param("/api/v1/products", "sku")["minLength"], 1);
+    assert_eq!(schemas["MovementsRequest"]["properties"]["movements"]["minItems"], 1);
+    assert_eq!(schemas["MovementsRequest"]["properties"]["movements"]["maxItems"], 1000);
+    assert_eq!(schemas["MovementJson"]["properties"]["sku"]["minLength"], 1);
+    assert_eq!(schemas["MovementJson"]["properties"]["note"]["maxLength"], 1000);
+    assert_eq!(schemas["MovementJson"]["additionalProperties"], false);
+    let reasons = schemas["MovementJson"]["properties"]["reason"]["enum"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        reasons.contains(&Value::from("sales_order")) && reasons.len() == 8,
+        "{reasons:?}"
+    );
+    // Every error answer each operation can give.
+    let answers = |path: &str, method: &str| -> Vec<String> {
+        let responses = doc["paths"][path][method]["responses"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        responses.keys().cloned().collect()
+    };
+    for (path, method, wanted) in [
+        (
+            "/api/v1/stock/movements",
+            "post",
+            &["400", "401", "403", "413", "415", "422"][..],
+        ),
+        ("/api/v1/products", "post", &["400", "401", "403", "413", "415", "422"]),
+        (
+            "/api/v1/products/{id}",
+            "patch",
+            &["400", "401", "403", "404", "413", "415", "422"],
+        ),
+        ("/api/v1/products/{id}", "get", &["400", "401", "404"]),
+        ("/api/v1/products", "get", &["400", "401"]),
+        ("/api/v1/outlets", "get", &["401"]),
+    ] {
+        let have = answers(path, method);
+        for status in wanted {
+            assert!(
+                have.iter().any(|h| h == status),
+                "{method} {path} documents {status}: {have:?}"
+            );
+        }
+    }
+    assert!(
+        !answers("/api/v1/outlets", "get").iter().any(|s| s == "400"),
+        "an operation without parameters or body never answers 400"
+    );
     let (status, body) = get(&server, "/api/v1/nope", Some(&viewer)).await;
     assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")));
     server.stop().await;
+}
+
+/// A body must say it is JSON: anything else is a 415 that says how to send it.
+#[tokio::test]
+async fn a_body_not_sent_as_json_is_refused_with_415() {
+    let db = Database::sqlite();
+    let server = TestServer::start_with_demo(&db).await;
+    let manager = token(&db, "manager").await;
+    let movement =
+        r#"{"movements": [{"sku": "TEE-0090-S-BLA", "outlet": "downtown", "delta": -1, "reason": "sales_order"}]}"#;
+    let client = reqwest::Client::new();
+    let before = stock_of(&server, &manager, "TEE-0090-S-BLA").await;
+    for content_type in [None, Some("application/x-www-form-urlencoded"), Some("text/plain")] {
+        let mut request = client
+            .post(server.url("/api/v1/stock/movements"))
+            .bearer_auth(&manager)
+            .body(movement);
+        if let Some(t) = content_type {
+            request = request.header("content-type", t);
+        }
+        let response = request.send().await.expect("sent");
+        assert_eq!(response.status(), 415, "{content_type:?}");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["error"]["code"], "unsupported_media_type");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("Content-Type: application/json"),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        stock_of(&server, &manager, "TEE-0090-S-BLA").await,
+        before,
+        "nothing written"
+    );
+    let response = client
+        .post(server.url("/api/v1/stock/movements"))
+        .bearer_auth(&manager)
+        .header("content-type", "Application/JSON; charset=utf-8")
+        .body(movement)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200, "a charset and any case are fine");
+    server.stop().await;
+}
+
+/// On hand per outlet of `sku`, as the API answers it.
+async fn stock_of(server: &TestServer, token: &str, sku: &str) -> Value {
+    let (status, body) = get(server, &format!("/api/v1/stock?sku={sku}"), Some(token)).await;
+    assert_eq!(status, 200, "{body}");
+    body["outlets"].clone()
 }
 
 /// Every page of `GET /api/v1/orders?<query>`, following `next_cursor`.
