@@ -195,6 +195,8 @@ pub struct Stats {
     pub idempotent_replays: u64,
     /// `inventorySetQuantities` answers carrying a stale compare value.
     pub stale_answers: u64,
+    /// Each stale item: what the mutation expected and what it found.
+    pub stale_log: Vec<String>,
     /// Quantities `inventorySetQuantities` applied that raised `available`.
     pub raises: u64,
     /// `actualQueryCost` charged for the latest request that ran
@@ -810,6 +812,7 @@ impl ShopifyTestServer {
         let mut stats = lock(&self.inner.stats).clone();
         let store = self.store();
         stats.stale_answers = store.stale_answers;
+        stats.stale_log = store.stale_log.clone();
         stats.raises = store.raises;
         stats
     }

@@ -179,27 +179,45 @@ impl Storage {
             Engine::Postgres => "FOR UPDATE SKIP LOCKED",
             Engine::Sqlite => "",
         };
-        let sql = format!(
-            "UPDATE outbox SET state = 'in_flight', lease_owner = $2, lease_until = $3, attempts = attempts + 1, updated_at = $4
-             WHERE id IN (
-                 SELECT id FROM outbox
-                 WHERE channel_id = $1 AND kind = 'quantity' AND waits_for_pull_since IS NULL
-                   AND ((state = 'pending' AND available_at <= $4) OR (state = 'in_flight' AND lease_until < $4))
-                 ORDER BY available_at, id
-                 LIMIT $5 {lock}
-             )
-             RETURNING id, channel_id, variant_id, version, attempts"
+        // Two claims, each read in its index's order (outbox_leases, then
+        // outbox_due), so neither sorts the queue: rows whose lease a dead
+        // worker left first, then due rows, oldest first.
+        let claim = |rows: &str| {
+            format!(
+                "UPDATE outbox SET state = 'in_flight', lease_owner = $2, lease_until = $3, attempts = attempts + 1, updated_at = $4
+                 WHERE id IN ({rows} LIMIT $5 {lock})
+                 RETURNING id, channel_id, variant_id, version, attempts"
+            )
+        };
+        let expired = claim(
+            "SELECT id FROM outbox
+             WHERE channel_id = $1 AND state = 'in_flight' AND lease_until < $4 AND kind = 'quantity' AND waits_for_pull_since IS NULL
+             ORDER BY lease_until",
         );
-        Ok(on_pool!(self, pool => {
-            sqlx::query_as(&sql)
-                .bind(channel)
-                .bind(worker)
-                .bind(lease_until)
-                .bind(now)
-                .bind(limit)
-                .fetch_all(pool)
-                .await
-        })?)
+        let due = claim(
+            "SELECT id FROM outbox
+             WHERE channel_id = $1 AND state = 'pending' AND kind = 'quantity' AND waits_for_pull_since IS NULL AND available_at <= $4
+             ORDER BY available_at, id",
+        );
+        let mut claimed: Vec<ClaimedRow> = Vec::new();
+        for sql in [expired, due] {
+            let left = limit - claimed.len() as i64;
+            if left <= 0 {
+                break;
+            }
+            let rows: Vec<ClaimedRow> = on_pool!(self, pool => {
+                sqlx::query_as(&sql)
+                    .bind(channel)
+                    .bind(worker)
+                    .bind(lease_until)
+                    .bind(now)
+                    .bind(left)
+                    .fetch_all(pool)
+                    .await
+            })?;
+            claimed.extend(rows);
+        }
+        Ok(claimed)
     }
 
     /// Ends claimed rows. Fenced on the worker's lease: a row whose lease was

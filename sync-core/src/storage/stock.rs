@@ -237,18 +237,38 @@ impl Storage {
                     }
                 }
                 // Set-based, a few statements per batch whatever its size:
-                // 1. lock and read the levels of every (variant, outlet) touched,
+                // 1. create the levels not there yet, then lock (in one
+                //    order, so concurrent batches cannot deadlock) and read
+                //    every (variant, outlet) touched; no row is rewritten
+                //    here, so the stock totals' triggers see only the moves,
                 let pairs: Vec<(VariantId, OutletId)> =
                     movements.iter().map(|m| (m.variant_id, m.outlet_id)).collect::<BTreeSet<_>>().into_iter().collect();
+                let lock = match self.engine() {
+                    super::Engine::Postgres => "FOR UPDATE",
+                    super::Engine::Sqlite => "",
+                };
                 let mut levels: HashMap<(VariantId, OutletId), i64> = HashMap::with_capacity(pairs.len());
                 for chunk in pairs.chunks(PAIRS_PER_STATEMENT) {
                     let sql = format!(
                         "INSERT INTO stock_levels (variant_id, outlet_id, on_hand, committed, updated_at) VALUES {}
-                         ON CONFLICT (variant_id, outlet_id) DO UPDATE SET updated_at = excluded.updated_at
-                         RETURNING variant_id, outlet_id, on_hand",
+                         ON CONFLICT (variant_id, outlet_id) DO NOTHING",
                         tuples(chunk.len(), 2, 2, "0, 0, $1")
                     );
-                    let mut q = sqlx::query_as::<_, (VariantId, OutletId, i64)>(&sql).bind(now);
+                    let mut q = sqlx::query(&sql).bind(now);
+                    for (v, o) in chunk {
+                        q = q.bind(*v).bind(*o);
+                    }
+                    q.execute(&mut *tx).await?;
+                    let wanted = (0..chunk.len())
+                        .map(|i| format!("(CAST(${} AS BIGINT), CAST(${} AS BIGINT))", 1 + 2 * i, 2 + 2 * i))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!(
+                        "SELECT variant_id, outlet_id, on_hand FROM stock_levels
+                         WHERE (variant_id, outlet_id) IN (VALUES {wanted})
+                         ORDER BY variant_id, outlet_id {lock}"
+                    );
+                    let mut q = sqlx::query_as::<_, (VariantId, OutletId, i64)>(&sql);
                     for (v, o) in chunk {
                         q = q.bind(*v).bind(*o);
                     }

@@ -21,6 +21,8 @@ use crate::storage::{
 
 /// How long a claim holds before another worker may take the row over.
 pub(super) const LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+/// How often a running batch renews its claims, well inside one lease.
+const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Compare-and-set rounds per batch when the channel's figures keep moving.
 const STALE_ROUNDS: usize = 3;
 /// How long a channel's figure may stay below what its orders explain
@@ -233,6 +235,26 @@ impl<C: Connector> ChannelWorker<C> {
         if rows.is_empty() {
             return Ok(BatchReport::default());
         }
+        // The claims are held while the batch runs: a slow channel or a busy
+        // machine must not let them lapse to another worker mid-push (both
+        // would push the same figures). Only a dead process lets them lapse.
+        let work = self.push_claimed(run, rows, now);
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                report = &mut work => return report,
+                () = tokio::time::sleep(HEARTBEAT) => {
+                    let until = Timestamp::from(self.clock.now().as_datetime() + LEASE);
+                    if let Err(e) = self.storage.extend_claims(self.channel, &self.worker_id, until).await {
+                        tracing::warn!(channel = %self.channel, error = %e, "could not extend the claims of a running batch");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Pushes the claimed `rows` and ends them, recorded in `run`.
+    async fn push_claimed(&self, run: &OpenRun, rows: Vec<ClaimedRow>, now: Timestamp) -> Result<BatchReport> {
         let run_id = run.id().await?;
         let reference = format!("gid://tillbridge/SyncRun/{run_id}");
         let ids: Vec<VariantId> = rows.iter().map(|r| r.variant_id).collect();

@@ -266,6 +266,9 @@ pub fn set_quantities(store: &mut Store, input: &Map<String, J>, modern: bool, k
                             && expected != current
                         {
                             stale += 1;
+                            store
+                                .stale_log
+                                .push(format!("item {item}: changeFrom {expected}, found {current}"));
                             errors.push(UserErr::at(
                                 at("changeFromQuantity"),
                                 "The changeFromQuantity argument no longer matches the persisted quantity.",
@@ -278,6 +281,9 @@ pub fn set_quantities(store: &mut Store, input: &Map<String, J>, modern: bool, k
                         if let Some(expected) = change_from.and_then(J::as_i64) {
                             if expected != current {
                                 stale += 1;
+                                store
+                                    .stale_log
+                                    .push(format!("item {item}: changeFrom {expected}, found {current}"));
                                 errors.push(UserErr::at(
                                     at("changeFromQuantity"),
                                     "The changeFromQuantity argument no longer matches the persisted quantity.",
@@ -289,6 +295,9 @@ pub fn set_quantities(store: &mut Store, input: &Map<String, J>, modern: bool, k
                                 None => compare_required = true,
                                 Some(expected) if expected != current => {
                                     stale += 1;
+                                    store
+                                        .stale_log
+                                        .push(format!("item {item}: compare {expected}, found {current}"));
                                     errors.push(UserErr::at(
                                         at("compareQuantity"),
                                         "The compareQuantity value does not match persisted value.",

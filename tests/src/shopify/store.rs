@@ -323,6 +323,8 @@ pub struct Store {
     pub delete_operations: HashMap<u64, u64>,
     /// `inventorySetQuantities` answers that carried a stale compare value.
     pub stale_answers: u64,
+    /// Each stale item: what the mutation expected and what it found.
+    pub stale_log: Vec<String>,
     /// Quantities `inventorySetQuantities` applied that raised `available`:
     /// each one offers units again (an un-selling if they had been sold).
     pub raises: u64,
@@ -352,6 +354,7 @@ impl Store {
             read_all_orders: false,
             delete_operations: HashMap::new(),
             stale_answers: 0,
+            stale_log: Vec::new(),
             raises: 0,
         }
     }

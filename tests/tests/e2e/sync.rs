@@ -336,7 +336,11 @@ async fn two_processes_on_one_postgres_database_share_a_burst_and_end_exact() {
         stats.stale_answers,
         stats.calls.get("inventorySetQuantities").copied().unwrap_or(0)
     );
-    assert_eq!(stats.stale_answers, 0, "no row was pushed by both processes at once");
+    assert_eq!(
+        stats.stale_answers, 0,
+        "no row was pushed by both processes at once: {:?}",
+        stats.stale_log
+    );
     assert_unbroken_chains(&shop);
     first.stop().await;
     second.stop().await;
