@@ -35,7 +35,28 @@ pub(super) async fn check(storage: &Storage, vault: &Vault, config: &ChannelConf
         .await
 }
 
+/// How long in all a sweep lets due pushes go first: the channel's order
+/// pulls wait while it runs, and a channel whose queue never empties must
+/// still be checked.
+const SWEEP_YIELD: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl<C: Connector> ChannelWorker<C> {
+    /// Pushes go first: the sweep's reads spend the channel's rate limit
+    /// too (reading 100,000 quantities back costs Shopify's bucket far more
+    /// than pushing them), so it reads only while no push is due, until
+    /// `until`.
+    async fn yield_to_pushes(&self, until: tokio::time::Instant) -> Result<()> {
+        while tokio::time::Instant::now() < until {
+            match self.storage.next_due(self.channel).await? {
+                Some(due) if due <= crate::domain::Timestamp::now() => {
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
+                _ => return Ok(()),
+            }
+        }
+        Ok(())
+    }
+
     /// Reads every listed quantity back and queues the products' fields;
     /// the pushes that follow fix what drifted (with the usual rules: a
     /// figure read lower is raised only after the channel's orders are
@@ -65,7 +86,9 @@ impl<C: Connector> ChannelWorker<C> {
         let mut events = Vec::new();
         let mut drifted = Vec::new();
         let mut failure = None;
+        let yield_until = tokio::time::Instant::now() + SWEEP_YIELD;
         for chunk in items.chunks(self.connector.max_batch().max(1)) {
+            self.yield_to_pushes(yield_until).await?;
             let read = match self.connector.read_quantities(chunk).await {
                 Ok(read) => read,
                 Err(e) => {

@@ -182,8 +182,18 @@ async fn orders() {
 }
 
 /// 100,000 changed quantities pushed to a rate-limited shop, against the bucket's ceiling.
-async fn throughput(count: usize) {
-    let db = Database::sqlite();
+/// A store of `count` one-variant products, each linked to an item the
+/// Shopify test server already holds, with a changed quantity queued for
+/// every one of them (Auto Sync just turned on).
+struct LinkedShop {
+    shop: ShopifyTestServer,
+    location: String,
+    channel: sync_core::domain::ChannelId,
+    skus: Vec<String>,
+    storage: sync_core::Storage,
+}
+
+async fn linked_shop(db: &Database, count: usize) -> LinkedShop {
     let shop = ShopifyTestServer::start(ShopConfig::default()).await;
     let location = shop.add_location(LOCATION);
     let storage = {
@@ -276,29 +286,114 @@ async fn throughput(count: usize) {
     let (ok, _, err) = cli(&db, &["autosync", "on", "--all"], "").await;
     assert!(ok, "{err}");
     println!("setup of {count} linked SKUs: {:.1} s", setup.elapsed().as_secs_f64());
-    let calls_before = shop.stats().calls.get("inventorySetQuantities").copied().unwrap_or(0);
-    let server = TestServer::start(&db, &["serve"]).await;
-    let started = Instant::now();
-    while storage.pending_pushes(channel).await.expect("count") > 0 {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    LinkedShop {
+        shop,
+        location,
+        channel,
+        skus,
+        storage,
     }
-    let elapsed = started.elapsed();
-    let stats = shop.stats();
-    let calls = stats.calls.get("inventorySetQuantities").copied().unwrap_or(0) - calls_before;
-    let exact = skus.iter().filter(|s| shop.available(s, &location) == Some(5)).count();
-    // The ceiling: a full bucket, then the restore rate, at the cost each call was charged.
-    let cost = stats.last_cost.unwrap_or(10.0);
-    let min_calls = count.div_ceil(250) as f64;
-    let ceiling = ((min_calls * cost - 2000.0).max(0.0) / 100.0).max(0.001);
-    println!(
-        "throughput: {count} quantities in {:.1} s = {:.0}/s over {calls} calls ({} throttled); the bucket allows it in {:.1} s at best: {:.0} % of the theoretical maximum (goal ≥ 95 %); {exact} of {count} exact",
-        elapsed.as_secs_f64(),
-        count as f64 / elapsed.as_secs_f64(),
-        stats.throttled,
-        ceiling,
-        100.0 * ceiling / elapsed.as_secs_f64()
-    );
+}
+
+impl LinkedShop {
+    /// Waits until every queued quantity is pushed; how long it took, and
+    /// the share of the bucket's theoretical maximum that makes.
+    async fn drain(&self, count: usize, calls_before: u64) -> (Duration, String) {
+        let started = Instant::now();
+        while self.storage.pending_pushes(self.channel).await.expect("count") > 0 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let elapsed = started.elapsed();
+        let stats = self.shop.stats();
+        let calls = stats.calls_to("inventorySetQuantities") - calls_before;
+        let exact = self
+            .skus
+            .iter()
+            .filter(|s| self.shop.available(s, &self.location) == Some(5))
+            .count();
+        // The ceiling: a full bucket, then the restore rate, at the cost each call was charged.
+        let cost = stats.last_cost.unwrap_or(10.0);
+        let min_calls = count.div_ceil(250) as f64;
+        let ceiling = ((min_calls * cost - 2000.0).max(0.0) / 100.0).max(0.001);
+        let line = format!(
+            "{count} quantities in {:.1} s = {:.0}/s over {calls} calls ({} throttled, {} stale answers); the bucket allows it in {:.1} s at best: {:.0} % of the theoretical maximum (goal ≥ 95 %); {exact} of {count} exact",
+            elapsed.as_secs_f64(),
+            count as f64 / elapsed.as_secs_f64(),
+            stats.throttled,
+            stats.stale_answers,
+            ceiling,
+            100.0 * ceiling / elapsed.as_secs_f64()
+        );
+        (elapsed, line)
+    }
+}
+
+async fn throughput(count: usize) {
+    let db = Database::sqlite();
+    let linked = linked_shop(&db, count).await;
+    let calls_before = linked.shop.stats().calls_to("inventorySetQuantities");
+    let server = TestServer::start(&db, &["serve"]).await;
+    let (_, line) = linked.drain(count, calls_before).await;
+    println!("throughput: {line}");
     server.stop().await;
+}
+
+/// Work shared across processes: 1, 2 and 4 `tillbridge serve` on one
+/// PostgreSQL database drain one queue, to the rate-limited Shopify test
+/// server and to the unlimited Sandbox store. A row pushed by two
+/// processes at once shows as a stale answer (Shopify) or a stale compare
+/// in the Sync History (Sandbox).
+async fn processes(count: usize) {
+    for n in [1, 2, 4] {
+        let db = Database::postgres().await;
+        let linked = linked_shop(&db, count).await;
+        let calls_before = linked.shop.stats().calls_to("inventorySetQuantities");
+        let mut servers = Vec::new();
+        for _ in 0..n {
+            servers.push(TestServer::start(&db, &["serve"]).await);
+        }
+        let (_, line) = linked.drain(count, calls_before).await;
+        println!("{n} processes on PostgreSQL → Shopify test server: {line}");
+        for server in servers {
+            server.stop().await;
+        }
+        linked.storage.close().await;
+
+        let db = Database::postgres().await;
+        let products = (count / 3).max(1).to_string();
+        let (ok, _, err) = cli(&db, &["demo", "--products", &products], "").await;
+        assert!(ok, "{err}");
+        let storage = db.storage().await;
+        let sandbox = storage.list_channels().await.expect("channels")[0].id;
+        let (ok, _, err) = cli(&db, &["autosync", "on", "--all"], "").await;
+        assert!(ok, "{err}");
+        let queued = storage.pending_pushes(sandbox).await.expect("count");
+        let started = Instant::now();
+        let mut servers = Vec::new();
+        for _ in 0..n {
+            servers.push(TestServer::start(&db, &["serve"]).await);
+        }
+        while storage.pending_pushes(sandbox).await.expect("count") > 0 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let elapsed = started.elapsed();
+        let twice = storage
+            .recent_events(Some(sandbox), None, 1_000_000)
+            .await
+            .expect("events")
+            .iter()
+            .filter(|e| e.error.as_deref().is_some_and(|m| m.contains("not applied")))
+            .count();
+        println!(
+            "{n} processes on PostgreSQL → Sandbox store: {queued} quantities in {:.1} s = {:.0}/s; {twice} stale compares (a row pushed twice at once)",
+            elapsed.as_secs_f64(),
+            queued as f64 / elapsed.as_secs_f64()
+        );
+        for server in servers {
+            server.stop().await;
+        }
+        storage.close().await;
+    }
 }
 
 /// Channel calls for 1,000 changes to one SKU sent within a second.
@@ -719,6 +814,13 @@ async fn main() {
             .and_then(|n| n.parse().ok())
             .unwrap_or(100_000);
         throughput(count).await;
+    }
+    if run("processes") {
+        let count = std::env::var("BENCH_SHARED_QUANTITIES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(20_000);
+        processes(count).await;
     }
     if run("dashboard") {
         let size =
