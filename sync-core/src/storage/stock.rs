@@ -30,6 +30,9 @@ fn tuples(rows: usize, per_row: usize, first: usize, fixed: &str) -> String {
         .join(", ")
 }
 
+/// A stock level a batch moved: the variant, the outlet and its new on hand.
+type LevelChange = (VariantId, OutletId, i64);
+
 /// A PostgreSQL array literal, `{1,2,3}`, bound as text and cast.
 fn array_literal(ids: impl Iterator<Item = i64>) -> String {
     let listed: Vec<String> = ids.map(|id| id.to_string()).collect();
@@ -327,7 +330,7 @@ impl Storage {
                     }
                 }
                 // 4. write the new levels of the pairs that moved,
-                let moved: Vec<(VariantId, OutletId, i64)> = pairs
+                let moved: Vec<LevelChange> = pairs
                     .iter()
                     .filter_map(|p| {
                         let level = levels.get(p).copied().unwrap_or(0);
@@ -350,10 +353,10 @@ impl Storage {
                 //    PostgreSQL takes the pairs as two arrays in one statement:
                 //    planning a statement of hundreds of UNION ALLs cost it more
                 //    than running it. SQLite plans those in no time.
-                let bumps: Vec<(String, Vec<&(VariantId, OutletId, i64)>)> = match self.engine() {
+                let bumps: Vec<(String, &[LevelChange])> = match self.engine() {
                     super::Engine::Postgres if !moved.is_empty() => {
                         let touched = "SELECT * FROM unnest(CAST($2 AS BIGINT[]), CAST($3 AS BIGINT[])) AS t (variant_id, outlet_id)";
-                        vec![(upsert_sql(&AFFECTED_BY_MOVEMENTS.replace("{touched}", touched), "$1"), moved.iter().collect())]
+                        vec![(upsert_sql(&AFFECTED_BY_MOVEMENTS.replace("{touched}", touched), "$1"), &moved[..])]
                     }
                     super::Engine::Postgres => Vec::new(),
                     super::Engine::Sqlite => moved
@@ -363,12 +366,12 @@ impl Storage {
                                 .map(|i| format!("SELECT ${} AS variant_id, ${} AS outlet_id", 2 + 2 * i, 3 + 2 * i))
                                 .collect::<Vec<_>>()
                                 .join(" UNION ALL ");
-                            (upsert_sql(&AFFECTED_BY_MOVEMENTS.replace("{touched}", &touched), "$1"), chunk.iter().collect())
+                            (upsert_sql(&AFFECTED_BY_MOVEMENTS.replace("{touched}", &touched), "$1"), chunk)
                         })
                         .collect(),
                 };
-                for (sql, pairs) in &bumps {
-                    let mut q = sqlx::query(sql).bind(now);
+                for (sql, pairs) in bumps {
+                    let mut q = sqlx::query(&sql).bind(now);
                     if self.engine() == super::Engine::Postgres {
                         q = q
                             .bind(array_literal(pairs.iter().map(|(v, _, _)| v.get())))

@@ -197,7 +197,7 @@ async fn linked_shop(db: &Database, count: usize) -> LinkedShop {
     let shop = ShopifyTestServer::start(ShopConfig::default()).await;
     let location = shop.add_location(LOCATION);
     let storage = {
-        let (ok, _, err) = cli(&db, &["migrate"], "").await;
+        let (ok, _, err) = cli(db, &["migrate"], "").await;
         assert!(ok, "{err}");
         db.storage().await
     };
@@ -235,7 +235,7 @@ async fn linked_shop(db: &Database, count: usize) -> LinkedShop {
         storage.create_products(&products).await.expect("products");
         skus.extend(products.iter().map(|p| p.variants[0].sku.to_string()));
     }
-    connect(&db, &shop).await;
+    connect(db, &shop).await;
     let channel = storage
         .channel_by_name("Shopify")
         .await
@@ -283,7 +283,7 @@ async fn linked_shop(db: &Database, count: usize) -> LinkedShop {
             .await
             .expect("movements");
     }
-    let (ok, _, err) = cli(&db, &["autosync", "on", "--all"], "").await;
+    let (ok, _, err) = cli(db, &["autosync", "on", "--all"], "").await;
     assert!(ok, "{err}");
     println!("setup of {count} linked SKUs: {:.1} s", setup.elapsed().as_secs_f64());
     LinkedShop {
