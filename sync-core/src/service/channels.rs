@@ -354,19 +354,7 @@ impl Channels {
                             "{n} webhooks were refused since the last report, the latest with {reason}; they were ignored"
                         ),
                     };
-                    let event = NewEvent {
-                        product_id: None,
-                        variant_id: None,
-                        action: "webhook refused".into(),
-                        before: Some(header_excerpt(delivery.topic)),
-                        after: None,
-                        result: EventResult::Failed,
-                        error: Some(error),
-                        attempt: 1,
-                    };
-                    self.core
-                        .storage
-                        .record_events(None, Some(id), "webhook", &[event])
+                    self.report_refused(id, Some(header_excerpt(delivery.topic)), error)
                         .await?;
                 }
                 Ok(WebhookVerdict::Refused(reason))
@@ -403,22 +391,28 @@ impl Channels {
                     "{n} order events came to a webhook address with the wrong secret since the last report; they were ignored"
                 ),
             };
-            let event = NewEvent {
-                product_id: None,
-                variant_id: None,
-                action: "webhook refused".into(),
-                before: None,
-                after: None,
-                result: EventResult::Failed,
-                error: Some(error),
-                attempt: 1,
-            };
-            self.core
-                .storage
-                .record_events(None, Some(id), "webhook", &[event])
-                .await?;
+            self.report_refused(id, None, error).await?;
         }
         Ok(WebhookVerdict::Refused("a wrong secret"))
+    }
+
+    /// The history's report of refused webhooks of channel `id` (at most
+    /// one a minute, as the refusal counter allows): `before` the topic.
+    async fn report_refused(&self, id: ChannelId, before: Option<String>, error: String) -> Result<()> {
+        let event = NewEvent {
+            product_id: None,
+            variant_id: None,
+            action: "webhook refused".into(),
+            before,
+            after: None,
+            result: EventResult::Failed,
+            error: Some(error),
+            attempt: 1,
+        };
+        self.core
+            .storage
+            .record_events(None, Some(id), "webhook", &[event])
+            .await
     }
 
     /// Seed 002: signing in brings in the orders of every channel that has
